@@ -1,0 +1,81 @@
+# tend — build, test, run. Dependencies come from Debian through pkg-config;
+# `make run` and `make check` install what is missing (tools/ensure-deps.sh).
+
+PKGS      = libconfuse
+CC       ?= gcc
+OPT      ?= -O2 -g
+WARN      = -Wall -Wextra -Werror
+CPPFLAGS  = -D_GNU_SOURCE -Isupervisor -Iinit -Itools/libtend
+# `=` (not `:=`): pkg-config runs only once the packages are there.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
+SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+B := build
+# The daemon's own code, without main(): unit tests link against this.
+CORE_SRC    := $(sort $(wildcard supervisor/*.c) $(filter-out init/main.c,$(wildcard init/*.c)))
+LIBTEND_SRC := $(sort $(wildcard tools/libtend/*.c)) supervisor/cmdline.c
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
+SAN_BINS    := $(UNIT_SRC:tests/unit/%.c=$(B)/san/unit/%)
+
+.PHONY: all deps deps-check run check unit bats clean install format
+all: deps tend tendctl
+
+deps:
+	@tools/ensure-deps.sh build
+deps-check:
+	@tools/ensure-deps.sh check
+
+tend: $(CORE_SRC:%.c=$(B)/%.o) $(B)/init/main.o $(B)/libtend.a
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
+
+tendctl: $(B)/tools/tendctl.o $(B)/libtend.a
+	$(CC) $(OPT) -o $@ $^
+
+$(B)/libtend.a: $(LIBTEND_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -c -o $@ $<
+
+$(B)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
+
+$(B)/unit/%: $(B)/tests/unit/%.o $(CORE_SRC:%.c=$(B)/%.o) $(B)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/san/unit/%: $(B)/san/tests/unit/%.o $(CORE_SRC:%.c=$(B)/san/%.o) $(LIBTEND_SRC:%.c=$(B)/san/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT_BINS) $(SAN_BINS)
+
+# Every test: unit tests plain, under ASan+UBSan and under valgrind, then the
+# bats integration tests. The last line is "N passed, N failed, N skipped".
+check: deps-check
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-all.sh
+
+# The demo: tend in user mode on the shipped conf.d, then its status.
+RUN_DIR ?= $(if $(XDG_RUNTIME_DIR),$(XDG_RUNTIME_DIR)/tend-demo,/tmp/tend-demo-$(shell id -u))
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh "$(RUN_DIR)"
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 tend $(DESTDIR)$(PREFIX)/sbin/tend
+	install -D -m 0755 tendctl $(DESTDIR)$(PREFIX)/bin/tendctl
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B) tend tendctl
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

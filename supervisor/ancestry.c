@@ -1,0 +1,139 @@
+/* Tracking trees without cgroups. A process's tree is its main process and
+ * every descendant by /proc parent links. Descendants whose parent died are
+ * re-parented to tend (a child subreaper) and lose that link; such an orphan
+ * is claimed by the process whose session it still shares (every main process
+ * starts its own session) or whose TEND_PROCESS tag its environment carries
+ * (inherited through fork and exec unless the program clears it). A daemon
+ * that both calls setsid() and clears its environment escapes: use cgroups. */
+#include "context.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct proc_entry {
+	pid_t pid;
+	pid_t ppid;
+	pid_t session;
+};
+
+struct proc_table {
+	struct proc_entry *v;
+	size_t len;
+	size_t cap;
+};
+
+/* Reads pid, parent and session of one live (not zombie) process. */
+static int read_stat(int pid, struct proc_entry *e)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: parse after the last ')'. */
+	char *rest = strrchr(buf, ')');
+	char state;
+	int ppid, pgrp, session;
+	if (!rest || sscanf(rest + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+		return -1;
+	if (state == 'Z' || state == 'X')
+		return -1;
+	*e = (struct proc_entry){ .pid = pid, .ppid = ppid, .session = session };
+	return 0;
+}
+
+static void scan_proc(struct proc_table *tab)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		struct proc_entry e;
+		if (*end || pid <= 0 || read_stat((int)pid, &e) < 0)
+			continue;
+		if (tab->len == tab->cap) {
+			size_t cap = tab->cap ? tab->cap * 2 : 256;
+			struct proc_entry *v = realloc(tab->v, cap * sizeof(*v));
+			if (!v)
+				break;
+			tab->v = v;
+			tab->cap = cap;
+		}
+		tab->v[tab->len++] = e;
+	}
+	closedir(d);
+}
+
+static bool environ_has_tag(pid_t pid, const char *tag)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	char entry[512];
+	size_t len = 0;
+	bool found = false;
+	int c;
+	while (!found && (c = getc(f)) != EOF) {
+		if (c != '\0') {
+			if (len < sizeof(entry) - 1)
+				entry[len++] = (char)c;
+			continue;
+		}
+		entry[len] = '\0';
+		found = strcmp(entry, tag) == 0;
+		len = 0;
+	}
+	fclose(f);
+	return found;
+}
+
+static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct process *p)
+{
+	if (pidmap_get(&t->pids, e->pid))
+		return false; /* another process's main process */
+	if (p->session && e->session == p->session)
+		return true;
+	char tag[2 * NAME_MAX_LEN + 32];
+	snprintf(tag, sizeof(tag), "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
+	return environ_has_tag(e->pid, tag);
+}
+
+int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
+{
+	struct proc_table tab = { 0 };
+	pid_t self = getpid();
+	scan_proc(&tab);
+	for (size_t i = 0; i < tab.len; i++) {
+		struct proc_entry *e = &tab.v[i];
+		if (e->pid == p->pid || (e->ppid == self && orphan_belongs_to(t, e, p)))
+			pid_list_add(out, e->pid);
+	}
+	/* Add children of members until nothing new turns up. */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < tab.len; i++) {
+			struct proc_entry *e = &tab.v[i];
+			if (e->pid != self && !pid_list_has(out, e->pid) &&
+			    pid_list_has(out, e->ppid)) {
+				pid_list_add(out, e->pid);
+				grew = true;
+			}
+		}
+	}
+	free(tab.v);
+	return 0;
+}

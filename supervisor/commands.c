@@ -1,0 +1,214 @@
+/* The control requests: one handler each, looked up by name. */
+#include "cmdline.h"
+#include "log.h"
+#include "status.h"
+#include "context.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef TEND_VERSION
+#define TEND_VERSION "0.1"
+#endif
+
+typedef void handler_fn(struct tend *t, struct client *c, char **argv);
+
+static void cmd_ping(struct tend *t, struct client *c, char **argv)
+{
+	(void)argv;
+	client_ok(c, "tend %s pid %d mode %s", TEND_VERSION, (int)getpid(),
+		  tend_mode_name(t->mode));
+}
+
+static void cmd_status(struct tend *t, struct client *c, char **argv)
+{
+	bool json = false;
+	const char *name = NULL;
+	for (char **a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--json") == 0)
+			json = true;
+		else if (**a == '-' || name)
+			return client_err(c, "usage: status [--json] [GROUP]");
+		else
+			name = *a;
+	}
+	struct group *g = name ? tend_find_group(t, name) : NULL;
+	if (name && !g)
+		return client_err(c, "no such group: %s", name);
+	struct buf out = { 0 };
+	(json ? status_json : status_text)(t, g, &out);
+	if (out.oom)
+		client_err(c, "out of memory");
+	else
+		client_data_raw(c, out.data ? out.data : "");
+	buf_free(&out);
+	client_ok(c, "%s", "");
+}
+
+/* "GROUP" or "GROUP/PROCESS"; replies with an error when there is no such thing. */
+static bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
+			struct process **pp)
+{
+	char name[2 * NAME_MAX_LEN + 2];
+	snprintf(name, sizeof(name), "%s", target);
+	char *slash = strchr(name, '/');
+	if (slash)
+		*slash = '\0';
+	*gp = tend_find_group(t, name);
+	*pp = NULL;
+	if (!*gp) {
+		client_err(c, "no such group: %s", name);
+		return false;
+	}
+	if (slash && !(*pp = group_find_process(*gp, slash + 1))) {
+		client_err(c, "no such process: %s", target);
+		return false;
+	}
+	return true;
+}
+
+enum verb { VERB_START, VERB_STOP, VERB_RESTART };
+
+static void process_request(struct tend *t, struct process *p, enum verb v)
+{
+	if (v == VERB_STOP || v == VERB_RESTART) {
+		process_step(t, p, PE_STOP);
+		if (v == VERB_STOP)
+			return;
+	}
+	if (p->state == PS_FAILED)
+		process_step(t, p, PE_RESET);
+	process_step(t, p, PE_START);
+}
+
+static void start_stop(struct tend *t, struct client *c, char **argv, enum verb v)
+{
+	bool wait = true, bad = false;
+	const char *target = NULL;
+	for (char **a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--no-wait") == 0)
+			wait = false;
+		else if (**a == '-' || target)
+			bad = true;
+		else
+			target = *a;
+	}
+	if (bad || !target)
+		return client_err(c, "usage: %s [--no-wait] GROUP[/PROCESS]", argv[0]);
+	struct group *g;
+	struct process *p;
+	if (!find_target(t, c, target, &g, &p))
+		return;
+	if (p && v != VERB_STOP && !group_allows_restart(g))
+		return client_err(c, "group %s is %s: start the group first", g->decl.name,
+				  group_state_name(g->state));
+	tend_log(t, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
+	if (p)
+		process_request(t, p, v);
+	else
+		group_step(t, g, v == VERB_START ? GE_START : v == VERB_STOP ? GE_STOP : GE_RESTART);
+	if (!wait)
+		return client_ok(c, "%s", "");
+	/* Armed only now: the request's own first steps are not its outcome. */
+	c->wait = (struct client_wait){ .group = g, .proc = p, .want_up = v != VERB_STOP,
+					.active = true };
+	command_wait_settled(t, c);
+}
+
+static void cmd_start(struct tend *t, struct client *c, char **argv)
+{
+	start_stop(t, c, argv, VERB_START);
+}
+
+static void cmd_stop(struct tend *t, struct client *c, char **argv)
+{
+	start_stop(t, c, argv, VERB_STOP);
+}
+
+static void cmd_restart(struct tend *t, struct client *c, char **argv)
+{
+	start_stop(t, c, argv, VERB_RESTART);
+}
+
+static bool process_settled(struct client *c, struct process *p, bool want_up)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	process_label(p, label, sizeof(label));
+	switch (p->state) {
+	case PS_RUNNING:
+		if (!want_up)
+			return false;
+		client_ok(c, "%s running (pid %d)", label, (int)p->pid);
+		return true;
+	case PS_DONE:
+		client_ok(c, "%s done", label);
+		return true;
+	case PS_STOPPED:
+	case PS_FAILED:
+		if (!want_up) {
+			client_ok(c, "%s %s", label, proc_state_name(p->state));
+		} else if (p->last_spawn_errno) {
+			client_err(c, "%s %s: cannot start: %s", label, proc_state_name(p->state),
+				   strerror(p->last_spawn_errno));
+		} else {
+			describe_wait_status(p->last_status, how, sizeof(how));
+			client_err(c, "%s %s (last %s)", label, proc_state_name(p->state), how);
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool group_settled(struct client *c, struct group *g, bool want_up)
+{
+	switch (g->state) {
+	case GS_RUNNING:
+		if (!want_up)
+			return false;
+		client_ok(c, "group %s running", g->decl.name);
+		return true;
+	case GS_STOPPED:
+		if (want_up)
+			client_err(c, "group %s stopped", g->decl.name);
+		else
+			client_ok(c, "group %s stopped", g->decl.name);
+		return true;
+	case GS_FAILED:
+		if (want_up)
+			client_err(c, "group %s failed (see tend's log)", g->decl.name);
+		else
+			client_ok(c, "group %s failed", g->decl.name);
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool command_wait_settled(struct tend *t, struct client *c)
+{
+	(void)t;
+	struct client_wait *w = &c->wait;
+	bool done = w->proc ? process_settled(c, w->proc, w->want_up)
+			    : group_settled(c, w->group, w->want_up);
+	if (done)
+		w->active = false;
+	return done;
+}
+
+static const struct command {
+	const char *name;
+	handler_fn *handler;
+} commands[] = {
+	{ "ping", cmd_ping },	    { "status", cmd_status },	{ "start", cmd_start },
+	{ "stop", cmd_stop },	    { "restart", cmd_restart },
+};
+
+void command_dispatch(struct tend *t, struct client *c, char **argv)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].handler(t, c, argv);
+	client_err(c, "usage: unknown command %.64s (tendctl -h lists them)", argv[0]);
+}

@@ -1,0 +1,95 @@
+/* The declarations model: what conf.d says, after parsing and validation.
+ * Parsing lives in config_parse.c; nothing here touches libconfuse. */
+#ifndef TEND_CONFIG_H
+#define TEND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCAL_GROUP "local" /* the reserved group of top-level processes */
+#define DEFAULT_TENANT "default"
+#define NAME_MAX_LEN 64
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum process_type { TYPE_LONGRUN, TYPE_ONESHOT };
+
+struct process_decl {
+	char *name;
+	char **argv;	    /* NULL-terminated, split from `command` */
+	char *command;	    /* the text as written, for messages and diffs */
+	char *directory;    /* NULL: inherit tend's */
+	char **environment; /* NULL-terminated "K=V" additions */
+	enum process_type type;
+	enum restart_policy restart;
+	bool critical;
+	bool dependent;
+	unsigned restart_limit;
+	uint64_t restart_window_ms;
+	uint64_t restart_delay_ms;
+	uint64_t stop_timeout_ms;
+	char *file; /* where it was declared, for messages */
+	int line;
+};
+
+struct group_decl {
+	char *name;
+	char *tenant;
+	bool autostart;
+	struct process_decl *procs;
+	size_t nprocs;
+	char *file;
+	int line;
+};
+
+struct config {
+	struct group_decl *groups; /* in file name order, then declaration order */
+	size_t ngroups;
+};
+
+/* Defaults, documented in README.md. */
+#define DEFAULT_RESTART_LIMIT 5
+#define DEFAULT_RESTART_WINDOW_MS 30000
+#define DEFAULT_RESTART_DELAY_MS 100
+#define DEFAULT_STOP_TIMEOUT_MS 5000
+#define MAX_RESTART_LIMIT 1000
+
+/* Parses every DIR/NAME.conf in name order. On success returns 0 and fills *out.
+ * On error returns -1, leaves *out untouched and writes "path:line: message"
+ * lines (one per error, newline-terminated) into err (size errlen). */
+int config_load_dir(const char *dir, struct config *out, char *err, size_t errlen);
+
+/* The same for one file (read from `path`, which also names it in messages).
+ * Used by config_load_dir, the unit tests and the fuzz target. */
+int config_parse_file(const char *path, struct config *out, char *err, size_t errlen);
+
+/* The same for text already in memory; `path` is only used in messages. */
+int config_parse_text(const char *path, const char *text, struct config *out, char *err,
+		      size_t errlen);
+
+/* Free what the structure owns (not the structure itself) and zero it. */
+void config_free(struct config *cfg);
+void group_decl_free(struct group_decl *g); /* frees what g holds, not g itself */
+void process_decl_free(struct process_decl *p);
+
+const struct group_decl *config_find_group(const struct config *cfg, const char *name);
+
+/* True when two declarations would run the same thing (used by reload). */
+bool process_decl_equal(const struct process_decl *a, const struct process_decl *b);
+bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
+
+/* Names of groups and processes: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most NAME_MAX_LEN. */
+bool valid_name(const char *name);
+
+const char *restart_policy_name(enum restart_policy p);
+const char *process_type_name(enum process_type t);
+
+/* Environment entries are "KEY=VALUE" with KEY of [A-Za-z_][A-Za-z0-9_]*.
+ * Returns the length of KEY, or 0 when entry is not such an entry. */
+size_t env_entry_key_len(const char *entry);
+
+/* The inverses of the above: 0, or -1 when `name` is none of them. */
+int restart_policy_parse(const char *name, enum restart_policy *p);
+int process_type_parse(const char *name, enum process_type *t);
+
+#endif

@@ -1,0 +1,61 @@
+/* The one context of a running tend: everything mutable lives here and is
+ * passed down; there is no other global state. */
+#ifndef TEND_CONTEXT_H
+#define TEND_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+
+#include "config.h"
+#include "control.h"
+#include "group.h"
+#include "loop.h"
+#include "pidmap.h"
+#include "sys.h"
+#include "timer.h"
+#include "tracker.h"
+
+enum tend_mode { MODE_PID1, MODE_SYSTEM, MODE_USER };
+
+struct tend {
+	const struct sys_ops *sys;
+	void *test_ctx; /* unit tests hang their fakes here */
+	enum tend_mode mode;
+	char *confdir;
+	char *rundir;
+	int verbosity; /* highest enum log_level printed */
+
+	int epfd;
+	struct watcher signals;
+	struct watcher timerfd;
+	uint64_t timerfd_due; /* what timerfd is armed for, 0: disarmed */
+	struct timer_heap timers;
+
+	struct group **groups; /* declaration order */
+	size_t ngroups;
+	struct pidmap pids; /* main pid -> process */
+	struct tracker tracker;
+	struct control control;
+	int devnull;
+	struct rlimit nofile; /* as tend inherited it, restored in children */
+
+	bool shutting_down;
+	size_t shutdown_cursor; /* groups are stopped one by one, last first */
+	bool shutdown_advancing;
+	bool quit;
+	int exit_code;
+};
+
+const char *tend_mode_name(enum tend_mode m);
+
+/* supervisor.c */
+int tend_setup(struct tend *t, struct config *cfg, const char *tracking);
+int tend_main_loop(struct tend *t);
+void tend_teardown(struct tend *t);
+void tend_begin_shutdown(struct tend *t);
+/* Called after any state change: shutdown progress, waiting clients. */
+void tend_state_changed(struct tend *t);
+struct group *tend_find_group(struct tend *t, const char *name);
+
+#endif

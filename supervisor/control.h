@@ -1,0 +1,73 @@
+/* The control socket: RUNDIR/tend.sock, a line protocol (see tools/libtend/tend.h).
+ * tend never blocks on a client: sockets are non-blocking, requests longer
+ * than TEND_REQUEST_MAX end the connection, and a client whose unread replies
+ * pile up past CLIENT_OUTPUT_MAX is dropped. */
+#ifndef TEND_CONTROL_H
+#define TEND_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "loop.h"
+
+struct tend;
+struct group;
+struct process;
+
+#define CLIENT_OUTPUT_MAX (16u << 20)
+#define MAX_CLIENTS 256
+
+/* A reply deferred until a group or process settles (start/stop/restart wait). */
+struct client_wait {
+	struct group *group;
+	struct process *proc; /* NULL: the group */
+	bool want_up;	      /* start/restart: wait for up; stop: for down */
+	bool active;
+};
+
+struct client {
+	struct watcher w;
+	struct client *next;
+	struct buf in;
+	struct buf out;
+	uid_t uid;
+	pid_t pid;
+	bool closing; /* close once out is flushed */
+	bool eof;     /* the peer will send nothing more */
+	bool discarding; /* skipping the rest of an over-long request line */
+	uint32_t events; /* what epoll watches for now */
+	struct client_wait wait;
+};
+
+struct control {
+	struct watcher w;
+	struct client *clients;
+	unsigned nclients;
+	char *path;
+	int lock_fd;
+};
+
+int control_open(struct tend *t);
+void control_close(struct tend *t);
+/* After any change of state: answers clients that waited for it. */
+void control_notify(struct tend *t);
+/* Frees clients that are finished; between batches of events only. */
+void control_collect(struct tend *t);
+/* A group is about to be freed: clients waiting on it get an error. */
+void control_forget_group(struct tend *t, struct group *g);
+
+/* Replies, used by the request handlers in commands.c. */
+void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_data_raw(struct client *c, const char *payload);
+void client_ok(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_err(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_flush(struct tend *t, struct client *c);
+
+/* commands.c: handles one request line. */
+void command_dispatch(struct tend *t, struct client *c, char **argv);
+/* commands.c: checks a deferred reply; true if it was answered. */
+bool command_wait_settled(struct tend *t, struct client *c);
+
+#endif

@@ -1,0 +1,245 @@
+#include "group.h"
+#include "log.h"
+#include "context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[GS__COUNT] = {
+	[GS_STOPPED] = "stopped", [GS_STARTING] = "starting", [GS_RUNNING] = "running",
+	[GS_STOPPING] = "stopping", [GS_FAILED] = "failed",
+};
+
+const char *group_state_name(enum group_state s)
+{
+	return s < GS__COUNT ? state_names[s] : "?";
+}
+
+struct group *group_new(struct tend *t, struct group_decl *decl)
+{
+	(void)t;
+	struct group *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->procs = calloc(decl->nprocs ? decl->nprocs : 1, sizeof(*g->procs));
+	if (!g->procs) {
+		free(g);
+		return NULL;
+	}
+	g->decl = *decl;
+	memset(decl, 0, sizeof(*decl));
+	g->state = GS_STOPPED;
+	g->after_stop = GS_STOPPED;
+	for (size_t i = 0; i < g->decl.nprocs; i++, g->nprocs++) {
+		if (process_init(&g->procs[i], g, &g->decl.procs[i]) < 0) {
+			group_free(t, g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+void group_free(struct tend *t, struct group *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nprocs; i++)
+		process_free(t, &g->procs[i]);
+	free(g->procs);
+	group_decl_free(&g->decl);
+	free(g);
+}
+
+struct process *group_find_process(struct group *g, const char *name)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (strcmp(g->procs[i].decl->name, name) == 0)
+			return &g->procs[i];
+	return NULL;
+}
+
+bool group_allows_restart(const struct group *g)
+{
+	return g->state == GS_STARTING || g->state == GS_RUNNING;
+}
+
+static void set_state(struct tend *t, struct group *g, enum group_state s)
+{
+	if (g->state == s)
+		return;
+	tend_log(t, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
+		 group_state_name(s));
+	g->state = s;
+	tend_state_changed(t);
+}
+
+static void begin_start(struct tend *t, struct group *g)
+{
+	/* A fresh start forgets earlier failures, so that a critical process
+	 * that failed last time does not fail the group before it runs again. */
+	for (size_t i = 0; i < g->nprocs; i++)
+		process_step(t, &g->procs[i], PE_RESET);
+	g->cursor = 0;
+	g->cursor_sent = false;
+	set_state(t, g, GS_STARTING);
+	group_evaluate(t, g);
+}
+
+static void begin_stop(struct tend *t, struct group *g, enum group_state after)
+{
+	g->after_stop = after;
+	g->cursor = g->nprocs;
+	g->cursor_sent = false;
+	set_state(t, g, GS_STOPPING);
+	group_evaluate(t, g);
+}
+
+/* Starts processes in order; each waits for the one before it to be up. */
+static void advance_start(struct tend *t, struct group *g)
+{
+	while (g->cursor < g->nprocs) {
+		struct process *p = &g->procs[g->cursor];
+		if (!g->cursor_sent) {
+			g->cursor_sent = true;
+			process_step(t, p, PE_START);
+		}
+		if (p->state == PS_STARTING || p->state == PS_BACKOFF)
+			return;
+		g->cursor++;
+		g->cursor_sent = false;
+	}
+	set_state(t, g, GS_RUNNING);
+}
+
+/* Stops processes in reverse order; each waits for the one after it to be gone. */
+static void advance_stop(struct tend *t, struct group *g)
+{
+	while (g->cursor > 0) {
+		struct process *p = &g->procs[g->cursor - 1];
+		if (!g->cursor_sent) {
+			g->cursor_sent = true;
+			process_step(t, p, PE_STOP);
+		}
+		if (p->state == PS_STOPPING)
+			return;
+		g->cursor--;
+		g->cursor_sent = false;
+	}
+	if (g->after_stop == GS_STARTING)
+		begin_start(t, g);
+	else
+		set_state(t, g, g->after_stop);
+}
+
+static struct process *failed_critical(struct group *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (g->procs[i].decl->critical && g->procs[i].state == PS_FAILED)
+			return &g->procs[i];
+	return NULL;
+}
+
+/* A dependent process that exited and waits to restart takes the group with it. */
+static struct process *dependent_exited(struct group *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (g->procs[i].decl->dependent && g->procs[i].state == PS_BACKOFF)
+			return &g->procs[i];
+	return NULL;
+}
+
+static void evaluate_once(struct tend *t, struct group *g)
+{
+	struct process *p;
+
+	switch (g->state) {
+	case GS_STARTING:
+	case GS_RUNNING:
+		if ((p = failed_critical(g))) {
+			tend_log(t, LOG_WARN, "group %s: critical process %s failed; stopping the group",
+				 g->decl.name, p->decl->name);
+			begin_stop(t, g, GS_FAILED);
+		} else if ((p = dependent_exited(g))) {
+			tend_log(t, LOG_INFO, "group %s: dependent process %s exited; restarting the group",
+				 g->decl.name, p->decl->name);
+			begin_stop(t, g, GS_STARTING);
+		} else if (g->state == GS_STARTING) {
+			advance_start(t, g);
+		}
+		break;
+	case GS_STOPPING:
+		advance_stop(t, g);
+		break;
+	default:
+		break;
+	}
+}
+
+void group_evaluate(struct tend *t, struct group *g)
+{
+	/* A process changing state while we act on the group would re-enter here;
+	 * note it and evaluate again once the current pass is finished. */
+	if (g->evaluating) {
+		g->evaluate_again = true;
+		return;
+	}
+	g->evaluating = true;
+	do {
+		g->evaluate_again = false;
+		evaluate_once(t, g);
+	} while (g->evaluate_again);
+	g->evaluating = false;
+}
+
+typedef void request_fn(struct tend *t, struct group *g);
+
+static void req_start(struct tend *t, struct group *g)
+{
+	begin_start(t, g);
+}
+
+static void req_stop(struct tend *t, struct group *g)
+{
+	begin_stop(t, g, GS_STOPPED);
+}
+
+static void req_restart(struct tend *t, struct group *g)
+{
+	begin_stop(t, g, GS_STARTING);
+}
+
+static void req_stop_ends_started(struct tend *t, struct group *g)
+{
+	(void)t;
+	g->after_stop = GS_STARTING;
+}
+
+static void req_stop_ends_stopped(struct tend *t, struct group *g)
+{
+	(void)t;
+	g->after_stop = GS_STOPPED;
+}
+
+static void req_forget_failure(struct tend *t, struct group *g)
+{
+	set_state(t, g, GS_STOPPED);
+}
+
+/* requests[state][event]: NULL means nothing to do. */
+static request_fn *const requests[GS__COUNT][GE__COUNT] = {
+	[GS_STOPPED] = { [GE_START] = req_start, [GE_RESTART] = req_start },
+	[GS_STARTING] = { [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
+	[GS_RUNNING] = { [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
+	[GS_STOPPING] = { [GE_START] = req_stop_ends_started,
+			  [GE_STOP] = req_stop_ends_stopped,
+			  [GE_RESTART] = req_stop_ends_started },
+	[GS_FAILED] = { [GE_START] = req_start, [GE_STOP] = req_forget_failure,
+			[GE_RESTART] = req_start },
+};
+
+void group_step(struct tend *t, struct group *g, enum group_event ev)
+{
+	request_fn *fn = requests[g->state][ev];
+	if (fn)
+		fn(t, g);
+}

@@ -1,0 +1,46 @@
+/* A group of processes started in declaration order and stopped in reverse.
+ * The group does not react to single transitions but re-evaluates its
+ * processes' states after every change (group_evaluate), so nested changes
+ * (a start that fails at once) cannot confuse it. */
+#ifndef TEND_GROUP_H
+#define TEND_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "process.h"
+
+struct tend;
+
+enum group_state { GS_STOPPED, GS_STARTING, GS_RUNNING, GS_STOPPING, GS_FAILED, GS__COUNT };
+
+enum group_event { GE_START, GE_STOP, GE_RESTART, GE__COUNT };
+
+struct group {
+	struct group_decl decl; /* owned */
+	enum group_state state;
+	struct process *procs;
+	size_t nprocs;
+	size_t cursor;		     /* starting: next to start; stopping: one past next to stop */
+	bool cursor_sent;	     /* the process at the cursor was already told */
+	enum group_state after_stop; /* where a stop sequence ends: stopped, failed or starting */
+	bool evaluating;
+	bool evaluate_again;
+};
+
+/* Takes ownership of *decl (zeroes it). */
+struct group *group_new(struct tend *t, struct group_decl *decl);
+void group_free(struct tend *t, struct group *g);
+
+/* The one transition function for requests. */
+void group_step(struct tend *t, struct group *g, enum group_event ev);
+/* Called after any of g's processes changed state. */
+void group_evaluate(struct tend *t, struct group *g);
+/* Whether a process of g that waits to restart may start again now. */
+bool group_allows_restart(const struct group *g);
+
+struct process *group_find_process(struct group *g, const char *name);
+const char *group_state_name(enum group_state s);
+
+#endif

@@ -1,0 +1,26 @@
+#include "log.h"
+#include "context.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+static const char *const level_prefix[] = {
+	[LOG_ERR] = "error: ",
+	[LOG_WARN] = "warning: ",
+	[LOG_INFO] = "",
+	[LOG_DEBUG] = "debug: ",
+};
+
+void tend_log(struct tend *t, enum log_level level, const char *fmt, ...)
+{
+	if ((int)level > t->verbosity)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per line so lines from tend and its children do not interleave. */
+	fprintf(stderr, "tend: %s%s\n", level_prefix[level], line);
+}

@@ -1,0 +1,318 @@
+#include "process.h"
+#include "duration.h"
+#include "group.h"
+#include "log.h"
+#include "context.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* After SIGKILL, how long to wait before giving a process up as unkillable
+ * (uninterruptible sleep): stopping must end, even on broken hardware. */
+#define KILL_GRACE_MS 5000
+
+static const char *const state_names[PS__COUNT] = {
+	[PS_STOPPED] = "stopped", [PS_STARTING] = "starting", [PS_RUNNING] = "running",
+	[PS_BACKOFF] = "backoff", [PS_STOPPING] = "stopping", [PS_FAILED] = "failed",
+	[PS_DONE] = "done",
+};
+
+const char *proc_state_name(enum proc_state s)
+{
+	return s < PS__COUNT ? state_names[s] : "?";
+}
+
+const char *process_label(const struct process *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", p->group->decl.name, p->decl->name);
+	return buf;
+}
+
+void describe_wait_status(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "not started");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by SIG%s%s", sigabbrev_np(WTERMSIG(status)) ?: "?",
+			 WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "status 0x%x", status);
+}
+
+static void process_timer_fired(struct tend *t, struct timer *tm)
+{
+	struct process *p = (struct process *)((char *)tm - offsetof(struct process, timer));
+	process_step(t, p, PE_TIMER);
+}
+
+int process_init(struct process *p, struct group *g, const struct process_decl *decl)
+{
+	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED,
+			       .last_status = -1 };
+	timer_init(&p->timer, process_timer_fired);
+	return restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
+}
+
+void process_free(struct tend *t, struct process *p)
+{
+	timer_cancel(&t->timers, &p->timer);
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	restart_window_free(&p->window);
+}
+
+/* ---- actions: each returns the state to move to ---- */
+
+typedef enum proc_state action_fn(struct tend *t, struct process *p);
+
+static enum proc_state stay(struct tend *t, struct process *p)
+{
+	(void)t;
+	return p->state;
+}
+
+static bool exit_was_failure(int status)
+{
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A process that ended for good leaves nothing behind: SIGTERM to what is
+ * left of its tree now, SIGKILL when stop-timeout has passed (kill_leftovers). */
+static void sweep_leftovers(struct tend *t, struct process *p)
+{
+	if (t->sys->tree_empty(t, p))
+		return;
+	t->sys->signal_tree(t, p, SIGTERM);
+	t->sys->signal_tree(t, p, SIGCONT);
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+}
+
+static enum proc_state kill_leftovers(struct tend *t, struct process *p)
+{
+	t->sys->signal_tree(t, p, SIGKILL);
+	return p->state;
+}
+
+/* An exit or a failed start that was not asked for: restart, give up, or finish. */
+static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool failed)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	const struct process_decl *d = p->decl;
+	uint64_t now = t->sys->now_ms(t);
+
+	/* A finished oneshot may have started something meant to outlive it (a
+	 * legacy start script): that stays, as part of its tree, until stopped. */
+	if (d->type == TYPE_ONESHOT && !failed)
+		return PS_DONE;
+	bool again = d->restart == RESTART_ALWAYS || (d->restart == RESTART_ON_FAILURE && failed);
+	if (!again) {
+		sweep_leftovers(t, p);
+		return failed ? PS_FAILED : PS_STOPPED;
+	}
+	restart_window_record_exit(&p->window, now);
+	if (restart_window_exceeded(&p->window, now)) {
+		sweep_leftovers(t, p);
+		char window[32];
+		duration_format(d->restart_window_ms, window, sizeof(window));
+		tend_log(t, LOG_WARN, "%s: unstable: more than %u exits within %s; not restarting",
+			 process_label(p, label, sizeof(label)), d->restart_limit, window);
+		return PS_FAILED;
+	}
+	/* Whatever the dead main process left behind gets SIGTERM now and
+	 * SIGKILL when the delay is over, so two copies never run at once. */
+	t->sys->signal_tree(t, p, SIGTERM);
+	p->restarts++;
+	tend_timer_in(t, &p->timer, d->restart_delay_ms);
+	return PS_BACKOFF;
+}
+
+static enum proc_state begin_stop(struct tend *t, struct process *p);
+
+static enum proc_state spawn_now(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	int err = 0;
+
+	timer_cancel(&t->timers, &p->timer);
+	pid_t pid = t->sys->spawn(t, p, &err);
+	process_label(p, label, sizeof(label));
+	if (pid < 0) {
+		p->last_spawn_errno = err;
+		tend_log(t, LOG_ERR, "%s: cannot start %s: %s", label, p->decl->argv[0],
+			 strerror(err));
+		return settle_after_exit(t, p, true);
+	}
+	p->last_spawn_errno = 0;
+	p->pid = pid;
+	p->session = pid;
+	p->started_ms = t->sys->now_ms(t);
+	if (pidmap_put(&t->pids, pid, p) < 0)
+		tend_log(t, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
+	tend_log(t, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
+	return p->decl->type == TYPE_ONESHOT ? PS_STARTING : PS_RUNNING;
+}
+
+static enum proc_state start_fresh(struct tend *t, struct process *p)
+{
+	restart_window_reset(&p->window);
+	if (p->session)
+		t->sys->signal_tree(t, p, SIGKILL); /* what an earlier run left */
+	return spawn_now(t, p);
+}
+
+static enum proc_state restart_after_delay(struct tend *t, struct process *p)
+{
+	if (!group_allows_restart(p->group))
+		return begin_stop(t, p);
+	t->sys->signal_tree(t, p, SIGKILL); /* leftovers of the previous run */
+	return spawn_now(t, p);
+}
+
+static enum proc_state begin_stop(struct tend *t, struct process *p)
+{
+	timer_cancel(&t->timers, &p->timer);
+	p->kill_sent = false;
+	p->start_after_stop = false;
+	if (!p->pid && t->sys->tree_empty(t, p))
+		return PS_STOPPED;
+	t->sys->signal_tree(t, p, SIGTERM);
+	t->sys->signal_tree(t, p, SIGCONT); /* a stopped process must see its SIGTERM */
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	return PS_STOPPING;
+}
+
+static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
+{
+	if (p->pid || !t->sys->tree_empty(t, p))
+		return PS_STOPPING;
+	timer_cancel(&t->timers, &p->timer);
+	if (p->start_after_stop) {
+		p->start_after_stop = false;
+		return start_fresh(t, p);
+	}
+	return PS_STOPPED;
+}
+
+static enum proc_state stop_timed_out(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	process_label(p, label, sizeof(label));
+	if (!p->kill_sent) {
+		char timeout[32];
+		duration_format(p->decl->stop_timeout_ms, timeout, sizeof(timeout));
+		tend_log(t, LOG_WARN, "%s: still running %s after SIGTERM; sending SIGKILL", label,
+			 timeout);
+		p->kill_sent = true;
+		t->sys->signal_tree(t, p, SIGKILL);
+		tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+		return PS_STOPPING;
+	}
+	tend_log(t, LOG_ERR, "%s: survives SIGKILL (uninterruptible?); giving up on it", label);
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	return PS_STOPPED;
+}
+
+static enum proc_state request_start_after_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = true;
+	return PS_STOPPING;
+}
+
+static enum proc_state forget_failure(struct tend *t, struct process *p)
+{
+	(void)t;
+	restart_window_reset(&p->window);
+	return PS_STOPPED;
+}
+
+/* Stopping what is already down still ends what its tree left behind. */
+static enum proc_state stop_leftovers(struct tend *t, struct process *p)
+{
+	if (!p->session || t->sys->tree_empty(t, p))
+		return p->state; /* never ran, or nothing left: a failure stays visible */
+	return begin_stop(t, p);
+}
+
+static enum proc_state main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_INFO, "%s: %s", process_label(p, label, sizeof(label)), how);
+	return settle_after_exit(t, p, exit_was_failure(p->last_status));
+}
+
+static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_DEBUG, "%s: stopped (%s)", process_label(p, label, sizeof(label)), how);
+	return finish_stop_if_empty(t, p);
+}
+
+/* actions[state][event]: NULL means the event does not change anything. */
+static action_fn *const actions[PS__COUNT][PE__COUNT] = {
+	[PS_STOPPED] = {
+		[PE_START] = start_fresh,
+		[PE_STOP] = stop_leftovers,
+		[PE_TIMER] = kill_leftovers,
+	},
+	[PS_STARTING] = {
+		[PE_STOP] = begin_stop,
+		[PE_EXIT] = main_exited,
+	},
+	[PS_RUNNING] = {
+		[PE_STOP] = begin_stop,
+		[PE_EXIT] = main_exited,
+	},
+	[PS_BACKOFF] = {
+		[PE_START] = spawn_now,
+		[PE_STOP] = begin_stop,
+		[PE_TIMER] = restart_after_delay,
+	},
+	[PS_STOPPING] = {
+		[PE_START] = request_start_after_stop,
+		[PE_EXIT] = stopping_main_exited,
+		[PE_TIMER] = stop_timed_out,
+		[PE_TREE_CHANGED] = finish_stop_if_empty,
+	},
+	[PS_FAILED] = {
+		[PE_START] = start_fresh,
+		[PE_STOP] = stop_leftovers,
+		[PE_RESET] = forget_failure,
+		[PE_TIMER] = kill_leftovers,
+	},
+	[PS_DONE] = {
+		[PE_START] = start_fresh,
+		[PE_STOP] = begin_stop,
+	},
+};
+
+void process_step(struct tend *t, struct process *p, enum proc_event ev)
+{
+	action_fn *act = actions[p->state][ev];
+	enum proc_state old = p->state;
+	p->state = (act ? act : stay)(t, p);
+	if (p->state == old)
+		return;
+	char label[2 * NAME_MAX_LEN + 2];
+	tend_log(t, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
+		 proc_state_name(old), proc_state_name(p->state));
+	group_evaluate(t, p->group);
+	tend_state_changed(t);
+}
+
+void process_exited(struct tend *t, struct process *p, int wait_status)
+{
+	pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	p->last_status = wait_status;
+	process_step(t, p, PE_EXIT);
+}

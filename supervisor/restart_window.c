@@ -1,0 +1,40 @@
+#include "restart_window.h"
+
+#include <stdlib.h>
+
+int restart_window_init(struct restart_window *w, unsigned limit, uint64_t window_ms)
+{
+	*w = (struct restart_window){ .limit = limit, .window_ms = window_ms };
+	w->exits = calloc((size_t)limit + 1, sizeof(*w->exits));
+	return w->exits ? 0 : -1;
+}
+
+void restart_window_free(struct restart_window *w)
+{
+	free(w->exits);
+	w->exits = NULL;
+}
+
+void restart_window_record_exit(struct restart_window *w, uint64_t now_ms)
+{
+	w->exits[w->next] = now_ms;
+	w->next = (w->next + 1) % (w->limit + 1);
+	if (w->count < w->limit + 1)
+		w->count++;
+}
+
+bool restart_window_exceeded(const struct restart_window *w, uint64_t now_ms)
+{
+	if (w->count < w->limit + 1)
+		return false;
+	/* The ring is full: its oldest entry is the (limit+1)-th most recent exit.
+	 * If even that one is inside the window, limit+1 exits are. */
+	uint64_t oldest = w->exits[w->next];
+	return now_ms - oldest < w->window_ms;
+}
+
+void restart_window_reset(struct restart_window *w)
+{
+	w->count = 0;
+	w->next = 0;
+}

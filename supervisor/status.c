@@ -1,0 +1,151 @@
+#include "status.h"
+#include "json.h"
+#include "context.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static void descendants(struct tend *t, struct process *p, struct pid_list *out)
+{
+	struct pid_list all = { 0 };
+	tracker_members(t, p, &all);
+	for (size_t i = 0; i < all.len; i++)
+		if (all.pids[i] != p->pid)
+			pid_list_add(out, all.pids[i]);
+	pid_list_free(&all);
+}
+
+static void command_name(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* Uptime to the precision a person wants: "850ms", "12.3s", "4m05s", "3h07m", "2d04h". */
+static void format_uptime(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+	if (ms < 1000)
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)s,
+			 (unsigned long long)(ms % 1000 / 100));
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+			 (unsigned long long)(s % 86400 / 3600));
+}
+
+static void process_text(struct tend *t, struct process *p, struct buf *out)
+{
+	char how[64], up[32];
+	buf_printf(out, "  %-16s %-9s", p->decl->name, proc_state_name(p->state));
+	if (p->pid) {
+		format_uptime(t->sys->now_ms(t) - p->started_ms, up, sizeof(up));
+		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
+	} else if (p->last_spawn_errno) {
+		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
+	} else if (p->last_status >= 0) {
+		describe_wait_status(p->last_status, how, sizeof(how));
+		buf_printf(out, " last %s", how);
+	}
+	buf_printf(out, " restarts %u\n", p->restarts);
+	struct pid_list desc = { 0 };
+	descendants(t, p, &desc);
+	for (size_t i = 0; i < desc.len; i++) {
+		char comm[32];
+		command_name(desc.pids[i], comm, sizeof(comm));
+		buf_printf(out, "    + %d %s\n", (int)desc.pids[i], comm);
+	}
+	pid_list_free(&desc);
+}
+
+void status_text(struct tend *t, struct group *only, struct buf *out)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		struct group *g = t->groups[i];
+		if (only && g != only)
+			continue;
+		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
+		if (strcmp(g->decl.tenant, "default") != 0)
+			buf_printf(out, " tenant %s", g->decl.tenant);
+		buf_puts(out, "\n");
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_text(t, &g->procs[j], out);
+	}
+	if (!only)
+		buf_printf(out, "tracking: %s%s%s\n", tracking_mode_name(t->tracker.mode),
+			   t->tracker.mode == TRACK_CGROUP ? " " : "",
+			   t->tracker.mode == TRACK_CGROUP ? t->tracker.root : "");
+}
+
+static void process_json(struct tend *t, struct process *p, struct buf *out)
+{
+	buf_puts(out, "{\"name\":");
+	json_str(out, p->decl->name);
+	if (p->pid)
+		buf_printf(out, ",\"pid\":%d", (int)p->pid);
+	else
+		buf_puts(out, ",\"pid\":null");
+	buf_printf(out, ",\"state\":\"%s\",\"restarts\":%u,\"type\":\"%s\",\"critical\":%s,"
+			"\"dependent\":%s",
+		   proc_state_name(p->state), p->restarts, process_type_name(p->decl->type),
+		   p->decl->critical ? "true" : "false", p->decl->dependent ? "true" : "false");
+	if (p->pid)
+		buf_printf(out, ",\"uptime_ms\":%llu",
+			   (unsigned long long)(t->sys->now_ms(t) - p->started_ms));
+	if (p->last_status >= 0 && WIFEXITED(p->last_status))
+		buf_printf(out, ",\"last_exit_status\":%d", WEXITSTATUS(p->last_status));
+	else if (p->last_status >= 0 && WIFSIGNALED(p->last_status))
+		buf_printf(out, ",\"last_signal\":%d", WTERMSIG(p->last_status));
+	if (p->last_spawn_errno) {
+		buf_puts(out, ",\"start_error\":");
+		json_str(out, strerror(p->last_spawn_errno));
+	}
+	buf_puts(out, ",\"descendants\":[");
+	struct pid_list desc = { 0 };
+	descendants(t, p, &desc);
+	for (size_t i = 0; i < desc.len; i++)
+		buf_printf(out, "%s%d", i ? "," : "", (int)desc.pids[i]);
+	pid_list_free(&desc);
+	buf_puts(out, "]}");
+}
+
+void status_json(struct tend *t, struct group *only, struct buf *out)
+{
+	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"groups\":[", tend_mode_name(t->mode),
+		   tracking_mode_name(t->tracker.mode));
+	bool first = true;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		struct group *g = t->groups[i];
+		if (only && g != only)
+			continue;
+		buf_puts(out, first ? "{\"name\":" : ",{\"name\":");
+		first = false;
+		json_str(out, g->decl.name);
+		buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
+		json_str(out, g->decl.tenant);
+		buf_printf(out, ",\"autostart\":%s,\"processes\":[",
+			   g->decl.autostart ? "true" : "false");
+		for (size_t j = 0; j < g->nprocs; j++) {
+			if (j)
+				buf_puts(out, ",");
+			process_json(t, &g->procs[j], out);
+		}
+		buf_puts(out, "]}");
+	}
+	buf_puts(out, "]}");
+}

@@ -1,0 +1,219 @@
+/* Setting tend up, the signals it handles, shutting it down. */
+#include "log.h"
+#include "context.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void reap_children(struct tend *t);
+
+const char *tend_mode_name(enum tend_mode m)
+{
+	static const char *const names[] = { [MODE_PID1] = "pid1", [MODE_SYSTEM] = "system",
+					     [MODE_USER] = "user" };
+	return names[m];
+}
+
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
+{
+	(void)events;
+	struct signalfd_siginfo si;
+	bool child = false;
+	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			child = true;
+			break;
+		case SIGTERM:
+		case SIGINT:
+			tend_log(t, LOG_INFO, "received SIG%s", sigabbrev_np((int)si.ssi_signo));
+			tend_begin_shutdown(t);
+			break;
+		case SIGHUP:
+			tend_log(t, LOG_WARN, "SIGHUP: reload is not implemented yet; ignored");
+			break;
+		}
+	}
+	if (child)
+		reap_children(t);
+}
+
+static int setup_signals(struct tend *t)
+{
+	sigset_t set;
+	handled_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN); /* a vanished client is an error return, not a death */
+	t->signals.fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	t->signals.on_ready = on_signal;
+	if (t->signals.fd < 0)
+		return -1;
+	return loop_add(t, &t->signals, EPOLLIN);
+}
+
+static int make_dir(const char *path, mode_t mode)
+{
+	return mkdir(path, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int setup_rundir(struct tend *t)
+{
+	char logdir[4096];
+	/* Create parents too: /run/tend or $XDG_RUNTIME_DIR/tend may be new. */
+	for (char *s = t->rundir + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		int r = make_dir(t->rundir, 0755);
+		*s = '/';
+		if (r < 0)
+			return -1;
+	}
+	snprintf(logdir, sizeof(logdir), "%s/log", t->rundir);
+	return make_dir(t->rundir, 0700) < 0 || make_dir(logdir, 0700) < 0 ? -1 : 0;
+}
+
+/* Many services mean many fds: take the hard limit for tend, and give
+ * children back what tend inherited. */
+static void raise_fd_limit(struct tend *t)
+{
+	getrlimit(RLIMIT_NOFILE, &t->nofile);
+	struct rlimit more = t->nofile;
+	more.rlim_cur = more.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &more);
+}
+
+static int adopt_groups(struct tend *t, struct config *cfg)
+{
+	t->groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*t->groups));
+	if (!t->groups)
+		return -1;
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		struct group *g = group_new(t, &cfg->groups[i]);
+		if (!g)
+			return -1;
+		t->groups[t->ngroups++] = g;
+	}
+	config_free(cfg);
+	return 0;
+}
+
+int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
+{
+	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
+	t->sys = &sys_linux;
+	raise_fd_limit(t);
+	t->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (t->devnull < 0 || setup_rundir(t) < 0) {
+		tend_log(t, LOG_ERR, "cannot set up run directory %s: %m", t->rundir);
+		return -1;
+	}
+	/* Orphans of our descendants come to us, not to init: we reap them and
+	 * can still stop them. (As PID 1 we get them anyway.) */
+	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		tend_log(t, LOG_WARN, "PR_SET_CHILD_SUBREAPER: %m");
+	if (loop_init(t) < 0 || setup_signals(t) < 0) {
+		tend_log(t, LOG_ERR, "cannot set up the event loop: %m");
+		return -1;
+	}
+	if (control_open(t) < 0 || tracker_init(t, tracking) < 0)
+		return -1;
+	if (adopt_groups(t, cfg) < 0) {
+		tend_log(t, LOG_ERR, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int tend_main_loop(struct tend *t)
+{
+	tend_log(t, LOG_INFO, "running in %s mode, %zu groups, conf.d %s, run dir %s",
+		 tend_mode_name(t->mode), t->ngroups, t->confdir, t->rundir);
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (t->groups[i]->decl.autostart)
+			group_step(t, t->groups[i], GE_START);
+	return loop_run(t);
+}
+
+/* Stops groups one at a time, the last declared first. */
+static void shutdown_advance(struct tend *t)
+{
+	/* Stopping a group reports back through tend_state_changed(); the loop
+	 * below re-reads every state, so a nested call has nothing to add. */
+	if (t->shutdown_advancing)
+		return;
+	t->shutdown_advancing = true;
+	while (t->shutdown_cursor > 0) {
+		struct group *g = t->groups[t->shutdown_cursor - 1];
+		if (g->state == GS_STARTING || g->state == GS_RUNNING)
+			group_step(t, g, GE_STOP);
+		if (g->state == GS_STOPPING)
+			break;
+		t->shutdown_cursor--;
+	}
+	t->shutdown_advancing = false;
+	if (t->shutdown_cursor > 0)
+		return;
+	tend_log(t, LOG_INFO, "all groups stopped; exiting");
+	t->quit = true;
+}
+
+void tend_begin_shutdown(struct tend *t)
+{
+	if (t->shutting_down) {
+		tend_log(t, LOG_WARN, "shutdown already under way");
+		return;
+	}
+	t->shutting_down = true;
+	t->shutdown_cursor = t->ngroups;
+	shutdown_advance(t);
+}
+
+void tend_state_changed(struct tend *t)
+{
+	if (t->shutting_down && !t->quit)
+		shutdown_advance(t);
+	control_notify(t);
+}
+
+struct group *tend_find_group(struct tend *t, const char *name)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (strcmp(t->groups[i]->decl.name, name) == 0)
+			return t->groups[i];
+	return NULL;
+}
+
+void tend_teardown(struct tend *t)
+{
+	control_close(t);
+	tracker_cleanup(t);
+	for (size_t i = 0; i < t->ngroups; i++)
+		group_free(t, t->groups[i]);
+	free(t->groups);
+	t->groups = NULL;
+	t->ngroups = 0;
+	pidmap_free(&t->pids);
+	if (t->signals.fd >= 0)
+		close(t->signals.fd);
+	loop_close(t);
+	if (t->devnull >= 0)
+		close(t->devnull);
+}

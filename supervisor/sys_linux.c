@@ -1,0 +1,22 @@
+/* The real implementations behind the seam in sys.h. */
+#include "sys.h"
+#include "context.h"
+
+#include <time.h>
+
+pid_t spawn_process(struct tend *t, struct process *p, int *err);
+
+static uint64_t linux_now_ms(struct tend *t)
+{
+	(void)t;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const struct sys_ops sys_linux = {
+	.now_ms = linux_now_ms,
+	.spawn = spawn_process,
+	.signal_tree = tracker_signal,
+	.tree_empty = tracker_empty,
+};

@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# Declarations: the shipped conf.d is valid; every kind of error is reported
+# as path:line: message and tend refuses to start.
+
+load helpers
+
+setup() { tend_setup; }
+teardown() { tend_teardown; }
+
+@test "the shipped conf.d is valid" {
+	run "$TEND" --check -c "$TOP/conf.d"
+	assert_success
+	assert_output --partial "3 groups, all valid"
+}
+
+@test "tend --check validates without running anything" {
+	conf 10-a.conf <<EOF
+group "g" { process "p" { command = "touch $T/ran" } }
+EOF
+	run "$TEND" --check -c "$CONF" -r "$RUN"
+	assert_success
+	[ ! -e "$T/ran" ]
+	[ ! -e "$RUN/tend.sock" ]
+}
+
+check_fails_with() { # check_fails_with EXPECTED-LINE
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_line "$1"
+}
+
+@test "unknown option" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" {
+		command = "true"
+		colour = "blue"
+	}
+}
+EOF
+	check_fails_with "$CONF/10-a.conf:4: no such option 'colour'"
+}
+
+@test "bad duration" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" { command = "true" }
+	process "q" {
+		command = "true"
+		restart-window = 10 minutes
+	}
+}
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --partial "$CONF/10-a.conf:5: restart-window: invalid value"
+}
+
+@test "bad restart policy and bad type" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" { command = "true"
+		restart = sometimes }
+}
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "$CONF/10-a.conf:3: .*restart"
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" { command = "true" type = daemon }
+}
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "$CONF/10-a.conf:2: .*type"
+}
+
+@test "duplicate process in a group" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" { command = "true" }
+	process "p" { command = "false" }
+}
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "$CONF/10-a.conf:3: .*p"
+}
+
+@test "the same group in two files" {
+	conf 10-a.conf <<EOF
+group "g" { process "p" { command = "true" } }
+EOF
+	conf 20-b.conf <<EOF
+
+group "g" { process "q" { command = "true" } }
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "$CONF/20-b.conf:2: .*g.*10-a.conf:1"
+}
+
+@test "missing command" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" {
+		type = oneshot
+	}
+}
+EOF
+	check_fails_with "$CONF/10-a.conf:2: process \"p\" has no command"
+}
+
+@test "a file that does not parse" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" { command = "true" }
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "^$CONF/10-a.conf:[0-9]+: "
+}
+
+@test "unbalanced quote in a command" {
+	conf 10-a.conf <<EOF
+group "g" { process "p" { command = "sh -c 'oops" } }
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --regexp "$CONF/10-a.conf:1: .*quote"
+}
+
+@test "errors in several files are all reported" {
+	conf 10-a.conf <<EOF
+group "a" { process "p" { cmd = "true" } }
+EOF
+	conf 20-b.conf <<EOF
+group "b" { process "p" { command = "true" stop-timeout = soon } }
+EOF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --partial "$CONF/10-a.conf:1:"
+	assert_output --partial "$CONF/20-b.conf:1:"
+}
+
+@test "tend refuses to start with invalid declarations and starts nothing" {
+	conf 10-a.conf <<EOF
+group "good" { process "p" { command = "touch $T/ran" } }
+EOF
+	conf 20-b.conf <<EOF
+group "bad" { process "p" { command = "true" restart-limit = many } }
+EOF
+	run "$TEND" -c "$CONF" -r "$RUN"
+	assert_failure 1
+	assert_output --partial "$CONF/20-b.conf:1:"
+	assert_output --partial "not starting"
+	[ ! -e "$T/ran" ]
+	[ ! -e "$RUN/tend.sock" ]
+}
+
+@test "a missing conf.d is an error" {
+	run "$TEND" --check -c "$T/nope"
+	assert_failure 1
+	assert_output --partial "$T/nope"
+}
+
+@test "files are read in name order; other files are ignored" {
+	conf 20-b.conf <<EOF
+group "second" { process "p" { command = "sleep 1000" } }
+EOF
+	conf 10-a.conf <<EOF
+group "first" { process "p" { command = "sleep 1000" } }
+EOF
+	conf README <<EOF
+this is not a declaration
+EOF
+	conf .10-a.conf.swp <<EOF
+garbage {
+EOF
+	start_tend
+	[ "$(status_json | jq -r '[.groups[].name] | join(",")')" = first,second ]
+}
+
+@test "bad command-line usage exits 2" {
+	run "$TEND" --no-such-option
+	assert_failure 2
+	run "$TEND" --tracking=telepathy
+	assert_failure 2
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The control socket and tendctl: the contract in DESIGN.md, and clients that
+# misbehave without hurting tend.
+
+load helpers
+
+setup() {
+	tend_setup
+	conf 10-a.conf <<EOF
+group "web" {
+	process "db" { command = "sleep 1000" }
+	process "app" { command = "sh -c 'sleep 1000 & exec sleep 1001'" }
+}
+process "solo" { command = "sleep 1002" }
+EOF
+}
+teardown() { tend_teardown; }
+
+sock() { echo "$RUN/tend.sock"; }
+
+@test "status --json follows the contract" {
+	start_tend
+	wait_until state_is running web
+	run status_json
+	assert_success
+	echo "$output" | jq -e '.groups | length == 2'
+	echo "$output" | jq -e '.groups[] | select(.name=="web")
+		| (.state == "running") and (.tenant == "default")
+		  and (.processes | map(.name) == ["db","app"])'
+	echo "$output" | jq -e '.groups[] | select(.name=="local") | .processes[0].name == "solo"'
+	echo "$output" | jq -e '[.groups[].processes[]
+		| (.pid|type) == "number" and (.state == "running") and (.restarts == 0)
+		  and (.descendants|type) == "array"] | all'
+	# app's forked sleep is listed as its descendant
+	app_has_child() { [ "$(status_json | jq '.groups[0].processes[1].descendants | length')" = 1 ]; }
+	wait_until app_has_child
+}
+
+@test "status GROUP and the text tree" {
+	start_tend
+	wait_until state_is running web
+	run tctl status web
+	assert_success
+	assert_line --index 0 "web running"
+	assert_output --partial "db"
+	refute_output --partial "solo"
+	run tctl status
+	assert_output --regexp "app +running +pid [0-9]+ +up "
+	assert_output --regexp "\+ [0-9]+ sleep"
+	assert_output --partial "tracking: "
+}
+
+@test "unknown names get a clear error and exit status 1; bad usage exits 2" {
+	start_tend
+	run tctl stop nosuch
+	assert_failure 1
+	assert_output "tendctl: no such group: nosuch"
+	run tctl start web/nosuch
+	assert_failure 1
+	assert_output "tendctl: no such process: web/nosuch"
+	run tctl status nosuch
+	assert_failure 1
+	run tctl start
+	assert_failure 2
+	assert_output --partial "usage:"
+	run tctl frobnicate
+	assert_failure 2
+	run "$TENDCTL"
+	assert_failure 2
+}
+
+@test "tendctl without a running tend says so" {
+	run "$TENDCTL" -r "$T/nothing-here" status
+	assert_failure 1
+	assert_output --partial "cannot connect"
+}
+
+@test "TEND_RUNDIR selects the instance for tendctl" {
+	start_tend
+	TEND_RUNDIR=$RUN run "$TENDCTL" status web
+	assert_success
+	assert_line --index 0 --partial "web"
+}
+
+@test "the socket is mode 0600 and the run directory 0700" {
+	start_tend
+	[ "$(stat -c %a "$(sock)")" = 600 ]
+	[ "$(stat -c %a "$RUN")" = 700 ]
+}
+
+@test "a request from another uid is refused" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	start_tend
+	# Open the path so that only tend's own check stands in the way.
+	chmod 0755 "$T" "$RUN"
+	chmod 0666 "$(sock)"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups socat -t 5 - "UNIX-CONNECT:$(sock)" <<<"status"
+	assert_output --partial "ERR permission denied"
+	refute_output --partial "web"
+	grep -q "control: refused uid 65534" "$T/tend.out"
+}
+
+@test "garbage requests get errors; tend stays up" {
+	start_tend
+	run socat -t 5 - "UNIX-CONNECT:$(sock)" < <(printf 'bogus\n\x01\xff\xfe\n"unbalanced\nping\n')
+	assert_line --index 0 --partial "ERR"
+	assert_line --index 1 --partial "ERR"
+	assert_line --index 2 "ERR bad request: unterminated double quote"
+	assert_line --index 3 --partial "OK tend"
+	run tctl ping
+	assert_success
+}
+
+@test "a 1 MB request line is refused without hurting tend" {
+	start_tend
+	run socat -t 5 - "UNIX-CONNECT:$(sock)" < <(head -c 1048576 /dev/zero | tr '\0' 'a'; echo; echo ping)
+	assert_line --index 0 "ERR request longer than 4096 bytes"
+	assert_line --index 1 --partial "OK tend" # the same connection goes on
+	run tctl status web
+	assert_success
+}
+
+@test "a client that never reads does not block tend" {
+	start_tend
+	wait_until state_is running web
+	# 20000 status requests whose replies are never read (socat -u only writes).
+	yes 'status --json' | head -n 20000 >"$T/requests"
+	(cat "$T/requests"; sleep 60) | socat -u - "UNIX-CONNECT:$(sock)" &
+	slow=$!
+	track_pid "$slow"
+	# Wait until tend has taken the requests in: the unread replies pile up.
+	replies_piled_up() { [ "$(ss -x -H | awk -v s="$(sock)" '$5 == s {q += $4} END {print q + 0}')" -gt 100000 ]; }
+	wait_until replies_piled_up
+	# tend keeps answering others, and supervising.
+	for _ in 1 2 3; do
+		run tctl status web
+		assert_success
+	done
+	old=$(pid_of web db)
+	kill -KILL "$old"
+	wait_until pid_changed web db "$old"
+	kill "$slow" 2>/dev/null || true
+}
+
+@test "a client that disconnects while waiting for a start does no harm" {
+	conf 10-a.conf <<EOF
+group "slow" {
+	autostart = false
+	process "first" { type = oneshot command = "sleep 1" }
+	process "second" { command = "sleep 1000" }
+}
+EOF
+	start_tend
+	timeout 0.2 "$TENDCTL" -r "$RUN" start slow || true
+	wait_until state_is running slow
+	run tctl ping
+	assert_success
+}
+
+@test "start waits until the group runs; --no-wait does not" {
+	conf 10-a.conf <<EOF
+group "slow" {
+	autostart = false
+	process "first" { type = oneshot command = "sleep 0.5" }
+	process "second" { command = "sleep 1000" }
+}
+EOF
+	start_tend
+	run tctl start slow
+	assert_success
+	[ "$(state slow second)" = running ]
+	run tctl stop slow
+	assert_success
+	[ "$(state slow)" = stopped ]
+	run tctl start --no-wait slow
+	assert_success
+	[ "$(state slow)" = starting ]
+	wait_until state_is running slow
+}

@@ -1,0 +1,134 @@
+# Shared by the bats tests: run real tend instances in a temporary directory
+# and wait for what they report, with a deadline, never for the clock alone.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+TEND=$TOP/tend
+TENDCTL=$TOP/tendctl
+DEADLINE=${TEND_TEST_DEADLINE:-15}
+
+# A fresh conf.d and run dir per test.
+tend_setup() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/tend-test.XXXXXX")
+	CONF=$T/conf.d
+	RUN=$T/run
+	mkdir -p "$CONF"
+	TEND_PID=
+}
+
+# Stops the tend of this test (by pid) and anything the test recorded in
+# $T/pids, then removes the directory. Runs even when the test failed.
+tend_teardown() {
+	if [ -n "${TEND_PID:-}" ] && kill -0 "$TEND_PID" 2>/dev/null; then
+		kill -TERM "$TEND_PID" 2>/dev/null
+		wait_until_quiet 10 gone "$TEND_PID" || kill -KILL "$TEND_PID" 2>/dev/null
+		wait "$TEND_PID" 2>/dev/null || true
+	fi
+	if [ -f "$T/pids" ]; then
+		while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$T/pids"
+	fi
+	[ -d "$T" ] && rm -rf "$T"
+}
+
+conf() { # conf NAME <<EOF ... : writes conf.d/NAME
+	cat >"$CONF/$1"
+}
+
+tctl() {
+	"$TENDCTL" -r "$RUN" "$@"
+}
+
+# Starts tend in the background and waits until its socket answers.
+start_tend() {
+	"$TEND" -c "$CONF" -r "$RUN" "$@" >"$T/tend.out" 2>&1 &
+	TEND_PID=$!
+	wait_until tctl ping
+}
+
+# wait_until CMD...: retries CMD until it succeeds or $DEADLINE seconds pass.
+wait_until() {
+	wait_until_quiet "$DEADLINE" "$@" && return 0
+	echo "timed out after ${DEADLINE}s waiting for: $*" >&2
+	[ -f "$T/tend.out" ] && { echo "--- tend output:" >&2; tail -n 40 "$T/tend.out" >&2; }
+	return 1
+}
+
+wait_until_quiet() {
+	local limit=$1
+	shift
+	local end=$((SECONDS + limit))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.05
+	done
+}
+
+status_json() {
+	tctl status --json
+}
+
+# state GROUP [PROCESS]
+state() {
+	if [ $# -eq 1 ]; then
+		status_json | jq -r --arg g "$1" '.groups[] | select(.name==$g) | .state'
+	else
+		status_json | jq -r --arg g "$1" --arg p "$2" \
+			'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .state'
+	fi
+}
+
+# pid_of GROUP PROCESS: the main pid, or "null"
+pid_of() {
+	status_json | jq -r --arg g "$1" --arg p "$2" \
+		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .pid'
+}
+
+restarts_of() {
+	status_json | jq -r --arg g "$1" --arg p "$2" \
+		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .restarts'
+}
+
+state_is() { # state_is WANT GROUP [PROCESS]
+	local want=$1
+	shift
+	[ "$(state "$@")" = "$want" ]
+}
+
+pid_changed() { # pid_changed GROUP PROCESS OLDPID
+	local now
+	now=$(pid_of "$1" "$2")
+	[ "$now" != null ] && [ "$now" != "$3" ]
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+gone() {
+	! alive "$1"
+}
+
+# Remembers pids a test created, so teardown can end them if the test fails.
+track_pid() {
+	echo "$1" >>"$T/pids"
+}
+
+# Whether this machine lets us create cgroup v2 directories (root, writable cgroup2).
+cgroup_v2_writable() {
+	[ "$(id -u)" -eq 0 ] || return 1
+	local mnt own dir
+	mnt=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
+	[ -n "$mnt" ] || return 1
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	dir="$mnt${own%/}/tend-probe-$$"
+	mkdir "$dir" 2>/dev/null || return 1
+	rmdir "$dir"
+}
+
+# has_lines FILE N: FILE exists and has at least N lines (evaluated on every try).
+has_lines() {
+	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
+}

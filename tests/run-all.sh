@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Runs every test suite that `make check` built and sums them up. Suites, in order:
+#   unit      build/unit/test_*          cmocka binaries, TAP output
+#   san       build/san/unit/test_*      the same built with ASan+UBSan
+#   valgrind  build/unit/test_*          under valgrind; each binary is ONE test
+#   bats      tests/*.bats               bats --tap
+#   qemu      tests/qemu/*.bats          bats --tap (boots QEMU guests; slow)
+# Choose suites with TEND_TESTS (default: all), e.g. TEND_TESTS="unit bats" tests/run-all.sh.
+# TEND_TEST_TIMEOUT bounds each unit binary in seconds (default 600).
+# A program that exits non-zero without reporting a "not ok" (a crash, a sanitizer report
+# after the tests) counts as one more failure. The last line is always
+# "N passed, N failed, N skipped"; the exit status is 1 if anything failed or nothing ran.
+set -u
+shopt -s nullglob lastpipe
+exec </dev/null
+cd "$(dirname "$0")/.." || exit 1
+
+suites=${TEND_TESTS:-unit san valgrind bats qemu}
+limit=${TEND_TEST_TIMEOUT:-600}
+passed=0 failed=0 skipped=0
+failures=() skips=()
+export CMOCKA_MESSAGE_OUTPUT=TAP
+
+header() { printf '\n=== %s ===\n' "$*"; }
+
+fail() { # NAME: one failure that no TAP line reported
+	failed=$((failed + 1))
+	failures+=("$1")
+}
+
+# Counts one TAP line; returns 2 for a failed test, 1 for a line that is no result.
+tap_line() { # WHERE LINE
+	local desc lc
+	[[ $2 =~ ^(not )?ok( [0-9]+)?( .*)?$ ]] || return 1
+	desc=${BASH_REMATCH[3]# }
+	desc=${desc#- }
+	desc=${desc:-(unnamed)}
+	lc=${desc,,}
+	if [[ $lc == *"# skip"* || $lc == *"# todo"* ]]; then
+		skipped=$((skipped + 1))
+		skips+=("$1: $desc")
+	elif [[ -n ${BASH_REMATCH[1]} ]]; then
+		fail "$1: $desc"
+		return 2
+	else
+		passed=$((passed + 1))
+	fi
+	return 0
+}
+
+# Runs a TAP producer, echoing its output and counting its results.
+run_tap() { # SUITE NAME COMMAND...
+	local suite=$1 name=$2 line rc saw_fail=0
+	shift 2
+	"$@" 2>&1 | while IFS= read -r line || [[ -n $line ]]; do
+		printf '%s\n' "$line"
+		tap_line "$suite: $name" "$line"
+		[[ $? -eq 2 ]] && saw_fail=1
+	done
+	rc=${PIPESTATUS[0]}
+	if ((rc != 0 && !saw_fail)); then
+		echo "# $name exited with status $rc without reporting a failed test"
+		fail "$suite: $name (exit status $rc$( ((rc == 124)) && echo ', timed out'))"
+	fi
+}
+
+# 0 if LeakSanitizer can run here (it cannot under ptrace, e.g. strace or gdb).
+lsan_works() {
+	local d rc
+	d=$(mktemp -d) || return 1
+	printf 'int main(void) { return 0; }\n' >"$d/p.c"
+	if "${CC:-cc}" -fsanitize=address -o "$d/p" "$d/p.c" 2>/dev/null; then
+		ASAN_OPTIONS=detect_leaks=1 "$d/p" >/dev/null 2>&1
+		rc=$?
+	else # no compiler: guess from whether we are traced
+		rc=$(awk '/^TracerPid:/ { print ($2 != 0) }' /proc/self/status)
+	fi
+	rm -rf "$d"
+	return "$rc"
+}
+
+suite_unit() {
+	local b
+	for b in build/unit/test_*; do
+		[[ -f $b && -x $b ]] || continue
+		echo "--- $b"
+		run_tap unit "${b##*/}" timeout -k 10 "$limit" "$b"
+	done
+}
+
+suite_san() {
+	local b leaks=1
+	if ! lsan_works; then
+		leaks=0
+		echo "# note: LeakSanitizer cannot run here (ptrace?); running with detect_leaks=0"
+	fi
+	for b in build/san/unit/test_*; do
+		[[ -f $b && -x $b ]] || continue
+		echo "--- $b"
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=$leaks" \
+			UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1" \
+			run_tap san "${b##*/}" timeout -k 10 "$limit" "$b"
+	done
+}
+
+suite_valgrind() {
+	local b rc name line
+	command -v valgrind >/dev/null || {
+		fail "valgrind: valgrind is not installed"
+		return
+	}
+	for b in build/unit/test_*; do
+		[[ -f $b && -x $b ]] || continue
+		name="valgrind ${b##*/}"
+		echo "--- $name"
+		timeout -k 10 "$limit" valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect --error-exitcode=99 "$b" 2>&1 |
+			sed 's/^/    /' # indented: these TAP lines are not counted again
+		rc=${PIPESTATUS[0]}
+		# One TAP line of our own: passed iff valgrind exited 0.
+		if ((rc == 0)); then line="ok - $name"; else line="not ok - $name (exit status $rc)"; fi
+		echo "$line"
+		tap_line valgrind "$line"
+	done
+}
+
+run_bats() { # SUITE FILES...
+	local suite=$1
+	shift
+	if (($# == 0)); then
+		echo "(no .bats files)"
+	elif ! command -v bats >/dev/null; then
+		fail "$suite: bats is not installed"
+	else
+		run_tap "$suite" bats bats --tap "$@"
+	fi
+}
+
+suite_bats() { run_bats bats tests/*.bats; }
+suite_qemu() { run_bats qemu tests/qemu/*.bats; }
+
+for s in $suites; do
+	case $s in
+	unit | san | valgrind | bats | qemu)
+		header "$s"
+		"suite_$s"
+		;;
+	*) fail "unknown suite '$s' in TEND_TESTS (unit san valgrind bats qemu)" ;;
+	esac
+done
+
+header summary
+if ((${#skips[@]})); then
+	echo "skipped:"
+	printf '  %s\n' "${skips[@]}"
+fi
+if ((${#failures[@]})); then
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+total=$((passed + failed + skipped))
+((total == 0)) && echo "nothing ran: build the tests first (make unit) or check TEND_TESTS"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0 && total > 0))

@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# Whole trees: stopping a process ends every descendant, however it got away,
+# with cgroup tracking (root, writable cgroup2) and with ancestry tracking.
+
+load helpers
+
+setup() { tend_setup; }
+teardown() { tend_teardown; }
+
+# A process whose descendants try every way out: a plain child, a child in a
+# new process group, a grandchild in a new session, and a double-forked
+# grandchild (re-parented to tend once its parent exits). Each writes its
+# pid to $T/escapees.
+escapees_conf() {
+	cat >"$T/tree.sh" <<'SH'
+#!/bin/sh
+out=$1
+sleep 1001 & echo $! >>"$out"
+setsid sh -c 'sleep 1002 & echo $! >>"$1"; wait' sh "$out" &
+(sh -c 'sleep 1003 & echo $! >>"$1"' sh "$out" &)
+perl -e 'setpgrp(0,0); exec qw(sleep 1004)' & echo $! >>"$out"
+exec sleep 1000
+SH
+	chmod +x "$T/tree.sh"
+	conf 10-trees.conf <<EOF
+group "g" {
+	process "tree" { command = "$T/tree.sh $T/escapees" }
+	process "bystander" { command = "sleep 1005" }
+}
+EOF
+}
+
+escapees_running() {
+	[ -f "$T/escapees" ] && [ "$(wc -l <"$T/escapees")" -eq 4 ] || return 1
+	while read -r pid; do alive "$pid" || return 1; done <"$T/escapees"
+}
+
+all_escapees_gone() {
+	while read -r pid; do gone "$pid" || return 1; done <"$T/escapees"
+}
+
+descendants_listed() {
+	local listed
+	listed=$(status_json | jq -r '.groups[] | select(.name=="g") | .processes[]
+		| select(.name=="tree") | .descendants[]')
+	for pid in $(cat "$T/escapees"); do
+		echo "$listed" | grep -qx "$pid" || return 1
+	done
+}
+
+check_whole_tree_stop() {
+	escapees_conf
+	start_tend "$@"
+	wait_until escapees_running
+	while read -r pid; do track_pid "$pid"; done <"$T/escapees"
+	# The double-forked one is an orphan now: tend (a subreaper) adopted it.
+	wait_until descendants_listed
+	bystander=$(pid_of g bystander)
+	run tctl stop g/tree
+	assert_success
+	all_escapees_gone
+	alive "$bystander"
+	[ "$(state g tree)" = stopped ]
+}
+
+@test "ancestry tracking: stopping a process ends double-forked, setsid and setpgid descendants" {
+	command -v perl >/dev/null || skip "perl is not installed (used to call setpgid)"
+	check_whole_tree_stop --tracking=ancestry
+	run tctl status
+	assert_output --partial "tracking: ancestry"
+}
+
+@test "cgroup tracking: stopping a process ends double-forked, setsid and setpgid descendants" {
+	command -v perl >/dev/null || skip "perl is not installed (used to call setpgid)"
+	cgroup_v2_writable || skip "no writable cgroup v2 hierarchy here (needs root and a cgroup2 mount)"
+	check_whole_tree_stop --tracking=cgroup
+	run tctl status
+	assert_output --partial "tracking: cgroup"
+	# Each process has its own cgroup below tend's.
+	root=$(tctl status | sed -n 's/^tracking: cgroup //p')
+	[ -d "$root/g/bystander" ]
+	grep -qx "$(pid_of g bystander)" "$root/g/bystander/cgroup.procs"
+}
+
+@test "cgroup tracking: tend removes its cgroups when it exits" {
+	cgroup_v2_writable || skip "no writable cgroup v2 hierarchy here (needs root and a cgroup2 mount)"
+	conf 10-a.conf <<EOF
+group "g" { process "p" { command = "sleep 1000" } }
+EOF
+	start_tend --tracking=cgroup
+	root=$(tctl status | sed -n 's/^tracking: cgroup //p')
+	[ -d "$root" ]
+	kill -TERM "$TEND_PID"
+	wait_until gone "$TEND_PID"
+	[ ! -d "$root" ]
+}
+
+@test "a process that exits leaves no descendants behind when it is restarted" {
+	cat >"$T/leaky.sh" <<'SH'
+#!/bin/sh
+setsid sleep 1000 & echo $! >>"$1"
+sleep 0.2
+exit 1
+SH
+	chmod +x "$T/leaky.sh"
+	conf 10-a.conf <<EOF
+group "g" {
+	process "leaky" { command = "$T/leaky.sh $T/leftover" restart-limit = 0 }
+}
+EOF
+	start_tend --tracking=ancestry
+	wait_until state_is failed g leaky
+	pid=$(head -n 1 "$T/leftover")
+	track_pid "$pid"
+	wait_until gone "$pid"
+}
+
+@test "the group's whole tree is gone after tendctl stop GROUP" {
+	cat >"$T/a.sh" <<'SH'
+#!/bin/sh
+setsid sh -c 'sleep 1000 & echo $! >>"$1"' sh "$1" &
+exec sleep 1000
+SH
+	cat >"$T/b.sh" <<'SH'
+#!/bin/sh
+sleep 1000 & echo $! >>"$1"
+exec sleep 1000
+SH
+	chmod +x "$T/a.sh" "$T/b.sh"
+	conf 10-a.conf <<EOF
+group "g" {
+	process "a" { command = "$T/a.sh $T/gc" }
+	process "b" { command = "$T/b.sh $T/gc" }
+}
+EOF
+	start_tend
+	wait_until has_lines "$T/gc" 2
+	while read -r pid; do track_pid "$pid"; done <"$T/gc"
+	run tctl stop g
+	assert_success
+	while read -r pid; do gone "$pid"; done <"$T/gc"
+}

@@ -1,0 +1,172 @@
+/* The small data structures under the state machines: timer heap, restart
+ * window arithmetic, pid map, byte buffer, JSON strings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "json.h"
+#include "pidmap.h"
+#include "restart_window.h"
+#include "timer.h"
+
+static void never_called(struct tend *t, struct timer *tm)
+{
+	(void)t;
+	(void)tm;
+}
+
+static void timers_pop_in_deadline_order(void **state)
+{
+	(void)state;
+	struct timer_heap h = { 0 };
+	enum { N = 500 };
+	struct timer *tms = calloc(N, sizeof(*tms));
+	assert_non_null(tms);
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		timer_init(&tms[i], never_called);
+		assert_int_equal(timer_arm(&h, &tms[i], (uint64_t)(rand() % 10000)), 0);
+	}
+	/* Cancel every third and re-arm every fifth: the heap must stay ordered. */
+	for (int i = 0; i < N; i += 3)
+		timer_cancel(&h, &tms[i]);
+	for (int i = 0; i < N; i += 5)
+		timer_arm(&h, &tms[i], (uint64_t)(rand() % 10000));
+	uint64_t last = 0;
+	size_t popped = 0;
+	struct timer *tm;
+	while ((tm = timer_pop_due(&h, UINT64_MAX))) {
+		assert_true(tm->due_ms >= last);
+		assert_false(timer_armed(tm));
+		last = tm->due_ms;
+		popped++;
+	}
+	size_t armed = 0;
+	for (int i = 0; i < N; i++)
+		armed += (i % 3 != 0) || (i % 5 == 0);
+	assert_int_equal(popped, armed);
+	assert_null(timer_earliest(&h));
+	timer_heap_free(&h);
+	free(tms);
+}
+
+static void timer_not_due_is_not_popped(void **state)
+{
+	(void)state;
+	struct timer_heap h = { 0 };
+	struct timer a;
+	timer_init(&a, never_called);
+	timer_arm(&h, &a, 100);
+	assert_null(timer_pop_due(&h, 99));
+	assert_ptr_equal(timer_pop_due(&h, 100), &a);
+	timer_cancel(&h, &a); /* cancelling an idle timer is harmless */
+	timer_heap_free(&h);
+}
+
+static void window_counts_exits_inside_it(void **state)
+{
+	(void)state;
+	struct restart_window w;
+	assert_int_equal(restart_window_init(&w, 3, 1000), 0);
+	restart_window_record_exit(&w, 0);
+	restart_window_record_exit(&w, 100);
+	restart_window_record_exit(&w, 200);
+	assert_false(restart_window_exceeded(&w, 200)); /* 3 exits: the limit, not more */
+	restart_window_record_exit(&w, 999);
+	assert_true(restart_window_exceeded(&w, 999)); /* 4 within 1000 ms */
+	restart_window_reset(&w);
+	assert_false(restart_window_exceeded(&w, 999));
+	restart_window_free(&w);
+}
+
+static void window_slides(void **state)
+{
+	(void)state;
+	struct restart_window w;
+	restart_window_init(&w, 1, 1000);
+	restart_window_record_exit(&w, 0);
+	restart_window_record_exit(&w, 1000); /* the first one is exactly out of the window */
+	assert_false(restart_window_exceeded(&w, 1000));
+	restart_window_record_exit(&w, 1500);
+	assert_true(restart_window_exceeded(&w, 1500));
+	restart_window_free(&w);
+}
+
+static void window_limit_zero_fails_at_first_exit(void **state)
+{
+	(void)state;
+	struct restart_window w;
+	restart_window_init(&w, 0, 1000);
+	restart_window_record_exit(&w, 5);
+	assert_true(restart_window_exceeded(&w, 5));
+	restart_window_free(&w);
+}
+
+static void pidmap_puts_gets_deletes(void **state)
+{
+	(void)state;
+	struct pidmap m = { 0 };
+	int dummy[3000];
+	for (int i = 1; i <= 3000; i++)
+		assert_int_equal(pidmap_put(&m, i * 7, (struct process *)&dummy[i - 1]), 0);
+	for (int i = 1; i <= 3000; i += 2)
+		pidmap_del(&m, i * 7);
+	for (int i = 1; i <= 3000; i++) {
+		struct process *want = i % 2 ? NULL : (struct process *)&dummy[i - 1];
+		assert_ptr_equal(pidmap_get(&m, i * 7), want);
+	}
+	assert_null(pidmap_get(&m, 5));
+	/* Re-inserting a pid after deletion (pid reuse) finds the new owner. */
+	pidmap_put(&m, 7, (struct process *)&dummy[1]);
+	assert_ptr_equal(pidmap_get(&m, 7), &dummy[1]);
+	pidmap_free(&m);
+}
+
+static void buf_appends_and_consumes(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "%d,", i);
+	assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
+	size_t len = b.len;
+	buf_consume(&b, 2);
+	assert_int_equal(b.len, len - 2);
+	assert_int_equal(strncmp(b.data, "1,2,", 4), 0);
+	buf_consume(&b, b.len + 10);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
+static void json_escapes_strings(void **state)
+{
+	(void)state;
+	struct buf b = { 0 };
+	json_str(&b, "a\"b\\c\nd\x01");
+	assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\u0001\"");
+	buf_reset(&b);
+	json_str(&b, NULL);
+	assert_string_equal(b.data, "null");
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(timers_pop_in_deadline_order),
+		cmocka_unit_test(timer_not_due_is_not_popped),
+		cmocka_unit_test(window_counts_exits_inside_it),
+		cmocka_unit_test(window_slides),
+		cmocka_unit_test(window_limit_zero_fails_at_first_exit),
+		cmocka_unit_test(pidmap_puts_gets_deletes),
+		cmocka_unit_test(buf_appends_and_consumes),
+		cmocka_unit_test(json_escapes_strings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

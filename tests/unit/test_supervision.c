@@ -1,0 +1,570 @@
+/* The process and group state machines, driven through the sys seam with
+ * simulated processes: spawns, exits, fork failures and a fake clock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "context.h"
+
+#define MAX_EVENTS 256
+
+/* What the fake kernel saw, in order. */
+struct fake {
+	uint64_t now;
+	pid_t next_pid;
+	int spawn_errno; /* non-zero: the next spawns fail with it */
+	char log[MAX_EVENTS][64];
+	int nlog;
+	int leftovers[64]; /* per pid-slot: descendants left alive after main exits */
+	bool ignore_term;  /* main processes ignore SIGTERM */
+};
+
+static struct fake *fake_of(struct tend *t)
+{
+	return t->test_ctx;
+}
+
+static void note(struct tend *t, const char *fmt, ...)
+{
+	struct fake *f = fake_of(t);
+	va_list ap;
+	va_start(ap, fmt);
+	assert_true(f->nlog < MAX_EVENTS);
+	vsnprintf(f->log[f->nlog++], sizeof(f->log[0]), fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t fake_now(struct tend *t)
+{
+	return fake_of(t)->now;
+}
+
+static pid_t fake_spawn(struct tend *t, struct process *p, int *err)
+{
+	struct fake *f = fake_of(t);
+	if (f->spawn_errno) {
+		*err = f->spawn_errno;
+		note(t, "spawn-failed %s", p->decl->name);
+		return -1;
+	}
+	note(t, "spawn %s", p->decl->name);
+	return f->next_pid++;
+}
+
+static int slot(struct tend *t, struct process *p)
+{
+	(void)t;
+	for (size_t i = 0; i < p->group->nprocs; i++)
+		if (&p->group->procs[i] == p)
+			return (int)i;
+	return 0;
+}
+
+static void fake_signal(struct tend *t, struct process *p, int sig)
+{
+	struct fake *f = fake_of(t);
+	if (!p->pid && !f->leftovers[slot(t, p)])
+		return; /* nothing alive: no signal goes anywhere */
+	note(t, "signal %s %s", p->decl->name, sigabbrev_np(sig));
+	if (sig == SIGKILL || (sig == SIGTERM && !f->ignore_term))
+		f->leftovers[slot(t, p)] = 0;
+}
+
+static bool fake_tree_empty(struct tend *t, struct process *p)
+{
+	return !p->pid && !fake_of(t)->leftovers[slot(t, p)];
+}
+
+static const struct sys_ops fake_ops = {
+	.now_ms = fake_now,
+	.spawn = fake_spawn,
+	.signal_tree = fake_signal,
+	.tree_empty = fake_tree_empty,
+};
+
+struct fixture {
+	struct tend t;
+	struct fake f;
+	char dir[64];
+};
+
+/* Parses `conf` with the real parser and builds the groups from it. */
+static struct fixture *setup_with(const char *conf)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/tend-unit-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/test.conf", fx->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(conf, fp);
+	fclose(fp);
+
+	struct config cfg = { 0 };
+	char err[1024] = "";
+	int r = config_load_dir(fx->dir, &cfg, err, sizeof(err));
+	if (r < 0)
+		fail_msg("config: %s", err);
+	unlink(path);
+	rmdir(fx->dir);
+
+	fx->t.sys = &fake_ops;
+	fx->t.test_ctx = &fx->f;
+	fx->t.verbosity = -1;
+	fx->f.now = 1000000;
+	fx->f.next_pid = 100;
+	fx->t.groups = calloc(cfg.ngroups, sizeof(*fx->t.groups));
+	for (size_t i = 0; i < cfg.ngroups; i++)
+		fx->t.groups[fx->t.ngroups++] = group_new(&fx->t, &cfg.groups[i]);
+	config_free(&cfg);
+	return fx;
+}
+
+static void teardown_fixture(struct fixture *fx)
+{
+	for (size_t i = 0; i < fx->t.ngroups; i++)
+		group_free(&fx->t, fx->t.groups[i]);
+	free(fx->t.groups);
+	pidmap_free(&fx->t.pids);
+	timer_heap_free(&fx->t.timers);
+	free(fx);
+}
+
+static struct process *proc(struct fixture *fx, const char *g, const char *p)
+{
+	struct process *pr = group_find_process(tend_find_group(&fx->t, g), p);
+	assert_non_null(pr);
+	return pr;
+}
+
+static void advance(struct fixture *fx, uint64_t ms)
+{
+	fx->f.now += ms;
+	timers_run_due(&fx->t);
+}
+
+static void exit_with(struct fixture *fx, struct process *p, int code)
+{
+	assert_true(p->pid > 0);
+	process_exited(&fx->t, p, W_EXITCODE(code, 0));
+}
+
+static void killed_by(struct fixture *fx, struct process *p, int sig)
+{
+	assert_true(p->pid > 0);
+	process_exited(&fx->t, p, W_EXITCODE(0, sig));
+}
+
+static void assert_log(struct fixture *fx, const char *const *want)
+{
+	int n = 0;
+	for (; want[n]; n++) {
+		if (n >= fx->f.nlog)
+			fail_msg("missing event %d: want \"%s\"", n, want[n]);
+		if (strcmp(fx->f.log[n], want[n]) != 0)
+			fail_msg("event %d: got \"%s\", want \"%s\"", n, fx->f.log[n], want[n]);
+	}
+	if (n != fx->f.nlog)
+		fail_msg("unexpected event %d: \"%s\"", n, fx->f.log[n]);
+	fx->f.nlog = 0;
+}
+
+static const char three[] = "group \"g\" {\n"
+			    "  process \"a\" { command = \"a\" }\n"
+			    "  process \"b\" { command = \"b\" }\n"
+			    "  process \"c\" { command = \"c\" }\n"
+			    "}\n";
+
+static void starts_in_order_stops_in_reverse(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with(three);
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "spawn a", "spawn b", "spawn c", NULL });
+
+	group_step(&fx->t, g, GE_STOP);
+	assert_int_equal(g->state, GS_STOPPING);
+	/* c must be gone before b is asked to stop. */
+	assert_log(fx, (const char *[]){ "signal c TERM", "signal c CONT", NULL });
+	killed_by(fx, proc(fx, "g", "c"), SIGTERM);
+	assert_log(fx, (const char *[]){ "signal b TERM", "signal b CONT", NULL });
+	killed_by(fx, proc(fx, "g", "b"), SIGTERM);
+	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+	assert_int_equal(g->state, GS_STOPPED);
+	assert_int_equal(proc(fx, "g", "a")->state, PS_STOPPED);
+	assert_int_equal(proc(fx, "g", "a")->restarts, 0);
+	teardown_fixture(fx);
+}
+
+static void oneshot_gates_the_next_process(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"migrate\" { command = \"m\" type = oneshot }\n"
+					"  process \"db\" { command = \"db\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	assert_int_equal(g->state, GS_STARTING);
+	assert_int_equal(proc(fx, "g", "migrate")->state, PS_STARTING);
+	assert_log(fx, (const char *[]){ "spawn migrate", NULL });
+	exit_with(fx, proc(fx, "g", "migrate"), 0);
+	assert_int_equal(proc(fx, "g", "migrate")->state, PS_DONE);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "spawn db", NULL });
+	teardown_fixture(fx);
+}
+
+static void failed_oneshot_is_retried_before_the_next(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"m\" { command = \"m\" type = oneshot restart-delay = 1s }\n"
+					"  process \"db\" { command = \"db\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	exit_with(fx, proc(fx, "g", "m"), 1);
+	assert_int_equal(proc(fx, "g", "m")->state, PS_BACKOFF);
+	advance(fx, 999);
+	assert_int_equal(proc(fx, "g", "m")->state, PS_BACKOFF);
+	advance(fx, 1);
+	exit_with(fx, proc(fx, "g", "m"), 0);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "spawn m", "spawn m", "spawn db", NULL });
+	teardown_fixture(fx);
+}
+
+static void killed_process_restarts_after_delay(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-delay = 250ms }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	struct process *p = proc(fx, "local", "p");
+	pid_t first = p->pid;
+	killed_by(fx, p, SIGKILL);
+	assert_int_equal(p->state, PS_BACKOFF);
+	assert_int_equal(p->pid, 0);
+	advance(fx, 249);
+	assert_int_equal(p->state, PS_BACKOFF);
+	advance(fx, 1);
+	assert_int_equal(p->state, PS_RUNNING);
+	assert_true(p->pid > 0 && p->pid != first);
+	assert_int_equal(p->restarts, 1);
+	assert_int_equal(g->state, GS_RUNNING);
+	teardown_fixture(fx);
+}
+
+static void restart_window_marks_unstable(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-limit = 2\n"
+					"  restart-window = 10s restart-delay = 0ms }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	for (int i = 0; i < 2; i++) {
+		exit_with(fx, p, 1);
+		advance(fx, 0);
+		assert_int_equal(p->state, PS_RUNNING);
+	}
+	exit_with(fx, p, 1); /* the third exit within 10 s is one more than the limit */
+	assert_int_equal(p->state, PS_FAILED);
+	advance(fx, 60000);
+	assert_int_equal(p->state, PS_FAILED); /* no restart, ever, until asked */
+	teardown_fixture(fx);
+}
+
+static void exits_spread_beyond_the_window_are_fine(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-limit = 2\n"
+					"  restart-window = 10s restart-delay = 0ms }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	for (int i = 0; i < 10; i++) {
+		exit_with(fx, p, 1);
+		advance(fx, 0);
+		assert_int_equal(p->state, PS_RUNNING);
+		advance(fx, 5001); /* at most two exits in any 10 s */
+	}
+	assert_int_equal(p->restarts, 10);
+	teardown_fixture(fx);
+}
+
+static void clock_jump_forgets_old_exits(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-limit = 1\n"
+					"  restart-window = 1m restart-delay = 0ms }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	exit_with(fx, p, 1);
+	advance(fx, 0);
+	fx->f.now += 3600 * 1000; /* a suspend/resume: an hour passes at once */
+	exit_with(fx, p, 1);
+	assert_int_equal(p->state, PS_BACKOFF);
+	teardown_fixture(fx);
+}
+
+static void unstable_critical_fails_the_group(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\" }\n"
+					"  process \"db\" { command = \"db\" critical = true restart-limit = 0 }\n"
+					"  process \"c\" { command = \"c\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	assert_log(fx, (const char *[]){ "spawn a", "spawn db", "spawn c", NULL });
+	exit_with(fx, proc(fx, "g", "db"), 2);
+	assert_int_equal(proc(fx, "g", "db")->state, PS_FAILED);
+	assert_int_equal(g->state, GS_STOPPING);
+	killed_by(fx, proc(fx, "g", "c"), SIGTERM);
+	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+	assert_int_equal(g->state, GS_FAILED);
+	assert_log(fx, (const char *[]){ "signal c TERM", "signal c CONT", "signal a TERM",
+					 "signal a CONT", NULL });
+	/* It stays down: nothing restarts on its own. */
+	advance(fx, 600000);
+	assert_int_equal(fx->f.nlog, 0);
+	/* An explicit start forgets the failure and starts everything in order. */
+	group_step(&fx->t, g, GE_START);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "spawn a", "spawn db", "spawn c", NULL });
+	teardown_fixture(fx);
+}
+
+static void noncritical_failure_leaves_group_running(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\" restart = never }\n"
+					"  process \"b\" { command = \"b\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	exit_with(fx, proc(fx, "g", "a"), 1);
+	assert_int_equal(proc(fx, "g", "a")->state, PS_FAILED);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_int_equal(proc(fx, "g", "b")->state, PS_RUNNING);
+	teardown_fixture(fx);
+}
+
+static void dependent_failure_restarts_group_in_order(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\" }\n"
+					"  process \"b\" { command = \"b\" dependent = true }\n"
+					"  process \"c\" { command = \"c\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	fx->f.nlog = 0;
+	exit_with(fx, proc(fx, "g", "b"), 1);
+	assert_int_equal(g->state, GS_STOPPING);
+	killed_by(fx, proc(fx, "g", "c"), SIGTERM);
+	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "signal c TERM", "signal c CONT", "signal a TERM",
+					 "signal a CONT", "spawn a", "spawn b", "spawn c", NULL });
+	assert_int_equal(proc(fx, "g", "b")->restarts, 1);
+	teardown_fixture(fx);
+}
+
+static void clean_exit_with_on_failure_stays_stopped(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart = on-failure }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	exit_with(fx, p, 0);
+	assert_int_equal(p->state, PS_STOPPED);
+	advance(fx, 60000);
+	assert_int_equal(p->state, PS_STOPPED);
+	teardown_fixture(fx);
+}
+
+static void stop_timeout_escalates_to_sigkill(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" stop-timeout = 3s }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	fx->f.nlog = 0;
+	fx->f.ignore_term = true;
+	group_step(&fx->t, g, GE_STOP);
+	advance(fx, 2999);
+	assert_log(fx, (const char *[]){ "signal p TERM", "signal p CONT", NULL });
+	advance(fx, 1);
+	assert_log(fx, (const char *[]){ "signal p KILL", NULL });
+	killed_by(fx, proc(fx, "local", "p"), SIGKILL);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
+static void fork_failure_backs_off_and_retries(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-delay = 100ms }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	fx->f.spawn_errno = EAGAIN;
+	group_step(&fx->t, g, GE_START);
+	struct process *p = proc(fx, "local", "p");
+	assert_int_equal(p->state, PS_BACKOFF);
+	assert_int_equal(p->last_spawn_errno, EAGAIN);
+	assert_int_equal(g->state, GS_STARTING);
+	fx->f.spawn_errno = ENOMEM;
+	advance(fx, 100);
+	assert_int_equal(p->state, PS_BACKOFF);
+	fx->f.spawn_errno = 0;
+	advance(fx, 100);
+	assert_int_equal(p->state, PS_RUNNING);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_log(fx, (const char *[]){ "spawn-failed p", "spawn-failed p", "spawn p", NULL });
+	teardown_fixture(fx);
+}
+
+static void leftovers_are_killed_before_restart(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-delay = 1s }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	fx->f.nlog = 0;
+	fx->f.ignore_term = true;
+	fx->f.leftovers[0] = 1; /* it forked a child that outlives it */
+	exit_with(fx, p, 1);
+	advance(fx, 1000);
+	assert_log(fx, (const char *[]){ "signal p TERM", "signal p KILL", "spawn p", NULL });
+	teardown_fixture(fx);
+}
+
+static void failed_process_leaves_nothing_behind(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart = never\n"
+					"  stop-timeout = 2s }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	struct process *p = proc(fx, "local", "p");
+	fx->f.nlog = 0;
+	fx->f.ignore_term = true;
+	fx->f.leftovers[0] = 1;
+	exit_with(fx, p, 1);
+	assert_int_equal(p->state, PS_FAILED);
+	assert_log(fx, (const char *[]){ "signal p TERM", "signal p CONT", NULL });
+	advance(fx, 2000);
+	assert_log(fx, (const char *[]){ "signal p KILL", NULL });
+	assert_int_equal(p->state, PS_FAILED);
+	teardown_fixture(fx);
+}
+
+static void stopping_a_done_oneshot_ends_what_it_started(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" type = oneshot }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	struct process *p = proc(fx, "local", "p");
+	fx->f.leftovers[0] = 1; /* it started a daemon and exited 0 */
+	exit_with(fx, p, 0);
+	assert_int_equal(p->state, PS_DONE);
+	assert_int_equal(fx->f.leftovers[0], 1); /* the daemon stays */
+	group_step(&fx->t, g, GE_STOP);
+	assert_int_equal(fx->f.leftovers[0], 0);
+	process_step(&fx->t, p, PE_TREE_CHANGED);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
+static void stop_waits_for_the_whole_tree(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	struct process *p = proc(fx, "local", "p");
+	fx->f.ignore_term = true;
+	fx->f.leftovers[0] = 1;
+	group_step(&fx->t, g, GE_STOP);
+	killed_by(fx, p, SIGTERM);
+	assert_int_equal(p->state, PS_STOPPING); /* a descendant still runs */
+	fx->f.leftovers[0] = 0;			 /* ... and is reaped */
+	process_step(&fx->t, p, PE_TREE_CHANGED);
+	assert_int_equal(p->state, PS_STOPPED);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
+static void restart_request_while_stopping(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with(three);
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	group_step(&fx->t, g, GE_STOP);
+	group_step(&fx->t, g, GE_RESTART); /* changes where the stop ends */
+	killed_by(fx, proc(fx, "g", "c"), SIGTERM);
+	killed_by(fx, proc(fx, "g", "b"), SIGTERM);
+	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+	assert_int_equal(g->state, GS_RUNNING);
+	teardown_fixture(fx);
+}
+
+static void restarts_do_not_disturb_other_groups(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"x\" { process \"p\" { command = \"p\" critical = true\n"
+					"  restart-limit = 0 } }\n"
+					"group \"y\" { process \"q\" { command = \"q\" } }\n");
+	group_step(&fx->t, tend_find_group(&fx->t, "x"), GE_START);
+	group_step(&fx->t, tend_find_group(&fx->t, "y"), GE_START);
+	pid_t q = proc(fx, "y", "q")->pid;
+	exit_with(fx, proc(fx, "x", "p"), 1);
+	assert_int_equal(tend_find_group(&fx->t, "x")->state, GS_FAILED);
+	assert_int_equal(tend_find_group(&fx->t, "y")->state, GS_RUNNING);
+	assert_int_equal(proc(fx, "y", "q")->pid, q);
+	teardown_fixture(fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(starts_in_order_stops_in_reverse),
+		cmocka_unit_test(oneshot_gates_the_next_process),
+		cmocka_unit_test(failed_oneshot_is_retried_before_the_next),
+		cmocka_unit_test(killed_process_restarts_after_delay),
+		cmocka_unit_test(restart_window_marks_unstable),
+		cmocka_unit_test(exits_spread_beyond_the_window_are_fine),
+		cmocka_unit_test(clock_jump_forgets_old_exits),
+		cmocka_unit_test(unstable_critical_fails_the_group),
+		cmocka_unit_test(noncritical_failure_leaves_group_running),
+		cmocka_unit_test(dependent_failure_restarts_group_in_order),
+		cmocka_unit_test(clean_exit_with_on_failure_stays_stopped),
+		cmocka_unit_test(stop_timeout_escalates_to_sigkill),
+		cmocka_unit_test(fork_failure_backs_off_and_retries),
+		cmocka_unit_test(leftovers_are_killed_before_restart),
+		cmocka_unit_test(failed_process_leaves_nothing_behind),
+		cmocka_unit_test(stopping_a_done_oneshot_ends_what_it_started),
+		cmocka_unit_test(stop_waits_for_the_whole_tree),
+		cmocka_unit_test(restart_request_while_stopping),
+		cmocka_unit_test(restarts_do_not_disturb_other_groups),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

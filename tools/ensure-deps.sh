@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages that building or testing tend needs, if any are missing.
+# As root it runs apt-get; otherwise it names the packages and fails, so nothing half-works.
+# usage: tools/ensure-deps.sh build|check
+set -u
+build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev"
+check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux"
+case "${1:-build}" in
+build) want=$build ;;
+check) want=$check ;;
+*) echo "usage: $0 build|check" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tend: missing packages:$missing" >&2
+	echo "tend: install them with: sudo apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+echo "tend: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+	echo "tend: apt-get could not install:$missing" >&2
+	exit 1
+}

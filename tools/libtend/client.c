@@ -1,0 +1,242 @@
+/* The client side of the control protocol: connect, send one request line,
+ * read data lines and the status line (see tend.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "tend.h"
+
+#define READ_CHUNK 4096
+/* A sanity bound on one reply line; status --json is at most a few MB. */
+#define REPLY_LINE_MAX (64u << 20)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int tend_quote(const char *word, char *buf, size_t len)
+{
+	if (!buf || len == 0)
+		return -1;
+	buf[0] = '\0';
+	return cmdline_quote(word, buf, len);
+}
+
+int tend_connect(const char *rundir)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n, saved;
+
+	if (!rundir) {
+		if (tend_default_rundir(dir, sizeof(dir)) < 0)
+			return -1;
+		rundir = dir;
+	}
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", rundir, TEND_SOCKET_NAME);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EISCONN) /* an interrupted connect that completed */
+			break;
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Writes all of buf; SIGPIPE is never raised for a socket. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Builds "word word ...\n" into line (TEND_REQUEST_MAX + 1 bytes). Returns its
+ * length, or -1 with err set. */
+static int build_request(char *const argv[], char *line, char *err, size_t errlen)
+{
+	size_t pos = 0, size = TEND_REQUEST_MAX + 1;
+	int i, n;
+
+	if (!argv || !argv[0]) {
+		set_err(err, errlen, "empty request");
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; argv[i]; i++) {
+		/* A newline would end the request line inside the word. */
+		if (strchr(argv[i], '\n')) {
+			set_err(err, errlen, "request word contains a newline");
+			errno = EINVAL;
+			return -1;
+		}
+		if (i > 0) {
+			if (pos + 1 >= size)
+				goto too_long;
+			line[pos++] = ' ';
+		}
+		n = tend_quote(argv[i], line + pos, size - pos);
+		if (n < 0)
+			goto too_long;
+		pos += (size_t)n;
+	}
+	if (pos + 1 > TEND_REQUEST_MAX)
+		goto too_long;
+	line[pos++] = '\n';
+	line[pos] = '\0';
+	return (int)pos;
+too_long:
+	set_err(err, errlen, "request too long (the limit is %d bytes)", TEND_REQUEST_MAX);
+	errno = EMSGSIZE;
+	return -1;
+}
+
+/* Handles one complete reply line (NUL-terminated, newline removed).
+ * Returns 2 to keep reading, else what tend_request returns. */
+static int handle_line(char *line, tend_line_fn on_line, void *arg, char *err, size_t errlen)
+{
+	if (line[0] == '>' && (line[1] == ' ' || line[1] == '\0')) {
+		const char *payload = line[1] ? line + 2 : line + 1;
+
+		if (on_line && on_line(payload, arg) != 0)
+			return 1;
+		return 2;
+	}
+	if (strcmp(line, "OK") == 0 || strncmp(line, "OK ", 3) == 0) {
+		/* The text after "OK " (maybe empty) goes into err: the API has
+		 * nowhere else to put it, and tendctl prints it. */
+		set_err(err, errlen, "%s", line[2] ? line + 3 : "");
+		return 0;
+	}
+	if (strcmp(line, "ERR") == 0 || strncmp(line, "ERR ", 4) == 0) {
+		set_err(err, errlen, "%s", line[3] ? line + 4 : "error");
+		return -1;
+	}
+	set_err(err, errlen, "bad reply line");
+	errno = EPROTO;
+	return -1;
+}
+
+/* Reads reply lines from fd until a status line, an error or a stop. */
+static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t errlen)
+{
+	size_t cap = READ_CHUNK, len = 0, start = 0, scan = 0;
+	char *buf = malloc(cap), *nl, *grown;
+	ssize_t n;
+	int ret = -1;
+
+	if (!buf) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		nl = memchr(buf + scan, '\n', len - scan);
+		if (nl) {
+			*nl = '\0';
+			ret = handle_line(buf + start, on_line, arg, err, errlen);
+			if (ret != 2)
+				break;
+			start = scan = (size_t)(nl - buf) + 1;
+			continue;
+		}
+		scan = len;
+		if (start > 0) { /* move the partial line to the front */
+			memmove(buf, buf + start, len - start);
+			len -= start;
+			scan -= start;
+			start = 0;
+		}
+		if (len == cap) {
+			if (cap >= REPLY_LINE_MAX) {
+				set_err(err, errlen, "reply line too long");
+				errno = EMSGSIZE;
+				ret = -1;
+				break;
+			}
+			grown = realloc(buf, cap * 2);
+			if (!grown) {
+				set_err(err, errlen, "out of memory");
+				ret = -1;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			set_err(err, errlen, "cannot read from tend: %s", strerror(saved));
+			errno = saved;
+			ret = -1;
+			break;
+		}
+		if (n == 0) {
+			set_err(err, errlen, "connection closed by tend");
+			errno = ECONNRESET;
+			ret = -1;
+			break;
+		}
+		len += (size_t)n;
+	}
+	free(buf);
+	return ret;
+}
+
+int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, char *err,
+		 size_t errlen)
+{
+	char line[TEND_REQUEST_MAX + 1];
+	int n;
+
+	if (err && errlen > 0)
+		err[0] = '\0';
+	n = build_request(argv, line, err, errlen);
+	if (n < 0)
+		return -1;
+	if (write_all(fd, line, (size_t)n) < 0) {
+		n = errno;
+		set_err(err, errlen, "cannot write to tend: %s", strerror(n));
+		errno = n;
+		return -1;
+	}
+	return read_reply(fd, on_line, arg, err, errlen);
+}

@@ -1,0 +1,147 @@
+/* tendctl: the command-line client. It forwards COMMAND ARGS... to tend as one
+ * request and prints the reply; tend alone decides what a request means. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tend.h"
+
+#ifndef TEND_VERSION
+#define TEND_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+    "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
+    "\n"
+    "Commands (tend checks them; see README.md):\n"
+    "  status [--json] [GROUP]                   groups, processes and their states\n"
+    "  start|stop|restart [--no-wait] GROUP[/PROCESS]\n"
+    "  reload                                    re-read conf.d\n"
+    "  logs GROUP[/PROCESS] [-n N] [-f]          last N log lines; -f follows\n"
+    "  events [--json]                           stream events until interrupted\n"
+    "  run [--tenant T] [--group G] -- CMD...    run a command under tend\n"
+    "  account [--tenant T] [--json]             resource use per tenant\n"
+    "  reboot|poweroff|halt                      shut the machine down (PID 1)\n"
+    "  ping                                      check that tend answers\n"
+    "\n"
+    "Options:\n"
+    "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"
+    "                for root, else $XDG_RUNTIME_DIR/tend, else /tmp/tend-$UID)\n"
+    "  -h, --help    show this help\n"
+    "  --version     show the version\n"
+    "\n"
+    "Exit status: 0 success, 1 error, 2 bad usage.\n";
+
+/* Set when stdout went away (EPIPE): stop quietly. */
+struct out_state {
+	int closed;
+	int error;
+};
+
+static int check_stdout(struct out_state *st)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	if (errno == EPIPE)
+		st->closed = 1;
+	else
+		st->error = errno ? errno : EIO;
+	return -1;
+}
+
+static int print_line(const char *payload, void *arg)
+{
+	struct out_state *st = arg;
+
+	fputs(payload, stdout);
+	putchar('\n');
+	return check_stdout(st) < 0; /* non-zero stops the request */
+}
+
+static int usage_error(void)
+{
+	fputs(usage_text, stderr);
+	return 2;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char rundir[4096], err[4096];
+	const char *dir = NULL;
+	struct out_state st = { 0, 0 };
+	int opt, fd, ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	opterr = 0;
+	/* '+': options end at the first non-option, the command. */
+	while ((opt = getopt_long(argc, argv, "+:hr:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return check_stdout(&st) < 0 && !st.closed;
+		case 'V':
+			printf("tendctl %s\n", TEND_VERSION);
+			return check_stdout(&st) < 0 && !st.closed;
+		case 'r':
+			dir = optarg;
+			break;
+		case ':':
+			fprintf(stderr, "tendctl: option -%c needs an argument\n", optopt);
+			return usage_error();
+		default:
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				fprintf(stderr, "tendctl: bad option %s\n", argv[optind - 1]);
+			else
+				fprintf(stderr, "tendctl: unknown option -%c\n", optopt);
+			return usage_error();
+		}
+	}
+	if (optind >= argc)
+		return usage_error();
+
+	if (!dir) {
+		if (tend_default_rundir(rundir, sizeof(rundir)) < 0) {
+			fprintf(stderr, "tendctl: run directory path too long\n");
+			return 1;
+		}
+		dir = rundir;
+	}
+	fd = tend_connect(dir);
+	if (fd < 0) {
+		int e = errno;
+
+		fprintf(stderr, "tendctl: cannot connect to %s/%s: %s%s\n", dir, TEND_SOCKET_NAME,
+			strerror(e), e == ENAMETOOLONG ? "" : " (is tend running?)");
+		return 1;
+	}
+	ret = tend_request(fd, argv + optind, print_line, &st, err, sizeof(err));
+	close(fd);
+
+	if (ret == 1) { /* print_line stopped: stdout is gone or broken */
+		if (st.closed)
+			return 0;
+		fprintf(stderr, "tendctl: write error: %s\n", strerror(st.error));
+		return 1;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "tendctl: %s\n", err);
+		return strncmp(err, "usage:", 6) == 0 ? 2 : 1;
+	}
+	if (err[0])
+		printf("%s\n", err);
+	if (check_stdout(&st) < 0 && !st.closed) {
+		fprintf(stderr, "tendctl: write error: %s\n", strerror(st.error));
+		return 1;
+	}
+	return 0;
+}
