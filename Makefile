@@ -53,10 +53,15 @@ $(B)/san/unit/%: $(B)/san/tests/unit/%.o $(CORE_SRC:%.c=$(B)/san/%.o) $(LIBTEND_
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka
 
-unit: $(UNIT_BINS) $(SAN_BINS)
+unit: $(UNIT_BINS) $(SAN_BINS) $(B)/san/tend
+
+# tend itself under ASan+UBSan: the integration tests run against it too.
+$(B)/san/tend: $(CORE_SRC:%.c=$(B)/san/%.o) $(B)/san/init/main.o $(LIBTEND_SRC:%.c=$(B)/san/%.o)
+	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 # Every test: unit tests plain, under ASan+UBSan and under valgrind, then the
-# bats integration tests. The last line is "N passed, N failed, N skipped".
+# bats integration tests against tend and against tend built with ASan+UBSan.
+# The last line is "N passed, N failed, N skipped".
 check: deps-check
 	@$(MAKE) --no-print-directory all unit
 	@tests/run-all.sh

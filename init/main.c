@@ -91,6 +91,30 @@ static char *default_rundir(void)
 	return tend_default_rundir(buf, sizeof(buf)) < 0 ? NULL : strdup(buf);
 }
 
+/* Parse strictly first; only valid declarations reach set-up. */
+static int run(struct tend *t, const struct options *o)
+{
+	struct config cfg = { 0 };
+	char errors[CONFIG_ERRORS_MAX];
+	if (config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) < 0) {
+		fputs(errors, stderr);
+		fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t->confdir,
+			o->check ? "see above" : "not starting");
+		return 1;
+	}
+	if (o->check) {
+		printf("%s: %zu groups, all valid\n", t->confdir, cfg.ngroups);
+		config_free(&cfg);
+		return 0;
+	}
+	int status = 1;
+	if (tend_setup(t, &cfg, o->tracking) == 0)
+		status = tend_main_loop(t);
+	config_free(&cfg);
+	tend_teardown(t);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { .tracking = "auto", .verbosity = LOG_INFO };
@@ -108,24 +132,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct config cfg = { 0 };
-	char errors[CONFIG_ERRORS_MAX];
-	if (config_load_dir(t.confdir, &cfg, errors, sizeof(errors)) < 0) {
-		fputs(errors, stderr);
-		fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t.confdir,
-			o.check ? "see above" : "not starting");
-		return 1;
-	}
-	if (o.check) {
-		printf("%s: %zu groups, all valid\n", t.confdir, cfg.ngroups);
-		config_free(&cfg);
-		return 0;
-	}
-	int status = 1;
-	if (tend_setup(&t, &cfg, o.tracking) == 0)
-		status = tend_main_loop(&t);
-	config_free(&cfg);
-	tend_teardown(&t);
+	int status = run(&t, &o);
 	free(t.confdir);
 	free(t.rundir);
 	return status;

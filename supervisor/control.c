@@ -132,6 +132,8 @@ void client_flush(struct tend *t, struct client *c)
 static void handle_line(struct tend *t, struct client *c, char *line)
 {
 	const char *why = NULL;
+	if (c->refused)
+		return client_err(c, "permission denied");
 	char **argv = cmdline_split(line, &why);
 	if (!argv)
 		client_err(c, "bad request: %s", why);
@@ -265,13 +267,12 @@ static void on_accept(struct tend *t, struct watcher *w, uint32_t events)
 			client_free(t, c);
 			continue;
 		}
-		if (!caller_allowed(t, c)) {
+		/* A refused caller still gets an answer to each request rather than
+		 * a connection closed under its feet. */
+		c->refused = !caller_allowed(t, c);
+		if (c->refused)
 			tend_log(t, LOG_WARN, "control: refused uid %d (pid %d)", (int)c->uid,
 				 (int)c->pid);
-			client_err(c, "permission denied");
-			c->closing = true;
-			client_flush(t, c);
-		}
 	}
 }
 

@@ -5,7 +5,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-TEND=$TOP/tend
+TEND=${TEND_BIN:-$TOP/tend} # TEND_BIN: run the tests against another build
 TENDCTL=$TOP/tendctl
 DEADLINE=${TEND_TEST_DEADLINE:-15}
 
@@ -29,7 +29,15 @@ tend_teardown() {
 	if [ -f "$T/pids" ]; then
 		while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$T/pids"
 	fi
+	# Under a sanitizer build, any report (a leak at exit too) fails the test.
+	local report=0
+	if [ -f "$T/tend.out" ] && grep -Eq 'Sanitizer|runtime error:' "$T/tend.out"; then
+		echo "--- sanitizer report in tend's output:" >&2
+		cat "$T/tend.out" >&2
+		report=1
+	fi
 	[ -d "$T" ] && rm -rf "$T"
+	return $report
 }
 
 conf() { # conf NAME <<EOF ... : writes conf.d/NAME

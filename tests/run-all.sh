@@ -4,6 +4,8 @@
 #   san       build/san/unit/test_*      the same built with ASan+UBSan
 #   valgrind  build/unit/test_*          under valgrind; each binary is ONE test
 #   bats      tests/*.bats               bats --tap
+#   bats-san  tests/*.bats               again, against build/san/tend (ASan+UBSan): any
+#                                        sanitizer report, leaks at exit included, fails the test
 #   qemu      tests/qemu/*.bats          bats --tap (boots QEMU guests; slow)
 # Choose suites with TEND_TESTS (default: all), e.g. TEND_TESTS="unit bats" tests/run-all.sh.
 # TEND_TEST_TIMEOUT bounds each unit binary in seconds (default 600).
@@ -15,7 +17,7 @@ shopt -s nullglob lastpipe
 exec </dev/null
 cd "$(dirname "$0")/.." || exit 1
 
-suites=${TEND_TESTS:-unit san valgrind bats qemu}
+suites=${TEND_TESTS:-unit san valgrind bats bats-san qemu}
 limit=${TEND_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0
 failures=() skips=()
@@ -137,15 +139,21 @@ run_bats() { # SUITE FILES...
 }
 
 suite_bats() { run_bats bats tests/*.bats; }
+suite_bats-san() {
+	local leaks=1
+	lsan_works || leaks=0
+	TEND_BIN=$PWD/build/san/tend ASAN_OPTIONS="detect_leaks=$leaks" \
+		UBSAN_OPTIONS=print_stacktrace=1 run_bats bats-san tests/*.bats
+}
 suite_qemu() { run_bats qemu tests/qemu/*.bats; }
 
 for s in $suites; do
 	case $s in
-	unit | san | valgrind | bats | qemu)
+	unit | san | valgrind | bats | bats-san | qemu)
 		header "$s"
 		"suite_$s"
 		;;
-	*) fail "unknown suite '$s' in TEND_TESTS (unit san valgrind bats qemu)" ;;
+	*) fail "unknown suite '$s' in TEND_TESTS (unit san valgrind bats bats-san qemu)" ;;
 	esac
 done
 
