@@ -20,7 +20,7 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 SAN_BINS    := $(UNIT_SRC:tests/unit/%.c=$(B)/san/unit/%)
 
-.PHONY: all deps deps-check run check unit bats clean install format
+.PHONY: all deps deps-check run check unit clean install format
 all: deps tend tendctl
 
 deps:
@@ -71,6 +71,25 @@ RUN_DIR ?= $(if $(XDG_RUNTIME_DIR),$(XDG_RUNTIME_DIR)/tend-demo,/tmp/tend-demo-$
 run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh "$(RUN_DIR)"
+
+# libFuzzer targets (clang): the config parser and the control protocol.
+# Each runs FUZZ_SECONDS (default 60) from its corpus in build/fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS    = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(LIBTEND_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(PKG_LIBS)
+
+.PHONY: fuzz
+fuzz:
+	@tools/ensure-deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@for f in $(FUZZ_TARGETS); do mkdir -p $$f.corpus; \
+		echo "== $$f ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$f.corpus || exit 1; done
 
 PREFIX ?= /usr/local
 install: all

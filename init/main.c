@@ -23,34 +23,54 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tend [-c CONFDIR] [-r RUNDIR] [--check] [--tracking=auto|cgroup|ancestry]\n"
-		   "            [-v] [-q]\n"
-		   "  -c, --confdir DIR   declarations (default: see README; env TEND_CONFDIR)\n"
-		   "  -r, --rundir DIR    socket, logs, state (env TEND_RUNDIR)\n"
-		   "      --check         parse the declarations, report errors, exit\n"
-		   "      --tracking=M    how process trees are tracked (default auto)\n"
-		   "  -v, --verbose       more messages; -q, --quiet: errors only\n");
+	fprintf(f,
+		"usage: tend [-c CONFDIR] [-r RUNDIR] [--check] [--tracking=auto|cgroup|ancestry]\n"
+		"            [-v] [-q]\n"
+		"  -c, --confdir DIR   declarations (default: see README; env TEND_CONFDIR)\n"
+		"  -r, --rundir DIR    socket, logs, state (env TEND_RUNDIR)\n"
+		"      --check         parse the declarations, report errors, exit\n"
+		"      --tracking=M    how process trees are tracked (default auto)\n"
+		"  -v, --verbose       more messages; -q, --quiet: errors only\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "confdir", required_argument, NULL, 'c' }, { "rundir", required_argument, NULL, 'r' },
-		{ "check", no_argument, NULL, 'C' },	     { "tracking", required_argument, NULL, 'T' },
-		{ "verbose", no_argument, NULL, 'v' },	     { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 },
+		{ "confdir", required_argument, NULL, 'c' },
+		{ "rundir", required_argument, NULL, 'r' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "tracking", required_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:r:vqh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': o->confdir = optarg; break;
-		case 'r': o->rundir = optarg; break;
-		case 'C': o->check = true; break;
-		case 'T': o->tracking = optarg; break;
-		case 'v': o->verbosity++; break;
-		case 'q': o->verbosity = LOG_ERR; break;
-		case 'h': usage(stdout); exit(0);
-		default: return -1;
+		case 'c':
+			o->confdir = optarg;
+			break;
+		case 'r':
+			o->rundir = optarg;
+			break;
+		case 'C':
+			o->check = true;
+			break;
+		case 'T':
+			o->tracking = optarg;
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity = LOG_ERR;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -1;
 		}
 	}
 	if (optind != argc)

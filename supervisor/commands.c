@@ -107,12 +107,16 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 	if (p)
 		process_request(t, p, v);
 	else
-		group_step(t, g, v == VERB_START ? GE_START : v == VERB_STOP ? GE_STOP : GE_RESTART);
+		group_step(t, g,
+			   v == VERB_START  ? GE_START
+			   : v == VERB_STOP ? GE_STOP
+					    : GE_RESTART);
 	if (!wait)
 		return client_ok(c, "%s", "");
 	/* Armed only now: the request's own first steps are not its outcome. */
-	c->wait = (struct client_wait){ .group = g, .proc = p, .want_up = v != VERB_STOP,
-					.active = true };
+	c->wait = (struct client_wait){
+		.group = g, .proc = p, .want_up = v != VERB_STOP, .active = true
+	};
 	command_wait_settled(t, c);
 }
 
@@ -201,8 +205,8 @@ static const struct command {
 	const char *name;
 	handler_fn *handler;
 } commands[] = {
-	{ "ping", cmd_ping },	    { "status", cmd_status },	{ "start", cmd_start },
-	{ "stop", cmd_stop },	    { "restart", cmd_restart },
+	{ "ping", cmd_ping }, { "status", cmd_status },	  { "start", cmd_start },
+	{ "stop", cmd_stop }, { "restart", cmd_restart },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

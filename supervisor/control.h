@@ -34,8 +34,8 @@ struct client {
 	struct buf out;
 	uid_t uid;
 	pid_t pid;
-	bool closing; /* close once out is flushed */
-	bool eof;     /* the peer will send nothing more */
+	bool closing;	 /* close once out is flushed */
+	bool eof;	 /* the peer will send nothing more */
 	bool discarding; /* skipping the rest of an over-long request line */
 	bool refused;	 /* not tend's uid nor root: every request is denied */
 	uint32_t events; /* what epoll watches for now */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const char *const state_names[GS__COUNT] = {
-	[GS_STOPPED] = "stopped", [GS_STARTING] = "starting", [GS_RUNNING] = "running",
+	[GS_STOPPED] = "stopped",   [GS_STARTING] = "starting", [GS_RUNNING] = "running",
 	[GS_STOPPING] = "stopping", [GS_FAILED] = "failed",
 };
 
@@ -156,11 +156,13 @@ static void evaluate_once(struct tend *t, struct group *g)
 	case GS_STARTING:
 	case GS_RUNNING:
 		if ((p = failed_critical(g))) {
-			tend_log(t, LOG_WARN, "group %s: critical process %s failed; stopping the group",
+			tend_log(t, LOG_WARN,
+				 "group %s: critical process %s failed; stopping the group",
 				 g->decl.name, p->decl->name);
 			begin_stop(t, g, GS_FAILED);
 		} else if ((p = dependent_exited(g))) {
-			tend_log(t, LOG_INFO, "group %s: dependent process %s exited; restarting the group",
+			tend_log(t, LOG_INFO,
+				 "group %s: dependent process %s exited; restarting the group",
 				 g->decl.name, p->decl->name);
 			begin_stop(t, g, GS_STARTING);
 		} else if (g->state == GS_STARTING) {
@@ -233,7 +235,8 @@ static request_fn *const requests[GS__COUNT][GE__COUNT] = {
 	[GS_STOPPING] = { [GE_START] = req_stop_ends_started,
 			  [GE_STOP] = req_stop_ends_stopped,
 			  [GE_RESTART] = req_stop_ends_started },
-	[GS_FAILED] = { [GE_START] = req_start, [GE_STOP] = req_forget_failure,
+	[GS_FAILED] = { [GE_START] = req_start,
+			[GE_STOP] = req_forget_failure,
 			[GE_RESTART] = req_start },
 };
 

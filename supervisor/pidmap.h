@@ -11,8 +11,8 @@ struct pidmap {
 	struct pidmap_slot {
 		pid_t pid; /* 0: empty, -1: deleted */
 		struct process *proc;
-	} *slots;
-	size_t cap; /* a power of two */
+	} * slots;
+	size_t cap;  /* a power of two */
 	size_t used; /* live + deleted slots */
 };
 

@@ -52,8 +52,7 @@ static void process_timer_fired(struct tend *t, struct timer *tm)
 
 int process_init(struct process *p, struct group *g, const struct process_decl *decl)
 {
-	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED,
-			       .last_status = -1 };
+	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
 	timer_init(&p->timer, process_timer_fired);
 	return restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
 }

@@ -133,8 +133,13 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 	char tag[2 * NAME_MAX_LEN + 32];
 	snprintf(tag, sizeof(tag), "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
 	struct child_setup cs = {
-		.argv = p->decl->argv, .directory = p->decl->directory, .devnull = t->devnull,
-		.nofile = t->nofile, .cgroup_fd = -1, .log_fd = -1, .report_fd = -1,
+		.argv = p->decl->argv,
+		.directory = p->decl->directory,
+		.devnull = t->devnull,
+		.nofile = t->nofile,
+		.cgroup_fd = -1,
+		.log_fd = -1,
+		.report_fd = -1,
 	};
 	int pipefd[2] = { -1, -1 };
 	pid_t pid = -1;

@@ -100,8 +100,9 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		buf_printf(out, ",\"pid\":%d", (int)p->pid);
 	else
 		buf_puts(out, ",\"pid\":null");
-	buf_printf(out, ",\"state\":\"%s\",\"restarts\":%u,\"type\":\"%s\",\"critical\":%s,"
-			"\"dependent\":%s",
+	buf_printf(out,
+		   ",\"state\":\"%s\",\"restarts\":%u,\"type\":\"%s\",\"critical\":%s,"
+		   "\"dependent\":%s",
 		   proc_state_name(p->state), p->restarts, process_type_name(p->decl->type),
 		   p->decl->critical ? "true" : "false", p->decl->dependent ? "true" : "false");
 	if (p->pid)
@@ -126,8 +127,8 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 
 void status_json(struct tend *t, struct group *only, struct buf *out)
 {
-	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"groups\":[", tend_mode_name(t->mode),
-		   tracking_mode_name(t->tracker.mode));
+	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"groups\":[",
+		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode));
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];

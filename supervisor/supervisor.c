@@ -18,8 +18,9 @@ void reap_children(struct tend *t);
 
 const char *tend_mode_name(enum tend_mode m)
 {
-	static const char *const names[] = { [MODE_PID1] = "pid1", [MODE_SYSTEM] = "system",
-					     [MODE_USER] = "user" };
+	static const char *const names[] = {
+		[MODE_PID1] = "pid1", [MODE_SYSTEM] = "system", [MODE_USER] = "user"
+	};
 	return names[m];
 }
 

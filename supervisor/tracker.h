@@ -20,10 +20,10 @@ enum tracking_mode { TRACK_ANCESTRY, TRACK_CGROUP };
 
 struct tracker {
 	enum tracking_mode mode;
-	char *root;	 /* cgroup mode: this instance's cgroup directory */
-	int root_fd;	 /* cgroup mode: fd of root, -1 otherwise */
-	bool has_kill;	 /* cgroup.kill is available (Linux >= 5.14) */
-	char why[160];	 /* ancestry mode: why not cgroup */
+	char *root;    /* cgroup mode: this instance's cgroup directory */
+	int root_fd;   /* cgroup mode: fd of root, -1 otherwise */
+	bool has_kill; /* cgroup.kill is available (Linux >= 5.14) */
+	char why[160]; /* ancestry mode: why not cgroup */
 };
 
 struct pid_list {

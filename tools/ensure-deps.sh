@@ -1,14 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages that building or testing tend needs, if any are missing.
 # As root it runs apt-get; otherwise it names the packages and fails, so nothing half-works.
-# usage: tools/ensure-deps.sh build|check
+# usage: tools/ensure-deps.sh build|check|fuzz
 set -u
 build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev"
 check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux"
+fuzz="$build clang libclang-rt-14-dev"
 case "${1:-build}" in
 build) want=$build ;;
 check) want=$check ;;
-*) echo "usage: $0 build|check" >&2; exit 2 ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: $0 build|check|fuzz" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

@@ -232,10 +232,11 @@ static void oneshot_gates_the_next_process(void **state)
 static void failed_oneshot_is_retried_before_the_next(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with("group \"g\" {\n"
-					"  process \"m\" { command = \"m\" type = oneshot restart-delay = 1s }\n"
-					"  process \"db\" { command = \"db\" }\n"
-					"}\n");
+	struct fixture *fx =
+	    setup_with("group \"g\" {\n"
+		       "  process \"m\" { command = \"m\" type = oneshot restart-delay = 1s }\n"
+		       "  process \"db\" { command = \"db\" }\n"
+		       "}\n");
 	struct group *g = tend_find_group(&fx->t, "g");
 	group_step(&fx->t, g, GE_START);
 	exit_with(fx, proc(fx, "g", "m"), 1);
@@ -252,7 +253,8 @@ static void failed_oneshot_is_retried_before_the_next(void **state)
 static void killed_process_restarts_after_delay(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-delay = 250ms }\n");
+	struct fixture *fx =
+	    setup_with("process \"p\" { command = \"p\" restart-delay = 250ms }\n");
 	struct group *g = tend_find_group(&fx->t, "local");
 	group_step(&fx->t, g, GE_START);
 	struct process *p = proc(fx, "local", "p");
@@ -324,11 +326,12 @@ static void clock_jump_forgets_old_exits(void **state)
 static void unstable_critical_fails_the_group(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with("group \"g\" {\n"
-					"  process \"a\" { command = \"a\" }\n"
-					"  process \"db\" { command = \"db\" critical = true restart-limit = 0 }\n"
-					"  process \"c\" { command = \"c\" }\n"
-					"}\n");
+	struct fixture *fx =
+	    setup_with("group \"g\" {\n"
+		       "  process \"a\" { command = \"a\" }\n"
+		       "  process \"db\" { command = \"db\" critical = true restart-limit = 0 }\n"
+		       "  process \"c\" { command = \"c\" }\n"
+		       "}\n");
 	struct group *g = tend_find_group(&fx->t, "g");
 	group_step(&fx->t, g, GE_START);
 	assert_log(fx, (const char *[]){ "spawn a", "spawn db", "spawn c", NULL });
@@ -422,7 +425,8 @@ static void stop_timeout_escalates_to_sigkill(void **state)
 static void fork_failure_backs_off_and_retries(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with("process \"p\" { command = \"p\" restart-delay = 100ms }\n");
+	struct fixture *fx =
+	    setup_with("process \"p\" { command = \"p\" restart-delay = 100ms }\n");
 	struct group *g = tend_find_group(&fx->t, "local");
 	fx->f.spawn_errno = EAGAIN;
 	group_step(&fx->t, g, GE_START);
@@ -530,9 +534,10 @@ static void restart_request_while_stopping(void **state)
 static void restarts_do_not_disturb_other_groups(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with("group \"x\" { process \"p\" { command = \"p\" critical = true\n"
-					"  restart-limit = 0 } }\n"
-					"group \"y\" { process \"q\" { command = \"q\" } }\n");
+	struct fixture *fx =
+	    setup_with("group \"x\" { process \"p\" { command = \"p\" critical = true\n"
+		       "  restart-limit = 0 } }\n"
+		       "group \"y\" { process \"q\" { command = \"q\" } }\n");
 	group_step(&fx->t, tend_find_group(&fx->t, "x"), GE_START);
 	group_step(&fx->t, tend_find_group(&fx->t, "y"), GE_START);
 	pid_t q = proc(fx, "y", "q")->pid;
