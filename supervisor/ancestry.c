@@ -76,6 +76,21 @@ static void scan_proc(struct proc_table *tab)
 	closedir(d);
 }
 
+struct proc_table *ancestry_scan(void)
+{
+	struct proc_table *tab = calloc(1, sizeof(*tab));
+	if (tab)
+		scan_proc(tab);
+	return tab;
+}
+
+void ancestry_table_free(struct proc_table *tab)
+{
+	if (tab)
+		free(tab->v);
+	free(tab);
+}
+
 static bool environ_has_tag(pid_t pid, const char *tag)
 {
 	char path[64];
@@ -114,19 +129,23 @@ static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct
 
 int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
 {
-	struct proc_table tab = { 0 };
+	struct proc_table own = { 0 };
+	struct proc_table *tab = t->tracker.batch;
 	pid_t self = getpid();
-	scan_proc(&tab);
-	for (size_t i = 0; i < tab.len; i++) {
-		struct proc_entry *e = &tab.v[i];
+	if (!tab) {
+		scan_proc(&own);
+		tab = &own;
+	}
+	for (size_t i = 0; i < tab->len; i++) {
+		struct proc_entry *e = &tab->v[i];
 		if (e->pid == p->pid || (e->ppid == self && orphan_belongs_to(t, e, p)))
 			pid_list_add(out, e->pid);
 	}
 	/* Add children of members until nothing new turns up. */
 	for (bool grew = true; grew;) {
 		grew = false;
-		for (size_t i = 0; i < tab.len; i++) {
-			struct proc_entry *e = &tab.v[i];
+		for (size_t i = 0; i < tab->len; i++) {
+			struct proc_entry *e = &tab->v[i];
 			if (e->pid != self && !pid_list_has(out, e->pid) &&
 			    pid_list_has(out, e->ppid)) {
 				pid_list_add(out, e->pid);
@@ -134,6 +153,6 @@ int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
 			}
 		}
 	}
-	free(tab.v);
+	free(own.v);
 	return 0;
 }

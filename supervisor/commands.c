@@ -37,7 +37,9 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	if (name && !g)
 		return client_err(c, "no such group: %s", name);
 	struct buf out = { 0 };
+	tracker_batch_begin(t);
 	(json ? status_json : status_text)(t, g, &out);
+	tracker_batch_end(t);
 	if (out.oom)
 		client_err(c, "out of memory");
 	else

@@ -77,6 +77,18 @@ bool tracker_empty(struct tend *t, struct process *p)
 	return empty;
 }
 
+void tracker_batch_begin(struct tend *t)
+{
+	if (t->tracker.mode == TRACK_ANCESTRY && !t->tracker.batch)
+		t->tracker.batch = ancestry_scan();
+}
+
+void tracker_batch_end(struct tend *t)
+{
+	ancestry_table_free(t->tracker.batch);
+	t->tracker.batch = NULL;
+}
+
 void tracker_release_group(struct tend *t, struct group *g)
 {
 	if (t->tracker.mode == TRACK_CGROUP)

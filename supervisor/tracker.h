@@ -15,6 +15,7 @@
 struct tend;
 struct process;
 struct group;
+struct proc_table;
 
 enum tracking_mode { TRACK_ANCESTRY, TRACK_CGROUP };
 
@@ -24,6 +25,9 @@ struct tracker {
 	int root_fd;   /* cgroup mode: fd of root, -1 otherwise */
 	bool has_kill; /* cgroup.kill is available (Linux >= 5.14) */
 	char why[160]; /* ancestry mode: why not cgroup */
+	/* ancestry mode: one scan of /proc shared by every query between
+	 * tracker_batch_begin() and tracker_batch_end(), NULL outside. */
+	struct proc_table *batch;
 };
 
 struct pid_list {
@@ -45,6 +49,10 @@ int tracker_prepare(struct tend *t, struct process *p);
 int tracker_members(struct tend *t, struct process *p, struct pid_list *out);
 void tracker_signal(struct tend *t, struct process *p, int sig);
 bool tracker_empty(struct tend *t, struct process *p);
+/* Many queries in a row (status of every process, every stopping process
+ * after a reap) share one look at the system instead of one each. */
+void tracker_batch_begin(struct tend *t);
+void tracker_batch_end(struct tend *t);
 /* Removes the cgroups of a group that is going away. */
 void tracker_release_group(struct tend *t, struct group *g);
 
@@ -62,5 +70,7 @@ void cgroup_cleanup(struct tend *t);
 
 /* ancestry.c */
 int ancestry_members(struct tend *t, struct process *p, struct pid_list *out);
+struct proc_table *ancestry_scan(void);
+void ancestry_table_free(struct proc_table *tab);
 
 #endif
