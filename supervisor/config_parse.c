@@ -78,13 +78,42 @@ static struct file_ctx *ctx_of(cfg_t *cfg)
 	return opt ? (struct file_ctx *)opt->simple_value.ptr : NULL;
 }
 
+static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_msgs_vadd(&ctx->msgs, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Options and sections of DESIGN.md that later work will give a meaning.
+ * Until then they are rejected, but with a message that says so. */
+static bool planned_option(const char *name)
+{
+	static const char *const planned[] = { "negotiable", "ready",	"watchdog", "service",
+					       "tenant",     "seccomp", "cluster",  NULL };
+
+	for (const char *const *p = planned; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return true;
+	return false;
+}
+
 /* libconfuse's own messages (syntax, unknown options, duplicate titles). */
 static void on_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct file_ctx *ctx = ctx_of(cfg);
+	char msg[512], name[128];
 
-	if (ctx)
-		conf_msgs_vadd(&ctx->msgs, cfg->line, fmt, ap);
+	if (!ctx)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sscanf(msg, "no such option '%127[^']'", name) == 1 && planned_option(name))
+		add_msg(ctx, cfg->line, "%s: not supported yet (planned; see README, \"Not yet\")",
+			name);
+	else
+		add_msg(ctx, cfg->line, "%s", msg);
 }
 
 /* The default-parsing callback of the hidden START_OPT: records the line of

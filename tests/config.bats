@@ -188,3 +188,15 @@ EOF
 	run "$TEND" --tracking=telepathy
 	assert_failure 2
 }
+
+@test "options planned for later say so instead of 'no such option'" {
+	conf 10-a.conf <<CONF
+group "g" {
+	process "p" {
+		command = "true"
+		watchdog = 2s
+	}
+}
+CONF
+	check_fails_with "$CONF/10-a.conf:4: watchdog: not supported yet (planned; see README, \"Not yet\")"
+}
