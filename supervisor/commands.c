@@ -1,5 +1,6 @@
 /* The control requests: one handler each, looked up by name. */
 #include "cmdline.h"
+#include "events.h"
 #include "log.h"
 #include "status.h"
 #include "context.h"
@@ -46,6 +47,19 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 		client_data_raw(c, out.data ? out.data : "");
 	buf_free(&out);
 	client_ok(c, "%s", "");
+}
+
+/* Keeps the connection open and streams events; no status line follows. */
+static void cmd_events(struct tend *t, struct client *c, char **argv)
+{
+	(void)t;
+	bool json = false;
+	for (char **a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--json") != 0)
+			return client_err(c, "usage: events [--json]");
+		json = true;
+	}
+	events_subscribe(c, json);
 }
 
 /* "GROUP" or "GROUP/PROCESS"; replies with an error when there is no such thing. */
@@ -207,8 +221,8 @@ static const struct command {
 	const char *name;
 	handler_fn *handler;
 } commands[] = {
-	{ "ping", cmd_ping }, { "status", cmd_status },	  { "start", cmd_start },
-	{ "stop", cmd_stop }, { "restart", cmd_restart },
+	{ "ping", cmd_ping },	    { "status", cmd_status }, { "start", cmd_start },
+	{ "stop", cmd_stop },	    { "restart", cmd_restart }, { "events", cmd_events },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

@@ -216,7 +216,7 @@ static void on_client(struct tend *t, struct watcher *w, uint32_t events)
 		buf_reset(&c->out);
 	}
 	handle_input(t, c);
-	if (c->eof && !c->wait.active)
+	if (c->eof && !c->wait.active && !c->subscribed)
 		c->closing = true;
 	client_flush(t, c);
 }
@@ -327,6 +327,8 @@ void control_close(struct tend *t)
 {
 	struct control *ctl = &t->control;
 	while (ctl->clients) {
+		if (ctl->clients->subscribed) /* the stream ends by design, not by accident */
+			client_ok(ctl->clients, "tend is exiting");
 		client_flush(t, ctl->clients);
 		client_free(t, ctl->clients);
 	}
@@ -351,7 +353,7 @@ void control_notify(struct tend *t)
 	for (struct client *c = t->control.clients; c; c = c->next) {
 		if (c->wait.active && command_wait_settled(t, c)) {
 			handle_input(t, c); /* requests that queued behind the wait */
-			if (c->eof && !c->wait.active)
+			if (c->eof && !c->wait.active && !c->subscribed)
 				c->closing = true;
 			client_flush(t, c);
 		}

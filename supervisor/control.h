@@ -37,6 +37,8 @@ struct client {
 	bool closing;	 /* close once out is flushed */
 	bool eof;	 /* the peer will send nothing more */
 	bool discarding; /* skipping the rest of an over-long request line */
+	bool subscribed;      /* `events`: gets every event until it goes away */
+	bool subscribed_json;
 	bool refused;	 /* not tend's uid nor root: every request is denied */
 	uint32_t events; /* what epoll watches for now */
 	struct client_wait wait;

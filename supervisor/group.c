@@ -1,4 +1,5 @@
 #include "group.h"
+#include "events.h"
 #include "log.h"
 #include "context.h"
 
@@ -70,6 +71,7 @@ static void set_state(struct tend *t, struct group *g, enum group_state s)
 	tend_log(t, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
 		 group_state_name(s));
 	g->state = s;
+	event_group_state(t, g);
 	tend_state_changed(t);
 }
 

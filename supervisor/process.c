@@ -1,5 +1,6 @@
 #include "process.h"
 #include "duration.h"
+#include "events.h"
 #include "group.h"
 #include "log.h"
 #include "context.h"
@@ -153,6 +154,7 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	if (pidmap_put(&t->pids, pid, p) < 0)
 		tend_log(t, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
 	tend_log(t, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
+	event_process_spawned(t, p, p->state == PS_BACKOFF);
 	return p->decl->type == TYPE_ONESHOT ? PS_STARTING : PS_RUNNING;
 }
 
@@ -304,14 +306,16 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 	char label[2 * NAME_MAX_LEN + 2];
 	tend_log(t, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
 		 proc_state_name(old), proc_state_name(p->state));
+	event_process_state(t, p);
 	group_evaluate(t, p->group);
 	tend_state_changed(t);
 }
 
 void process_exited(struct tend *t, struct process *p, int wait_status)
 {
+	p->last_status = wait_status;
+	event_process_exited(t, p);
 	pidmap_del(&t->pids, p->pid);
 	p->pid = 0;
-	p->last_status = wait_status;
 	process_step(t, p, PE_EXIT);
 }
