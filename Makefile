@@ -5,7 +5,8 @@ PKGS      = libconfuse
 CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
-CPPFLAGS  = -D_GNU_SOURCE -Isupervisor -Iinit -Itools/libtend
+VERSION   = 0.1.0
+CPPFLAGS  = -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -Isupervisor -Iinit -Itools/libtend
 # `=` (not `:=`): pkg-config runs only once the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

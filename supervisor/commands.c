@@ -9,9 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef TEND_VERSION
-#define TEND_VERSION "0.1"
-#endif
 
 typedef void handler_fn(struct tend *t, struct client *c, char **argv);
 
@@ -116,6 +113,8 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 	struct process *p;
 	if (!find_target(t, c, target, &g, &p))
 		return;
+	if (v != VERB_STOP && t->shutting_down)
+		return client_err(c, "tend is shutting down");
 	if (p && v != VERB_STOP && !group_allows_restart(g))
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
@@ -157,9 +156,10 @@ static bool process_settled(struct client *c, struct process *p, bool want_up)
 	process_label(p, label, sizeof(label));
 	switch (p->state) {
 	case PS_RUNNING:
-		if (!want_up)
-			return false;
-		client_ok(c, "%s running (pid %d)", label, (int)p->pid);
+		if (want_up)
+			client_ok(c, "%s running (pid %d)", label, (int)p->pid);
+		else
+			client_err(c, "%s was started again before it stopped", label);
 		return true;
 	case PS_DONE:
 		client_ok(c, "%s done", label);
@@ -176,6 +176,12 @@ static bool process_settled(struct client *c, struct process *p, bool want_up)
 			client_err(c, "%s %s (last %s)", label, proc_state_name(p->state), how);
 		}
 		return true;
+	case PS_STARTING:
+	case PS_BACKOFF:
+		if (want_up)
+			return false;
+		client_err(c, "%s was started again before it stopped", label);
+		return true;
 	default:
 		return false;
 	}
@@ -185,7 +191,12 @@ static bool group_settled(struct client *c, struct group *g, bool want_up)
 {
 	switch (g->state) {
 	case GS_RUNNING:
-		if (!want_up)
+	case GS_STARTING:
+		if (!want_up) {
+			client_err(c, "group %s was started again before it stopped", g->decl.name);
+			return true;
+		}
+		if (g->state == GS_STARTING)
 			return false;
 		client_ok(c, "group %s running", g->decl.name);
 		return true;
@@ -221,8 +232,8 @@ static const struct command {
 	const char *name;
 	handler_fn *handler;
 } commands[] = {
-	{ "ping", cmd_ping },	    { "status", cmd_status }, { "start", cmd_start },
-	{ "stop", cmd_stop },	    { "restart", cmd_restart }, { "events", cmd_events },
+	{ "ping", cmd_ping }, { "status", cmd_status },	  { "start", cmd_start },
+	{ "stop", cmd_stop }, { "restart", cmd_restart }, { "events", cmd_events },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

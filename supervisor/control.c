@@ -159,6 +159,11 @@ static void handle_input(struct tend *t, struct client *c)
 			}
 			return;
 		}
+		if (nl - c->in.data >= TEND_REQUEST_MAX) {
+			client_err(c, "request longer than %d bytes", TEND_REQUEST_MAX);
+			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
+			continue;
+		}
 		*nl = '\0';
 		if (nl > c->in.data && nl[-1] == '\r')
 			nl[-1] = '\0';
@@ -221,13 +226,19 @@ static void on_client(struct tend *t, struct watcher *w, uint32_t events)
 	client_flush(t, c);
 }
 
-/* Frees clients that are done. Called between batches of events, so that
- * no pending event of this batch can refer to a freed client. */
-void control_collect(struct tend *t)
+/* Between batches of events (and after timers): runs requests that waited
+ * behind a deferred reply, closes what is finished, frees what is done -
+ * here, so that no pending event of a batch can refer to a freed client. */
+void control_after_events(struct tend *t)
 {
 	struct client *c = t->control.clients, *next;
 	for (; c; c = next) {
 		next = c->next;
+		if (!c->wait.active && c->in.len && !c->closing)
+			handle_input(t, c);
+		if (c->eof && !c->wait.active && !c->subscribed)
+			c->closing = true;
+		client_flush(t, c);
 		if (c->closing && !c->out.len)
 			client_free(t, c);
 	}
@@ -281,7 +292,7 @@ static int take_lock(struct tend *t)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/tend.pid", t->rundir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		tend_log(t, LOG_ERR, "%s: %s", path,
 			 errno == EWOULDBLOCK ? "another tend runs with this run directory"
@@ -348,25 +359,12 @@ void control_close(struct tend *t)
 	}
 }
 
+/* Only answers: requests queued behind the wait run later, from
+ * control_after_events(), never inside a state machine's transition. */
 void control_notify(struct tend *t)
 {
 	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->wait.active && command_wait_settled(t, c)) {
-			handle_input(t, c); /* requests that queued behind the wait */
-			if (c->eof && !c->wait.active && !c->subscribed)
-				c->closing = true;
+		if (c->wait.active && command_wait_settled(t, c))
 			client_flush(t, c);
-		}
-	}
-}
-
-void control_forget_group(struct tend *t, struct group *g)
-{
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->wait.active && c->wait.group == g) {
-			c->wait.active = false;
-			client_err(c, "group %s was removed", g->decl.name);
-			client_flush(t, c);
-		}
 	}
 }

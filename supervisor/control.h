@@ -1,7 +1,7 @@
 /* The control socket: RUNDIR/tend.sock, a line protocol (see tools/libtend/tend.h).
- * tend never blocks on a client: sockets are non-blocking, requests longer
- * than TEND_REQUEST_MAX end the connection, and a client whose unread replies
- * pile up past CLIENT_OUTPUT_MAX is dropped. */
+ * tend never blocks on a client: sockets are non-blocking, a request longer
+ * than TEND_REQUEST_MAX is refused and skipped, and a client whose unread
+ * replies pile up past CLIENT_OUTPUT_MAX is dropped. */
 #ifndef TEND_CONTROL_H
 #define TEND_CONTROL_H
 
@@ -37,7 +37,7 @@ struct client {
 	bool closing;	 /* close once out is flushed */
 	bool eof;	 /* the peer will send nothing more */
 	bool discarding; /* skipping the rest of an over-long request line */
-	bool subscribed;      /* `events`: gets every event until it goes away */
+	bool subscribed; /* `events`: gets every event until it goes away */
 	bool subscribed_json;
 	bool refused;	 /* not tend's uid nor root: every request is denied */
 	uint32_t events; /* what epoll watches for now */
@@ -56,10 +56,8 @@ int control_open(struct tend *t);
 void control_close(struct tend *t);
 /* After any change of state: answers clients that waited for it. */
 void control_notify(struct tend *t);
-/* Frees clients that are finished; between batches of events only. */
-void control_collect(struct tend *t);
-/* A group is about to be freed: clients waiting on it get an error. */
-void control_forget_group(struct tend *t, struct group *g);
+/* Between batches of events: queued requests, closing, freeing. */
+void control_after_events(struct tend *t);
 
 /* Replies, used by the request handlers in commands.c. */
 void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

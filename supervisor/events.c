@@ -92,8 +92,12 @@ void event_emit(struct tend *t, const struct event *ev)
 
 static struct event process_event(struct process *p, const char *what)
 {
-	return (struct event){ .kind = EVENT_PROCESS, .what = what, .group = p->group->decl.name,
-			       .process = p->decl->name, .pid = p->pid, .wait_status = -1,
+	return (struct event){ .kind = EVENT_PROCESS,
+			       .what = what,
+			       .group = p->group->decl.name,
+			       .process = p->decl->name,
+			       .pid = p->pid,
+			       .wait_status = -1,
 			       .restarts = p->restarts };
 }
 
@@ -118,8 +122,10 @@ void event_process_exited(struct tend *t, struct process *p)
 
 void event_group_state(struct tend *t, struct group *g)
 {
-	struct event ev = { .kind = EVENT_GROUP, .what = group_state_name(g->state),
-			    .group = g->decl.name, .wait_status = -1 };
+	struct event ev = { .kind = EVENT_GROUP,
+			    .what = group_state_name(g->state),
+			    .group = g->decl.name,
+			    .wait_status = -1 };
 	event_emit(t, &ev);
 }
 

@@ -75,12 +75,15 @@ static void set_state(struct tend *t, struct group *g, enum group_state s)
 	tend_state_changed(t);
 }
 
-static void begin_start(struct tend *t, struct group *g)
+/* forget: a person asked, so earlier failures are forgotten (a critical
+ * process that failed last time must not fail the group before it runs
+ * again). A restart of the group that a dependent process caused forgets
+ * nothing, so restart-limit still bounds it. */
+static void begin_start(struct tend *t, struct group *g, bool forget)
 {
-	/* A fresh start forgets earlier failures, so that a critical process
-	 * that failed last time does not fail the group before it runs again. */
-	for (size_t i = 0; i < g->nprocs; i++)
-		process_step(t, &g->procs[i], PE_RESET);
+	if (forget)
+		for (size_t i = 0; i < g->nprocs; i++)
+			process_step(t, &g->procs[i], PE_RESET);
 	g->cursor = 0;
 	g->cursor_sent = false;
 	set_state(t, g, GS_STARTING);
@@ -96,7 +99,10 @@ static void begin_stop(struct tend *t, struct group *g, enum group_state after)
 	group_evaluate(t, g);
 }
 
-/* Starts processes in order; each waits for the one before it to be up. */
+/* Starts processes in order; each waits for the one before it to be up.
+ * After telling a process anything it returns whenever the group must be
+ * looked at again (evaluate_again): the change may have been a critical
+ * failure, and the next pass sees it before anything else starts. */
 static void advance_start(struct tend *t, struct group *g)
 {
 	while (g->cursor < g->nprocs) {
@@ -104,8 +110,10 @@ static void advance_start(struct tend *t, struct group *g)
 		if (!g->cursor_sent) {
 			g->cursor_sent = true;
 			process_step(t, p, PE_START);
+			if (g->evaluate_again)
+				return;
 		}
-		if (p->state == PS_STARTING || p->state == PS_BACKOFF)
+		if (p->state == PS_STARTING || p->state == PS_BACKOFF || p->state == PS_STOPPING)
 			return;
 		g->cursor++;
 		g->cursor_sent = false;
@@ -118,17 +126,21 @@ static void advance_stop(struct tend *t, struct group *g)
 {
 	while (g->cursor > 0) {
 		struct process *p = &g->procs[g->cursor - 1];
-		if (!g->cursor_sent) {
+		bool down = p->state == PS_STOPPED || p->state == PS_FAILED;
+		/* Told once; told again if something started it meanwhile. */
+		if (!g->cursor_sent || (!down && p->state != PS_STOPPING)) {
 			g->cursor_sent = true;
 			process_step(t, p, PE_STOP);
+			if (g->evaluate_again)
+				return;
 		}
-		if (p->state == PS_STOPPING)
+		if (p->state != PS_STOPPED && p->state != PS_FAILED)
 			return;
 		g->cursor--;
 		g->cursor_sent = false;
 	}
 	if (g->after_stop == GS_STARTING)
-		begin_start(t, g);
+		begin_start(t, g, g->restart_forgets);
 	else
 		set_state(t, g, g->after_stop);
 }
@@ -141,13 +153,16 @@ static struct process *failed_critical(struct group *g)
 	return NULL;
 }
 
-/* A dependent process that exited and waits to restart takes the group with it. */
+/* A dependent process whose restart-delay is over takes the group with it. */
 static struct process *dependent_exited(struct group *g)
 {
-	for (size_t i = 0; i < g->nprocs; i++)
-		if (g->procs[i].decl->dependent && g->procs[i].state == PS_BACKOFF)
-			return &g->procs[i];
-	return NULL;
+	struct process *found = NULL;
+	for (size_t i = 0; i < g->nprocs; i++) {
+		if (g->procs[i].group_restart_due && !found)
+			found = &g->procs[i];
+		g->procs[i].group_restart_due = false;
+	}
+	return found;
 }
 
 static void evaluate_once(struct tend *t, struct group *g)
@@ -166,6 +181,7 @@ static void evaluate_once(struct tend *t, struct group *g)
 			tend_log(t, LOG_INFO,
 				 "group %s: dependent process %s exited; restarting the group",
 				 g->decl.name, p->decl->name);
+			g->restart_forgets = false;
 			begin_stop(t, g, GS_STARTING);
 		} else if (g->state == GS_STARTING) {
 			advance_start(t, g);
@@ -199,7 +215,19 @@ typedef void request_fn(struct tend *t, struct group *g);
 
 static void req_start(struct tend *t, struct group *g)
 {
-	begin_start(t, g);
+	begin_start(t, g, true);
+}
+
+/* start on a running group: what failed gets another chance. */
+static void req_start_failed(struct tend *t, struct group *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++) {
+		struct process *p = &g->procs[i];
+		if (p->state == PS_FAILED) {
+			process_step(t, p, PE_RESET);
+			process_step(t, p, PE_START);
+		}
+	}
 }
 
 static void req_stop(struct tend *t, struct group *g)
@@ -209,19 +237,22 @@ static void req_stop(struct tend *t, struct group *g)
 
 static void req_restart(struct tend *t, struct group *g)
 {
+	g->restart_forgets = true;
 	begin_stop(t, g, GS_STARTING);
 }
 
 static void req_stop_ends_started(struct tend *t, struct group *g)
 {
 	(void)t;
+	g->restart_forgets = true;
 	g->after_stop = GS_STARTING;
 }
 
 static void req_stop_ends_stopped(struct tend *t, struct group *g)
 {
 	(void)t;
-	g->after_stop = GS_STOPPED;
+	if (g->after_stop != GS_FAILED) /* a failure being handled stays on record */
+		g->after_stop = GS_STOPPED;
 }
 
 static void req_forget_failure(struct tend *t, struct group *g)
@@ -233,7 +264,9 @@ static void req_forget_failure(struct tend *t, struct group *g)
 static request_fn *const requests[GS__COUNT][GE__COUNT] = {
 	[GS_STOPPED] = { [GE_START] = req_start, [GE_RESTART] = req_start },
 	[GS_STARTING] = { [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
-	[GS_RUNNING] = { [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
+	[GS_RUNNING] = { [GE_START] = req_start_failed,
+			 [GE_STOP] = req_stop,
+			 [GE_RESTART] = req_restart },
 	[GS_STOPPING] = { [GE_START] = req_stop_ends_started,
 			  [GE_STOP] = req_stop_ends_stopped,
 			  [GE_RESTART] = req_stop_ends_started },

@@ -25,6 +25,7 @@ struct group {
 	size_t cursor;		     /* starting: next to start; stopping: one past next to stop */
 	bool cursor_sent;	     /* the process at the cursor was already told */
 	enum group_state after_stop; /* where a stop sequence ends: stopped, failed or starting */
+	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
 	bool evaluating;
 	bool evaluate_again;
 };

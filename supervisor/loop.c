@@ -94,6 +94,7 @@ int loop_run(struct tend *t)
 	struct epoll_event events[64];
 	while (!t->quit) {
 		timers_run_due(t);
+		control_after_events(t); /* a timer may have completed a reply */
 		if (t->quit)
 			break;
 		rearm_timerfd(t);
@@ -108,7 +109,7 @@ int loop_run(struct tend *t)
 			struct watcher *w = events[i].data.ptr;
 			w->on_ready(t, w, events[i].events);
 		}
-		control_collect(t);
+		control_after_events(t);
 	}
 	return t->exit_code;
 }

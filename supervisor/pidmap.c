@@ -10,9 +10,15 @@ static size_t slot_of(pid_t pid, size_t cap)
 	return ((uint32_t)pid * 2654435761u) & (cap - 1);
 }
 
+/* Rebuilds the table without deleted slots: twice as large when at least
+ * half of it is live, else at the same size, so that a pid map churned by
+ * many short-lived processes does not grow without bound. */
 static int pidmap_grow(struct pidmap *m)
 {
-	size_t cap = m->cap ? m->cap * 2 : 64;
+	size_t live = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		live += m->slots[i].pid > 0;
+	size_t cap = !m->cap ? 64 : live * 2 >= m->cap ? m->cap * 2 : m->cap;
 	struct pidmap_slot *slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return -1;

@@ -81,14 +81,31 @@ static bool exit_was_failure(int status)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* True when nothing of p's tree is left. Then its session id is forgotten:
+ * the kernel may give that number to an unrelated process, whose orphans
+ * must not be taken for p's. */
+static bool tree_gone(struct tend *t, struct process *p)
+{
+	if (p->pid || !t->sys->tree_empty(t, p))
+		return false;
+	p->session = 0;
+	return true;
+}
+
+/* Sends sig, and SIGCONT so that a stopped process sees it. */
+static void signal_and_continue(struct tend *t, struct process *p, int sig)
+{
+	t->sys->signal_tree(t, p, sig);
+	t->sys->signal_tree(t, p, SIGCONT);
+}
+
 /* A process that ended for good leaves nothing behind: SIGTERM to what is
  * left of its tree now, SIGKILL when stop-timeout has passed (kill_leftovers). */
 static void sweep_leftovers(struct tend *t, struct process *p)
 {
-	if (t->sys->tree_empty(t, p))
+	if (tree_gone(t, p))
 		return;
-	t->sys->signal_tree(t, p, SIGTERM);
-	t->sys->signal_tree(t, p, SIGCONT);
+	signal_and_continue(t, p, SIGTERM);
 	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
 }
 
@@ -125,7 +142,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 	}
 	/* Whatever the dead main process left behind gets SIGTERM now and
 	 * SIGKILL when the delay is over, so two copies never run at once. */
-	t->sys->signal_tree(t, p, SIGTERM);
+	signal_and_continue(t, p, SIGTERM);
 	p->restarts++;
 	tend_timer_in(t, &p->timer, d->restart_delay_ms);
 	return PS_BACKOFF;
@@ -158,11 +175,13 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	return p->decl->type == TYPE_ONESHOT ? PS_STARTING : PS_RUNNING;
 }
 
+/* Starts a new main process after ending what an earlier run left. The
+ * restart window is kept: only a request from a person forgets failures
+ * (PE_RESET), so that automatic restarts stay bounded by restart-limit. */
 static enum proc_state start_fresh(struct tend *t, struct process *p)
 {
-	restart_window_reset(&p->window);
-	if (p->session)
-		t->sys->signal_tree(t, p, SIGKILL); /* what an earlier run left */
+	if (p->session && !tree_gone(t, p))
+		t->sys->signal_tree(t, p, SIGKILL);
 	return spawn_now(t, p);
 }
 
@@ -170,8 +189,12 @@ static enum proc_state restart_after_delay(struct tend *t, struct process *p)
 {
 	if (!group_allows_restart(p->group))
 		return begin_stop(t, p);
-	t->sys->signal_tree(t, p, SIGKILL); /* leftovers of the previous run */
-	return spawn_now(t, p);
+	if (p->decl->dependent) {
+		/* Not restarted alone: the whole group restarts, in order. */
+		p->group_restart_due = true;
+		return begin_stop(t, p);
+	}
+	return start_fresh(t, p);
 }
 
 static enum proc_state begin_stop(struct tend *t, struct process *p)
@@ -179,23 +202,27 @@ static enum proc_state begin_stop(struct tend *t, struct process *p)
 	timer_cancel(&t->timers, &p->timer);
 	p->kill_sent = false;
 	p->start_after_stop = false;
-	if (!p->pid && t->sys->tree_empty(t, p))
+	if (tree_gone(t, p))
 		return PS_STOPPED;
-	t->sys->signal_tree(t, p, SIGTERM);
-	t->sys->signal_tree(t, p, SIGCONT); /* a stopped process must see its SIGTERM */
+	signal_and_continue(t, p, SIGTERM);
 	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
 	return PS_STOPPING;
 }
 
 static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
 {
-	if (p->pid || !t->sys->tree_empty(t, p))
+	if (!tree_gone(t, p)) {
+		/* After SIGKILL, members forked since the last look get theirs too. */
+		if (p->kill_sent)
+			t->sys->signal_tree(t, p, SIGKILL);
 		return PS_STOPPING;
+	}
 	timer_cancel(&t->timers, &p->timer);
-	if (p->start_after_stop) {
+	if (p->start_after_stop && group_allows_restart(p->group)) {
 		p->start_after_stop = false;
 		return start_fresh(t, p);
 	}
+	p->start_after_stop = false;
 	return PS_STOPPED;
 }
 
@@ -213,7 +240,15 @@ static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 		tend_timer_in(t, &p->timer, KILL_GRACE_MS);
 		return PS_STOPPING;
 	}
-	tend_log(t, LOG_ERR, "%s: survives SIGKILL (uninterruptible?); giving up on it", label);
+	struct pid_list left = { 0 };
+	char grace[32];
+	tracker_members(t, p, &left);
+	duration_format(KILL_GRACE_MS, grace, sizeof(grace));
+	tend_log(t, LOG_ERR,
+		 "%s: %zu process(es) of its tree still alive %s after SIGKILL (in uninterruptible "
+		 "sleep, or forking faster than tend can look); giving up on them",
+		 label, left.len, grace);
+	pid_list_free(&left);
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	p->pid = 0;
@@ -227,17 +262,31 @@ static enum proc_state request_start_after_stop(struct tend *t, struct process *
 	return PS_STOPPING;
 }
 
-static enum proc_state forget_failure(struct tend *t, struct process *p)
+/* A stop that comes after a restart request wins over it. */
+static enum proc_state cancel_start_after_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = false;
+	return PS_STOPPING;
+}
+
+static enum proc_state forget_exits(struct tend *t, struct process *p)
 {
 	(void)t;
 	restart_window_reset(&p->window);
+	return p->state;
+}
+
+static enum proc_state forget_failure(struct tend *t, struct process *p)
+{
+	forget_exits(t, p);
 	return PS_STOPPED;
 }
 
 /* Stopping what is already down still ends what its tree left behind. */
 static enum proc_state stop_leftovers(struct tend *t, struct process *p)
 {
-	if (!p->session || t->sys->tree_empty(t, p))
+	if (!p->session || tree_gone(t, p))
 		return p->state; /* never ran, or nothing left: a failure stays visible */
 	return begin_stop(t, p);
 }
@@ -261,25 +310,31 @@ static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
 /* actions[state][event]: NULL means the event does not change anything. */
 static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 	[PS_STOPPED] = {
+		[PE_RESET] = forget_exits,
 		[PE_START] = start_fresh,
 		[PE_STOP] = stop_leftovers,
 		[PE_TIMER] = kill_leftovers,
 	},
 	[PS_STARTING] = {
+		[PE_RESET] = forget_exits,
 		[PE_STOP] = begin_stop,
 		[PE_EXIT] = main_exited,
 	},
 	[PS_RUNNING] = {
+		[PE_RESET] = forget_exits,
 		[PE_STOP] = begin_stop,
 		[PE_EXIT] = main_exited,
 	},
 	[PS_BACKOFF] = {
-		[PE_START] = spawn_now,
+		[PE_RESET] = forget_exits,
+		[PE_START] = start_fresh,
 		[PE_STOP] = begin_stop,
 		[PE_TIMER] = restart_after_delay,
 	},
 	[PS_STOPPING] = {
+		[PE_RESET] = forget_exits,
 		[PE_START] = request_start_after_stop,
+		[PE_STOP] = cancel_start_after_stop,
 		[PE_EXIT] = stopping_main_exited,
 		[PE_TIMER] = stop_timed_out,
 		[PE_TREE_CHANGED] = finish_stop_if_empty,
@@ -291,6 +346,7 @@ static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 		[PE_TIMER] = kill_leftovers,
 	},
 	[PS_DONE] = {
+		[PE_RESET] = forget_exits,
 		[PE_START] = start_fresh,
 		[PE_STOP] = begin_stop,
 	},

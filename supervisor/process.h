@@ -29,11 +29,11 @@ enum proc_state {
 };
 
 enum proc_event {
-	PE_START,	 /* start it (also: start it now if it waits to restart) */
-	PE_STOP,	 /* stop it and its whole tree */
-	PE_RESET,	 /* forget a failure: failed -> stopped, fresh restart window */
-	PE_EXIT,	 /* the main process was reaped; p->last_status holds its status */
-	PE_TIMER,	 /* restart-delay or stop-timeout elapsed */
+	PE_START, /* start it (also: start it now if it waits to restart) */
+	PE_STOP,  /* stop it and its whole tree */
+	PE_RESET, /* a person asked: forget failures (failed -> stopped, fresh restart window) */
+	PE_EXIT,  /* the main process was reaped; p->last_status holds its status */
+	PE_TIMER, /* restart-delay or stop-timeout elapsed */
 	PE_TREE_CHANGED, /* some process was reaped: the tree may be empty now */
 	PE__COUNT
 };
@@ -50,6 +50,7 @@ struct process {
 	uint64_t started_ms;  /* when the current main process was started */
 	bool kill_sent;	      /* stopping: SIGKILL already sent */
 	bool start_after_stop;
+	bool group_restart_due; /* dependent: exited, delay over, the group must restart */
 	struct restart_window window;
 	struct timer timer; /* restart-delay while in backoff, stop-timeout while stopping */
 };
@@ -64,7 +65,7 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev);
 void process_exited(struct tend *t, struct process *p, int wait_status);
 
 const char *proc_state_name(enum proc_state s);
-/* "group/process", for messages. Uses a buffer in p's group. */
+/* "group/process", for messages, written into buf. */
 const char *process_label(const struct process *p, char *buf, size_t len);
 /* Describes a wait status: "exited 0", "killed by SIGKILL". */
 void describe_wait_status(int status, char *buf, size_t len);

@@ -56,7 +56,7 @@ static int open_log(struct tend *t, const struct process *p)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/log/%s.%s.log", t->rundir, p->group->decl.name,
 		 p->decl->name);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
 }
 
 struct child_setup {
@@ -144,11 +144,16 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 	int pipefd[2] = { -1, -1 };
 	pid_t pid = -1;
 
-	cs.envp = build_environment(p, tag);
-	cs.log_fd = open_log(t, p);
-	cs.cgroup_fd = tracker_prepare(t, p);
-	if (!cs.envp || cs.log_fd < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-		*err = cs.envp ? errno : ENOMEM;
+	/* Each step that fails says why in *err; none may be skipped: a process
+	 * outside its cgroup could not be stopped. */
+	if (!(cs.envp = build_environment(p, tag))) {
+		*err = ENOMEM;
+		goto out;
+	}
+	if ((cs.log_fd = open_log(t, p)) < 0 ||
+	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0) ||
+	    pipe2(pipefd, O_CLOEXEC) < 0) {
+		*err = errno;
 		goto out;
 	}
 	cs.report_fd = pipefd[1];

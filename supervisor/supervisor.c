@@ -76,6 +76,27 @@ static int make_dir(const char *path, mode_t mode)
 	return mkdir(path, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* A run directory that already existed (/tmp/tend-$UID, say) must really
+ * be ours: a directory, not a link, owned by us, writable by nobody else.
+ * Otherwise another user could plant links to our files in it. */
+static bool private_dir(struct tend *t, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		tend_log(t, LOG_ERR, "%s: %m", path);
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		tend_log(
+		    t, LOG_ERR,
+		    "%s: not a directory owned by uid %d and writable only by it; refusing to use "
+		    "it",
+		    path, (int)geteuid());
+		return false;
+	}
+	return true;
+}
+
 static int setup_rundir(struct tend *t)
 {
 	char logdir[4096];
@@ -88,7 +109,9 @@ static int setup_rundir(struct tend *t)
 			return -1;
 	}
 	snprintf(logdir, sizeof(logdir), "%s/log", t->rundir);
-	return make_dir(t->rundir, 0700) < 0 || make_dir(logdir, 0700) < 0 ? -1 : 0;
+	if (make_dir(t->rundir, 0700) < 0 || !private_dir(t, t->rundir))
+		return -1;
+	return make_dir(logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
 }
 
 /* Many services mean many fds: take the hard limit for tend, and give
@@ -116,8 +139,18 @@ static int adopt_groups(struct tend *t, struct config *cfg)
 	return 0;
 }
 
+/* With fd 0, 1 or 2 closed, the next open() would take its place and a
+ * child's dup2() onto it would silently do nothing. */
+static void ensure_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			break;
+}
+
 int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 {
+	ensure_standard_fds();
 	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
 	t->sys = &sys_linux;
 	raise_fd_limit(t);
@@ -172,6 +205,15 @@ static void shutdown_advance(struct tend *t)
 	t->shutdown_advancing = false;
 	if (t->shutdown_cursor > 0)
 		return;
+	/* Exit only with nothing left running, whatever happened meanwhile. */
+	for (size_t i = 0; i < t->ngroups; i++) {
+		enum group_state s = t->groups[i]->state;
+		if (s != GS_STOPPED && s != GS_FAILED) {
+			t->shutdown_cursor = t->ngroups;
+			shutdown_advance(t);
+			return;
+		}
+	}
 	tend_log(t, LOG_INFO, "all groups stopped; exiting");
 	t->quit = true;
 }

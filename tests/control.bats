@@ -178,3 +178,49 @@ EOF
 	[ "$(state slow)" = starting ]
 	wait_until state_is running slow
 }
+
+@test "requests queued behind a waiting start run after it, in order, and take effect" {
+	conf 10-a.conf <<CONF
+group "g" {
+	autostart = false
+	process "a" { type = oneshot command = "sleep 0.5" }
+	process "b" { command = "sleep 1000" }
+	process "c" { command = "sleep 1000" }
+}
+CONF
+	start_tend
+	run socat -t 10 - "UNIX-CONNECT:$(sock)" < <(printf 'start g\nstop g\n')
+	assert_line --index 0 "OK group g running"
+	assert_line --index 1 "OK group g stopped"
+	[ "$(state g)" = stopped ]
+	[ "$(state g c)" = stopped ]
+}
+
+@test "a stop that is overridden by a start is answered, not left waiting" {
+	conf 10-a.conf <<CONF
+group "g" { process "slow" { command = "sh -c 'trap \"sleep 0.5; exit 0\" TERM; sleep 1000 & wait'" } }
+CONF
+	start_tend
+	wait_until state_is running g
+	tctl stop g >"$T/stop.out" 2>&1 &
+	stopper=$!
+	wait_until state_is stopping g
+	run tctl start --no-wait g
+	assert_success
+	wait_until gone "$stopper"
+	run wait "$stopper"
+	assert_failure 1
+	grep -q "group g was started again before it stopped" "$T/stop.out"
+}
+
+@test "a half-closed client gets its deferred reply and then end of file" {
+	conf 10-a.conf <<CONF
+group "g" { autostart = false process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	# socat would wait 20 s for tend to close if it did not.
+	SECONDS=0
+	run socat -t 20 - "UNIX-CONNECT:$(sock)" <<<"start g"
+	assert_output "OK group g running"
+	[ "$SECONDS" -lt 10 ]
+}

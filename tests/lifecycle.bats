@@ -115,3 +115,38 @@ EOF
 	wait_until no_zombie_children
 	[ "$(state g p)" = running ]
 }
+
+@test "start is refused while tend shuts down, and tend exits with nothing left" {
+	conf 10-a.conf <<CONF
+group "a" { process "slow" { command = "sh -c 'trap \"sleep 1; exit 0\" TERM; sleep 1000 & wait'" } }
+group "b" { autostart = false process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	wait_until state_is running a
+	kill -TERM "$TEND_PID"
+	wait_until state_is stopping a
+	run tctl start b
+	assert_failure 1
+	assert_output "tendctl: tend is shutting down"
+	wait_until gone "$TEND_PID"
+	! pgrep -f "sleep 1000" -P "$TEND_PID"
+}
+
+@test "tend started with stdin closed still gives children /dev/null as stdin" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sleep 1000" } }
+CONF
+	"$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 <&- &
+	TEND_PID=$!
+	wait_until tctl ping
+	wait_until state_is running g p
+	[ "$(readlink "/proc/$(pid_of g p)/fd/0")" = /dev/null ]
+}
+
+@test "a run directory that is not privately ours is refused" {
+	mkdir -m 0777 "$RUN"
+	run "$TEND" -c "$CONF" -r "$RUN"
+	assert_failure 1
+	assert_output --partial "refusing to use it"
+	[ ! -e "$RUN/tend.sock" ]
+}

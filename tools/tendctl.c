@@ -10,9 +10,6 @@
 
 #include "tend.h"
 
-#ifndef TEND_VERSION
-#define TEND_VERSION "0.1.0"
-#endif
 
 static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
@@ -20,13 +17,9 @@ static const char usage_text[] =
     "Commands (tend checks them; see README.md):\n"
     "  status [--json] [GROUP]                   groups, processes and their states\n"
     "  start|stop|restart [--no-wait] GROUP[/PROCESS]\n"
-    "  reload                                    re-read conf.d\n"
-    "  logs GROUP[/PROCESS] [-n N] [-f]          last N log lines; -f follows\n"
     "  events [--json]                           stream events until interrupted\n"
-    "  run [--tenant T] [--group G] -- CMD...    run a command under tend\n"
-    "  account [--tenant T] [--json]             resource use per tenant\n"
-    "  reboot|poweroff|halt                      shut the machine down (PID 1)\n"
     "  ping                                      check that tend answers\n"
+    "Planned, not yet in tend: reload, logs, run, account, reboot|poweroff|halt.\n"
     "\n"
     "Options:\n"
     "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"

@@ -128,6 +128,19 @@ static void pidmap_puts_gets_deletes(void **state)
 	pidmap_free(&m);
 }
 
+static void pidmap_churn_does_not_grow(void **state)
+{
+	(void)state;
+	struct pidmap m = { 0 };
+	int dummy;
+	for (int i = 1; i <= 200000; i++) {
+		assert_int_equal(pidmap_put(&m, i, (struct process *)&dummy), 0);
+		pidmap_del(&m, i);
+	}
+	assert_true(m.cap <= 64);
+	pidmap_free(&m);
+}
+
 static void buf_appends_and_consumes(void **state)
 {
 	(void)state;
@@ -165,6 +178,7 @@ int main(void)
 		cmocka_unit_test(window_slides),
 		cmocka_unit_test(window_limit_zero_fails_at_first_exit),
 		cmocka_unit_test(pidmap_puts_gets_deletes),
+		cmocka_unit_test(pidmap_churn_does_not_grow),
 		cmocka_unit_test(buf_appends_and_consumes),
 		cmocka_unit_test(json_escapes_strings),
 	};

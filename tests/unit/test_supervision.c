@@ -374,13 +374,18 @@ static void dependent_failure_restarts_group_in_order(void **state)
 	(void)state;
 	struct fixture *fx = setup_with("group \"g\" {\n"
 					"  process \"a\" { command = \"a\" }\n"
-					"  process \"b\" { command = \"b\" dependent = true }\n"
+					"  process \"b\" { command = \"b\" dependent = true\n"
+					"                  restart-delay = 500ms }\n"
 					"  process \"c\" { command = \"c\" }\n"
 					"}\n");
 	struct group *g = tend_find_group(&fx->t, "g");
 	group_step(&fx->t, g, GE_START);
 	fx->f.nlog = 0;
 	exit_with(fx, proc(fx, "g", "b"), 1);
+	/* The group restarts after b's restart-delay, like b alone would. */
+	advance(fx, 499);
+	assert_int_equal(g->state, GS_RUNNING);
+	advance(fx, 1);
 	assert_int_equal(g->state, GS_STOPPING);
 	killed_by(fx, proc(fx, "g", "c"), SIGTERM);
 	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
@@ -388,6 +393,80 @@ static void dependent_failure_restarts_group_in_order(void **state)
 	assert_log(fx, (const char *[]){ "signal c TERM", "signal c CONT", "signal a TERM",
 					 "signal a CONT", "spawn a", "spawn b", "spawn c", NULL });
 	assert_int_equal(proc(fx, "g", "b")->restarts, 1);
+	teardown_fixture(fx);
+}
+
+static void dependent_restarts_are_bounded_by_its_restart_limit(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\" }\n"
+					"  process \"b\" { command = \"b\" dependent = true\n"
+					"    restart-limit = 2 restart-delay = 10ms }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	struct process *b = proc(fx, "g", "b");
+	group_step(&fx->t, g, GE_START);
+	for (int i = 0; i < 2; i++) {
+		exit_with(fx, b, 1);
+		advance(fx, 10);
+		killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+		assert_int_equal(g->state, GS_RUNNING);
+		assert_int_equal(b->state, PS_RUNNING);
+	}
+	exit_with(fx, b, 1); /* the third exit: unstable, and no group restart */
+	assert_int_equal(b->state, PS_FAILED);
+	advance(fx, 1000);
+	assert_int_equal(g->state, GS_RUNNING);
+	assert_int_equal(proc(fx, "g", "a")->state, PS_RUNNING);
+	teardown_fixture(fx);
+}
+
+static void dependent_that_cannot_start_does_not_spin(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("group \"g\" { process \"b\" { command = \"b\"\n"
+		       "  dependent = true restart-limit = 3 restart-delay = 0ms } }\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	fx->f.spawn_errno = ENOENT;
+	group_step(&fx->t, g, GE_START);
+	for (int i = 0; i < 10; i++)
+		advance(fx, 0);
+	assert_int_equal(proc(fx, "g", "b")->state, PS_FAILED);
+	assert_int_equal(fx->f.nlog, 4); /* the first try and three restarts */
+	teardown_fixture(fx);
+}
+
+static void critical_failure_at_start_stops_before_the_rest_starts(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"db\" { command = \"db\" critical = true\n"
+					"    restart = never }\n"
+					"  process \"web\" { command = \"web\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	fx->f.spawn_errno = ENOENT;
+	group_step(&fx->t, g, GE_START);
+	assert_int_equal(g->state, GS_FAILED);
+	assert_log(fx, (const char *[]){ "spawn-failed db", NULL }); /* web never started */
+	teardown_fixture(fx);
+}
+
+static void stop_after_restart_request_wins(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	struct process *p = proc(fx, "local", "p");
+	process_step(&fx->t, p, PE_STOP);
+	process_step(&fx->t, p, PE_START); /* restart requested while stopping */
+	group_step(&fx->t, g, GE_STOP);	   /* then the group is stopped */
+	killed_by(fx, p, SIGTERM);
+	assert_int_equal(p->state, PS_STOPPED);
+	assert_int_equal(g->state, GS_STOPPED);
 	teardown_fixture(fx);
 }
 
@@ -456,7 +535,8 @@ static void leftovers_are_killed_before_restart(void **state)
 	fx->f.leftovers[0] = 1; /* it forked a child that outlives it */
 	exit_with(fx, p, 1);
 	advance(fx, 1000);
-	assert_log(fx, (const char *[]){ "signal p TERM", "signal p KILL", "spawn p", NULL });
+	assert_log(fx, (const char *[]){ "signal p TERM", "signal p CONT", "signal p KILL",
+					 "spawn p", NULL });
 	teardown_fixture(fx);
 }
 
@@ -561,6 +641,10 @@ int main(void)
 		cmocka_unit_test(unstable_critical_fails_the_group),
 		cmocka_unit_test(noncritical_failure_leaves_group_running),
 		cmocka_unit_test(dependent_failure_restarts_group_in_order),
+		cmocka_unit_test(dependent_restarts_are_bounded_by_its_restart_limit),
+		cmocka_unit_test(dependent_that_cannot_start_does_not_spin),
+		cmocka_unit_test(critical_failure_at_start_stops_before_the_rest_starts),
+		cmocka_unit_test(stop_after_restart_request_wins),
 		cmocka_unit_test(clean_exit_with_on_failure_stays_stopped),
 		cmocka_unit_test(stop_timeout_escalates_to_sigkill),
 		cmocka_unit_test(fork_failure_backs_off_and_retries),
