@@ -256,11 +256,33 @@ static bool caller_allowed(struct tend *t, struct client *c)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
+/* Out of file descriptors, a pending connection would stay pending and the
+ * level-triggered listener would wake tend again at once, forever. A spare
+ * fd kept for this moment lets tend accept the connection and close it. */
+static void refuse_when_out_of_fds(struct tend *t, int listen_fd)
+{
+	struct control *ctl = &t->control;
+	if (ctl->spare_fd < 0)
+		return;
+	close(ctl->spare_fd);
+	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	tend_log(t, LOG_WARN, "control: out of file descriptors; connection refused");
+}
+
 static void on_accept(struct tend *t, struct watcher *w, uint32_t events)
 {
 	(void)events;
 	int fd;
-	while ((fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+	for (;;) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				refuse_when_out_of_fds(t, w->fd);
+			break;
+		}
 		struct client *c = calloc(1, sizeof(*c));
 		if (!c || t->control.nclients >= MAX_CLIENTS) {
 			tend_log(t, LOG_WARN, "control: too many clients; connection refused");
@@ -321,6 +343,7 @@ int control_open(struct tend *t)
 		return -1;
 	}
 	ctl->path = strdup(sa.sun_path);
+	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	unlink(sa.sun_path); /* a stale socket: the lock says nobody serves it */
 	ctl->w.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	ctl->w.on_ready = on_accept;
@@ -356,6 +379,10 @@ void control_close(struct tend *t)
 	if (ctl->lock_fd >= 0) {
 		close(ctl->lock_fd);
 		ctl->lock_fd = -1;
+	}
+	if (ctl->spare_fd >= 0) {
+		close(ctl->spare_fd);
+		ctl->spare_fd = -1;
 	}
 }
 

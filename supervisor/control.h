@@ -50,6 +50,7 @@ struct control {
 	unsigned nclients;
 	char *path;
 	int lock_fd;
+	int spare_fd; /* kept free for refusing connections when out of fds */
 };
 
 int control_open(struct tend *t);

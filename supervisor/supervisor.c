@@ -152,6 +152,7 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 {
 	ensure_standard_fds();
 	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
+	t->control.spare_fd = -1;
 	t->sys = &sys_linux;
 	raise_fd_limit(t);
 	t->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
