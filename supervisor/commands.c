@@ -1,6 +1,7 @@
 /* The control requests: one handler each, looked up by name. */
 #include "cmdline.h"
 #include "events.h"
+#include "reload.h"
 #include "log.h"
 #include "status.h"
 #include "context.h"
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
 
 typedef void handler_fn(struct tend *t, struct client *c, char **argv);
 
@@ -115,6 +115,14 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return;
 	if (v != VERB_STOP && t->shutting_down)
 		return client_err(c, "tend is shutting down");
+	if (g->start_pending) {
+		/* Its old declaration is still stopping; it starts when that is gone. */
+		if (v == VERB_STOP)
+			g->start_pending = false;
+		return client_ok(c, "group %s %s", g->decl.name,
+				 v == VERB_STOP ? "will not start"
+						: "starts once its old declaration stopped");
+	}
 	if (p && v != VERB_STOP && !group_allows_restart(g))
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
@@ -228,12 +236,34 @@ bool command_wait_settled(struct tend *t, struct client *c)
 	return done;
 }
 
+/* Applies conf.d now and reports what changed, or every error. */
+static void cmd_reload(struct tend *t, struct client *c, char **argv)
+{
+	if (argv[1])
+		return client_err(c, "usage: reload");
+	struct buf report = { 0 };
+	int r = tend_reload(t, &report);
+	char *summary = strrchr(report.data ? report.data : "", '\n');
+	if (summary)
+		*summary++ = '\0';
+	else
+		summary = report.data ? report.data : (char *)"";
+	if (summary != report.data && report.data && report.data[0])
+		client_data_raw(c, report.data);
+	if (r < 0)
+		client_err(c, "%s", summary);
+	else
+		client_ok(c, "reload applied: %s", summary);
+	buf_free(&report);
+}
+
 static const struct command {
 	const char *name;
 	handler_fn *handler;
 } commands[] = {
-	{ "ping", cmd_ping }, { "status", cmd_status },	  { "start", cmd_start },
-	{ "stop", cmd_stop }, { "restart", cmd_restart }, { "events", cmd_events },
+	{ "ping", cmd_ping },	  { "status", cmd_status },   { "start", cmd_start },
+	{ "stop", cmd_stop },	  { "restart", cmd_restart }, { "events", cmd_events },
+	{ "reload", cmd_reload },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

@@ -103,6 +103,27 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 	return true;
 }
 
+/* What a process runs and how it is started, leaving out the settings that
+ * only decide what happens after an exit (restart policy and limits,
+ * critical, dependent, stop-timeout): those a reload can change in place. */
+static bool process_decl_runs_same(const struct process_decl *a, const struct process_decl *b)
+{
+	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
+	       str_equal(a->directory, b->directory) &&
+	       argv_equal(a->environment, b->environment) && a->type == b->type;
+}
+
+bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
+{
+	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
+	    a->nprocs != b->nprocs)
+		return false;
+	for (size_t i = 0; i < a->nprocs; i++)
+		if (!process_decl_runs_same(&a->procs[i], &b->procs[i]))
+			return false;
+	return true;
+}
+
 static bool name_char(char c, bool first)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')

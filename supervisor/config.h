@@ -77,6 +77,10 @@ const struct group_decl *config_find_group(const struct config *cfg, const char 
 /* True when two declarations would run the same thing (used by reload). */
 bool process_decl_equal(const struct process_decl *a, const struct process_decl *b);
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
+/* True when the two groups run the same processes the same way and differ at
+ * most in autostart and restart settings (policy, limits, delay, critical,
+ * dependent, stop-timeout), which a reload changes without a restart. */
+bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b);
 
 /* Names of groups and processes: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most NAME_MAX_LEN. */
 bool valid_name(const char *name);

@@ -34,7 +34,11 @@ struct tend {
 
 	struct group **groups; /* declaration order */
 	size_t ngroups;
-	struct pidmap pids; /* main pid -> process */
+	struct group **retiring; /* removed or replaced by a reload, still stopping */
+	size_t nretiring;
+	struct watcher confwatch;  /* inotify on conf.d */
+	struct timer reload_timer; /* coalesces conf.d edits */
+	struct pidmap pids;	   /* main pid -> process */
 	struct tracker tracker;
 	struct control control;
 	int devnull;

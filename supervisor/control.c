@@ -357,6 +357,17 @@ int control_open(struct tend *t)
 	return 0;
 }
 
+void control_forget_group(struct tend *t, struct group *g)
+{
+	for (struct client *c = t->control.clients; c; c = c->next) {
+		if (c->wait.active && c->wait.group == g) {
+			c->wait.active = false;
+			client_err(c, "group %s was removed by a reload", g->decl.name);
+			client_flush(t, c);
+		}
+	}
+}
+
 void control_close(struct tend *t)
 {
 	struct control *ctl = &t->control;

@@ -57,6 +57,8 @@ int control_open(struct tend *t);
 void control_close(struct tend *t);
 /* After any change of state: answers clients that waited for it. */
 void control_notify(struct tend *t);
+/* A group is about to be freed: clients waiting on it get an error. */
+void control_forget_group(struct tend *t, struct group *g);
 /* Between batches of events: queued requests, closing, freeing. */
 void control_after_events(struct tend *t);
 

@@ -26,6 +26,7 @@ struct group {
 	bool cursor_sent;	     /* the process at the cursor was already told */
 	enum group_state after_stop; /* where a stop sequence ends: stopped, failed or starting */
 	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
+	bool start_pending;	     /* reload: start once the old group of this name is gone */
 	bool evaluating;
 	bool evaluate_again;
 };

@@ -1,4 +1,5 @@
 #include "loop.h"
+#include "reload.h"
 #include "log.h"
 #include "context.h"
 
@@ -89,12 +90,20 @@ static void rearm_timerfd(struct tend *t)
 	t->timerfd_due = due;
 }
 
+/* Work that must not run inside a handler: a handler's caller may still
+ * hold pointers to the clients and groups freed here. */
+static void after_events(struct tend *t)
+{
+	control_after_events(t);
+	reload_after_events(t);
+}
+
 int loop_run(struct tend *t)
 {
 	struct epoll_event events[64];
 	while (!t->quit) {
 		timers_run_due(t);
-		control_after_events(t); /* a timer may have completed a reply */
+		after_events(t); /* a timer may have completed a reply */
 		if (t->quit)
 			break;
 		rearm_timerfd(t);
@@ -109,7 +118,7 @@ int loop_run(struct tend *t)
 			struct watcher *w = events[i].data.ptr;
 			w->on_ready(t, w, events[i].events);
 		}
-		control_after_events(t);
+		after_events(t);
 	}
 	return t->exit_code;
 }

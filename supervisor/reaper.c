@@ -15,8 +15,8 @@ static void tell_stopping_processes(struct tend *t)
 	/* One look at the system serves every stopping process (ancestry mode
 	 * would otherwise scan /proc once per process on every reap). */
 	tracker_batch_begin(t);
-	for (size_t i = 0; i < t->ngroups; i++) {
-		struct group *g = t->groups[i];
+	for (size_t i = 0; i < t->ngroups + t->nretiring; i++) {
+		struct group *g = i < t->ngroups ? t->groups[i] : t->retiring[i - t->ngroups];
 		for (size_t j = 0; j < g->nprocs; j++)
 			if (g->procs[j].state == PS_STOPPING)
 				process_step(t, &g->procs[j], PE_TREE_CHANGED);

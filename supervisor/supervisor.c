@@ -1,5 +1,6 @@
 /* Setting tend up, the signals it handles, shutting it down. */
 #include "log.h"
+#include "reload.h"
 #include "context.h"
 
 #include <errno.h>
@@ -48,9 +49,13 @@ static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
 			tend_log(t, LOG_INFO, "received SIG%s", sigabbrev_np((int)si.ssi_signo));
 			tend_begin_shutdown(t);
 			break;
-		case SIGHUP:
-			tend_log(t, LOG_WARN, "SIGHUP: reload is not implemented yet; ignored");
+		case SIGHUP: {
+			struct buf report = { 0 };
+			tend_log(t, LOG_INFO, "received SIGHUP; reloading");
+			tend_reload(t, &report);
+			buf_free(&report);
 			break;
+		}
 		}
 	}
 	if (child)
@@ -71,9 +76,12 @@ static int setup_signals(struct tend *t)
 	return loop_add(t, &t->signals, EPOLLIN);
 }
 
-static int make_dir(const char *path, mode_t mode)
+static int make_dir(struct tend *t, const char *path, mode_t mode)
 {
-	return mkdir(path, mode) < 0 && errno != EEXIST ? -1 : 0;
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	tend_log(t, LOG_ERR, "cannot create %s: %m", path);
+	return -1;
 }
 
 /* A run directory that already existed (/tmp/tend-$UID, say) must really
@@ -103,15 +111,15 @@ static int setup_rundir(struct tend *t)
 	/* Create parents too: /run/tend or $XDG_RUNTIME_DIR/tend may be new. */
 	for (char *s = t->rundir + 1; (s = strchr(s, '/')); s++) {
 		*s = '\0';
-		int r = make_dir(t->rundir, 0755);
+		int r = make_dir(t, t->rundir, 0755);
 		*s = '/';
 		if (r < 0)
 			return -1;
 	}
 	snprintf(logdir, sizeof(logdir), "%s/log", t->rundir);
-	if (make_dir(t->rundir, 0700) < 0 || !private_dir(t, t->rundir))
+	if (make_dir(t, t->rundir, 0700) < 0 || !private_dir(t, t->rundir))
 		return -1;
-	return make_dir(logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
+	return make_dir(t, logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
 }
 
 /* Many services mean many fds: take the hard limit for tend, and give
@@ -152,14 +160,17 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 {
 	ensure_standard_fds();
 	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
-	t->control.spare_fd = -1;
+	t->control.spare_fd = t->confwatch.fd = -1;
 	t->sys = &sys_linux;
 	raise_fd_limit(t);
+	timer_init(&t->reload_timer, NULL); /* teardown may cancel it whatever happens */
 	t->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (t->devnull < 0 || setup_rundir(t) < 0) {
-		tend_log(t, LOG_ERR, "cannot set up run directory %s: %m", t->rundir);
+	if (t->devnull < 0) {
+		tend_log(t, LOG_ERR, "/dev/null: %m");
 		return -1;
 	}
+	if (setup_rundir(t) < 0)
+		return -1;
 	/* Orphans of our descendants come to us, not to init: we reap them and
 	 * can still stop them. (As PID 1 we get them anyway.) */
 	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -170,6 +181,7 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 	}
 	if (control_open(t) < 0 || tracker_init(t, tracking) < 0)
 		return -1;
+	confwatch_open(t);
 	if (adopt_groups(t, cfg) < 0) {
 		tend_log(t, LOG_ERR, "out of memory");
 		return -1;
@@ -207,6 +219,8 @@ static void shutdown_advance(struct tend *t)
 	if (t->shutdown_cursor > 0)
 		return;
 	/* Exit only with nothing left running, whatever happened meanwhile. */
+	if (t->nretiring)
+		return; /* reload_after_events() calls back when they are gone */
 	for (size_t i = 0; i < t->ngroups; i++) {
 		enum group_state s = t->groups[i]->state;
 		if (s != GS_STOPPED && s != GS_FAILED) {
@@ -248,6 +262,14 @@ struct group *tend_find_group(struct tend *t, const char *name)
 void tend_teardown(struct tend *t)
 {
 	control_close(t);
+	confwatch_close(t);
+	for (size_t i = 0; i < t->nretiring; i++) {
+		tracker_release_group(t, t->retiring[i]);
+		group_free(t, t->retiring[i]);
+	}
+	free(t->retiring);
+	t->retiring = NULL;
+	t->nretiring = 0;
 	tracker_cleanup(t);
 	for (size_t i = 0; i < t->ngroups; i++)
 		group_free(t, t->groups[i]);

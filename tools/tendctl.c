@@ -10,7 +10,6 @@
 
 #include "tend.h"
 
-
 static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
     "\n"
@@ -19,7 +18,8 @@ static const char usage_text[] =
     "  start|stop|restart [--no-wait] GROUP[/PROCESS]\n"
     "  events [--json]                           stream events until interrupted\n"
     "  ping                                      check that tend answers\n"
-    "Planned, not yet in tend: reload, logs, run, account, reboot|poweroff|halt.\n"
+    "  reload                                    apply conf.d now; print what changed\n"
+    "Planned, not yet in tend: logs, run, account, reboot|poweroff|halt.\n"
     "\n"
     "Options:\n"
     "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"

@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# Reload: conf.d edits are followed (inotify, SIGHUP, tendctl reload); only
+# what changed is touched; invalid declarations change nothing.
+
+load helpers
+
+setup() {
+	tend_setup
+	conf 10-a.conf <<CONF
+group "a" { process "p" { command = "sleep 1001" } }
+CONF
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sleep 1002" } }
+CONF
+}
+teardown() { tend_teardown; }
+
+# Reloads that tend finished (applied or rejected), from its log.
+reloads() { grep -c -E '^tend: (reload: [0-9]+ added|error: reload: .*nothing changed)' "$T/tend.out" || true; }
+more_reloads_than() { [ "$(reloads)" -gt "$1" ]; }
+
+start_both() {
+	start_tend
+	wait_until state_is running a
+	wait_until state_is running b
+	a=$(pid_of a p)
+	b=$(pid_of b p)
+}
+
+@test "editing a file restarts only the changed group" {
+	start_both
+	n=$(reloads)
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sleep 2002" } }
+CONF
+	wait_until more_reloads_than "$n"
+	wait_until pid_changed b p "$b"
+	wait_until state_is running b
+	[ "$(pid_of a p)" = "$a" ]
+	gone "$b"
+	grep -q "restarting b with its new declaration" "$T/tend.out" ||
+		grep -q "1 restarted" "$T/tend.out"
+}
+
+@test "adding a file starts its group; removing one stops its group's whole tree" {
+	start_both
+	n=$(reloads)
+	conf 30-c.conf <<CONF
+group "c" { process "p" { command = "sh -c 'sleep 1003 & echo \$! > $T/child; exec sleep 1004'" } }
+CONF
+	wait_until more_reloads_than "$n"
+	wait_until state_is running c
+	wait_until test -s "$T/child"
+	child=$(cat "$T/child")
+	track_pid "$child"
+	n=$(reloads)
+	rm "$CONF/30-c.conf"
+	wait_until more_reloads_than "$n"
+	no_group_c() { [ -z "$(status_json | jq -r '.groups[] | select(.name=="c") | .name')" ]; }
+	wait_until no_group_c
+	wait_until gone "$child"
+	[ "$(pid_of a p)" = "$a" ]
+	[ "$(pid_of b p)" = "$b" ]
+}
+
+@test "an invalid edit changes nothing and says path:line; fixing it applies" {
+	start_both
+	run tctl reload
+	assert_success
+	conf 20-b.conf <<CONF
+group "b" {
+	process "p" { command = "sleep 2002"
+		restart-delay = soon }
+}
+CONF
+	run tctl reload
+	assert_failure 1
+	assert_line --index 0 --partial "$CONF/20-b.conf:3: restart-delay: invalid value"
+	assert_line "tendctl: declarations are invalid; nothing changed"
+	grep -q "reload: $CONF/20-b.conf:3: " "$T/tend.out"
+	[ "$(pid_of a p)" = "$a" ]
+	[ "$(pid_of b p)" = "$b" ]
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sleep 2002" } }
+CONF
+	run tctl reload
+	assert_success
+	assert_output --partial "1 restarted"
+	wait_until pid_changed b p "$b"
+	[ "$(pid_of a p)" = "$a" ]
+}
+
+@test "an edit written to a temporary file and renamed into place is seen" {
+	start_both
+	n=$(reloads)
+	printf 'group "b" { process "p" { command = "sleep 3002" } }\n' >"$CONF/.20-b.conf.tmp"
+	mv "$CONF/.20-b.conf.tmp" "$CONF/20-b.conf"
+	wait_until more_reloads_than "$n"
+	wait_until pid_changed b p "$b"
+	[ "$(pid_of a p)" = "$a" ]
+}
+
+@test "a renamed file with the same declarations changes nothing" {
+	start_both
+	run tctl reload
+	assert_success
+	mv "$CONF/20-b.conf" "$CONF/15-b.conf"
+	run tctl reload
+	assert_success
+	assert_output "reload applied: 0 added, 0 restarted, 0 updated in place, 0 removed, 2 unchanged"
+	[ "$(pid_of a p)" = "$a" ]
+	[ "$(pid_of b p)" = "$b" ]
+}
+
+@test "a change of restart settings only is applied in place" {
+	start_both
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sleep 1002" restart-limit = 1 restart-delay = 10ms } }
+CONF
+	run tctl reload
+	assert_success
+	assert_output --partial "1 updated in place"
+	[ "$(pid_of b p)" = "$b" ]
+	# The new limit applies: two quick exits make it unstable.
+	kill "$b"
+	wait_until pid_changed b p "$b"
+	kill "$(pid_of b p)"
+	wait_until state_is failed b p
+}
+
+@test "SIGHUP reloads" {
+	start_both
+	conf 30-c.conf <<CONF
+group "c" { process "p" { command = "sleep 1005" } }
+CONF
+	n=$(reloads)
+	kill -HUP "$TEND_PID"
+	wait_until more_reloads_than "$n"
+	wait_until state_is running c
+}
+
+@test "a burst of edits is coalesced into few reloads and ends in the last state" {
+	start_both
+	n=$(reloads)
+	for i in $(seq 1 30); do
+		printf 'group "b" { process "p" { command = "sleep %d" } }\n' $((5000 + i)) >"$CONF/20-b.conf"
+	done
+	wait_until more_reloads_than "$n"
+	last_applied() { [ "$(ps -o args= -p "$(pid_of b p)")" = "sleep 5030" ]; }
+	wait_until last_applied
+	[ $(($(reloads) - n)) -lt 10 ]
+	[ "$(pid_of a p)" = "$a" ]
+}
+
+@test "a group stopped by hand stays stopped when its declaration changes" {
+	start_both
+	run tctl stop b
+	assert_success
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sleep 6002" } }
+CONF
+	run tctl reload
+	assert_success
+	wait_until state_is stopped b
+	[ "$(pid_of b p)" = null ]
+	run tctl start b
+	assert_success
+	[ "$(ps -o args= -p "$(pid_of b p)")" = "sleep 6002" ]
+}
