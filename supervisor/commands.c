@@ -1,6 +1,7 @@
 /* The control requests: one handler each, looked up by name. */
 #include "cmdline.h"
 #include "events.h"
+#include "logfile.h"
 #include "reload.h"
 #include "log.h"
 #include "status.h"
@@ -8,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 typedef void handler_fn(struct tend *t, struct client *c, char **argv);
@@ -236,6 +238,93 @@ bool command_wait_settled(struct tend *t, struct client *c)
 	return done;
 }
 
+#define LOGS_DEFAULT_LINES 10
+
+struct log_line {
+	char *text; /* "TIME [process: ]line" */
+	size_t seq; /* keeps lines of one process in order when times tie */
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct log_line *x = a, *y = b;
+	int c = strncmp(x->text, y->text, WALL_TIME_LEN - 1);
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The last n lines of one process, or of every process of a group merged by
+ * time and each marked with its process's name. */
+static void send_log_tail(struct tend *t, struct client *c, struct group *g, struct process *only,
+			  size_t n)
+{
+	struct log_line *all = NULL;
+	size_t count = 0, seq = 0;
+	for (size_t i = 0; i < g->nprocs; i++) {
+		struct process *p = &g->procs[i];
+		char path[4096];
+		if (only && p != only)
+			continue;
+		proclog_path(t, g->decl.name, p->decl->name, path, sizeof(path));
+		char **lines = logfile_tail(path, n);
+		size_t k = argv_count(lines);
+		struct log_line *more = realloc(all, (count + k + 1) * sizeof(*all));
+		for (size_t j = 0; more && j < k; j++) {
+			struct buf b = { 0 };
+			if (only || strlen(lines[j]) < WALL_TIME_LEN) {
+				buf_puts(&b, lines[j]);
+			} else {
+				buf_append(&b, lines[j], WALL_TIME_LEN);
+				buf_printf(&b, "%s: %s", p->decl->name, lines[j] + WALL_TIME_LEN);
+			}
+			more[count++] =
+			    (struct log_line){ .text = b.data ? b.data : strdup(""), .seq = seq++ };
+		}
+		all = more ? more : all;
+		argv_free(lines);
+	}
+	if (all)
+		qsort(all, count, sizeof(*all), by_time);
+	for (size_t i = 0; i < count; i++) {
+		if (i + n >= count)
+			client_data_raw(c, all[i].text);
+		free(all[i].text);
+	}
+	free(all);
+}
+
+/* logs GROUP[/PROCESS] [-n N] [-f] */
+static void cmd_logs(struct tend *t, struct client *c, char **argv)
+{
+	const char *target = NULL;
+	size_t n = LOGS_DEFAULT_LINES;
+	bool follow = false, bad = false;
+	for (char **a = argv + 1; *a && !bad; a++) {
+		char *end;
+		if (strcmp(*a, "-f") == 0) {
+			follow = true;
+		} else if (strcmp(*a, "-n") == 0 && a[1]) {
+			unsigned long v = strtoul(*++a, &end, 10);
+			bad = *end || **a == '-' || v > 100000;
+			n = v;
+		} else if (**a == '-' || target) {
+			bad = true;
+		} else {
+			target = *a;
+		}
+	}
+	if (bad || !target)
+		return client_err(c, "usage: logs GROUP[/PROCESS] [-n LINES] [-f]");
+	struct group *g;
+	struct process *p;
+	if (!find_target(t, c, target, &g, &p))
+		return;
+	send_log_tail(t, c, g, p, n);
+	if (!follow)
+		return client_ok(c, "%s", "");
+	c->follow_group = g;
+	c->follow_proc = p;
+}
+
 /* Applies conf.d now and reports what changed, or every error. */
 static void cmd_reload(struct tend *t, struct client *c, char **argv)
 {
@@ -263,7 +352,7 @@ static const struct command {
 } commands[] = {
 	{ "ping", cmd_ping },	  { "status", cmd_status },   { "start", cmd_start },
 	{ "stop", cmd_stop },	  { "restart", cmd_restart }, { "events", cmd_events },
-	{ "reload", cmd_reload },
+	{ "reload", cmd_reload }, { "logs", cmd_logs },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

@@ -87,7 +87,8 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->dependent == b->dependent && a->restart_limit == b->restart_limit &&
 	       a->restart_window_ms == b->restart_window_ms &&
 	       a->restart_delay_ms == b->restart_delay_ms &&
-	       a->stop_timeout_ms == b->stop_timeout_ms;
+	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
+	       a->log_keep == b->log_keep;
 }
 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
@@ -122,6 +123,31 @@ bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b
 		if (!process_decl_runs_same(&a->procs[i], &b->procs[i]))
 			return false;
 	return true;
+}
+
+int size_parse(const char *text, uint64_t *bytes)
+{
+	uint64_t n = 0;
+	const char *p = text;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	unsigned shift = 0;
+	if (*p == 'k' || *p == 'K')
+		shift = 10;
+	else if (*p == 'M')
+		shift = 20;
+	else if (*p == 'G')
+		shift = 30;
+	if (p == text || (shift && *++p) || (!shift && *p) || n > (UINT64_MAX >> shift))
+		return -1;
+	n <<= shift;
+	if (n < MIN_LOG_SIZE)
+		return -1;
+	*bytes = n;
+	return 0;
 }
 
 static bool name_char(char c, bool first)

@@ -28,7 +28,9 @@ struct process_decl {
 	uint64_t restart_window_ms;
 	uint64_t restart_delay_ms;
 	uint64_t stop_timeout_ms;
-	char *file; /* where it was declared, for messages */
+	uint64_t log_size; /* rotate the log when it would grow past this many bytes */
+	unsigned log_keep; /* rotated logs kept: NAME.log.1 ... NAME.log.N */
+	char *file;	   /* where it was declared, for messages */
 	int line;
 };
 
@@ -53,6 +55,14 @@ struct config {
 #define DEFAULT_RESTART_DELAY_MS 100
 #define DEFAULT_STOP_TIMEOUT_MS 5000
 #define MAX_RESTART_LIMIT 1000
+#define DEFAULT_LOG_SIZE (1u << 20)
+#define MIN_LOG_SIZE 4096
+#define DEFAULT_LOG_KEEP 3
+#define MAX_LOG_KEEP 100
+
+/* "512k", "1M", "1G" (powers of 1024) or a plain number of bytes, at least
+ * MIN_LOG_SIZE. Returns 0, or -1 on a bad value. */
+int size_parse(const char *text, uint64_t *bytes);
 
 /* Parses every DIR/NAME.conf in name order. On success returns 0 and fills *out.
  * On error returns -1, leaves *out untouched and writes "path:line: message"

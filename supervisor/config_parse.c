@@ -183,6 +183,13 @@ static bool restart_ok(const char *s)
 	return restart_policy_parse(s, &p) == 0;
 }
 
+static bool size_ok(const char *s)
+{
+	uint64_t bytes;
+
+	return size_parse(s, &bytes) == 0;
+}
+
 static bool nonempty(const char *s)
 {
 	return s[0] != '\0';
@@ -200,6 +207,7 @@ static const struct {
 	{ "restart-window", duration_ok, DURATION_RULE },
 	{ "restart-delay", duration_ok, DURATION_RULE },
 	{ "stop-timeout", duration_ok, DURATION_RULE },
+	{ "log-size", size_ok, "a number of bytes, or with k, M or G; at least 4k" },
 	{ "tenant", valid_name, NAME_RULE },
 };
 
@@ -277,22 +285,34 @@ static int check_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resul
 	return 0;
 }
 
-static int check_restart_limit(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+/* A whole number from 0 to max; reports and yields 0 otherwise. */
+static int check_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		       unsigned long max)
 {
 	unsigned long n = 0;
 	const char *p = value;
 
 	if (misplaced(cfg, opt))
 		return -1;
-	for (; *p >= '0' && *p <= '9' && n <= MAX_RESTART_LIMIT; p++)
+	for (; *p >= '0' && *p <= '9' && n <= max; p++)
 		n = n * 10 + (unsigned long)(*p - '0');
-	if (p == value || *p != '\0' || n > MAX_RESTART_LIMIT) {
-		cfg_error(cfg, "%s: invalid value \"%s\" (a whole number from 0 to %d)", opt->name,
-			  value, MAX_RESTART_LIMIT);
+	if (p == value || *p != '\0' || n > max) {
+		cfg_error(cfg, "%s: invalid value \"%s\" (a whole number from 0 to %lu)", opt->name,
+			  value, max);
 		n = 0;
 	}
 	*(long *)result = (long)n;
 	return 0;
+}
+
+static int check_restart_limit(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_count(cfg, opt, value, result, MAX_RESTART_LIMIT);
+}
+
+static int check_log_keep(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_count(cfg, opt, value, result, MAX_LOG_KEEP);
 }
 
 /* ---- from parsed sections to the model ---- */
@@ -389,6 +409,10 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process
 	get_duration(sec, "restart-window", &p->restart_window_ms);
 	get_duration(sec, "restart-delay", &p->restart_delay_ms);
 	get_duration(sec, "stop-timeout", &p->stop_timeout_ms);
+	p->log_size = DEFAULT_LOG_SIZE;
+	if (opt_str(sec, "log-size"))
+		size_parse(opt_str(sec, "log-size"), &p->log_size);
+	p->log_keep = (unsigned)cfg_getint(sec, "log-keep");
 	return 0;
 }
 
@@ -581,6 +605,8 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("restart-window", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart-delay", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("stop-timeout", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("log-size", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("log-keep", DEFAULT_LOG_KEEP, CFGF_NONE, check_log_keep),
 		CFG_END(),
 	};
 	cfg_opt_t group_opts[] = {

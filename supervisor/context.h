@@ -10,6 +10,7 @@
 #include "config.h"
 #include "control.h"
 #include "group.h"
+#include "logfile.h"
 #include "loop.h"
 #include "pidmap.h"
 #include "sys.h"
@@ -42,7 +43,8 @@ struct tend {
 	struct tracker tracker;
 	struct control control;
 	int devnull;
-	struct rlimit nofile; /* as tend inherited it, restored in children */
+	struct logfile selflog; /* RUNDIR/log/tend.log: tend's own messages */
+	struct rlimit nofile;	/* as tend inherited it, restored in children */
 
 	bool shutting_down;
 	size_t shutdown_cursor; /* groups are stopped one by one, last first */

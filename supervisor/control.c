@@ -2,6 +2,7 @@
  * that cannot be written at once wait in the client's output buffer. */
 #include "cmdline.h"
 #include "log.h"
+#include "logfile.h"
 #include "context.h"
 
 #include <errno.h>
@@ -221,7 +222,7 @@ static void on_client(struct tend *t, struct watcher *w, uint32_t events)
 		buf_reset(&c->out);
 	}
 	handle_input(t, c);
-	if (c->eof && !c->wait.active && !c->subscribed)
+	if (c->eof && !c->wait.active && !c->subscribed && !c->follow_group)
 		c->closing = true;
 	client_flush(t, c);
 }
@@ -236,7 +237,7 @@ void control_after_events(struct tend *t)
 		next = c->next;
 		if (!c->wait.active && c->in.len && !c->closing)
 			handle_input(t, c);
-		if (c->eof && !c->wait.active && !c->subscribed)
+		if (c->eof && !c->wait.active && !c->subscribed && !c->follow_group)
 			c->closing = true;
 		client_flush(t, c);
 		if (c->closing && !c->out.len)
@@ -357,9 +358,35 @@ int control_open(struct tend *t)
 	return 0;
 }
 
+void control_log_line(struct tend *t, struct process *p, const char *line, size_t len)
+{
+	for (struct client *c = t->control.clients; c; c = c->next) {
+		if (c->follow_group != p->group || (c->follow_proc && c->follow_proc != p) ||
+		    c->closing)
+			continue;
+		char when[WALL_TIME_LEN];
+		wall_time(when, sizeof(when));
+		struct buf msg = { 0 };
+		buf_printf(&msg, "%s ", when);
+		if (!c->follow_proc)
+			buf_printf(&msg, "%s: ", p->decl->name);
+		buf_append(&msg, line, len);
+		client_data_raw(c, msg.data);
+		buf_free(&msg);
+		client_flush(t, c);
+	}
+}
+
 void control_forget_group(struct tend *t, struct group *g)
 {
 	for (struct client *c = t->control.clients; c; c = c->next) {
+		if (c->follow_group == g) {
+			c->follow_group = NULL;
+			c->follow_proc = NULL;
+			client_ok(c, "group %s was removed by a reload", g->decl.name);
+			c->closing = true;
+			client_flush(t, c);
+		}
 		if (c->wait.active && c->wait.group == g) {
 			c->wait.active = false;
 			client_err(c, "group %s was removed by a reload", g->decl.name);
@@ -372,7 +399,8 @@ void control_close(struct tend *t)
 {
 	struct control *ctl = &t->control;
 	while (ctl->clients) {
-		if (ctl->clients->subscribed) /* the stream ends by design, not by accident */
+		if (ctl->clients->subscribed || ctl->clients->follow_group)
+			/* the stream ends by design, not by accident */
 			client_ok(ctl->clients, "tend is exiting");
 		client_flush(t, ctl->clients);
 		client_free(t, ctl->clients);

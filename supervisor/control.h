@@ -39,8 +39,10 @@ struct client {
 	bool discarding; /* skipping the rest of an over-long request line */
 	bool subscribed; /* `events`: gets every event until it goes away */
 	bool subscribed_json;
-	bool refused;	 /* not tend's uid nor root: every request is denied */
-	uint32_t events; /* what epoll watches for now */
+	struct group *follow_group;  /* `logs -f`: streams new lines of this group */
+	struct process *follow_proc; /* ... or of this one process, if set */
+	bool refused;		     /* not tend's uid nor root: every request is denied */
+	uint32_t events;	     /* what epoll watches for now */
 	struct client_wait wait;
 };
 
@@ -61,6 +63,9 @@ void control_notify(struct tend *t);
 void control_forget_group(struct tend *t, struct group *g);
 /* Between batches of events: queued requests, closing, freeing. */
 void control_after_events(struct tend *t);
+
+/* A process wrote a line to its log: clients following it get it. */
+void control_log_line(struct tend *t, struct process *p, const char *line, size_t len);
 
 /* Replies, used by the request handlers in commands.c. */
 void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

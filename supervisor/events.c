@@ -1,6 +1,7 @@
 #include "events.h"
 #include "context.h"
 #include "json.h"
+#include "logfile.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,17 +13,6 @@ static const char *const kind_names[EVENT__COUNT] = {
 	[EVENT_GROUP] = "group",
 	[EVENT_RELOAD] = "reload",
 };
-
-/* Wall-clock time for people and logs: "2026-11-24T19:58:01.123Z". */
-static void event_time(char *buf, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
 
 static void format_text(const struct event *ev, const char *when, struct buf *out)
 {
@@ -74,9 +64,9 @@ static void format_json(const struct event *ev, const char *when, struct buf *ou
 
 void event_emit(struct tend *t, const struct event *ev)
 {
-	char when[40];
+	char when[WALL_TIME_LEN];
 	struct buf text = { 0 }, json = { 0 };
-	event_time(when, sizeof(when));
+	wall_time(when, sizeof(when));
 	for (struct client *c = t->control.clients; c; c = c->next) {
 		if (!c->subscribed || c->closing)
 			continue;

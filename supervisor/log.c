@@ -23,4 +23,11 @@ void tend_log(struct tend *t, enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	/* One write per line so lines from tend and its children do not interleave. */
 	fprintf(stderr, "tend: %s%s\n", level_prefix[level], line);
+	if (t->selflog.path) {
+		char entry[1100];
+		int n = snprintf(entry, sizeof(entry), "%s%s", level_prefix[level], line);
+		logfile_write(&t->selflog, entry,
+			      (size_t)n < sizeof(entry) ? (size_t)n : sizeof(entry) - 1,
+			      DEFAULT_LOG_SIZE, DEFAULT_LOG_KEEP);
+	}
 }

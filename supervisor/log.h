@@ -1,5 +1,7 @@
 /* tend's own messages. They go to stderr (the console as PID 1), one line
- * each, prefixed with "tend: ". Levels let -v/-q choose how much. */
+ * each, prefixed with "tend: ", and, once the run directory exists, with a
+ * timestamp to RUNDIR/log/tend.log (rotated like a process's log). Levels
+ * let -v/-q choose how much. */
 #ifndef TEND_LOG_H
 #define TEND_LOG_H
 

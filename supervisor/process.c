@@ -55,6 +55,7 @@ int process_init(struct process *p, struct group *g, const struct process_decl *
 {
 	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
 	timer_init(&p->timer, process_timer_fired);
+	proclog_init(&p->log);
 	return restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
 }
 
@@ -64,6 +65,7 @@ void process_free(struct tend *t, struct process *p)
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	restart_window_free(&p->window);
+	proclog_close(t, p);
 }
 
 /* ---- actions: each returns the state to move to ---- */
@@ -370,6 +372,7 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 void process_exited(struct tend *t, struct process *p, int wait_status)
 {
 	p->last_status = wait_status;
+	proclog_main_exited(t, p);
 	event_process_exited(t, p);
 	pidmap_del(&t->pids, p->pid);
 	p->pid = 0;

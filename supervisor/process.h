@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "proclog.h"
 #include "restart_window.h"
 #include "timer.h"
 
@@ -53,6 +54,7 @@ struct process {
 	bool group_restart_due; /* dependent: exited, delay over, the group must restart */
 	struct restart_window window;
 	struct timer timer; /* restart-delay while in backoff, stop-timeout while stopping */
+	struct proclog log; /* its stdout and stderr */
 };
 
 int process_init(struct process *p, struct group *g, const struct process_decl *decl);

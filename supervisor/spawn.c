@@ -1,6 +1,6 @@
 /* Starting a process: fork, set the child up, exec. The child gets a clean
  * signal mask and default dispositions, its own session, stdin from
- * /dev/null, stdout and stderr to its log file, the environment tend
+ * /dev/null, stdout and stderr to its log pipe (proclog.c), the environment tend
  * inherited plus the declared additions and TEND_PROCESS=group/process, the
  * RLIMIT_NOFILE tend inherited, and it joins its cgroup before exec so that
  * nothing it forks can escape. Exec errors come back through a close-on-exec
@@ -49,14 +49,6 @@ static char **build_environment(const struct process *p, char *tag)
 	env[k++] = tag;
 	env[k] = NULL;
 	return env;
-}
-
-static int open_log(struct tend *t, const struct process *p)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/log/%s.%s.log", t->rundir, p->group->decl.name,
-		 p->decl->name);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0600);
 }
 
 struct child_setup {
@@ -150,7 +142,7 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		*err = ENOMEM;
 		goto out;
 	}
-	if ((cs.log_fd = open_log(t, p)) < 0 ||
+	if ((cs.log_fd = proclog_output_fd(t, p)) < 0 ||
 	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0) ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {
 		*err = errno;
@@ -171,8 +163,6 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
-	if (cs.log_fd >= 0)
-		close(cs.log_fd);
 	if (cs.cgroup_fd >= 0)
 		close(cs.cgroup_fd);
 	free(cs.envp);

@@ -171,6 +171,9 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 	}
 	if (setup_rundir(t) < 0)
 		return -1;
+	char selflog[4096];
+	snprintf(selflog, sizeof(selflog), "%s/log/tend.log", t->rundir);
+	logfile_init(&t->selflog, selflog);
 	/* Orphans of our descendants come to us, not to init: we reap them and
 	 * can still stop them. (As PID 1 we get them anyway.) */
 	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -282,4 +285,5 @@ void tend_teardown(struct tend *t)
 	loop_close(t);
 	if (t->devnull >= 0)
 		close(t->devnull);
+	logfile_close(&t->selflog);
 }

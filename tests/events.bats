@@ -20,7 +20,7 @@ subscribe() {
 	tctl events "$@" >"$T/$file" 2>"$T/$file.err" &
 	track_pid $!
 	marker_seen() {
-		tctl start --no-wait marker >/dev/null
+		tctl restart --no-wait marker >/dev/null # events every time
 		grep -q 'marker' "$T/$file"
 	}
 	wait_until marker_seen

@@ -81,8 +81,8 @@ EOF
 	start_tend
 	wait_until state_is done g talker
 	run cat "$RUN/log/g.talker.log"
-	assert_line "to stdout"
-	assert_line "to stderr"
+	assert_line --regexp "^[0-9T:.-]+Z to stdout$"
+	assert_line --regexp "^[0-9T:.-]+Z to stderr$"
 }
 
 @test "a second tend on the same run directory refuses to start" {

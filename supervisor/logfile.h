@@ -1,0 +1,33 @@
+/* Log files: timestamped lines appended to a file that is rotated by size
+ * (NAME.log -> NAME.log.1 -> ... -> NAME.log.KEEP, the oldest dropped), so
+ * that a chatty process cannot fill the disk. */
+#ifndef TEND_LOGFILE_H
+#define TEND_LOGFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct logfile {
+	char *path;
+	int fd; /* -1 until the first line */
+	uint64_t size;
+};
+
+#define WALL_TIME_LEN 25 /* "2026-11-24T19:58:01.123Z" and its NUL */
+
+/* Wall-clock UTC time with milliseconds, for people and logs. */
+void wall_time(char *buf, size_t len);
+
+void logfile_init(struct logfile *lf, const char *path);
+/* Appends "TIME line\n" (line has no newline), rotating first if the file
+ * would grow past max_size. Returns -1 if the line could not be written. */
+int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
+		  unsigned keep);
+void logfile_close(struct logfile *lf);
+
+/* The last n lines of the log and, if it has fewer, of NAME.log.1 before
+ * it, oldest first, as a malloc'ed NUL-terminated array (free with
+ * argv_free). NULL only when out of memory. */
+char **logfile_tail(const char *path, size_t n);
+
+#endif

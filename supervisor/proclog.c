@@ -1,0 +1,136 @@
+#include "proclog.h"
+#include "context.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* Bytes read per wake-up, so that a process writing without pause cannot
+ * starve the rest of tend: it is read again on the next turn of the loop. */
+#define READ_BUDGET (64 * 1024)
+
+void proclog_init(struct proclog *pl)
+{
+	*pl = (struct proclog){ .w = { .fd = -1 }, .write_fd = -1 };
+	pl->file.fd = -1;
+}
+
+void proclog_path(struct tend *t, const char *group, const char *process, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/log/%s.%s.log", t->rundir, group, process);
+}
+
+static struct process *process_of(struct proclog *pl)
+{
+	return (struct process *)((char *)pl - offsetof(struct process, log));
+}
+
+static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
+{
+	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep) < 0 &&
+	    !p->log.file.path)
+		return;
+	control_log_line(t, p, line, len);
+}
+
+/* Cuts what arrived into lines; keeps an unfinished one for later. */
+static void take_output(struct tend *t, struct process *p, const char *data, size_t len)
+{
+	struct buf *part = &p->log.partial;
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+		if (part->len + n >= LOG_LINE_MAX)
+			n = LOG_LINE_MAX - part->len; /* a line too long: written in pieces */
+		buf_append(part, data, n);
+		data += n;
+		len -= n;
+		bool complete = len && *data == '\n';
+		if (complete) {
+			data++;
+			len--;
+		}
+		if (complete || part->len >= LOG_LINE_MAX) {
+			write_line(t, p, part->data ? part->data : "", part->len);
+			buf_reset(part);
+		}
+	}
+}
+
+static void drain(struct tend *t, struct process *p, size_t budget)
+{
+	char chunk[8192];
+	ssize_t n;
+	size_t got = 0;
+	while (got < budget && (n = read(p->log.w.fd, chunk, sizeof(chunk))) > 0) {
+		take_output(t, p, chunk, (size_t)n);
+		got += (size_t)n;
+	}
+}
+
+static void on_output(struct tend *t, struct watcher *w, uint32_t events)
+{
+	(void)events;
+	struct proclog *pl = (struct proclog *)w;
+	drain(t, process_of(pl), READ_BUDGET);
+}
+
+int proclog_output_fd(struct tend *t, struct process *p)
+{
+	struct proclog *pl = &p->log;
+	if (pl->write_fd >= 0)
+		return pl->write_fd;
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	pl->w.fd = fds[0];
+	pl->w.on_ready = on_output;
+	pl->write_fd = fds[1];
+	if (loop_add(t, &pl->w, EPOLLIN) < 0) {
+		int err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		pl->w.fd = pl->write_fd = -1;
+		errno = err;
+		return -1;
+	}
+	char path[4096];
+	proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
+	logfile_init(&pl->file, path);
+	return pl->write_fd;
+}
+
+void proclog_main_exited(struct tend *t, struct process *p)
+{
+	if (p->log.w.fd < 0)
+		return;
+	/* What it wrote before it died is in the pipe now; its last words need
+	 * no newline to be written down. */
+	drain(t, p, 1u << 20);
+	if (p->log.partial.len) {
+		write_line(t, p, p->log.partial.data, p->log.partial.len);
+		buf_reset(&p->log.partial);
+	}
+}
+
+void proclog_close(struct tend *t, struct process *p)
+{
+	struct proclog *pl = &p->log;
+	if (pl->w.fd >= 0) {
+		/* Descendants may still hold the pipe: take what is there, no more. */
+		drain(t, p, 1u << 20);
+		if (pl->partial.len)
+			write_line(t, p, pl->partial.data, pl->partial.len);
+		loop_remove(t, &pl->w);
+		close(pl->w.fd);
+		close(pl->write_fd);
+	}
+	buf_free(&pl->partial);
+	logfile_close(&pl->file);
+	proclog_init(pl);
+}

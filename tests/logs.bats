@@ -1,0 +1,123 @@
+#!/usr/bin/env bats
+# Captured output: every line timestamped in RUNDIR/log/GROUP.PROCESS.log,
+# kept across restarts, rotated by size, shown and followed by tendctl logs.
+
+load helpers
+
+setup() { tend_setup; }
+teardown() { tend_teardown; }
+
+log_has() { grep -q -- "$2" "$RUN/log/$1.log" 2>/dev/null; }
+
+@test "logs hold what a process printed, with timestamps, across restarts" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sh -c 'echo run \$\$; echo oops >&2; exec sleep 1000'" restart-delay = 10ms } }
+CONF
+	start_tend
+	wait_until state_is running g p
+	first=$(pid_of g p)
+	wait_until log_has g.p "run $first"
+	kill "$first"
+	wait_until pid_changed g p "$first"
+	second=$(pid_of g p)
+	wait_until log_has g.p "run $second"
+	run tctl logs g/p -n 10
+	assert_success
+	assert_line --index 0 --regexp "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z run $first$"
+	assert_line --index 1 --regexp "Z oops$"
+	assert_line --index 2 --regexp "Z run $second$"
+}
+
+@test "logs GROUP merges the group's processes by time and names them; -n limits" {
+	conf 10-a.conf <<CONF
+group "g" {
+	process "one" { type = oneshot command = "sh -c 'echo first; echo second'" }
+	process "two" { command = "sh -c 'echo third; exec sleep 1000'" }
+}
+CONF
+	start_tend
+	wait_until log_has g.two third
+	run tctl logs g
+	assert_line --index 0 --regexp "Z one: first$"
+	assert_line --index 1 --regexp "Z one: second$"
+	assert_line --index 2 --regexp "Z two: third$"
+	run tctl logs g -n 1
+	assert_output --regexp "Z two: third$"
+	run tctl logs g/nosuch
+	assert_failure 1
+	run tctl logs g -n many
+	assert_failure 2
+}
+
+@test "logs rotate at log-size and keep log-keep old files" {
+	conf 10-a.conf <<CONF
+group "g" { process "chatty" {
+	type = oneshot
+	command = "sh -c 'i=0; while [ \$i -lt 2000 ]; do echo line \$i; i=\$((i+1)); done'"
+	log-size = 8k
+	log-keep = 2
+} }
+CONF
+	start_tend
+	wait_until state_is done g chatty
+	wait_until log_has g.chatty "line 1999"
+	[ -f "$RUN/log/g.chatty.log.1" ]
+	[ -f "$RUN/log/g.chatty.log.2" ]
+	[ ! -e "$RUN/log/g.chatty.log.3" ]
+	for f in "$RUN"/log/g.chatty.log*; do
+		[ "$(stat -c %s "$f")" -le 8192 ]
+	done
+}
+
+@test "logs -f follows new lines as they are written" {
+	mkfifo "$T/fifo"
+	conf 10-a.conf <<CONF
+group "g" {
+	process "echoer" { command = "sh -c 'echo ready; while :; do read l < $T/fifo && echo \"got \$l\"; done'" }
+	process "quiet" { command = "sleep 1000" }
+}
+CONF
+	start_tend
+	wait_until log_has g.echoer ready
+	tctl logs g/echoer -f -n 1 >"$T/follow" 2>&1 &
+	track_pid $!
+	tctl logs g -f -n 1 >"$T/follow-group" 2>&1 &
+	track_pid $!
+	# The tail comes first, in the same reply that starts following.
+	wait_until grep -q "ready" "$T/follow"
+	wait_until grep -q "echoer: ready" "$T/follow-group"
+	echo one >"$T/fifo"
+	wait_until grep -q "got one" "$T/follow"
+	wait_until grep -q "echoer: got one" "$T/follow-group"
+	echo two >"$T/fifo"
+	wait_until grep -q "got two" "$T/follow"
+	[ "$(grep -c got "$T/follow")" -eq 2 ]
+}
+
+@test "lines without a newline, binary data and a 10 MB burst do not break tend or other logs" {
+	conf 10-a.conf <<CONF
+group "g" {
+	process "flood" { type = oneshot command = "sh -c 'head -c 10485760 /dev/urandom; printf tail-without-newline'" log-size = 1M log-keep = 1 }
+	process "steady" { command = "sh -c 'i=0; while [ \$i -lt 200 ]; do echo steady \$i; i=\$((i+1)); done; exec sleep 1000'" }
+}
+CONF
+	start_tend
+	wait_until log_has g.steady "steady 199"
+	wait_until state_is done g flood
+	[ "$(grep -c 'steady' "$RUN/log/g.steady.log")" -eq 200 ]
+	run tctl ping
+	assert_success
+	run tctl stop g
+	assert_success
+	grep -q "tail-without-newline" "$RUN/log/g.flood.log"
+	[ "$(stat -c %s "$RUN/log/g.flood.log")" -le 1048576 ]
+}
+
+@test "tend's own messages go to RUNDIR/log/tend.log too" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	wait_until state_is running g
+	grep -Eq "^[0-9T:.-]+Z group g: running$" "$RUN/log/tend.log"
+}
