@@ -29,6 +29,7 @@ cat <<MSG
 Try:  ./tendctl -r $rundir status --json
       ./tendctl -r $rundir restart web
       ./tendctl -r $rundir stop flaky/steady
-      tail $rundir/log/*.log      (what the processes printed)
+      ./tendctl -r $rundir logs web          (what the processes printed)
+      ./tendctl -r $rundir events            (changes as they happen)
 Stop: kill \$(cat $rundir/tend.pid)
 MSG
