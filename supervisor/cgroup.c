@@ -99,8 +99,10 @@ int cgroup_prepare(struct tend *t, struct process *p)
 		goto fail;
 	cgroup_file(p, "cgroup.procs", path, sizeof(path));
 	int fd = openat(root, path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0)
+	if (fd >= 0) {
+		p->in_cgroup = true;
 		return fd;
+	}
 fail:
 	tend_log(t, LOG_WARN, "%s/%s: cannot prepare its cgroup: %s", p->group->decl.name,
 		 p->decl->name, strerror(errno));
@@ -110,6 +112,10 @@ fail:
 int cgroup_members(struct tend *t, struct process *p, struct pid_list *out)
 {
 	char path[512];
+	/* A reload's new declaration waits for the old one of the same name to
+	 * leave the directory they share; until it starts, nothing there is its. */
+	if (!p->in_cgroup)
+		return 0;
 	cgroup_file(p, "cgroup.procs", path, sizeof(path));
 	int fd = openat(t->tracker.root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -140,6 +146,8 @@ static bool cgroup_kill_all(struct tend *t, struct process *p)
 
 void cgroup_signal(struct tend *t, struct process *p, int sig)
 {
+	if (!p->in_cgroup)
+		return;
 	if (sig == SIGKILL && t->tracker.has_kill && cgroup_kill_all(t, p))
 		return;
 	struct pid_list members = { 0 };

@@ -323,6 +323,7 @@ static void cmd_logs(struct tend *t, struct client *c, char **argv)
 		return client_ok(c, "%s", "");
 	c->follow_group = g;
 	c->follow_proc = p;
+	c->follow_all = !p;
 }
 
 /* Applies conf.d now and reports what changed, or every error. */

@@ -50,8 +50,17 @@ static void on_inotify(struct tend *t, struct watcher *w, uint32_t events)
 			p += sizeof(*ev) + ev->len;
 		}
 	}
-	if (changed)
-		tend_timer_in(t, &t->reload_timer, RELOAD_SETTLE_MS);
+	if (!changed)
+		return;
+	/* Quiet for RELOAD_SETTLE_MS, but never later than RELOAD_MAX_WAIT_MS
+	 * after the first change: a file rewritten without pause still loads. */
+	uint64_t now = t->sys->now_ms(t);
+	if (!timer_armed(&t->reload_timer))
+		t->reload_first_change_ms = now;
+	uint64_t due = now + RELOAD_SETTLE_MS;
+	uint64_t latest = t->reload_first_change_ms + RELOAD_MAX_WAIT_MS;
+	if (timer_arm(&t->timers, &t->reload_timer, due < latest ? due : latest) < 0)
+		tend_log(t, LOG_ERR, "out of memory arming a timer");
 }
 
 void confwatch_open(struct tend *t)

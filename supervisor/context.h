@@ -39,7 +39,8 @@ struct tend {
 	size_t nretiring;
 	struct watcher confwatch;  /* inotify on conf.d */
 	struct timer reload_timer; /* coalesces conf.d edits */
-	struct pidmap pids;	   /* main pid -> process */
+	uint64_t reload_first_change_ms;
+	struct pidmap pids; /* main pid -> process */
 	struct tracker tracker;
 	struct control control;
 	int devnull;

@@ -377,7 +377,25 @@ void control_log_line(struct tend *t, struct process *p, const char *line, size_
 	}
 }
 
-void control_forget_group(struct tend *t, struct group *g)
+void control_move_followers(struct tend *t, struct group *from, struct group *to)
+{
+	for (struct client *c = t->control.clients; c; c = c->next) {
+		if (c->follow_group != from)
+			continue;
+		c->follow_group = to;
+		if (c->follow_proc) /* the same name in the new declaration, if any */
+			c->follow_proc = group_find_process(to, c->follow_proc->decl->name);
+		if (c->follow_proc == NULL && c->follow_group && !c->follow_all) {
+			/* the process it followed is gone from the group */
+			c->follow_group = NULL;
+			client_ok(c, "process removed by a reload");
+			c->closing = true;
+			client_flush(t, c);
+		}
+	}
+}
+
+void control_forget_followers(struct tend *t, struct group *g)
 {
 	for (struct client *c = t->control.clients; c; c = c->next) {
 		if (c->follow_group == g) {
@@ -387,9 +405,20 @@ void control_forget_group(struct tend *t, struct group *g)
 			c->closing = true;
 			client_flush(t, c);
 		}
+	}
+}
+
+void control_forget_group(struct tend *t, struct group *g)
+{
+	control_forget_followers(t, g);
+	for (struct client *c = t->control.clients; c; c = c->next) {
 		if (c->wait.active && c->wait.group == g) {
+			/* A stop asked for has happened; a start will not. */
 			c->wait.active = false;
-			client_err(c, "group %s was removed by a reload", g->decl.name);
+			if (c->wait.want_up)
+				client_err(c, "group %s was removed by a reload", g->decl.name);
+			else
+				client_ok(c, "group %s stopped", g->decl.name);
 			client_flush(t, c);
 		}
 	}

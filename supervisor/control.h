@@ -41,6 +41,7 @@ struct client {
 	bool subscribed_json;
 	struct group *follow_group;  /* `logs -f`: streams new lines of this group */
 	struct process *follow_proc; /* ... or of this one process, if set */
+	bool follow_all;	     /* following the whole group */
 	bool refused;		     /* not tend's uid nor root: every request is denied */
 	uint32_t events;	     /* what epoll watches for now */
 	struct client_wait wait;
@@ -59,7 +60,11 @@ int control_open(struct tend *t);
 void control_close(struct tend *t);
 /* After any change of state: answers clients that waited for it. */
 void control_notify(struct tend *t);
-/* A group is about to be freed: clients waiting on it get an error. */
+/* A reload replaced `from` by `to`: `logs -f` readers follow the new one. */
+void control_move_followers(struct tend *t, struct group *from, struct group *to);
+/* A reload removed g: its `logs -f` readers are told and closed. */
+void control_forget_followers(struct tend *t, struct group *g);
+/* A group is about to be freed: clients waiting on it are answered. */
 void control_forget_group(struct tend *t, struct group *g);
 /* Between batches of events: queued requests, closing, freeing. */
 void control_after_events(struct tend *t);

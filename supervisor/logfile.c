@@ -33,8 +33,19 @@ static int logfile_open(struct logfile *lf)
 	struct stat st;
 	if (!lf->path)
 		return -1;
-	lf->fd =
-	    open(lf->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
+	lf->fd = open(lf->path, flags, 0600);
+	if (lf->fd < 0 && errno == ENOENT) {
+		/* Someone removed the log directory: make it again. */
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", lf->path);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0700);
+			lf->fd = open(lf->path, flags, 0600);
+		}
+	}
 	if (lf->fd < 0)
 		return -1;
 	lf->size = fstat(lf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
@@ -68,14 +79,26 @@ int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max
 	when[WALL_TIME_LEN - 1] = ' ';
 	struct iovec iov[3] = { { when, WALL_TIME_LEN }, { (void *)line, len }, { "\n", 1 } };
 	size_t total = WALL_TIME_LEN + len + 1;
-	if (lf->fd >= 0 && lf->size && lf->size + total > max_size)
-		rotate(lf, keep);
 	if (lf->fd < 0 && logfile_open(lf) < 0)
 		return -1;
+	if (lf->size && lf->size + total > max_size) {
+		rotate(lf, keep);
+		if (logfile_open(lf) < 0)
+			return -1;
+	}
 	ssize_t n = writev(lf->fd, iov, 3);
 	if (n > 0)
 		lf->size += (uint64_t)n;
 	return n == (ssize_t)total ? 0 : -1;
+}
+
+void logfile_check_removed(struct logfile *lf)
+{
+	struct stat st;
+	if (lf->fd >= 0 && fstat(lf->fd, &st) == 0 && st.st_nlink == 0) {
+		close(lf->fd); /* the next line opens (and makes) it again */
+		lf->fd = -1;
+	}
 }
 
 void logfile_close(struct logfile *lf)

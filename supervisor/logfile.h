@@ -23,6 +23,8 @@ void logfile_init(struct logfile *lf, const char *path);
  * would grow past max_size. Returns -1 if the line could not be written. */
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
 		  unsigned keep);
+/* If the file was deleted (or its directory), the next line goes to a new one. */
+void logfile_check_removed(struct logfile *lf);
 void logfile_close(struct logfile *lf);
 
 /* The last n lines of the log and, if it has fewer, of NAME.log.1 before

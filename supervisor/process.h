@@ -55,6 +55,7 @@ struct process {
 	struct restart_window window;
 	struct timer timer; /* restart-delay while in backoff, stop-timeout while stopping */
 	struct proclog log; /* its stdout and stderr */
+	bool in_cgroup;	    /* cgroup mode: this object has started a process in its cgroup */
 };
 
 int process_init(struct process *p, struct group *g, const struct process_decl *decl);

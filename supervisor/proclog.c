@@ -54,9 +54,17 @@ static void take_output(struct tend *t, struct process *p, const char *data, siz
 			data++;
 			len--;
 		}
+		/* The newline that ends a line already written in pieces ends nothing new. */
+		if (complete && !part->len && p->log.cut) {
+			p->log.cut = false;
+			continue;
+		}
 		if (complete || part->len >= LOG_LINE_MAX) {
+			p->log.cut = !complete;
 			write_line(t, p, part->data ? part->data : "", part->len);
 			buf_reset(part);
+		} else if (n) {
+			p->log.cut = false;
 		}
 	}
 }
@@ -82,8 +90,12 @@ static void on_output(struct tend *t, struct watcher *w, uint32_t events)
 int proclog_output_fd(struct tend *t, struct process *p)
 {
 	struct proclog *pl = &p->log;
-	if (pl->write_fd >= 0)
+	if (pl->write_fd >= 0) {
+		/* Checked at each start, not for each line: cheap, and it is what
+		 * a person cleaning up logs and restarting the process expects. */
+		logfile_check_removed(&pl->file);
 		return pl->write_fd;
+	}
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
@@ -111,7 +123,7 @@ void proclog_main_exited(struct tend *t, struct process *p)
 		return;
 	/* What it wrote before it died is in the pipe now; its last words need
 	 * no newline to be written down. */
-	drain(t, p, 1u << 20);
+	drain(t, p, READ_BUDGET);
 	if (p->log.partial.len) {
 		write_line(t, p, p->log.partial.data, p->log.partial.len);
 		buf_reset(&p->log.partial);
@@ -123,7 +135,7 @@ void proclog_close(struct tend *t, struct process *p)
 	struct proclog *pl = &p->log;
 	if (pl->w.fd >= 0) {
 		/* Descendants may still hold the pipe: take what is there, no more. */
-		drain(t, p, 1u << 20);
+		drain(t, p, READ_BUDGET);
 		if (pl->partial.len)
 			write_line(t, p, pl->partial.data, pl->partial.len);
 		loop_remove(t, &pl->w);

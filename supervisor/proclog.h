@@ -21,6 +21,7 @@ struct proclog {
 	struct watcher w; /* the pipe's read end, -1 before the first start */
 	int write_fd;	  /* the end children get as stdout and stderr */
 	struct buf partial;
+	bool cut; /* the last line written was a full LOG_LINE_MAX piece */
 	struct logfile file;
 };
 

@@ -20,20 +20,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int retire(struct tend *t, struct group *g)
+/* Room for every current group to retire, taken before anything changes,
+ * so that retire() cannot fail half-way through a reload. */
+static int reserve_retiring(struct tend *t)
 {
-	struct group **v = realloc(t->retiring, (t->nretiring + 1) * sizeof(*v));
+	struct group **v = realloc(t->retiring, (t->nretiring + t->ngroups + 1) * sizeof(*v));
 	if (!v)
 		return -1;
 	t->retiring = v;
+	return 0;
+}
+
+static void retire(struct tend *t, struct group *g)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (t->groups[i] == g)
+			t->groups[i] = NULL;
 	t->retiring[t->nretiring++] = g;
 	group_step(t, g, GE_STOP);
-	return 0;
 }
 
 static bool group_is_up(const struct group *g)
 {
-	return g->state == GS_STARTING || g->state == GS_RUNNING || g->start_pending;
+	return g->state == GS_STARTING || g->state == GS_RUNNING || g->start_pending ||
+	       (g->state == GS_STOPPING && g->after_stop == GS_STARTING); /* a restart */
 }
 
 /* The new declaration takes the place of the old one in g, processes keep
@@ -91,16 +101,11 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	}
 	struct group *g = group_new(t, decl);
 	if (!g)
-		return NULL;
+		return old; /* out of memory: the old declaration stays */
 	g->start_pending = start;
 	if (old) {
-		for (i = 0; i < t->ngroups; i++)
-			if (t->groups[i] == old)
-				t->groups[i] = NULL;
-		if (retire(t, old) < 0) {
-			group_free(t, g);
-			return NULL;
-		}
+		control_move_followers(t, old, g);
+		retire(t, old);
 	}
 	return g;
 }
@@ -111,15 +116,14 @@ static int apply(struct tend *t, struct config *cfg, struct buf *report)
 {
 	struct reload_plan pl = { 0 };
 	pl.groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*pl.groups));
-	if (!pl.groups)
+	if (!pl.groups || reserve_retiring(t) < 0) {
+		free(pl.groups);
 		return -1;
+	}
 	for (size_t i = 0; i < cfg->ngroups; i++) {
 		struct group *g = plan_group(t, &cfg->groups[i], &pl, report);
-		if (!g) {
-			free(pl.groups);
-			return -1;
-		}
-		pl.groups[pl.ngroups++] = g;
+		if (g) /* NULL: a new group that could not be made (out of memory) */
+			pl.groups[pl.ngroups++] = g;
 	}
 	/* What is left in t->groups was not declared any more. */
 	for (size_t i = 0; i < t->ngroups; i++) {
@@ -131,6 +135,7 @@ static int apply(struct tend *t, struct config *cfg, struct buf *report)
 			continue;
 		buf_printf(report, "removed %s; stopping it\n", g->decl.name);
 		pl.stopped++;
+		control_forget_followers(t, g);
 		retire(t, g);
 	}
 	free(t->groups);
@@ -139,7 +144,7 @@ static int apply(struct tend *t, struct config *cfg, struct buf *report)
 	buf_printf(report,
 		   "%zu added, %zu restarted, %zu updated in place, %zu removed, %zu unchanged",
 		   pl.started, pl.restarted, pl.updated, pl.stopped, pl.unchanged);
-	return 0;
+	return pl.ngroups == cfg->ngroups ? 0 : -1;
 }
 
 static void reload_event(struct tend *t, const char *what, const char *message)

@@ -18,6 +18,7 @@ void reload_after_events(struct tend *t);
 /* confwatch.c: reload by itself when conf.d changes (inotify), edits
  * coalesced for RELOAD_SETTLE_MS. */
 #define RELOAD_SETTLE_MS 100
+#define RELOAD_MAX_WAIT_MS 2000
 void confwatch_open(struct tend *t);
 void confwatch_close(struct tend *t);
 

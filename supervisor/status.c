@@ -86,6 +86,13 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		for (size_t j = 0; j < g->nprocs; j++)
 			process_text(t, &g->procs[j], out);
 	}
+	for (size_t i = 0; i < t->nretiring && !only; i++) {
+		struct group *g = t->retiring[i];
+		buf_printf(out, "%s %s (removed or replaced by a reload)\n", g->decl.name,
+			   group_state_name(g->state));
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_text(t, &g->procs[j], out);
+	}
 	if (!only)
 		buf_printf(out, "tracking: %s%s%s\n", tracking_mode_name(t->tracker.mode),
 			   t->tracker.mode == TRACK_CGROUP ? " " : "",
@@ -125,28 +132,39 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 	buf_puts(out, "]}");
 }
 
+static void group_json(struct tend *t, struct group *g, struct buf *out)
+{
+	buf_puts(out, "{\"name\":");
+	json_str(out, g->decl.name);
+	buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
+	json_str(out, g->decl.tenant);
+	buf_printf(out, ",\"autostart\":%s,\"processes\":[", g->decl.autostart ? "true" : "false");
+	for (size_t j = 0; j < g->nprocs; j++) {
+		if (j)
+			buf_puts(out, ",");
+		process_json(t, &g->procs[j], out);
+	}
+	buf_puts(out, "]}");
+}
+
+/* "groups" as declared now; "retiring": groups a reload removed or replaced
+ * whose processes are still stopping (a name may be in both). */
 void status_json(struct tend *t, struct group *only, struct buf *out)
 {
 	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"groups\":[",
 		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode));
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
-		struct group *g = t->groups[i];
-		if (only && g != only)
+		if (only && t->groups[i] != only)
 			continue;
-		buf_puts(out, first ? "{\"name\":" : ",{\"name\":");
+		buf_puts(out, first ? "" : ",");
 		first = false;
-		json_str(out, g->decl.name);
-		buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
-		json_str(out, g->decl.tenant);
-		buf_printf(out, ",\"autostart\":%s,\"processes\":[",
-			   g->decl.autostart ? "true" : "false");
-		for (size_t j = 0; j < g->nprocs; j++) {
-			if (j)
-				buf_puts(out, ",");
-			process_json(t, &g->procs[j], out);
-		}
-		buf_puts(out, "]}");
+		group_json(t, t->groups[i], out);
+	}
+	buf_puts(out, "],\"retiring\":[");
+	for (size_t i = 0; i < t->nretiring && !only; i++) {
+		buf_puts(out, i ? "," : "");
+		group_json(t, t->retiring[i], out);
 	}
 	buf_puts(out, "]}");
 }

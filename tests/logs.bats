@@ -121,3 +121,49 @@ CONF
 	wait_until state_is running g
 	grep -Eq "^[0-9T:.-]+Z group g: running$" "$RUN/log/tend.log"
 }
+
+@test "a line cut at 4096 bytes whose newline comes later adds no empty line" {
+	printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x\nsleep 0.2\necho\necho after\nexec sleep 1000\n' >"$T/cut.sh"
+	chmod +x "$T/cut.sh"
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "$T/cut.sh" } }
+CONF
+	start_tend
+	wait_until log_has g.p after
+	run cut -c 26- "$RUN/log/g.p.log"
+	assert_line --index 0 "$(head -c 4096 /dev/zero | tr '\0' x)"
+	assert_line --index 1 "after"
+}
+
+@test "a removed log directory is made again" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sh -c 'echo one; read x < $T/fifo; echo two; exec sleep 1000'" } }
+CONF
+	mkfifo "$T/fifo"
+	start_tend
+	wait_until log_has g.p one
+	rm -rf "$RUN/log"
+	run tctl restart g # the log file is opened again with the new run
+	assert_success
+	wait_until log_has g.p one
+}
+
+@test "logs -f of a group goes on when a reload replaces the group" {
+	mkfifo "$T/fifo"
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sh -c 'echo ready; while :; do read l < $T/fifo && echo \"got \$l\"; done'" } }
+CONF
+	start_tend
+	wait_until log_has g.p ready
+	tctl logs g -f -n 1 >"$T/follow" 2>&1 &
+	track_pid $!
+	wait_until grep -q "p: ready" "$T/follow"
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sh -c 'echo renewed; while :; do read l < $T/fifo && echo \"new \$l\"; done'" } }
+CONF
+	run tctl reload
+	assert_success
+	wait_until grep -q "p: renewed" "$T/follow"
+	echo x >"$T/fifo"
+	wait_until grep -q "p: new x" "$T/follow"
+}

@@ -167,3 +167,19 @@ CONF
 	assert_success
 	[ "$(ps -o args= -p "$(pid_of b p)")" = "sleep 6002" ]
 }
+
+@test "a removed group that is still stopping is listed as retiring" {
+	conf 20-b.conf <<CONF
+group "b" { process "p" { command = "sh -c 'trap \"sleep 1; exit 0\" TERM; sleep 1000 & wait'" } }
+CONF
+	start_both
+	rm "$CONF/20-b.conf"
+	run tctl reload
+	assert_success
+	run status_json
+	echo "$output" | jq -e '.retiring[0].name == "b" and .retiring[0].state == "stopping"'
+	echo "$output" | jq -e '[.groups[].name] == ["a"]'
+	empty_retiring() { [ "$(status_json | jq '.retiring | length')" = 0 ]; }
+	wait_until empty_retiring
+	gone "$b"
+}
