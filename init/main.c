@@ -116,11 +116,19 @@ static int run(struct tend *t, const struct options *o)
 {
 	struct config cfg = { 0 };
 	char errors[CONFIG_ERRORS_MAX];
-	if (config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) < 0) {
+	bool valid = config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) == 0;
+	if (!valid) {
 		fputs(errors, stderr);
-		fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t->confdir,
-			o->check ? "see above" : "not starting");
-		return 1;
+		if (o->check || t->mode != MODE_PID1) {
+			fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t->confdir,
+				o->check ? "see above" : "not starting");
+			return 1;
+		}
+		/* PID 1 must run: without groups, until a fixed conf.d is reloaded. */
+		fprintf(stderr,
+			"tend: %s: declarations are invalid; running no group until "
+			"they are fixed (tend reloads on every edit)\n",
+			t->confdir);
 	}
 	if (o->check) {
 		printf("%s: %zu groups, all valid\n", t->confdir, cfg.ngroups);
@@ -132,6 +140,10 @@ static int run(struct tend *t, const struct options *o)
 		status = tend_main_loop(t);
 	config_free(&cfg);
 	tend_teardown(t);
+	if (t->mode == MODE_PID1 && t->shutting_down)
+		pid1_finish(t, t->shutdown_kind);
+	if (t->mode == MODE_PID1)
+		pid1_stay(t);
 	return status;
 }
 

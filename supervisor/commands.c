@@ -347,13 +347,32 @@ static void cmd_reload(struct tend *t, struct client *c, char **argv)
 	buf_free(&report);
 }
 
+/* reboot, poweroff, halt: as PID 1 only; elsewhere tend is not the one
+ * that ends the machine. */
+static void cmd_shutdown(struct tend *t, struct client *c, char **argv)
+{
+	enum shutdown_kind kind = strcmp(argv[0], "reboot") == 0     ? SHUTDOWN_REBOOT
+				  : strcmp(argv[0], "poweroff") == 0 ? SHUTDOWN_POWEROFF
+								     : SHUTDOWN_HALT;
+	if (argv[1])
+		return client_err(c, "usage: %s", argv[0]);
+	if (t->mode != MODE_PID1)
+		return client_err(c, "tend is not PID 1 here; stop it with SIGTERM instead");
+	if (t->shutting_down)
+		return client_err(c, "tend is shutting down");
+	tend_log(t, LOG_INFO, "control: %s (uid %d)", argv[0], (int)c->uid);
+	client_ok(c, "%s: stopping every group", argv[0]);
+	tend_begin_shutdown(t, kind);
+}
+
 static const struct command {
 	const char *name;
 	handler_fn *handler;
 } commands[] = {
-	{ "ping", cmd_ping },	  { "status", cmd_status },   { "start", cmd_start },
-	{ "stop", cmd_stop },	  { "restart", cmd_restart }, { "events", cmd_events },
-	{ "reload", cmd_reload }, { "logs", cmd_logs },
+	{ "ping", cmd_ping },	      { "status", cmd_status },	  { "start", cmd_start },
+	{ "stop", cmd_stop },	      { "restart", cmd_restart }, { "events", cmd_events },
+	{ "reload", cmd_reload },     { "logs", cmd_logs },	  { "reboot", cmd_shutdown },
+	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

@@ -12,6 +12,7 @@
 #include "group.h"
 #include "logfile.h"
 #include "loop.h"
+#include "pid1.h"
 #include "pidmap.h"
 #include "sys.h"
 #include "timer.h"
@@ -48,6 +49,7 @@ struct tend {
 	struct rlimit nofile;	/* as tend inherited it, restored in children */
 
 	bool shutting_down;
+	enum shutdown_kind shutdown_kind;
 	size_t shutdown_cursor; /* groups are stopped one by one, last first */
 	bool shutdown_advancing;
 	bool quit;
@@ -60,7 +62,9 @@ const char *tend_mode_name(enum tend_mode m);
 int tend_setup(struct tend *t, struct config *cfg, const char *tracking);
 int tend_main_loop(struct tend *t);
 void tend_teardown(struct tend *t);
-void tend_begin_shutdown(struct tend *t);
+/* Stops every group, last declared first; then tend exits, or as PID 1
+ * ends the machine the way `kind` says (init/pid1.c). */
+void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind);
 /* Called after any state change: shutdown progress, waiting clients. */
 void tend_state_changed(struct tend *t);
 struct group *tend_find_group(struct tend *t, const char *name);

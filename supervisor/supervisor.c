@@ -32,6 +32,26 @@ static void handled_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+}
+
+/* As PID 1, like busybox init and finit: SIGTERM and SIGINT (Ctrl-Alt-Del)
+ * reboot, SIGUSR1 halts, SIGUSR2 powers off. Otherwise SIGTERM and SIGINT
+ * stop everything and end tend; SIGUSR1/2 are ignored. */
+static void on_shutdown_signal(struct tend *t, int sig)
+{
+	enum shutdown_kind kind = SHUTDOWN_EXIT;
+	if (t->mode == MODE_PID1)
+		kind = sig == SIGUSR1	? SHUTDOWN_HALT
+		       : sig == SIGUSR2 ? SHUTDOWN_POWEROFF
+					: SHUTDOWN_REBOOT;
+	else if (sig == SIGUSR1 || sig == SIGUSR2) {
+		tend_log(t, LOG_INFO, "received SIG%s; ignored when not PID 1", sigabbrev_np(sig));
+		return;
+	}
+	tend_log(t, LOG_INFO, "received SIG%s: %s", sigabbrev_np(sig), shutdown_kind_name(kind));
+	tend_begin_shutdown(t, kind);
 }
 
 static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
@@ -46,8 +66,9 @@ static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			tend_log(t, LOG_INFO, "received SIG%s", sigabbrev_np((int)si.ssi_signo));
-			tend_begin_shutdown(t);
+		case SIGUSR1:
+		case SIGUSR2:
+			on_shutdown_signal(t, (int)si.ssi_signo);
 			break;
 		case SIGHUP: {
 			struct buf report = { 0 };
@@ -178,6 +199,8 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 	 * can still stop them. (As PID 1 we get them anyway.) */
 	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		tend_log(t, LOG_WARN, "PR_SET_CHILD_SUBREAPER: %m");
+	if (t->mode == MODE_PID1)
+		pid1_early(t);
 	if (loop_init(t) < 0 || setup_signals(t) < 0) {
 		tend_log(t, LOG_ERR, "cannot set up the event loop: %m");
 		return -1;
@@ -232,17 +255,19 @@ static void shutdown_advance(struct tend *t)
 			return;
 		}
 	}
-	tend_log(t, LOG_INFO, "all groups stopped; exiting");
+	tend_log(t, LOG_INFO, "all groups stopped%s",
+		 t->shutdown_kind == SHUTDOWN_EXIT ? "; exiting" : "");
 	t->quit = true;
 }
 
-void tend_begin_shutdown(struct tend *t)
+void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind)
 {
 	if (t->shutting_down) {
 		tend_log(t, LOG_WARN, "shutdown already under way");
 		return;
 	}
 	t->shutting_down = true;
+	t->shutdown_kind = kind;
 	t->shutdown_cursor = t->ngroups;
 	shutdown_advance(t);
 }

@@ -1,0 +1,142 @@
+/* The end of the machine, as PID 1. Once every group has stopped in order:
+ * SIGTERM to every process left (bounded wait), SIGKILL to the rest (bounded
+ * wait), sync, unmount every filesystem in reverse mount order (read-only
+ * remount where that fails), then reboot(2). Each step says on the console
+ * what it waits for, and none waits forever. */
+#include "pid1.h"
+#include "context.h"
+#include "log.h"
+
+#include <errno.h>
+#include <mntent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TERM_WAIT_MS 5000
+#define KILL_WAIT_MS 2000
+/* The inode of the first PID namespace (PROC_PID_INIT_INO in the kernel). */
+#define INIT_PID_NS_INO 0xEFFFFFFCu
+
+const char *shutdown_kind_name(enum shutdown_kind k)
+{
+	static const char *const names[] = { [SHUTDOWN_EXIT] = "exit",
+					     [SHUTDOWN_REBOOT] = "reboot",
+					     [SHUTDOWN_POWEROFF] = "poweroff",
+					     [SHUTDOWN_HALT] = "halt" };
+	return names[k];
+}
+
+void pid1_early(struct tend *t)
+{
+	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
+	if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
+		tend_log(t, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Reaps until no child is left or limit_ms passed; returns how many remain
+ * (-1: unknown, some are left). As PID 1 every process is our child. */
+static int reap_until_none(uint64_t limit_ms)
+{
+	uint64_t end = now_ms() + limit_ms;
+	for (;;) {
+		pid_t pid;
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			;
+		if (pid < 0 && errno == ECHILD)
+			return 0;
+		if (now_ms() >= end)
+			return -1;
+		struct timespec tick = { .tv_nsec = 10 * 1000000L };
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void end_all_processes(struct tend *t)
+{
+	tend_log(t, LOG_INFO, "sending SIGTERM to every process left; waiting up to %ds",
+		 TERM_WAIT_MS / 1000);
+	kill(-1, SIGTERM);
+	kill(-1, SIGCONT);
+	if (reap_until_none(TERM_WAIT_MS) == 0)
+		return;
+	tend_log(t, LOG_WARN, "processes left after SIGTERM; sending SIGKILL, waiting up to %ds",
+		 KILL_WAIT_MS / 1000);
+	kill(-1, SIGKILL);
+	if (reap_until_none(KILL_WAIT_MS) < 0)
+		tend_log(t, LOG_WARN, "some processes survive SIGKILL; going on");
+}
+
+/* In a container (a PID namespace that is not the first) the filesystems
+ * belong to the host: unmounting or remounting them read-only would reach
+ * beyond the container. */
+static bool owns_the_machine(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == INIT_PID_NS_INO;
+}
+
+static void unmount_all(struct tend *t)
+{
+	char *dirs[512];
+	size_t n = 0;
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	struct mntent *m;
+	while (f && (m = getmntent(f)) && n < 512)
+		dirs[n++] = strdup(m->mnt_dir);
+	if (f)
+		endmntent(f);
+	while (n--) { /* reverse mount order: children before parents */
+		if (!dirs[n])
+			continue;
+		if (umount2(dirs[n], 0) == 0) {
+			tend_log(t, LOG_INFO, "unmounted %s", dirs[n]);
+		} else if (mount(NULL, dirs[n], NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
+			tend_log(t, LOG_INFO, "remounted %s read-only", dirs[n]);
+		} else if (errno != EINVAL && errno != ENOENT) {
+			tend_log(t, LOG_WARN, "%s stays mounted read-write: %m", dirs[n]);
+		}
+		free(dirs[n]);
+	}
+}
+
+void pid1_stay(struct tend *t)
+{
+	tend_log(t, LOG_ERR, "cannot supervise; reaping orphans only (PID 1 never exits)");
+	for (;;)
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			pause();
+}
+
+void pid1_finish(struct tend *t, enum shutdown_kind kind)
+{
+	static const int cmds[] = { [SHUTDOWN_REBOOT] = RB_AUTOBOOT,
+				    [SHUTDOWN_POWEROFF] = RB_POWER_OFF,
+				    [SHUTDOWN_HALT] = RB_HALT_SYSTEM };
+	end_all_processes(t);
+	tend_log(t, LOG_INFO, "syncing filesystems");
+	sync();
+	if (owns_the_machine())
+		unmount_all(t);
+	else
+		tend_log(t, LOG_INFO, "in a PID namespace: filesystems are the host's, left alone");
+	tend_log(t, LOG_INFO, "%s", shutdown_kind_name(kind));
+	reboot(cmds[kind]);
+	tend_log(t, LOG_ERR, "reboot(2) failed: %m; waiting for a signal");
+	for (;;)
+		pause();
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# tend as PID 1, in a fresh PID and mount namespace (unshare). There,
+# reboot(2) ends the namespace's init with SIGHUP (reboot) or SIGINT (power
+# off, halt) instead of touching the machine, which the test observes as
+# unshare's exit status; filesystems belong to the host and are left alone.
+
+load helpers
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root for PID namespaces"
+	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+	tend_setup
+	cat >"$T/stopper.sh" <<'SH'
+#!/bin/sh
+trap 'echo "$1" >> "$2"; exit 0' TERM
+sleep 1000 & wait
+SH
+	chmod +x "$T/stopper.sh"
+	conf 10-a.conf <<CONF
+group "first" { process "x" { command = "$T/stopper.sh first $T/stops" } }
+group "second" { process "y" { command = "$T/stopper.sh second $T/stops" } }
+CONF
+}
+teardown() {
+	# tend first (by pid: PID 1 of the namespace, which ends everything in
+	# it), then unshare, which would otherwise leave the namespace running.
+	local rc=0
+	tend_teardown || rc=$?
+	if [ -n "${UNSHARE_PID:-}" ]; then
+		kill -KILL "$UNSHARE_PID" 2>/dev/null
+		wait "$UNSHARE_PID" 2>/dev/null
+	fi
+	return $rc
+}
+
+# Starts tend as PID 1 of a new namespace; TEND_PID is tend's pid out here.
+start_pid1() {
+	unshare --pid --fork --mount --mount-proc "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	UNSHARE_PID=$!
+	wait_until tctl ping
+	TEND_PID=$(pgrep -P "$UNSHARE_PID")
+	wait_until state_is running second
+}
+
+# ends_with STATUS: unshare (and so tend, PID 1) ended with that status.
+ends_with() {
+	wait_until gone "$UNSHARE_PID"
+	run wait "$UNSHARE_PID"
+	[ "$status" -eq "$1" ]
+	UNSHARE_PID=
+}
+
+@test "tend knows it is PID 1" {
+	start_pid1
+	run tctl ping
+	assert_output --regexp "pid 1 mode pid1"
+}
+
+@test "tendctl poweroff stops groups in reverse order, then powers off (SIGINT from reboot(2))" {
+	start_pid1
+	run tctl poweroff
+	assert_success
+	ends_with 130
+	[ "$(tr '\n' ' ' <"$T/stops")" = "second first " ]
+	grep -q "sending SIGTERM to every process left" "$T/tend.out"
+	grep -q "syncing filesystems" "$T/tend.out"
+	grep -q "filesystems are the host's, left alone" "$T/tend.out"
+}
+
+@test "tendctl reboot reboots (SIGHUP from reboot(2))" {
+	start_pid1
+	run tctl reboot
+	assert_success
+	ends_with 129
+}
+
+@test "signals: SIGTERM reboots, SIGUSR1 halts, SIGUSR2 powers off" {
+	start_pid1
+	kill -TERM "$TEND_PID"
+	ends_with 129
+	rm -f "$T/stops"
+	start_pid1
+	kill -USR1 "$TEND_PID"
+	ends_with 130
+	grep -q "received SIGUSR1: halt" "$T/tend.out"
+	start_pid1
+	kill -USR2 "$TEND_PID"
+	ends_with 130
+	grep -q "received SIGUSR2: poweroff" "$T/tend.out"
+}
+
+@test "PID 1 reaps orphans nobody supervises" {
+	conf 20-b.conf <<CONF
+group "orphaner" { process "o" { command = "sh -c '(sleep 0.2 &) ; exec sleep 1000'" } }
+CONF
+	start_pid1
+	wait_until state_is running orphaner
+	no_zombies() { ! ps -o stat= --ppid "$TEND_PID" | grep -q Z; }
+	wait_until no_zombies
+	[ "$(state orphaner o)" = running ]
+}
+
+@test "PID 1 with invalid declarations keeps running and starts them once fixed" {
+	conf 10-a.conf <<CONF
+group "first" { process "x" { command = "sleep 1000" bogus = 1 } }
+CONF
+	rm -f "$CONF/20-b.conf"
+	unshare --pid --fork --mount --mount-proc "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	UNSHARE_PID=$!
+	wait_until tctl ping
+	TEND_PID=$(pgrep -P "$UNSHARE_PID")
+	grep -q "running no group until they are fixed" "$T/tend.out"
+	conf 10-a.conf <<CONF
+group "first" { process "x" { command = "sleep 1000" } }
+CONF
+	run tctl reload
+	assert_success
+	wait_until state_is running first
+}
+
+@test "reboot, poweroff and halt are refused when tend is not PID 1" {
+	unset UNSHARE_PID
+	start_tend
+	run tctl poweroff
+	assert_failure 1
+	assert_output --partial "not PID 1"
+	run tctl ping
+	assert_success
+}
