@@ -41,25 +41,18 @@ void pid1_early(struct tend *t)
 		tend_log(t, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Reaps until no child is left or limit_ms passed; returns how many remain
  * (-1: unknown, some are left). As PID 1 every process is our child. */
-static int reap_until_none(uint64_t limit_ms)
+static int reap_until_none(struct tend *t, uint64_t limit_ms)
 {
-	uint64_t end = now_ms() + limit_ms;
+	uint64_t end = t->sys->now_ms(t) + limit_ms;
 	for (;;) {
 		pid_t pid;
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
 			;
 		if (pid < 0 && errno == ECHILD)
 			return 0;
-		if (now_ms() >= end)
+		if (t->sys->now_ms(t) >= end)
 			return -1;
 		struct timespec tick = { .tv_nsec = 10 * 1000000L };
 		nanosleep(&tick, NULL);
@@ -72,12 +65,12 @@ static void end_all_processes(struct tend *t)
 		 TERM_WAIT_MS / 1000);
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT);
-	if (reap_until_none(TERM_WAIT_MS) == 0)
+	if (reap_until_none(t, TERM_WAIT_MS) == 0)
 		return;
 	tend_log(t, LOG_WARN, "processes left after SIGTERM; sending SIGKILL, waiting up to %ds",
 		 KILL_WAIT_MS / 1000);
 	kill(-1, SIGKILL);
-	if (reap_until_none(KILL_WAIT_MS) < 0)
+	if (reap_until_none(t, KILL_WAIT_MS) < 0)
 		tend_log(t, LOG_WARN, "some processes survive SIGKILL; going on");
 }
 

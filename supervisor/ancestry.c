@@ -122,8 +122,8 @@ static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct
 		return false; /* another process's main process */
 	if (p->session && e->session == p->session)
 		return true;
-	char tag[2 * NAME_MAX_LEN + 32];
-	snprintf(tag, sizeof(tag), "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
+	char tag[PROCESS_TAG_LEN];
+	process_tag(p, tag, sizeof(tag));
 	return environ_has_tag(e->pid, tag);
 }
 

@@ -41,7 +41,8 @@ struct tend {
 	struct watcher confwatch;  /* inotify on conf.d */
 	struct timer reload_timer; /* coalesces conf.d edits */
 	uint64_t reload_first_change_ms;
-	struct pidmap pids; /* main pid -> process */
+	bool reload_unfinished; /* groups retiring or waiting to start */
+	struct pidmap pids;	/* main pid -> process */
 	struct tracker tracker;
 	struct control control;
 	int devnull;

@@ -130,6 +130,13 @@ void client_flush(struct tend *t, struct client *c)
 		c->events = ev;
 }
 
+/* The peer sends nothing more and nothing is owed to it: no deferred reply,
+ * no stream (events, logs -f) it is reading. */
+static bool client_finished(const struct client *c)
+{
+	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group;
+}
+
 static void handle_line(struct tend *t, struct client *c, char *line)
 {
 	const char *why = NULL;
@@ -222,7 +229,7 @@ static void on_client(struct tend *t, struct watcher *w, uint32_t events)
 		buf_reset(&c->out);
 	}
 	handle_input(t, c);
-	if (c->eof && !c->wait.active && !c->subscribed && !c->follow_group)
+	if (client_finished(c))
 		c->closing = true;
 	client_flush(t, c);
 }
@@ -237,7 +244,7 @@ void control_after_events(struct tend *t)
 		next = c->next;
 		if (!c->wait.active && c->in.len && !c->closing)
 			handle_input(t, c);
-		if (c->eof && !c->wait.active && !c->subscribed && !c->follow_group)
+		if (client_finished(c))
 			c->closing = true;
 		client_flush(t, c);
 		if (c->closing && !c->out.len)

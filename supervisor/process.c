@@ -32,6 +32,12 @@ const char *process_label(const struct process *p, char *buf, size_t len)
 	return buf;
 }
 
+const char *process_tag(const struct process *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
+	return buf;
+}
+
 void describe_wait_status(int status, char *buf, size_t len)
 {
 	if (status < 0)

@@ -70,6 +70,10 @@ void process_exited(struct tend *t, struct process *p, int wait_status);
 const char *proc_state_name(enum proc_state s);
 /* "group/process", for messages, written into buf. */
 const char *process_label(const struct process *p, char *buf, size_t len);
+/* "TEND_PROCESS=group/process": put in p's environment at start, and how
+ * ancestry tracking recognises p's orphans. */
+#define PROCESS_TAG_LEN (2 * NAME_MAX_LEN + 32)
+const char *process_tag(const struct process *p, char *buf, size_t len);
 /* Describes a wait status: "exited 0", "killed by SIGKILL". */
 void describe_wait_status(int status, char *buf, size_t len);
 

@@ -175,6 +175,7 @@ int tend_reload(struct tend *t, struct buf *report)
 		return -1;
 	}
 	int r = apply(t, &cfg, report);
+	t->reload_unfinished = true;
 	config_free(&cfg);
 	const char *summary = strrchr(report->data ? report->data : "", '\n');
 	summary = summary ? summary + 1 : report->data;
@@ -193,6 +194,9 @@ static bool name_retiring(struct tend *t, const char *name)
 
 void reload_after_events(struct tend *t)
 {
+	/* Runs after every batch of events: only look when a reload left work. */
+	if (!t->reload_unfinished)
+		return;
 	for (size_t i = 0; i < t->nretiring;) {
 		struct group *g = t->retiring[i];
 		if (g->state != GS_STOPPED && g->state != GS_FAILED) {
@@ -207,11 +211,14 @@ void reload_after_events(struct tend *t)
 		tend_state_changed(t);
 	}
 	/* New declarations start once their old group is gone. */
+	bool waiting = false;
 	for (size_t i = 0; i < t->ngroups && !t->shutting_down; i++) {
 		struct group *g = t->groups[i];
 		if (g->start_pending && !name_retiring(t, g->decl.name)) {
 			g->start_pending = false;
 			group_step(t, g, GE_START);
 		}
+		waiting |= g->start_pending;
 	}
+	t->reload_unfinished = t->nretiring > 0 || waiting;
 }

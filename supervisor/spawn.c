@@ -122,8 +122,8 @@ static pid_t await_exec(pid_t pid, int report_fd, int *err)
 
 pid_t spawn_process(struct tend *t, struct process *p, int *err)
 {
-	char tag[2 * NAME_MAX_LEN + 32];
-	snprintf(tag, sizeof(tag), "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
+	char tag[PROCESS_TAG_LEN];
+	process_tag(p, tag, sizeof(tag));
 	struct child_setup cs = {
 		.argv = p->decl->argv,
 		.directory = p->decl->directory,

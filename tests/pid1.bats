@@ -89,7 +89,7 @@ ends_with() {
 	grep -q "received SIGUSR2: poweroff" "$T/tend.out"
 }
 
-@test "PID 1 reaps orphans nobody supervises" {
+@test "PID 1 reaps orphaned children once they exit" {
 	conf 20-b.conf <<CONF
 group "orphaner" { process "o" { command = "sh -c '(sleep 0.2 &) ; exec sleep 1000'" } }
 CONF
