@@ -1,7 +1,7 @@
 # tend — build, test, run. Dependencies come from Debian through pkg-config;
 # `make run` and `make check` install what is missing (tools/ensure-deps.sh).
 
-PKGS      = libconfuse
+PKGS      = libconfuse libnl-3.0 libnl-route-3.0
 CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
@@ -64,7 +64,7 @@ $(B)/san/tend: $(CORE_SRC:%.c=$(B)/san/%.o) $(B)/san/init/main.o $(LIBTEND_SRC:%
 # bats integration tests against tend and against tend built with ASan+UBSan.
 # The last line is "N passed, N failed, N skipped".
 check: deps-check
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit initramfs kernel
 	@tests/run-all.sh
 
 # The demo: tend in user mode on the shipped conf.d, then its status.
@@ -92,6 +92,20 @@ fuzz:
 		echo "== $$f ($(FUZZ_SECONDS)s)"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$f.corpus || exit 1; done
 
+# A bootable initramfs with tend as /init, the Debian cloud kernel, and QEMU to boot
+# them (initramfs/). `make boot` gives the guest's console on this terminal.
+.PHONY: kernel initramfs boot
+kernel:
+	@tools/ensure-deps.sh boot
+	@initramfs/fetch-kernel.sh $(B)/kernel
+
+initramfs: all
+	@tools/ensure-deps.sh boot
+	@initramfs/build.sh $(B)/initramfs.cpio.gz
+
+boot: initramfs kernel
+	@initramfs/boot.sh --kernel $(B)/kernel/vmlinuz --initrd $(B)/initramfs.cpio.gz
+
 PREFIX ?= /usr/local
 install: all
 	install -D -m 0755 tend $(DESTDIR)$(PREFIX)/sbin/tend
@@ -103,4 +117,4 @@ format:
 clean:
 	rm -rf $(B) tend tendctl
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -1,7 +1,9 @@
 /* tend's entry point: read the command line, pick the run mode, parse
  * conf.d strictly, then set up and run, in that order. */
-#include "log.h"
+#include "boot.h"
 #include "context.h"
+#include "emergency.h"
+#include "log.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@ struct options {
 	const char *confdir;
 	const char *rundir;
 	const char *tracking;
+	const char *emergency_shell; /* PID 1 only; NULL: none */
 	bool check;
 	int verbosity;
 };
@@ -25,11 +28,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tend [-c CONFDIR] [-r RUNDIR] [--check] [--tracking=auto|cgroup|ancestry]\n"
-		"            [-v] [-q]\n"
+		"            [--emergency-shell=COMMAND] [-v] [-q]\n"
 		"  -c, --confdir DIR   declarations (default: see README; env TEND_CONFDIR)\n"
 		"  -r, --rundir DIR    socket, logs, state (env TEND_RUNDIR)\n"
 		"      --check         parse the declarations, report errors, exit\n"
 		"      --tracking=M    how process trees are tracked (default auto)\n"
+		"      --emergency-shell=COMMAND\n"
+		"                      as PID 1, run it on the console when the declarations\n"
+		"                      cannot be used (env TEND_EMERGENCY_SHELL)\n"
 		"  -v, --verbose       more messages; -q, --quiet: errors only\n");
 }
 
@@ -40,6 +46,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "rundir", required_argument, NULL, 'r' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "tracking", required_argument, NULL, 'T' },
+		{ "emergency-shell", required_argument, NULL, 'E' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -59,6 +66,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'T':
 			o->tracking = optarg;
+			break;
+		case 'E':
+			o->emergency_shell = optarg;
 			break;
 		case 'v':
 			o->verbosity++;
@@ -111,6 +121,28 @@ static char *default_rundir(void)
 	return tend_default_rundir(buf, sizeof(buf)) < 0 ? NULL : strdup(buf);
 }
 
+/* PID 1 must run even without usable declarations: with the emergency
+ * shell if there is one, else with no group, until a fixed conf.d is
+ * reloaded (tend reloads on every edit). */
+static void pid1_fallback(struct tend *t, const struct options *o, struct config *cfg)
+{
+	bool have_shell = o->emergency_shell && o->emergency_shell[0];
+	if (have_shell && emergency_config(o->emergency_shell, cfg) == 0) {
+		tend_log(t, LOG_ERR,
+			 "%s: declarations are unusable; running the emergency shell \"%s\" on "
+			 "the console until they are fixed (tend reloads on every edit)",
+			 t->confdir, o->emergency_shell);
+		return;
+	}
+	if (have_shell)
+		tend_log(t, LOG_ERR, "emergency shell \"%s\": cannot use it (%s)",
+			 o->emergency_shell, "bad command or out of memory");
+	tend_log(t, LOG_ERR,
+		 "%s: declarations are unusable; running no group until they are fixed "
+		 "(tend reloads on every edit)",
+		 t->confdir);
+}
+
 /* Parse strictly first; only valid declarations reach set-up. */
 static int run(struct tend *t, const struct options *o)
 {
@@ -124,17 +156,14 @@ static int run(struct tend *t, const struct options *o)
 				o->check ? "see above" : "not starting");
 			return 1;
 		}
-		/* PID 1 must run: without groups, until a fixed conf.d is reloaded. */
-		fprintf(stderr,
-			"tend: %s: declarations are invalid; running no group until "
-			"they are fixed (tend reloads on every edit)\n",
-			t->confdir);
+		pid1_fallback(t, o, &cfg);
 	}
 	if (o->check) {
 		printf("%s: %zu groups, all valid\n", t->confdir, cfg.ngroups);
 		config_free(&cfg);
 		return 0;
 	}
+	system_apply(t, &cfg.system);
 	int status = 1;
 	if (tend_setup(t, &cfg, o->tracking) == 0)
 		status = tend_main_loop(t);
@@ -149,7 +178,9 @@ static int run(struct tend *t, const struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .tracking = "auto", .verbosity = LOG_INFO };
+	struct options o = { .tracking = "auto",
+			     .verbosity = LOG_INFO,
+			     .emergency_shell = getenv("TEND_EMERGENCY_SHELL") };
 	struct tend t = { .verbosity = LOG_INFO, .devnull = -1, .epfd = -1 };
 	if (parse_options(argc, argv, &o) < 0) {
 		usage(stderr);
@@ -157,6 +188,8 @@ int main(int argc, char **argv)
 	}
 	t.verbosity = o.verbosity;
 	t.mode = pick_mode();
+	if (t.mode == MODE_PID1)
+		pid1_boot(&t);
 	t.confdir = o.confdir ? strdup(o.confdir) : default_confdir(t.mode);
 	t.rundir = o.rundir ? strdup(o.rundir) : default_rundir();
 	if (!t.confdir || !t.rundir) {

@@ -22,6 +22,7 @@
 
 #define TERM_WAIT_MS 5000
 #define KILL_WAIT_MS 2000
+#define SYNC_WAIT_MS 10000
 /* The inode of the first PID namespace (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCu
 
@@ -74,6 +75,32 @@ static void end_all_processes(struct tend *t)
 		tend_log(t, LOG_WARN, "some processes survive SIGKILL; going on");
 }
 
+/* sync(2) can hang on a dead disk or network filesystem. A child does it,
+ * and tend goes on after SYNC_WAIT_MS whether or not it finished. */
+static void sync_bounded(struct tend *t)
+{
+	tend_log(t, LOG_INFO, "syncing filesystems; waiting up to %ds", SYNC_WAIT_MS / 1000);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sync();
+		_exit(0);
+	}
+	if (pid < 0) {
+		sync(); /* no child to spare: do it ourselves */
+		return;
+	}
+	uint64_t end = t->sys->now_ms(t) + SYNC_WAIT_MS;
+	while (waitpid(pid, NULL, WNOHANG) == 0) {
+		if (t->sys->now_ms(t) >= end) {
+			tend_log(t, LOG_WARN, "sync has not finished after %ds; going on",
+				 SYNC_WAIT_MS / 1000);
+			return;
+		}
+		struct timespec tick = { .tv_nsec = 10 * 1000000L };
+		nanosleep(&tick, NULL);
+	}
+}
+
 /* In a container (a PID namespace that is not the first) the filesystems
  * belong to the host: unmounting or remounting them read-only would reach
  * beyond the container. */
@@ -83,28 +110,55 @@ static bool owns_the_machine(void)
 	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == INIT_PID_NS_INO;
 }
 
+#define MOUNTS_MAX 512
+
+/* Unmounts one filesystem, or remounts it read-only when it is busy (the
+ * root, or /dev holding the console). Returns false if it stays writable. */
+static bool unmount_or_freeze(struct tend *t, const char *dir, bool was_readonly)
+{
+	if (umount2(dir, 0) == 0) {
+		tend_log(t, LOG_INFO, "unmounted %s", dir);
+		return true;
+	}
+	int umount_errno = errno;
+	if (was_readonly)
+		return true;
+	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
+		tend_log(t, LOG_INFO, "remounted %s read-only", dir);
+		return true;
+	}
+	tend_log(t, LOG_WARN, "%s stays mounted read-write: unmount: %s; remount read-only: %m",
+		 dir, strerror(umount_errno));
+	return false;
+}
+
 static void unmount_all(struct tend *t)
 {
-	char *dirs[512];
-	size_t n = 0;
+	struct {
+		char *dir;
+		bool readonly;
+	} mounts[MOUNTS_MAX];
+	size_t n = 0, writable = 0;
 	FILE *f = setmntent("/proc/self/mounts", "re");
 	struct mntent *m;
-	while (f && (m = getmntent(f)) && n < 512)
-		dirs[n++] = strdup(m->mnt_dir);
+	while (f && (m = getmntent(f)) && n < MOUNTS_MAX) {
+		mounts[n].dir = strdup(m->mnt_dir);
+		mounts[n++].readonly = hasmntopt(m, "ro") != NULL;
+	}
 	if (f)
 		endmntent(f);
+	else
+		tend_log(t, LOG_WARN, "/proc/self/mounts: %m; cannot unmount anything");
+	tend_log(t, LOG_INFO, "unmounting %zu filesystems, last mounted first", n);
 	while (n--) { /* reverse mount order: children before parents */
-		if (!dirs[n])
-			continue;
-		if (umount2(dirs[n], 0) == 0) {
-			tend_log(t, LOG_INFO, "unmounted %s", dirs[n]);
-		} else if (mount(NULL, dirs[n], NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
-			tend_log(t, LOG_INFO, "remounted %s read-only", dirs[n]);
-		} else if (errno != EINVAL && errno != ENOENT) {
-			tend_log(t, LOG_WARN, "%s stays mounted read-write: %m", dirs[n]);
-		}
-		free(dirs[n]);
+		if (mounts[n].dir && !unmount_or_freeze(t, mounts[n].dir, mounts[n].readonly))
+			writable++;
+		free(mounts[n].dir);
 	}
+	if (writable)
+		tend_log(t, LOG_WARN, "%zu filesystems left read-write", writable);
+	else
+		tend_log(t, LOG_INFO, "no filesystem is left read-write");
 }
 
 void pid1_stay(struct tend *t)
@@ -121,8 +175,7 @@ void pid1_finish(struct tend *t, enum shutdown_kind kind)
 				    [SHUTDOWN_POWEROFF] = RB_POWER_OFF,
 				    [SHUTDOWN_HALT] = RB_HALT_SYSTEM };
 	end_all_processes(t);
-	tend_log(t, LOG_INFO, "syncing filesystems");
-	sync();
+	sync_bounded(t);
 	if (owns_the_machine())
 		unmount_all(t);
 	else

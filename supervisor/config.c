@@ -39,8 +39,11 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->ngroups; i++)
 		group_decl_free(&cfg->groups[i]);
 	free(cfg->groups);
+	free(cfg->system.hostname);
+	free(cfg->system.file);
 	cfg->groups = NULL;
 	cfg->ngroups = 0;
+	cfg->system = (struct system_decl){ 0 };
 }
 
 const struct group_decl *config_find_group(const struct config *cfg, const char *name)
@@ -88,7 +91,7 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->restart_window_ms == b->restart_window_ms &&
 	       a->restart_delay_ms == b->restart_delay_ms &&
 	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
-	       a->log_keep == b->log_keep;
+	       a->log_keep == b->log_keep && a->console == b->console;
 }
 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
@@ -111,7 +114,8 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 {
 	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
 	       str_equal(a->directory, b->directory) &&
-	       argv_equal(a->environment, b->environment) && a->type == b->type;
+	       argv_equal(a->environment, b->environment) && a->type == b->type &&
+	       a->console == b->console;
 }
 
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
@@ -155,6 +159,18 @@ static bool name_char(char c, bool first)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
 		return true;
 	return !first && (c == '.' || c == '-');
+}
+
+bool valid_hostname(const char *name)
+{
+	size_t i;
+
+	if (!name || !name[0] || name[0] == '-' || name[0] == '.')
+		return false;
+	for (i = 0; name[i]; i++)
+		if (i >= 64 || !(name_char(name[i], false) && name[i] != '_'))
+			return false;
+	return true;
 }
 
 bool valid_name(const char *name)

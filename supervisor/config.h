@@ -24,6 +24,7 @@ struct process_decl {
 	enum restart_policy restart;
 	bool critical;
 	bool dependent;
+	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
 	unsigned restart_limit;
 	uint64_t restart_window_ms;
 	uint64_t restart_delay_ms;
@@ -44,9 +45,17 @@ struct group_decl {
 	int line;
 };
 
+/* The machine-wide settings of the one `system { }` section. */
+struct system_decl {
+	char *hostname; /* NULL: leave the hostname alone */
+	char *file;	/* where the section was declared; NULL: nowhere */
+	int line;
+};
+
 struct config {
 	struct group_decl *groups; /* in file name order, then declaration order */
 	size_t ngroups;
+	struct system_decl system;
 };
 
 /* Defaults, documented in README.md. */
@@ -91,6 +100,9 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
  * most in autostart and restart settings (policy, limits, delay, critical,
  * dependent, stop-timeout), which a reload changes without a restart. */
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b);
+
+/* A hostname: 1 to 64 of [A-Za-z0-9.-], not starting with '-' or '.'. */
+bool valid_hostname(const char *name);
 
 /* Names of groups and processes: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most NAME_MAX_LEN. */
 bool valid_name(const char *name);

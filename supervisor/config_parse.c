@@ -209,6 +209,8 @@ static const struct {
 	{ "stop-timeout", duration_ok, DURATION_RULE },
 	{ "log-size", size_ok, "a number of bytes, or with k, M or G; at least 4k" },
 	{ "tenant", valid_name, NAME_RULE },
+	{ "hostname", valid_hostname,
+	  "a host name: letters, digits, '-' and '.', not first, at most 64 characters" },
 };
 
 /* Value checks run as parse callbacks, so cfg->line is the line being read.
@@ -402,6 +404,7 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process
 	restart_policy_parse(opt_str(sec, "restart"), &p->restart);
 	p->critical = cfg_getbool(sec, "critical");
 	p->dependent = cfg_getbool(sec, "dependent");
+	p->console = cfg_getbool(sec, "console");
 	p->restart_limit = (unsigned)cfg_getint(sec, "restart-limit");
 	p->restart_window_ms = DEFAULT_RESTART_WINDOW_MS;
 	p->restart_delay_ms = DEFAULT_RESTART_DELAY_MS;
@@ -560,6 +563,24 @@ fail:
 	return -1;
 }
 
+/* The one system section of all of conf.d. Returns -1 only when out of memory. */
+static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	struct system_decl *s = &ld->cfg.system;
+	const char *hostname = opt_str(sec, "hostname");
+	int line = section_line(ctx, sec);
+
+	if (s->file) {
+		file_report(ctx, line, "system section is already declared at %s:%d", s->file,
+			    s->line);
+		return 0;
+	}
+	s->file = strdup(ctx->path);
+	s->line = line;
+	s->hostname = hostname ? strdup(hostname) : NULL;
+	return !s->file || (hostname && !s->hostname) ? -1 : 0;
+}
+
 /* Groups and top-level processes, merged back into document order. */
 static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 {
@@ -567,6 +588,8 @@ static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 	cfg_t *g, *p;
 	int rc = 0;
 
+	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "system"); i++)
+		rc = add_system(ld, ctx, cfg_getnsec(root, "system", i));
 	while (rc == 0 && (gi < ng || pi < np)) {
 		g = gi < ng ? cfg_getnsec(root, "group", gi) : NULL;
 		p = pi < np ? cfg_getnsec(root, "process", pi) : NULL;
@@ -601,6 +624,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("restart", NULL, CFGF_NODEFAULT, check_str),
 		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
+		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),
 		CFG_INT_CB("restart-limit", DEFAULT_RESTART_LIMIT, CFGF_NONE, check_restart_limit),
 		CFG_STR_CB("restart-window", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart-delay", NULL, CFGF_NODEFAULT, check_str),
@@ -617,10 +641,21 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		SECTION("process", process_opts),
 		CFG_END(),
 	};
+	cfg_opt_t system_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("hostname", NULL, CFGF_NODEFAULT, check_str),
+		CFG_END(),
+	};
 	cfg_opt_t top_opts[] = {
 		ctx_opt,
 		SECTION("group", group_opts),
 		SECTION("process", process_opts),
+		{ .name = "system",
+		  .type = CFGT_SEC,
+		  .subopts = system_opts,
+		  .flags = CFGF_MULTI,
+		  .validcb = check_section },
 		CFG_END(),
 	};
 	cfg_t *cfg = cfg_init(top_opts, CFGF_NONE);

@@ -49,6 +49,10 @@ struct tend {
 	struct logfile selflog; /* RUNDIR/log/tend.log: tend's own messages */
 	struct rlimit nofile;	/* as tend inherited it, restored in children */
 
+	uint64_t started_ms;	/* when the main loop began */
+	bool startup_requested; /* every autostart group was asked to start */
+	bool startup_reported;	/* "startup finished" was logged */
+
 	bool shutting_down;
 	enum shutdown_kind shutdown_kind;
 	size_t shutdown_cursor; /* groups are stopped one by one, last first */

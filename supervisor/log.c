@@ -21,8 +21,17 @@ void tend_log(struct tend *t, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* One write per line so lines from tend and its children do not interleave. */
-	fprintf(stderr, "tend: %s%s\n", level_prefix[level], line);
+	/* One write per line so lines from tend and its children do not
+	 * interleave. On the console as PID 1, lines carry the time since boot
+	 * like the kernel's own, so the two read as one story. */
+	if (t->mode == MODE_PID1) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		fprintf(stderr, "[%5lld.%06ld] tend: %s%s\n", (long long)ts.tv_sec,
+			ts.tv_nsec / 1000, level_prefix[level], line);
+	} else {
+		fprintf(stderr, "tend: %s%s\n", level_prefix[level], line);
+	}
 	if (t->selflog.path) {
 		char entry[1100];
 		int n = snprintf(entry, sizeof(entry), "%s%s", level_prefix[level], line);

@@ -107,13 +107,22 @@ static void signal_and_continue(struct tend *t, struct process *p, int sig)
 	t->sys->signal_tree(t, p, SIGCONT);
 }
 
+/* SIGTERM; and SIGHUP to a console process, since interactive shells and
+ * gettys ignore SIGTERM but end on a hangup, as when a terminal goes away. */
+static void ask_to_stop(struct tend *t, struct process *p)
+{
+	if (p->decl->console)
+		t->sys->signal_tree(t, p, SIGHUP);
+	signal_and_continue(t, p, SIGTERM);
+}
+
 /* A process that ended for good leaves nothing behind: SIGTERM to what is
  * left of its tree now, SIGKILL when stop-timeout has passed (kill_leftovers). */
 static void sweep_leftovers(struct tend *t, struct process *p)
 {
 	if (tree_gone(t, p))
 		return;
-	signal_and_continue(t, p, SIGTERM);
+	ask_to_stop(t, p);
 	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
 }
 
@@ -212,7 +221,7 @@ static enum proc_state begin_stop(struct tend *t, struct process *p)
 	p->start_after_stop = false;
 	if (tree_gone(t, p))
 		return PS_STOPPED;
-	signal_and_continue(t, p, SIGTERM);
+	ask_to_stop(t, p);
 	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
 	return PS_STOPPING;
 }

@@ -13,6 +13,7 @@
  * and starting what waited for them happens in reload_after_events(), between
  * batches of events, never inside a state machine's transition. */
 #include "reload.h"
+#include "boot.h"
 #include "context.h"
 #include "events.h"
 #include "log.h"
@@ -174,6 +175,7 @@ int tend_reload(struct tend *t, struct buf *report)
 		reload_event(t, "rejected", "declarations are invalid; nothing changed");
 		return -1;
 	}
+	system_apply(t, &cfg.system);
 	int r = apply(t, &cfg, report);
 	t->reload_unfinished = true;
 	config_free(&cfg);

@@ -1,6 +1,7 @@
 /* Starting a process: fork, set the child up, exec. The child gets a clean
  * signal mask and default dispositions, its own session, stdin from
- * /dev/null, stdout and stderr to its log pipe (proclog.c), the environment tend
+ * /dev/null, stdout and stderr to its log pipe (proclog.c) or, with
+ * `console = true`, all three on /dev/console, the environment tend
  * inherited plus the declared additions and TEND_PROCESS=group/process, the
  * RLIMIT_NOFILE tend inherited, and it joins its cgroup before exec so that
  * nothing it forks can escape. Exec errors come back through a close-on-exec
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/close_range.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,7 +57,7 @@ struct child_setup {
 	char *const *argv;
 	char **envp;
 	const char *directory;
-	int log_fd;
+	int log_fd; /* -1: a console process */
 	int devnull;
 	int cgroup_fd;
 	int report_fd;
@@ -78,6 +80,23 @@ static void reset_signal_dispositions(void)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 }
 
+/* A getty-like process: the console is its stdin, stdout and stderr and
+ * its controlling terminal (taken even from an earlier session that still
+ * holds it, so job control works after a restart). Runs in the child after
+ * setsid(). */
+static int attach_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	ioctl(fd, TIOCSCTTY, 1); /* not fatal: output works without it */
+	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -1;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 {
@@ -88,8 +107,12 @@ static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 	setsid();
 	if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0", 1) < 0)
 		goto fail;
-	if (dup2(cs->devnull, 0) < 0 || dup2(cs->log_fd, 1) < 0 || dup2(cs->log_fd, 2) < 0)
+	if (cs->log_fd < 0) {
+		if (attach_console() < 0)
+			goto fail;
+	} else if (dup2(cs->devnull, 0) < 0 || dup2(cs->log_fd, 1) < 0 || dup2(cs->log_fd, 2) < 0) {
 		goto fail;
+	}
 	if (cs->directory && chdir(cs->directory) < 0)
 		goto fail;
 	/* Whatever tend itself inherited (a shell's or test runner's fds) is
@@ -142,7 +165,7 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		*err = ENOMEM;
 		goto out;
 	}
-	if ((cs.log_fd = proclog_output_fd(t, p)) < 0 ||
+	if ((!p->decl->console && (cs.log_fd = proclog_output_fd(t, p)) < 0) ||
 	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0) ||
 	    pipe2(pipefd, O_CLOEXEC) < 0) {
 		*err = errno;

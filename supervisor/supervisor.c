@@ -215,13 +215,39 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 	return 0;
 }
 
+/* Once, when no autostart group is still starting: how many came up. As
+ * PID 1 the console line's timestamp is the boot-to-ready time. */
+static void report_startup_finished(struct tend *t)
+{
+	size_t autostart = 0, running = 0;
+
+	if (!t->startup_requested || t->startup_reported || t->shutting_down)
+		return;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct group *g = t->groups[i];
+		if (!g->decl.autostart)
+			continue;
+		if (g->state == GS_STARTING)
+			return;
+		autostart++;
+		running += g->state == GS_RUNNING;
+	}
+	t->startup_reported = true;
+	tend_log(t, LOG_INFO,
+		 "startup finished: %zu of %zu autostart groups running, after %llu ms", running,
+		 autostart, (unsigned long long)(t->sys->now_ms(t) - t->started_ms));
+}
+
 int tend_main_loop(struct tend *t)
 {
 	tend_log(t, LOG_INFO, "running in %s mode, %zu groups, conf.d %s, run dir %s",
 		 tend_mode_name(t->mode), t->ngroups, t->confdir, t->rundir);
+	t->started_ms = t->sys->now_ms(t);
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (t->groups[i]->decl.autostart)
 			group_step(t, t->groups[i], GE_START);
+	t->startup_requested = true;
+	report_startup_finished(t);
 	return loop_run(t);
 }
 
@@ -235,8 +261,11 @@ static void shutdown_advance(struct tend *t)
 	t->shutdown_advancing = true;
 	while (t->shutdown_cursor > 0) {
 		struct group *g = t->groups[t->shutdown_cursor - 1];
-		if (g->state == GS_STARTING || g->state == GS_RUNNING)
+		if (g->state == GS_STARTING || g->state == GS_RUNNING) {
+			tend_log(t, LOG_INFO, "shutdown: stopping group %s; %s", g->decl.name,
+				 "waiting for each process up to its stop-timeout, then SIGKILL");
 			group_step(t, g, GE_STOP);
+		}
 		if (g->state == GS_STOPPING)
 			break;
 		t->shutdown_cursor--;
@@ -274,6 +303,7 @@ void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind)
 
 void tend_state_changed(struct tend *t)
 {
+	report_startup_finished(t);
 	if (t->shutting_down && !t->quit)
 		shutdown_advance(t);
 	control_notify(t);

@@ -3,6 +3,8 @@
 # reboot(2) ends the namespace's init with SIGHUP (reboot) or SIGINT (power
 # off, halt) instead of touching the machine, which the test observes as
 # unshare's exit status; filesystems belong to the host and are left alone.
+# The namespace has its own hostname and network too (--uts --net), so PID 1
+# setting the hostname and bringing up lo touch nothing outside it.
 
 load helpers
 
@@ -33,9 +35,11 @@ teardown() {
 	return $rc
 }
 
+NAMESPACES=(--pid --fork --mount --mount-proc --uts --net)
+
 # Starts tend as PID 1 of a new namespace; TEND_PID is tend's pid out here.
 start_pid1() {
-	unshare --pid --fork --mount --mount-proc "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	unshare "${NAMESPACES[@]}" "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
 	UNSHARE_PID=$!
 	wait_until tctl ping
 	TEND_PID=$(pgrep -P "$UNSHARE_PID")
@@ -105,7 +109,7 @@ CONF
 group "first" { process "x" { command = "sleep 1000" bogus = 1 } }
 CONF
 	rm -f "$CONF/20-b.conf"
-	unshare --pid --fork --mount --mount-proc "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	unshare "${NAMESPACES[@]}" "$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
 	UNSHARE_PID=$!
 	wait_until tctl ping
 	TEND_PID=$(pgrep -P "$UNSHARE_PID")
@@ -116,6 +120,37 @@ CONF
 	run tctl reload
 	assert_success
 	wait_until state_is running first
+}
+
+@test "PID 1 brings up lo, sets the hostname from system { } and logs with boot time" {
+	conf 00-system.conf <<CONF
+system { hostname = "tend-test-$$" }
+CONF
+	start_pid1
+	run nsenter -t "$TEND_PID" -u hostname
+	assert_output "tend-test-$$"
+	[ "$(hostname)" != "tend-test-$$" ]
+	run nsenter -t "$TEND_PID" -n ip -o link show lo
+	assert_output --regexp "<LOOPBACK,UP,LOWER_UP>"
+	run nsenter -t "$TEND_PID" -n ip -o addr show lo
+	assert_output --partial "127.0.0.1/8"
+	grep -q "brought up lo" "$T/tend.out"
+	grep -q "hostname is tend-test-$$" "$T/tend.out"
+	grep -Eq '^\[ *[0-9]+\.[0-9]{6}\] tend: startup finished: 2 of 2 autostart groups running' \
+		"$T/tend.out"
+}
+
+@test "a reload as PID 1 applies a new hostname" {
+	start_pid1
+	old=$(nsenter -t "$TEND_PID" -u hostname)
+	conf 00-system.conf <<CONF
+system { hostname = "renamed-$$" }
+CONF
+	run tctl reload
+	assert_success
+	run nsenter -t "$TEND_PID" -u hostname
+	assert_output "renamed-$$"
+	[ "$old" != "renamed-$$" ]
 }
 
 @test "reboot, poweroff and halt are refused when tend is not PID 1" {

@@ -1,16 +1,19 @@
 #!/bin/sh
 # Installs the Debian packages that building or testing tend needs, if any are missing.
 # As root it runs apt-get; otherwise it names the packages and fails, so nothing half-works.
-# usage: tools/ensure-deps.sh build|check|fuzz
+# usage: tools/ensure-deps.sh build|check|fuzz|boot
 set -u
 build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev"
-check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux"
+check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio"
 fuzz="$build clang libclang-rt-14-dev"
+# make initramfs / kernel / boot: build tend, pack busybox into a cpio, run QEMU.
+boot="$build qemu-system-x86 busybox-static cpio"
 case "${1:-build}" in
 build) want=$build ;;
 check) want=$check ;;
 fuzz) want=$fuzz ;;
-*) echo "usage: $0 build|check|fuzz" >&2; exit 2 ;;
+boot) want=$boot ;;
+*) echo "usage: $0 build|check|fuzz|boot" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "emergency.h"
 
 #define ERR_SIZE 8192
 
@@ -118,7 +119,7 @@ static char *with_dir(struct fixture *f, const char *want)
  * model must stay untouched. */
 static void load_fails(struct fixture *f, const char *want)
 {
-	struct config before = { (struct group_decl *)0x1, 42 };
+	struct config before = { .groups = (struct group_decl *)0x1, .ngroups = 42 };
 
 	config_free(&f->cfg);
 	f->cfg = before;
@@ -305,6 +306,66 @@ static void test_values(void **state)
 	assert_true(proc(g, "c")->dependent);
 	assert_true(proc(g, "d")->restart_delay_ms == 0);
 	assert_true(proc(g, "d")->stop_timeout_ms == 0);
+}
+
+static void test_console_and_system(void **state)
+{
+	struct fixture *f = *state;
+	const struct group_decl *g;
+
+	put_file(f, "00-system.conf", "# the machine\nsystem {\n  hostname = \"node-1.lab\"\n}\n");
+	put_file(f, "10-a.conf",
+		 "group g {\n"
+		 "  process sh { command = /bin/sh  console = true }\n"
+		 "  process b { command = x }\n"
+		 "}\n");
+	load_ok(f);
+	g = group(f, "g");
+	assert_true(proc(g, "sh")->console);
+	assert_false(proc(g, "b")->console);
+	assert_string_equal(f->cfg.system.hostname, "node-1.lab");
+	assert_int_equal(f->cfg.system.line, 2);
+	assert_non_null(strstr(f->cfg.system.file, "00-system.conf"));
+}
+
+static void test_system_without_hostname(void **state)
+{
+	struct fixture *f = *state;
+
+	put_file(f, "a.conf", "system { }\n");
+	load_ok(f);
+	assert_null(f->cfg.system.hostname);
+	assert_non_null(f->cfg.system.file);
+	config_free(&f->cfg);
+	put_file(f, "a.conf", "group g { process a { command = x } }\n");
+	load_ok(f);
+	assert_null(f->cfg.system.file);
+}
+
+static void test_system_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	file_fails(f, "system {\n  hostname = \"-bad\"\n}\n",
+		   "2: hostname: invalid value \"-bad\" (a host name: letters, digits, '-' and "
+		   "'.', not first, at most 64 characters)\n");
+	file_fails(f, "system { hostname = \"a b\" }\n",
+		   "1: hostname: invalid value \"a b\" (a host name: letters, digits, '-' and "
+		   "'.', not first, at most 64 characters)\n");
+	file_fails(f, "system { hostname = x }\n\nsystem { hostname = y }\n",
+		   "3: system section is already declared at DIR/10-t.conf:1\n");
+	file_fails(f, "system { command = x }\n", "1: no such option 'command'\n");
+	file_fails(f, "group g { process a { command = x  console = maybe } }\n",
+		   "1: console: invalid value \"maybe\" (true or false)\n");
+}
+
+static void test_system_across_files(void **state)
+{
+	struct fixture *f = *state;
+
+	put_file(f, "10-a.conf", "system { hostname = a }\n");
+	put_file(f, "20-b.conf", "\nsystem { hostname = b }\n");
+	load_fails(f, "DIR/20-b.conf:2: system section is already declared at DIR/10-a.conf:1\n");
 }
 
 static void test_empty_dir(void **state)
@@ -1004,6 +1065,48 @@ static void test_valid_name(void **state)
 	assert_false(valid_name(name));
 }
 
+static void test_valid_hostname(void **state)
+{
+	char longest[65];
+
+	(void)state;
+	memset(longest, 'a', 64);
+	longest[64] = '\0';
+	assert_true(valid_hostname("tend-guest"));
+	assert_true(valid_hostname("node1.example.org"));
+	assert_true(valid_hostname(longest));
+	longest[63] = '\0';
+	assert_true(valid_hostname(longest));
+	assert_false(valid_hostname(""));
+	assert_false(valid_hostname(NULL));
+	assert_false(valid_hostname("-x"));
+	assert_false(valid_hostname(".x"));
+	assert_false(valid_hostname("a_b"));
+	assert_false(valid_hostname("a/b"));
+	memset(longest, 'a', 64);
+	assert_true(valid_hostname(longest)); /* still 64 with the NUL at [64] */
+}
+
+static void test_emergency_config(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(emergency_config("/bin/sh -l", &cfg), 0);
+	assert_int_equal(cfg.ngroups, 1);
+	assert_string_equal(cfg.groups[0].name, EMERGENCY_GROUP);
+	assert_true(cfg.groups[0].autostart);
+	assert_int_equal(cfg.groups[0].nprocs, 1);
+	assert_true(cfg.groups[0].procs[0].console);
+	assert_int_equal(cfg.groups[0].procs[0].restart, RESTART_ALWAYS);
+	assert_argv(cfg.groups[0].procs[0].argv, ARGV("/bin/sh", "-l"));
+	assert_null(cfg.groups[0].procs[0].environment[0]);
+	config_free(&cfg);
+	assert_int_equal(emergency_config("/bin/sh 'unbalanced", &cfg), -1);
+	assert_int_equal(cfg.ngroups, 0);
+	assert_null(cfg.groups);
+}
+
 static void test_enum_names(void **state)
 {
 	enum restart_policy p;
@@ -1037,6 +1140,10 @@ int main(void)
 		T(test_full_example),
 		T(test_defaults),
 		T(test_values),
+		T(test_console_and_system),
+		T(test_system_without_hostname),
+		T(test_system_errors),
+		T(test_system_across_files),
 		T(test_empty_dir),
 		T(test_empty_and_comment_only_files),
 		T(test_name_order),
@@ -1065,6 +1172,8 @@ int main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_find_group),
 		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_valid_hostname),
+		cmocka_unit_test(test_emergency_config),
 		cmocka_unit_test(test_enum_names),
 	};
 

@@ -501,6 +501,25 @@ static void stop_timeout_escalates_to_sigkill(void **state)
 	teardown_fixture(fx);
 }
 
+static void console_process_gets_a_hangup_on_stop(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"sh\" { command = \"sh\" console = true }\n"
+					"process \"p\" { command = \"p\" }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	fx->f.nlog = 0;
+	fx->f.ignore_term = true; /* as an interactive shell does */
+	group_step(&fx->t, g, GE_STOP);
+	assert_log(fx, (const char *[]){ "signal p TERM", "signal p CONT", NULL });
+	killed_by(fx, proc(fx, "local", "p"), SIGTERM);
+	assert_log(fx,
+		   (const char *[]){ "signal sh HUP", "signal sh TERM", "signal sh CONT", NULL });
+	killed_by(fx, proc(fx, "local", "sh"), SIGHUP);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
 static void fork_failure_backs_off_and_retries(void **state)
 {
 	(void)state;
@@ -647,6 +666,7 @@ int main(void)
 		cmocka_unit_test(stop_after_restart_request_wins),
 		cmocka_unit_test(clean_exit_with_on_failure_stays_stopped),
 		cmocka_unit_test(stop_timeout_escalates_to_sigkill),
+		cmocka_unit_test(console_process_gets_a_hangup_on_stop),
 		cmocka_unit_test(fork_failure_backs_off_and_retries),
 		cmocka_unit_test(leftovers_are_killed_before_restart),
 		cmocka_unit_test(failed_process_leaves_nothing_behind),

@@ -1,0 +1,69 @@
+/* The start of the machine, as PID 1, before the declarations are read:
+ * the early filesystems, a console to write to, a PATH, the loopback
+ * interface. Then, once the declarations are known, the machine-wide
+ * settings of their `system` section. Nothing here can block: no name
+ * lookups, no waiting for devices. */
+#include "boot.h"
+#include "context.h"
+#include "early_mounts.h"
+#include "log.h"
+#include "loopback.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* The kernel gives PID 1 /dev/console as fds 0, 1 and 2, unless the root
+ * (an initramfs without a /dev/console node, say) had no console to open:
+ * then they are closed, and tend opens the console itself now that devtmpfs
+ * is mounted. Open fds are left alone: in a container they are the
+ * runtime's, in a test the test's. */
+static void open_console(struct tend *t)
+{
+	int fd = -1;
+
+	for (int i = 0; i <= 2; i++) {
+		if (fcntl(i, F_GETFD) >= 0)
+			continue;
+		if (fd < 0)
+			fd = open("/dev/console", O_RDWR | O_NOCTTY);
+		if (fd < 0 || (fd != i && dup2(fd, i) < 0))
+			return; /* messages will go nowhere; nothing better to do */
+	}
+	if (fd > 2)
+		close(fd);
+	if (fd >= 0)
+		tend_log(t, LOG_INFO, "opened /dev/console for messages");
+}
+
+void pid1_boot(struct tend *t)
+{
+	umask(022);
+	early_mounts_setup(t);
+	open_console(t);
+	/* The kernel starts init with HOME and TERM only; children that run
+	 * commands by name need a PATH. */
+	setenv("PATH", DEFAULT_PATH, 0);
+	loopback_up(t);
+}
+
+void system_apply(struct tend *t, const struct system_decl *sys)
+{
+	char now[HOST_NAME_MAX + 1] = "";
+
+	if (t->mode != MODE_PID1 || !sys->hostname)
+		return;
+	gethostname(now, sizeof(now) - 1);
+	if (strcmp(now, sys->hostname) == 0)
+		return;
+	if (sethostname(sys->hostname, strlen(sys->hostname)) < 0)
+		tend_log(t, LOG_ERR, "sethostname %s: %m", sys->hostname);
+	else
+		tend_log(t, LOG_INFO, "hostname is %s", sys->hostname);
+}
