@@ -47,6 +47,8 @@ void pid1_boot(struct tend *t)
 	umask(022);
 	early_mounts_setup(t);
 	open_console(t);
+	/* A console stopped with Ctrl-S must not stop PID 1 (see log.c). */
+	fcntl(STDERR_FILENO, F_SETFL, fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
 	/* The kernel starts init with HOME and TERM only; children that run
 	 * commands by name need a PATH. */
 	setenv("PATH", DEFAULT_PATH, 0);
@@ -59,6 +61,13 @@ void system_apply(struct tend *t, const struct system_decl *sys)
 
 	if (t->mode != MODE_PID1 || !sys->hostname)
 		return;
+	if (!pid1_may_set_hostname()) {
+		tend_log(t, LOG_WARN,
+			 "hostname %s not set: PID 1 of a PID namespace that shares the machine's "
+			 "hostname",
+			 sys->hostname);
+		return;
+	}
 	gethostname(now, sizeof(now) - 1);
 	if (strcmp(now, sys->hostname) == 0)
 		return;

@@ -44,7 +44,7 @@ int emergency_config(const char *shell, struct config *out)
 	p->log_size = DEFAULT_LOG_SIZE;
 	p->log_keep = DEFAULT_LOG_KEEP;
 	if (!g->name || !g->tenant || !g->file || !p->name || !p->file || !p->command || !p->argv ||
-	    !p->environment) {
+	    !p->argv[0] || !p->environment) {
 		config_free(out);
 		return -1;
 	}

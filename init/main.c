@@ -77,6 +77,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->verbosity = LOG_ERR;
 			break;
 		case 'h':
+			if (getpid() == 1)
+				return -1; /* PID 1 never exits, not even for -h */
 			usage(stdout);
 			exit(0);
 		default:
@@ -127,20 +129,23 @@ static char *default_rundir(void)
 static void pid1_fallback(struct tend *t, const struct options *o, struct config *cfg)
 {
 	bool have_shell = o->emergency_shell && o->emergency_shell[0];
+	/* A missing conf.d cannot be watched: then only a request reloads. */
+	const char *when = access(t->confdir, F_OK) == 0
+			       ? "tend reloads on every edit"
+			       : "it does not exist: create it, then run tendctl reload";
 	if (have_shell && emergency_config(o->emergency_shell, cfg) == 0) {
 		tend_log(t, LOG_ERR,
 			 "%s: declarations are unusable; running the emergency shell \"%s\" on "
-			 "the console until they are fixed (tend reloads on every edit)",
-			 t->confdir, o->emergency_shell);
+			 "the console until they are fixed (%s)",
+			 t->confdir, o->emergency_shell, when);
 		return;
 	}
 	if (have_shell)
 		tend_log(t, LOG_ERR, "emergency shell \"%s\": cannot use it (%s)",
-			 o->emergency_shell, "bad command or out of memory");
+			 o->emergency_shell, "no command words, bad quoting, or out of memory");
 	tend_log(t, LOG_ERR,
-		 "%s: declarations are unusable; running no group until they are fixed "
-		 "(tend reloads on every edit)",
-		 t->confdir);
+		 "%s: declarations are unusable; running no group until they are fixed (%s)",
+		 t->confdir, when);
 }
 
 /* Parse strictly first; only valid declarations reach set-up. */
@@ -150,7 +155,11 @@ static int run(struct tend *t, const struct options *o)
 	char errors[CONFIG_ERRORS_MAX];
 	bool valid = config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) == 0;
 	if (!valid) {
-		fputs(errors, stderr);
+		if (t->mode != MODE_PID1)
+			fputs(errors, stderr); /* bare "path:line: message" lines */
+		else /* on the console, with the time like every line there */
+			for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+				tend_log(t, LOG_ERR, "%s", line);
 		if (o->check || t->mode != MODE_PID1) {
 			fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t->confdir,
 				o->check ? "see above" : "not starting");
@@ -172,7 +181,7 @@ static int run(struct tend *t, const struct options *o)
 	if (t->mode == MODE_PID1 && t->shutting_down)
 		pid1_finish(t, t->shutdown_kind);
 	if (t->mode == MODE_PID1)
-		pid1_stay(t);
+		pid1_stay(t, o->emergency_shell);
 	return status;
 }
 
@@ -182,18 +191,32 @@ int main(int argc, char **argv)
 			     .verbosity = LOG_INFO,
 			     .emergency_shell = getenv("TEND_EMERGENCY_SHELL") };
 	struct tend t = { .verbosity = LOG_INFO, .devnull = -1, .epfd = -1 };
-	if (parse_options(argc, argv, &o) < 0) {
-		usage(stderr);
-		return 2;
-	}
-	t.verbosity = o.verbosity;
 	t.mode = pick_mode();
 	if (t.mode == MODE_PID1)
 		pid1_boot(&t);
+	if (parse_options(argc, argv, &o) < 0) {
+		if (t.mode != MODE_PID1) {
+			usage(stderr);
+			return 2;
+		}
+		/* The kernel hands init every command-line word it does not know
+		 * ("single", "splash"): PID 1 goes on with what it understood. */
+		tend_log(&t, LOG_WARN, "ignoring arguments it does not understand (see tend -h)");
+		if (strcmp(o.tracking, "auto") && strcmp(o.tracking, "cgroup") &&
+		    strcmp(o.tracking, "ancestry"))
+			o.tracking = "auto";
+	}
+	if (t.mode == MODE_PID1 && o.check) {
+		tend_log(&t, LOG_WARN, "--check ignored: PID 1 runs");
+		o.check = false;
+	}
+	t.verbosity = o.verbosity;
 	t.confdir = o.confdir ? strdup(o.confdir) : default_confdir(t.mode);
 	t.rundir = o.rundir ? strdup(o.rundir) : default_rundir();
 	if (!t.confdir || !t.rundir) {
-		fprintf(stderr, "tend: out of memory\n");
+		tend_log(&t, LOG_ERR, "out of memory");
+		if (t.mode == MODE_PID1)
+			pid1_stay(&t, o.emergency_shell);
 		return 1;
 	}
 

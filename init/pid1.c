@@ -4,6 +4,7 @@
  * remount where that fails), then reboot(2). Each step says on the console
  * what it waits for, and none waits forever. */
 #include "pid1.h"
+#include "cmdline.h"
 #include "context.h"
 #include "log.h"
 
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +28,7 @@
 #define SYNC_WAIT_MS 10000
 /* The inode of the first PID namespace (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCu
+#define INIT_UTS_NS_INO 0xEFFFFFFEu /* PROC_UTS_INIT_INO */
 
 const char *shutdown_kind_name(enum shutdown_kind k)
 {
@@ -104,10 +108,20 @@ static void sync_bounded(struct tend *t)
 /* In a container (a PID namespace that is not the first) the filesystems
  * belong to the host: unmounting or remounting them read-only would reach
  * beyond the container. */
-static bool owns_the_machine(void)
+bool pid1_owns_machine(void)
 {
 	struct stat st;
 	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == INIT_PID_NS_INO;
+}
+
+bool pid1_may_set_hostname(void)
+{
+	struct stat st;
+	/* A namespace's own hostname is ours to set; the machine's only when
+	 * the machine is ours. */
+	if (stat("/proc/self/ns/uts", &st) == 0 && st.st_ino != INIT_UTS_NS_INO)
+		return true;
+	return pid1_owns_machine();
 }
 
 #define MOUNTS_MAX 512
@@ -127,6 +141,12 @@ static bool unmount_or_freeze(struct tend *t, const char *dir, bool was_readonly
 		tend_log(t, LOG_INFO, "remounted %s read-only", dir);
 		return true;
 	}
+	/* Already gone with its parent, or hidden under a later mount that a
+	 * lazy unmount took along: nothing left there to write to. */
+	if (umount_errno == EINVAL && (errno == EINVAL || errno == ENOENT))
+		return true;
+	if (umount_errno == ENOENT)
+		return true;
 	tend_log(t, LOG_WARN, "%s stays mounted read-write: unmount: %s; remount read-only: %m",
 		 dir, strerror(umount_errno));
 	return false;
@@ -161,12 +181,47 @@ static void unmount_all(struct tend *t)
 		tend_log(t, LOG_INFO, "no filesystem is left read-write");
 }
 
-void pid1_stay(struct tend *t)
+/* The emergency shell without any of the supervisor: on the console, in
+ * its own session, as its controlling terminal. */
+static pid_t spawn_console_shell(char **argv)
 {
-	tend_log(t, LOG_ERR, "cannot supervise; reaping orphans only (PID 1 never exits)");
-	for (;;)
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	setsid();
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd >= 0) {
+		ioctl(fd, TIOCSCTTY, 0);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+void pid1_stay(struct tend *t, const char *shell)
+{
+	const char *why;
+	char **argv = shell && shell[0] ? cmdline_split(shell, &why) : NULL;
+	if (argv && !argv[0]) {
+		argv_free(argv);
+		argv = NULL;
+	}
+	tend_log(t, LOG_ERR, "cannot supervise; reaping orphans only%s (PID 1 never exits)",
+		 argv ? " and running the emergency shell" : "");
+	pid_t sh = argv ? spawn_console_shell(argv) : -1;
+	for (;;) {
+		pid_t pid = waitpid(-1, NULL, 0);
+		if (pid < 0 && errno == ECHILD && !argv)
 			pause();
+		if (argv && (pid == sh || sh < 0)) {
+			sleep(1); /* a shell that cannot start must not spin */
+			sh = spawn_console_shell(argv);
+		}
+	}
 }
 
 void pid1_finish(struct tend *t, enum shutdown_kind kind)
@@ -176,7 +231,7 @@ void pid1_finish(struct tend *t, enum shutdown_kind kind)
 				    [SHUTDOWN_HALT] = RB_HALT_SYSTEM };
 	end_all_processes(t);
 	sync_bounded(t);
-	if (owns_the_machine())
+	if (pid1_owns_machine())
 		unmount_all(t);
 	else
 		tend_log(t, LOG_INFO, "in a PID namespace: filesystems are the host's, left alone");

@@ -3,6 +3,8 @@
 #ifndef TEND_PID1_H
 #define TEND_PID1_H
 
+#include <stdbool.h>
+
 struct tend;
 
 enum shutdown_kind { SHUTDOWN_EXIT, SHUTDOWN_REBOOT, SHUTDOWN_POWEROFF, SHUTDOWN_HALT };
@@ -14,7 +16,12 @@ void pid1_early(struct tend *t);
  * SIGHUP (reboot) or SIGINT (power off, halt); on a machine it does not
  * return. If it does return, tend waits for signals forever: PID 1 never exits. */
 void pid1_finish(struct tend *t, enum shutdown_kind kind) __attribute__((noreturn));
-/* When tend cannot set itself up as PID 1: reap forever, never exit. */
-void pid1_stay(struct tend *t) __attribute__((noreturn));
+/* When tend cannot set itself up as PID 1: reap forever, never exit; with
+ * an emergency shell (NULL: none), keep it running on the console. */
+void pid1_stay(struct tend *t, const char *shell) __attribute__((noreturn));
+/* True in the first PID namespace: the machine (its filesystems) is ours. */
+bool pid1_owns_machine(void);
+/* True unless the UTS namespace is the machine's and the machine is not ours. */
+bool pid1_may_set_hostname(void);
 
 #endif

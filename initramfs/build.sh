@@ -11,6 +11,11 @@ stage=$top/build/initramfs-root
 for f in "$top/tend" "$top/tendctl" /bin/busybox; do
 	[ -x "$f" ] || { echo "tend: $f is missing (make all; apt-get install busybox-static)" >&2; exit 1; }
 done
+# The dynamic busybox package would need its libraries in the image too.
+if ldd /bin/busybox >/dev/null 2>&1; then
+	echo "tend: /bin/busybox is dynamically linked; install busybox-static" >&2
+	exit 1
+fi
 
 rm -rf "$stage"
 mkdir -p "$stage" && cd "$stage"

@@ -11,9 +11,16 @@ out=$1
 # The metapackage names the current ABI (linux-image-6.1.0-NN-cloud-amd64); ask apt
 # rather than hard-code it. Refresh the package lists only if apt does not know it.
 meta=linux-image-cloud-amd64
-if ! apt-cache show "$meta" >/dev/null 2>&1; then
-	echo "tend: $meta unknown to apt, running apt-get update" >&2
+refresh() { # only root may refresh the package lists
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "tend: apt's package lists are missing or stale: run sudo apt-get update" >&2
+		exit 1
+	fi
 	apt-get update -qq
+}
+if ! apt-cache show "$meta" >/dev/null 2>&1; then
+	echo "tend: $meta unknown to apt, refreshing the package lists" >&2
+	refresh
 fi
 versioned() {
 	apt-cache depends "$meta" | sed -n 's/^ *|\{0,1\}Depends: \(linux-image-[^ ]*\).*/\1/p' | head -n 1
@@ -31,7 +38,7 @@ echo "tend: downloading $pkg" >&2
 if ! (cd "$tmp" && apt-get download -q "$pkg"); then
 	# Stale package lists name a version the mirror no longer has.
 	echo "tend: download failed; refreshing the package lists and trying again" >&2
-	apt-get update -qq
+	refresh
 	pkg=$(versioned)
 	(cd "$tmp" && apt-get download -q "$pkg")
 fi

@@ -365,6 +365,25 @@ static void cmd_shutdown(struct tend *t, struct client *c, char **argv)
 	tend_begin_shutdown(t, kind);
 }
 
+/* watchdog suspend|resume GROUP/PROCESS: for debugging a watched process
+ * (a debugger stops it; tend must not take that for a hang). */
+static void cmd_watchdog(struct tend *t, struct client *c, char **argv)
+{
+	bool suspend = argv[1] && strcmp(argv[1], "suspend") == 0;
+	if (!argv[1] || !argv[2] || argv[3] || (!suspend && strcmp(argv[1], "resume") != 0) ||
+	    !strchr(argv[2], '/'))
+		return client_err(c, "usage: watchdog suspend|resume GROUP/PROCESS");
+	struct group *g;
+	struct process *p;
+	if (!find_target(t, c, argv[2], &g, &p))
+		return;
+	if (!p->decl->watchdog_ms && !p->wd.timeout_ms)
+		return client_err(c, "%s has no watchdog", argv[2]);
+	tend_log(t, LOG_INFO, "control: watchdog %s %s (uid %d)", argv[1], argv[2], (int)c->uid);
+	watchdog_suspend(t, p, suspend);
+	client_ok(c, "watchdog of %s %s", argv[2], suspend ? "suspended" : "resumed");
+}
+
 static const struct command {
 	const char *name;
 	handler_fn *handler;
@@ -372,7 +391,7 @@ static const struct command {
 	{ "ping", cmd_ping },	      { "status", cmd_status },	  { "start", cmd_start },
 	{ "stop", cmd_stop },	      { "restart", cmd_restart }, { "events", cmd_events },
 	{ "reload", cmd_reload },     { "logs", cmd_logs },	  { "reboot", cmd_shutdown },
-	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },
+	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

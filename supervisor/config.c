@@ -1,5 +1,7 @@
 /* The declarations model: freeing, lookup, comparison and names. Parsing is
  * in config_parse.c. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +93,9 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->restart_window_ms == b->restart_window_ms &&
 	       a->restart_delay_ms == b->restart_delay_ms &&
 	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
-	       a->log_keep == b->log_keep && a->console == b->console;
+	       a->log_keep == b->log_keep && a->console == b->console && a->ready == b->ready &&
+	       a->ready_fd == b->ready_fd && a->ready_timeout_ms == b->ready_timeout_ms &&
+	       a->watchdog_ms == b->watchdog_ms;
 }
 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
@@ -115,7 +119,8 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
 	       str_equal(a->directory, b->directory) &&
 	       argv_equal(a->environment, b->environment) && a->type == b->type &&
-	       a->console == b->console;
+	       a->console == b->console && a->ready == b->ready && a->ready_fd == b->ready_fd &&
+	       a->watchdog_ms == b->watchdog_ms;
 }
 
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
@@ -249,4 +254,36 @@ size_t env_entry_key_len(const char *entry)
 	       (entry[n] >= 'a' && entry[n] <= 'z') || (entry[n] >= '0' && entry[n] <= '9'))
 		n++;
 	return entry[n] == '=' ? n : 0;
+}
+
+int ready_parse(const char *text, enum ready_kind *kind, int *fd)
+{
+	char *end;
+	long n;
+
+	if (!text)
+		return -1;
+	if (strcmp(text, "none") == 0 || strcmp(text, "notify") == 0) {
+		*kind = strcmp(text, "none") == 0 ? READY_NONE : READY_NOTIFY;
+		*fd = -1;
+		return 0;
+	}
+	if (strncmp(text, "fd:", 3) != 0 || text[3] < '0' || text[3] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(text + 3, &end, 10);
+	if (errno || *end || n < 3 || n > MAX_READY_FD)
+		return -1;
+	*kind = READY_FD;
+	*fd = (int)n;
+	return 0;
+}
+
+const char *ready_format(enum ready_kind kind, int fd, char *buf, size_t len)
+{
+	if (kind == READY_FD)
+		snprintf(buf, len, "fd:%d", fd);
+	else
+		snprintf(buf, len, "%s", kind == READY_NOTIFY ? "notify" : "none");
+	return buf;
 }

@@ -13,6 +13,12 @@
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum process_type { TYPE_LONGRUN, TYPE_ONESHOT };
+/* When a longrun counts as up, so that the next process of its group starts. */
+enum ready_kind {
+	READY_NONE,   /* at exec */
+	READY_NOTIFY, /* on READY=1 through NOTIFY_SOCKET (libtend: tend_ready()) */
+	READY_FD,     /* on a newline written to file descriptor ready_fd (s6 style) */
+};
 
 struct process_decl {
 	char *name;
@@ -25,6 +31,10 @@ struct process_decl {
 	bool critical;
 	bool dependent;
 	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
+	enum ready_kind ready;
+	int ready_fd;		   /* READY_FD: the child's descriptor, 3 or more */
+	uint64_t ready_timeout_ms; /* not ready this long after start: a failure */
+	uint64_t watchdog_ms;	   /* heartbeat timeout; 0: no watchdog */
 	unsigned restart_limit;
 	uint64_t restart_window_ms;
 	uint64_t restart_delay_ms;
@@ -68,6 +78,8 @@ struct config {
 #define MIN_LOG_SIZE 4096
 #define DEFAULT_LOG_KEEP 3
 #define MAX_LOG_KEEP 100
+#define DEFAULT_READY_TIMEOUT_MS 30000
+#define MAX_READY_FD 1023
 
 /* "512k", "1M", "1G" (powers of 1024) or a plain number of bytes, at least
  * MIN_LOG_SIZE. Returns 0, or -1 on a bad value. */
@@ -113,6 +125,11 @@ const char *process_type_name(enum process_type t);
 /* Environment entries are "KEY=VALUE" with KEY of [A-Za-z_][A-Za-z0-9_]*.
  * Returns the length of KEY, or 0 when entry is not such an entry. */
 size_t env_entry_key_len(const char *entry);
+
+/* "none", "notify" or "fd:N" (3 <= N <= MAX_READY_FD). Returns 0, or -1. */
+int ready_parse(const char *text, enum ready_kind *kind, int *fd);
+/* The text form of a ready setting, into buf. */
+const char *ready_format(enum ready_kind kind, int fd, char *buf, size_t len);
 
 /* The inverses of the above: 0, or -1 when `name` is none of them. */
 int restart_policy_parse(const char *name, enum restart_policy *p);

@@ -91,8 +91,8 @@ static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
  * Until then they are rejected, but with a message that says so. */
 static bool planned_option(const char *name)
 {
-	static const char *const planned[] = { "negotiable", "ready",	"watchdog", "service",
-					       "tenant",     "seccomp", "cluster",  NULL };
+	static const char *const planned[] = { "negotiable", "service", "tenant",
+					       "seccomp",    "cluster", NULL };
 
 	for (const char *const *p = planned; *p; p++)
 		if (strcmp(*p, name) == 0)
@@ -190,6 +190,14 @@ static bool size_ok(const char *s)
 	return size_parse(s, &bytes) == 0;
 }
 
+static bool ready_ok(const char *s)
+{
+	enum ready_kind kind;
+	int fd;
+
+	return ready_parse(s, &kind, &fd) == 0;
+}
+
 static bool nonempty(const char *s)
 {
 	return s[0] != '\0';
@@ -207,6 +215,9 @@ static const struct {
 	{ "restart-window", duration_ok, DURATION_RULE },
 	{ "restart-delay", duration_ok, DURATION_RULE },
 	{ "stop-timeout", duration_ok, DURATION_RULE },
+	{ "ready", ready_ok, "none, notify or fd:N with N from 3 to 1023" },
+	{ "ready-timeout", duration_ok, DURATION_RULE },
+	{ "watchdog", duration_ok, DURATION_RULE },
 	{ "log-size", size_ok, "a number of bytes, or with k, M or G; at least 4k" },
 	{ "tenant", valid_name, NAME_RULE },
 	{ "hostname", valid_hostname,
@@ -405,6 +416,18 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process
 	p->critical = cfg_getbool(sec, "critical");
 	p->dependent = cfg_getbool(sec, "dependent");
 	p->console = cfg_getbool(sec, "console");
+	p->ready = READY_NONE;
+	p->ready_fd = -1;
+	if (opt_str(sec, "ready"))
+		ready_parse(opt_str(sec, "ready"), &p->ready, &p->ready_fd);
+	p->ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
+	get_duration(sec, "ready-timeout", &p->ready_timeout_ms);
+	get_duration(sec, "watchdog", &p->watchdog_ms);
+	if (p->type == TYPE_ONESHOT && p->ready != READY_NONE)
+		file_report(ctx, p->line,
+			    "process \"%s\": ready applies to longrun processes (a oneshot is "
+			    "ready when it has finished)",
+			    p->name);
 	p->restart_limit = (unsigned)cfg_getint(sec, "restart-limit");
 	p->restart_window_ms = DEFAULT_RESTART_WINDOW_MS;
 	p->restart_delay_ms = DEFAULT_RESTART_DELAY_MS;
@@ -625,6 +648,9 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),
+		CFG_STR_CB("ready", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("ready-timeout", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("watchdog", NULL, CFGF_NODEFAULT, check_str),
 		CFG_INT_CB("restart-limit", DEFAULT_RESTART_LIMIT, CFGF_NONE, check_restart_limit),
 		CFG_STR_CB("restart-window", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart-delay", NULL, CFGF_NODEFAULT, check_str),

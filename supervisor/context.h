@@ -26,7 +26,8 @@ struct tend {
 	enum tend_mode mode;
 	char *confdir;
 	char *rundir;
-	int verbosity; /* highest enum log_level printed */
+	int verbosity;		  /* highest enum log_level printed */
+	uint64_t console_dropped; /* log lines the (non-blocking) console did not take */
 
 	int epfd;
 	struct watcher signals;
@@ -45,9 +46,13 @@ struct tend {
 	struct pidmap pids;	/* main pid -> process */
 	struct tracker tracker;
 	struct control control;
+	struct watcher notify; /* NOTIFY_SOCKET (notify.c); fd -1: none */
+	char *notify_path;
+	uint64_t notify_dropped; /* datagrams from no process of ours, or malformed */
 	int devnull;
-	struct logfile selflog; /* RUNDIR/log/tend.log: tend's own messages */
-	struct rlimit nofile;	/* as tend inherited it, restored in children */
+	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
+	struct logfile selflog;	   /* RUNDIR/log/tend.log: tend's own messages */
+	struct rlimit nofile;	   /* as tend inherited it, restored in children */
 
 	uint64_t started_ms;	/* when the main loop began */
 	bool startup_requested; /* every autostart group was asked to start */

@@ -110,6 +110,13 @@ void event_process_exited(struct tend *t, struct process *p)
 	event_emit(t, &ev);
 }
 
+void event_process_hung(struct tend *t, struct process *p, const char *state_text)
+{
+	struct event ev = process_event(p, "hung");
+	ev.message = state_text;
+	event_emit(t, &ev);
+}
+
 void event_group_state(struct tend *t, struct group *g)
 {
 	struct event ev = { .kind = EVENT_GROUP,

@@ -31,6 +31,8 @@ void event_emit(struct tend *t, const struct event *ev);
 void event_process_state(struct tend *t, struct process *p);
 void event_process_spawned(struct tend *t, struct process *p, bool restart);
 void event_process_exited(struct tend *t, struct process *p);
+/* "hung": its watchdog expired; message: the state text it last set. */
+void event_process_hung(struct tend *t, struct process *p, const char *state_text);
 void event_group_state(struct tend *t, struct group *g);
 
 /* commands.c: `events [--json]` subscribes the client. */

@@ -113,7 +113,8 @@ static void advance_start(struct tend *t, struct group *g)
 			if (g->evaluate_again)
 				return;
 		}
-		if (p->state == PS_STARTING || p->state == PS_BACKOFF || p->state == PS_STOPPING)
+		if (p->state == PS_STARTING || p->state == PS_BACKOFF || p->state == PS_STOPPING ||
+		    p->state == PS_ABORTING)
 			return;
 		g->cursor++;
 		g->cursor_sent = false;

@@ -3,11 +3,13 @@
 #include "events.h"
 #include "group.h"
 #include "log.h"
+#include "readiness.h"
 #include "context.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -18,7 +20,7 @@
 static const char *const state_names[PS__COUNT] = {
 	[PS_STOPPED] = "stopped", [PS_STARTING] = "starting", [PS_RUNNING] = "running",
 	[PS_BACKOFF] = "backoff", [PS_STOPPING] = "stopping", [PS_FAILED] = "failed",
-	[PS_DONE] = "done",
+	[PS_DONE] = "done",	  [PS_ABORTING] = "aborting",
 };
 
 const char *proc_state_name(enum proc_state s)
@@ -60,7 +62,9 @@ static void process_timer_fired(struct tend *t, struct timer *tm)
 int process_init(struct process *p, struct group *g, const struct process_decl *decl)
 {
 	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
+	p->ready_pipe.fd = -1;
 	timer_init(&p->timer, process_timer_fired);
+	watchdog_init(&p->wd);
 	proclog_init(&p->log);
 	return restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
 }
@@ -68,10 +72,14 @@ int process_init(struct process *p, struct group *g, const struct process_decl *
 void process_free(struct tend *t, struct process *p)
 {
 	timer_cancel(&t->timers, &p->timer);
+	watchdog_disarm(t, p);
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	restart_window_free(&p->window);
 	proclog_close(t, p);
+	readiness_close(t, p);
+	watchdog_free(&p->wd);
+	free(p->status_text);
 }
 
 /* ---- actions: each returns the state to move to ---- */
@@ -189,7 +197,16 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 		tend_log(t, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
 	tend_log(t, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
 	event_process_spawned(t, p, p->state == PS_BACKOFF);
-	return p->decl->type == TYPE_ONESHOT ? PS_STARTING : PS_RUNNING;
+	free(p->status_text);
+	p->status_text = NULL;
+	watchdog_started(t, p);
+	p->ready = p->decl->type == TYPE_LONGRUN && p->decl->ready == READY_NONE;
+	if (p->decl->type == TYPE_ONESHOT)
+		return PS_STARTING;
+	if (p->ready)
+		return PS_RUNNING;
+	tend_timer_in(t, &p->timer, p->decl->ready_timeout_ms);
+	return PS_STARTING;
 }
 
 /* Starts a new main process after ending what an earlier run left. The
@@ -217,6 +234,7 @@ static enum proc_state restart_after_delay(struct tend *t, struct process *p)
 static enum proc_state begin_stop(struct tend *t, struct process *p)
 {
 	timer_cancel(&t->timers, &p->timer);
+	watchdog_disarm(t, p);
 	p->kill_sent = false;
 	p->start_after_stop = false;
 	if (tree_gone(t, p))
@@ -324,6 +342,94 @@ static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
 	return finish_stop_if_empty(t, p);
 }
 
+static enum proc_state became_ready(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	if (p->decl->type == TYPE_ONESHOT)
+		return p->state; /* a oneshot is ready when it has finished */
+	timer_cancel(&t->timers, &p->timer);
+	readiness_close(t, p);
+	p->ready = true;
+	tend_log(t, LOG_INFO, "%s: ready", process_label(p, label, sizeof(label)));
+	return PS_RUNNING;
+}
+
+/* Ending a process tend gave up on: `first` to it now (SIGTERM to the tree
+ * for a readiness timeout; SIGABRT to the main process for a hang, so a
+ * core dump shows where it hung), SIGKILL to the tree after stop-timeout. */
+static enum proc_state begin_abort(struct tend *t, struct process *p, int first)
+{
+	timer_cancel(&t->timers, &p->timer);
+	watchdog_disarm(t, p);
+	p->kill_sent = false;
+	if (first == SIGABRT && p->pid) {
+		t->sys->signal_main(t, p, SIGABRT);
+		t->sys->signal_main(t, p, SIGCONT);
+	} else {
+		signal_and_continue(t, p, first);
+	}
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	return PS_ABORTING;
+}
+
+static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], timeout[32];
+	if (p->decl->type == TYPE_ONESHOT)
+		return p->state;
+	duration_format(p->decl->ready_timeout_ms, timeout, sizeof(timeout));
+	tend_log(t, LOG_WARN, "%s: not ready within %s (ready-timeout); ending it as failed",
+		 process_label(p, label, sizeof(label)), timeout);
+	return begin_abort(t, p, SIGTERM);
+}
+
+static enum proc_state hung(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], timeout[32], state[TEND_STATE_TEXT_MAX];
+	duration_format(p->wd.timeout_ms, timeout, sizeof(timeout));
+	watchdog_state_text(p, state, sizeof(state));
+	if (!state[0] && p->status_text)
+		snprintf(state, sizeof(state), "%s", p->status_text);
+	process_label(p, label, sizeof(label));
+	if (p->wd.triggered)
+		tend_log(t, LOG_WARN,
+			 "%s: watchdog: it asked to be treated as hung (WATCHDOG=trigger)", label);
+	else
+		tend_log(t, LOG_WARN, "%s: watchdog: no heartbeat within %s", label, timeout);
+	tend_log(t, LOG_WARN, "%s: last state \"%s\"; sending SIGABRT (SIGKILL after %llums)",
+		 label, state, (unsigned long long)p->decl->stop_timeout_ms);
+	event_process_hung(t, p, state);
+	return begin_abort(t, p, SIGABRT);
+}
+
+static enum proc_state abort_timed_out(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	process_label(p, label, sizeof(label));
+	if (!p->kill_sent) {
+		tend_log(t, LOG_WARN, "%s: still running; sending SIGKILL", label);
+		p->kill_sent = true;
+		t->sys->signal_tree(t, p, SIGKILL);
+		tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+		return PS_ABORTING;
+	}
+	tend_log(t, LOG_ERR, "%s: main process survives SIGKILL; giving it up", label);
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	return settle_after_exit(t, p, true);
+}
+
+static enum proc_state aborted_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	timer_cancel(&t->timers, &p->timer);
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_INFO, "%s: %s (ended by tend: counts as a failure)",
+		 process_label(p, label, sizeof(label)), how);
+	return settle_after_exit(t, p, true);
+}
+
 /* actions[state][event]: NULL means the event does not change anything. */
 static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 	[PS_STOPPED] = {
@@ -336,11 +442,15 @@ static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 		[PE_RESET] = forget_exits,
 		[PE_STOP] = begin_stop,
 		[PE_EXIT] = main_exited,
+		[PE_READY] = became_ready,
+		[PE_TIMER] = not_ready_in_time,
+		[PE_HUNG] = hung,
 	},
 	[PS_RUNNING] = {
 		[PE_RESET] = forget_exits,
 		[PE_STOP] = begin_stop,
 		[PE_EXIT] = main_exited,
+		[PE_HUNG] = hung,
 	},
 	[PS_BACKOFF] = {
 		[PE_RESET] = forget_exits,
@@ -367,6 +477,12 @@ static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 		[PE_START] = start_fresh,
 		[PE_STOP] = begin_stop,
 	},
+	[PS_ABORTING] = {
+		[PE_RESET] = forget_exits,
+		[PE_STOP] = begin_stop,
+		[PE_EXIT] = aborted_exited,
+		[PE_TIMER] = abort_timed_out,
+	},
 };
 
 void process_step(struct tend *t, struct process *p, enum proc_event ev)
@@ -387,6 +503,8 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 void process_exited(struct tend *t, struct process *p, int wait_status)
 {
 	p->last_status = wait_status;
+	watchdog_disarm(t, p);
+	readiness_close(t, p);
 	proclog_main_exited(t, p);
 	event_process_exited(t, p);
 	pidmap_del(&t->pids, p->pid);

@@ -10,9 +10,11 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "loop.h"
 #include "proclog.h"
 #include "restart_window.h"
 #include "timer.h"
+#include "watchdog.h"
 
 struct tend;
 struct group;
@@ -20,12 +22,15 @@ struct group;
 /* The names are the contract of `status --json` (see proc_state_name). */
 enum proc_state {
 	PS_STOPPED,
-	PS_STARTING, /* a oneshot that has not finished yet */
+	PS_STARTING, /* a oneshot that has not finished, or a longrun not ready yet */
 	PS_RUNNING,
 	PS_BACKOFF, /* exited; waiting restart-delay before starting again */
 	PS_STOPPING,
 	PS_FAILED, /* unstable, or exited with failure and not to be restarted */
 	PS_DONE,   /* a oneshot that finished successfully */
+	/* Hung (missed heartbeat) or not ready in time: tend is ending it and
+	 * its exit counts as a failure whatever its status. */
+	PS_ABORTING,
 	PS__COUNT
 };
 
@@ -36,6 +41,8 @@ enum proc_event {
 	PE_EXIT,  /* the main process was reaped; p->last_status holds its status */
 	PE_TIMER, /* restart-delay or stop-timeout elapsed */
 	PE_TREE_CHANGED, /* some process was reaped: the tree may be empty now */
+	PE_READY,	 /* it said it is ready (READY=1, or a line on its ready fd) */
+	PE_HUNG,	 /* its watchdog expired, or it asked (WATCHDOG=trigger) */
 	PE__COUNT
 };
 
@@ -56,6 +63,10 @@ struct process {
 	struct timer timer; /* restart-delay while in backoff, stop-timeout while stopping */
 	struct proclog log; /* its stdout and stderr */
 	bool in_cgroup;	    /* cgroup mode: this object has started a process in its cgroup */
+	bool ready;	    /* up since its last start: at exec, or when it said so */
+	char *status_text;  /* its last STATUS= (NOTIFY_SOCKET), NULL: none */
+	struct watcher ready_pipe; /* ready = fd:N: tend's end of the pipe, fd -1: none */
+	struct watchdog wd;
 };
 
 int process_init(struct process *p, struct group *g, const struct process_decl *decl);

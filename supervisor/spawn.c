@@ -8,6 +8,7 @@
  * pipe, so a missing command is reported as such, not as an exit status. */
 #include "cmdline.h"
 #include "log.h"
+#include "readiness.h"
 #include "context.h"
 
 #include <errno.h>
@@ -25,37 +26,102 @@
 
 extern char **environ;
 
-static bool env_overridden(char *const *additions, const char *entry)
+/* True when list has an entry with entry's KEY. */
+static bool has_key(char *const *list, const char *entry)
 {
 	size_t klen = strcspn(entry, "=");
-	for (; additions && *additions; additions++)
-		if (strncmp(*additions, entry, klen) == 0 && (*additions)[klen] == '=')
+	for (; list && *list; list++)
+		if (strncmp(*list, entry, klen) == 0 && (*list)[klen] == '=')
 			return true;
-	return strncmp(entry, "TEND_PROCESS=", 13) == 0;
+	return false;
 }
 
-/* environ minus what the declaration overrides, plus the additions and the tag. */
-static char **build_environment(const struct process *p, char *tag)
+/* What tend says to each process itself. Inherited copies (tend may run
+ * under systemd or another tend) never reach a child, even unset. */
+static bool tend_owned(const char *entry)
+{
+	static char *const keys[] = { "TEND_PROCESS=",	"NOTIFY_SOCKET=", "TEND_WATCHDOG=",
+				      "WATCHDOG_USEC=", "WATCHDOG_PID=",  NULL };
+	return has_key(keys, entry);
+}
+
+/* environ minus what the declaration or tend overrides, plus the
+ * declaration's additions, plus tend's own entries (`own`, which win). */
+static char **build_environment(const struct process *p, char *const *own)
 {
 	char *const *add = p->decl->environment;
-	size_t n = argv_count(environ) + argv_count(add) + 2;
+	size_t n = argv_count(environ) + argv_count(add) + argv_count((char **)own) + 1;
 	char **env = calloc(n, sizeof(*env));
 	if (!env)
 		return NULL;
 	size_t k = 0;
 	for (char **e = environ; *e; e++)
-		if (!env_overridden(add, *e))
+		if (!has_key(add, *e) && !tend_owned(*e))
 			env[k++] = *e;
 	for (; add && *add; add++)
-		env[k++] = *add;
-	env[k++] = tag;
+		if (!has_key(own, *add))
+			env[k++] = *add;
+	for (; *own; own++)
+		env[k++] = *own;
 	env[k] = NULL;
 	return env;
+}
+
+/* The entries tend gives a process: its tag, NOTIFY_SOCKET, and with a
+ * watchdog TEND_WATCHDOG, WATCHDOG_USEC and WATCHDOG_PID (whose number the
+ * child fills in: only it knows its pid before exec). */
+struct own_env {
+	char tag[PROCESS_TAG_LEN];
+	char *notify;
+	char *watchdog;
+	char usec[48];
+	char pid[32];
+	char *list[6];
+};
+
+static int own_environment(struct tend *t, struct process *p, struct own_env *o)
+{
+	size_t k = 0;
+	o->list[k++] = (char *)process_tag(p, o->tag, sizeof(o->tag));
+	if (t->notify_path && asprintf(&o->notify, "NOTIFY_SOCKET=%s", t->notify_path) < 0)
+		return -1;
+	if (o->notify)
+		o->list[k++] = o->notify;
+	if (p->wd.page) {
+		if (asprintf(&o->watchdog, "TEND_WATCHDOG=%s", p->wd.path) < 0)
+			return -1;
+		o->list[k++] = o->watchdog;
+		snprintf(o->usec, sizeof(o->usec), "WATCHDOG_USEC=%llu",
+			 (unsigned long long)p->decl->watchdog_ms * 1000u);
+		o->list[k++] = o->usec;
+		snprintf(o->pid, sizeof(o->pid), "WATCHDOG_PID=");
+		o->list[k++] = o->pid;
+	}
+	o->list[k] = NULL;
+	return 0;
+}
+
+/* In the child: WATCHDOG_PID=<its pid>, without allocating. */
+static void fill_watchdog_pid(char *entry, size_t size)
+{
+	char digits[16];
+	int n = 0;
+	for (unsigned v = (unsigned)getpid(); v && n < 16; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	size_t at = strlen(entry);
+	while (n > 0 && at + 1 < size)
+		entry[at++] = digits[--n];
+	entry[at] = '\0';
 }
 
 struct child_setup {
 	char *const *argv;
 	char **envp;
+	char *watchdog_pid; /* the WATCHDOG_PID= entry to complete, or NULL */
+	size_t watchdog_pid_size;
+	int ready_w;	    /* ready = fd:N: the pipe's write end, -1: none */
+	int ready_target;   /* N */
+	bool steal_console; /* take the console from another session (PID 1 of the machine) */
 	const char *directory;
 	int log_fd; /* -1: a console process */
 	int devnull;
@@ -84,12 +150,12 @@ static void reset_signal_dispositions(void)
  * its controlling terminal (taken even from an earlier session that still
  * holds it, so job control works after a restart). Runs in the child after
  * setsid(). */
-static int attach_console(void)
+static int attach_console(bool steal)
 {
 	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd < 0)
 		return -1;
-	ioctl(fd, TIOCSCTTY, 1); /* not fatal: output works without it */
+	ioctl(fd, TIOCSCTTY, steal ? 1 : 0); /* not fatal: output works without it */
 	if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		return -1;
 	if (fd > 2)
@@ -101,6 +167,7 @@ static int attach_console(void)
 static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 {
 	sigset_t none;
+	int report_fd = cs->report_fd;
 	sigemptyset(&none);
 	reset_signal_dispositions();
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -108,7 +175,7 @@ static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 	if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0", 1) < 0)
 		goto fail;
 	if (cs->log_fd < 0) {
-		if (attach_console() < 0)
+		if (attach_console(cs->steal_console) < 0)
 			goto fail;
 	} else if (dup2(cs->devnull, 0) < 0 || dup2(cs->log_fd, 1) < 0 || dup2(cs->log_fd, 2) < 0) {
 		goto fail;
@@ -116,14 +183,23 @@ static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 	if (cs->directory && chdir(cs->directory) < 0)
 		goto fail;
 	/* Whatever tend itself inherited (a shell's or test runner's fds) is
-	 * not for the child: only 0, 1 and 2 survive exec. */
+	 * not for the child: only 0, 1 and 2 survive exec (and a ready fd). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (cs->ready_w >= 0) {
+		if (report_fd == cs->ready_target)
+			report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, cs->ready_target + 1);
+		if (cs->ready_w == cs->ready_target ? fcntl(cs->ready_w, F_SETFD, 0) < 0
+						    : dup2(cs->ready_w, cs->ready_target) < 0)
+			goto fail;
+	}
+	if (cs->watchdog_pid)
+		fill_watchdog_pid(cs->watchdog_pid, cs->watchdog_pid_size);
 	setrlimit(RLIMIT_NOFILE, &cs->nofile);
 	environ = cs->envp;
 	execvp(cs->argv[0], cs->argv);
 fail:;
 	int err = errno;
-	if (write(cs->report_fd, &err, sizeof(err)) < 0)
+	if (write(report_fd, &err, sizeof(err)) < 0)
 		_exit(126);
 	_exit(127);
 }
@@ -145,8 +221,7 @@ static pid_t await_exec(pid_t pid, int report_fd, int *err)
 
 pid_t spawn_process(struct tend *t, struct process *p, int *err)
 {
-	char tag[PROCESS_TAG_LEN];
-	process_tag(p, tag, sizeof(tag));
+	struct own_env own = { 0 };
 	struct child_setup cs = {
 		.argv = p->decl->argv,
 		.directory = p->decl->directory,
@@ -155,15 +230,26 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		.cgroup_fd = -1,
 		.log_fd = -1,
 		.report_fd = -1,
+		.ready_w = -1,
+		.ready_target = p->decl->ready_fd,
+		.steal_console = t->mode == MODE_PID1 && pid1_owns_machine(),
 	};
 	int pipefd[2] = { -1, -1 };
 	pid_t pid = -1;
 
 	/* Each step that fails says why in *err; none may be skipped: a process
 	 * outside its cgroup could not be stopped. */
-	if (!(cs.envp = build_environment(p, tag))) {
+	if (watchdog_prepare(t, p) < 0 || readiness_pipe(t, p, &cs.ready_w) < 0) {
+		*err = errno;
+		goto out;
+	}
+	if (own_environment(t, p, &own) < 0 || !(cs.envp = build_environment(p, own.list))) {
 		*err = ENOMEM;
 		goto out;
+	}
+	if (p->wd.page) {
+		cs.watchdog_pid = own.pid;
+		cs.watchdog_pid_size = sizeof(own.pid);
 	}
 	if ((!p->decl->console && (cs.log_fd = proclog_output_fd(t, p)) < 0) ||
 	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0) ||
@@ -182,12 +268,22 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	pid = await_exec(pid, pipefd[0], err);
+	if (pid > 0) {
+		readiness_watch(t, p, cs.ready_w);
+		cs.ready_w = -1;
+	}
 out:
 	for (int i = 0; i < 2; i++)
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
 	if (cs.cgroup_fd >= 0)
 		close(cs.cgroup_fd);
+	if (cs.ready_w >= 0) {
+		close(cs.ready_w);
+		readiness_close(t, p);
+	}
 	free(cs.envp);
+	free(own.notify);
+	free(own.watchdog);
 	return pid;
 }

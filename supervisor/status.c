@@ -49,6 +49,21 @@ static void format_uptime(uint64_t ms, char *buf, size_t len)
 			 (unsigned long long)(s % 86400 / 3600));
 }
 
+/* What the process last said about itself: STATUS= (NOTIFY_SOCKET), else
+ * the state text of its watchdog page (libtend); "" if nothing. */
+static void said_status(const struct process *p, char *buf, size_t len)
+{
+	if (p->status_text)
+		snprintf(buf, len, "%s", p->status_text);
+	else
+		watchdog_state_text(p, buf, len);
+}
+
+static bool watched(const struct process *p)
+{
+	return p->decl->watchdog_ms || p->wd.timeout_ms;
+}
+
 static void process_text(struct tend *t, struct process *p, struct buf *out)
 {
 	char how[64], up[32];
@@ -62,7 +77,16 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 		describe_wait_status(p->last_status, how, sizeof(how));
 		buf_printf(out, " last %s", how);
 	}
-	buf_printf(out, " restarts %u\n", p->restarts);
+	buf_printf(out, " restarts %u", p->restarts);
+	if (p->pid && p->decl->ready != READY_NONE)
+		buf_puts(out, p->ready ? " ready" : " not ready");
+	if (watched(p) && watchdog_is_suspended(p))
+		buf_puts(out, " watchdog suspended");
+	char said[TEND_STATE_TEXT_MAX];
+	said_status(p, said, sizeof(said));
+	if (said[0])
+		buf_printf(out, " \"%s\"", said);
+	buf_puts(out, "\n");
 	struct pid_list desc = { 0 };
 	descendants(t, p, &desc);
 	for (size_t i = 0; i < desc.len; i++) {
@@ -97,6 +121,11 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		buf_printf(out, "tracking: %s%s%s\n", tracking_mode_name(t->tracker.mode),
 			   t->tracker.mode == TRACK_CGROUP ? " " : "",
 			   t->tracker.mode == TRACK_CGROUP ? t->tracker.root : "");
+	if (!only && t->notify_dropped)
+		buf_printf(out,
+			   "notify: %llu datagrams dropped (not from a supervised tree, or "
+			   "malformed)\n",
+			   (unsigned long long)t->notify_dropped);
 }
 
 static void process_json(struct tend *t, struct process *p, struct buf *out)
@@ -123,6 +152,18 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		buf_puts(out, ",\"start_error\":");
 		json_str(out, strerror(p->last_spawn_errno));
 	}
+	buf_printf(out, ",\"ready\":%s", p->pid && p->ready ? "true" : "false");
+	char said[TEND_STATE_TEXT_MAX];
+	said_status(p, said, sizeof(said));
+	if (said[0]) {
+		buf_puts(out, ",\"status\":");
+		json_str(out, said);
+	}
+	if (watched(p))
+		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
+			   (unsigned long long)(p->wd.timeout_ms ? p->wd.timeout_ms
+								 : p->decl->watchdog_ms),
+			   watchdog_is_suspended(p) ? "true" : "false");
 	buf_puts(out, ",\"descendants\":[");
 	struct pid_list desc = { 0 };
 	descendants(t, p, &desc);
@@ -151,8 +192,9 @@ static void group_json(struct tend *t, struct group *g, struct buf *out)
  * whose processes are still stopping (a name may be in both). */
 void status_json(struct tend *t, struct group *only, struct buf *out)
 {
-	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"groups\":[",
-		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode));
+	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,\"groups\":[",
+		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode),
+		   (unsigned long long)t->notify_dropped);
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		if (only && t->groups[i] != only)

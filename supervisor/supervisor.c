@@ -1,5 +1,6 @@
 /* Setting tend up, the signals it handles, shutting it down. */
 #include "log.h"
+#include "notify.h"
 #include "reload.h"
 #include "context.h"
 
@@ -181,7 +182,7 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 {
 	ensure_standard_fds();
 	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
-	t->control.spare_fd = t->confwatch.fd = -1;
+	t->control.spare_fd = t->confwatch.fd = t->notify.fd = -1;
 	t->sys = &sys_linux;
 	raise_fd_limit(t);
 	timer_init(&t->reload_timer, NULL); /* teardown may cancel it whatever happens */
@@ -207,6 +208,7 @@ int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 	}
 	if (control_open(t) < 0 || tracker_init(t, tracking) < 0)
 		return -1;
+	notify_open(t);
 	confwatch_open(t);
 	if (adopt_groups(t, cfg) < 0) {
 		tend_log(t, LOG_ERR, "out of memory");
@@ -320,6 +322,7 @@ struct group *tend_find_group(struct tend *t, const char *name)
 void tend_teardown(struct tend *t)
 {
 	control_close(t);
+	notify_close(t);
 	confwatch_close(t);
 	for (size_t i = 0; i < t->nretiring; i++) {
 		tracker_release_group(t, t->retiring[i]);

@@ -18,6 +18,8 @@ struct sys_ops {
 	/* Starts p's command. Returns the pid, or -1 with *err set to the errno
 	 * of the step that failed (fork: EAGAIN/ENOMEM; exec: ENOENT, EACCES...). */
 	pid_t (*spawn)(struct tend *t, struct process *p, int *err);
+	/* Sends sig to p's main process only, if it is alive. */
+	void (*signal_main)(struct tend *t, struct process *p, int sig);
 	/* Sends sig to p's main process (if alive) and every descendant. */
 	void (*signal_tree)(struct tend *t, struct process *p, int sig);
 	/* True when no member of p's tree is left besides a reaped main process. */

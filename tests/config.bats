@@ -192,11 +192,11 @@ EOF
 @test "options planned for later say so instead of 'no such option'" {
 	conf 10-a.conf <<CONF
 group "g" {
+	negotiable = true
 	process "p" {
 		command = "true"
-		watchdog = 2s
 	}
 }
 CONF
-	check_fails_with "$CONF/10-a.conf:4: watchdog: not supported yet (planned; see README, \"Not yet\")"
+	check_fails_with "$CONF/10-a.conf:2: negotiable: not supported yet (planned; see README, \"Not yet\")"
 }

@@ -153,6 +153,26 @@ CONF
 	[ "$old" != "renamed-$$" ]
 }
 
+@test "PID 1 does not block on a console that takes no more output (Ctrl-S)" {
+	# tend's stderr is a FIFO whose reader never reads: once it is full, a
+	# blocking write would stop PID 1, as a console stopped with Ctrl-S does.
+	mkfifo "$T/console"
+	sleep 1000 <"$T/console" &
+	track_pid $!
+	unshare "${NAMESPACES[@]}" "$TEND" -c "$CONF" -r "$RUN" >"$T/console" 2>&1 &
+	UNSHARE_PID=$!
+	wait_until tctl ping
+	TEND_PID=$(pgrep -P "$UNSHARE_PID")
+	# Each restart logs several lines: far more than a pipe holds (64 KiB).
+	for i in $(seq 400); do
+		timeout 10 "$TENDCTL" -r "$RUN" restart --no-wait second >/dev/null || fail "request $i hung"
+	done
+	run timeout 10 "$TENDCTL" -r "$RUN" ping
+	assert_success
+	wait_until state_is running second
+	grep -q 'restart second' "$RUN/log/tend.log"
+}
+
 @test "reboot, poweroff and halt are refused when tend is not PID 1" {
 	unset UNSHARE_PID
 	start_tend

@@ -94,14 +94,16 @@ worker_field() {
 }
 
 @test "an orphaned zombie that no group owns is reaped by PID 1" {
-	# The subshell exits at once: its sleep is orphaned to PID 1 and becomes
-	# a zombie when it ends, unless PID 1 reaps it.
-	guest '(sleep 3 >/dev/null 2>&1 & echo $! >/run/orphan)'
+	# The subshell exits at once: its sleep is orphaned to PID 1. Once it
+	# is killed it is a zombie until PID 1 reaps it.
+	guest '(sleep 1000 >/dev/null 2>&1 & echo $! >/run/orphan)'
 	guest 'cat /run/orphan'
 	orphan=$output
 	[ "$orphan" -gt 1 ]
-	guest "cat /proc/$orphan/status | grep PPid"
+	guest "grep PPid /proc/$orphan/status"
 	assert_output --regexp 'PPid:[[:space:]]+1$'
+	guest "kill $orphan"
+	assert_equal "$status" 0
 	# Gone means reaped: a zombie keeps its /proc entry (state Z).
 	local end=$((SECONDS + 20))
 	while :; do
@@ -113,7 +115,7 @@ worker_field() {
 }
 
 @test "tendctl poweroff stops every group, ends every process, unmounts, powers off" {
-	printf 'tendctl poweroff\n' >"$VM_DIR/input"
+	type_line 'tendctl poweroff'
 	# QEMU exits by itself once the guest powers off (no -no-reboot needed).
 	local end=$((SECONDS + 60))
 	while vm_alive; do
@@ -133,6 +135,8 @@ worker_field() {
 	assert_line --regexp 'tend: poweroff$'
 	assert_line --regexp 'reboot: Power down'
 	refute_line --regexp 'stays mounted read-write'
+	# The console shell ignores SIGTERM: the SIGHUP tend also sends ends it.
+	refute_line --regexp 'console/shell: still running .* sending SIGKILL'
 	# Groups stop in reverse order of declaration (files 10-syslog, 20-demo, 30-console).
 	order=$(console_text | grep -oE 'tend: group [a-z]+: stopped' | awk '{print $3}' | tr -d ':' | tr '\n' ' ')
 	assert_equal "$order" "console demo syslog "

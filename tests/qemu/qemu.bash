@@ -61,6 +61,7 @@ console_wait() {
 			console_text | grep -Ec -- "$re" | grep -qx "$count" && return 0
 			echo "# QEMU ended before the console showed /$re/; console's end:" >&3
 			console_text | tail -n 30 | sed 's/^/#   /' >&3
+			sed 's/^/#   qemu: /' "$VM_DIR/console.qemu-stderr" >&3 2>/dev/null
 			return 1
 		fi
 		if [ $SECONDS -ge $end ]; then
@@ -72,13 +73,30 @@ console_wait() {
 	done
 }
 
-# vm_ready [PROMPT-ERE] [COUNT]: waits for the COUNTth boot's (default 1)
-# "startup finished" and then for the console shell's prompt: input typed
-# before the shell reads its terminal can be lost.
+# vm_ready [PROMPT-ERE] [BOOT]: waits for the BOOTth boot's (default 1)
+# "startup finished" and then for a console shell prompt printed after it:
+# input typed before the shell reads its terminal can be lost.
 vm_ready() {
-	local prompt=${1:-'guest# '} count=${2:-1}
-	console_wait 'tend: startup finished: ' "$BOOT_DEADLINE" "$count"
-	console_wait "$prompt" 30 "$count"
+	local prompt=${1:-'guest# '} boot=${2:-1}
+	console_wait 'tend: startup finished: ' "$BOOT_DEADLINE" "$boot"
+	local end=$((SECONDS + 30))
+	until console_text | awk -v n="$boot" -v re="$prompt" \
+		'/tend: startup finished: / { seen++ } seen >= n && $0 ~ re { found = 1 } END { exit !found }'; do
+		if [ $SECONDS -ge $end ]; then
+			echo "# no prompt /$prompt/ after boot $boot; console's end:" >&3
+			console_text | tail -n 30 | sed 's/^/#   /' >&3
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# type_line TEXT: types TEXT and Enter on the guest's console. The FIFO is
+# opened read-write: opening it write-only would block forever once QEMU,
+# its only reader, is gone.
+type_line() {
+	vm_alive || { echo "# QEMU is not running" >&3; return 1; }
+	printf '%s\n' "$1" 1<>"$VM_DIR/input"
 }
 
 # guest COMMAND [SECONDS]: runs COMMAND in the guest's console shell and
@@ -91,13 +109,14 @@ guest() {
 	# Numbered across tests (each runs in its own subshell): in a file.
 	local n=$(($(cat "$VM_DIR/step" 2>/dev/null || echo 0) + 1))
 	echo "$n" >"$VM_DIR/step"
-	# The end marker's number is computed in the guest: the echoed command
-	# line shows "$((...))", never the result.
-	printf '%s\n' "{ $cmd ; echo \"@rc=\$?\"; } 2>&1 | sed 's/^/@$n@ /'; echo \"@@end \$((1000+$n))\"" \
-		>"$VM_DIR/input"
+	# The markers' numbers are computed in the guest: the echoed command
+	# line (which the shell may wrap anywhere) shows "$((...))", never the
+	# result.
+	type_line "{ $cmd ; echo \"@rc=\$?\"; } 2>&1 | sed \"s/^/@\$((1000+$n))@ /\"; echo \"@@end \$((1000+$n))\"" ||
+		return 1
 	console_wait "^@@end $((1000 + n))\$" "$limit" || return 1
 	local all
-	all=$(console_text | sed -n "s/^@$n@ //p")
+	all=$(console_text | sed -n "s/^@$((1000 + n))@ //p")
 	status=$(printf '%s\n' "$all" | sed -n 's/^@rc=//p' | tail -n 1)
 	output=$(printf '%s\n' "$all" | grep -v '^@rc=' || true)
 	[ -n "$status" ] || status=255

@@ -541,8 +541,8 @@ static void test_unknown_options(void **state)
 	file_fails(f, "\n\nfoo = 1\n", "3: no such option 'foo'\n");
 	file_fails(f, "group g {\n  negotiable = true\n}\n",
 		   "2: negotiable: not supported yet (planned; see README, \"Not yet\")\n");
-	file_fails(f, "process p {\n  command = x\n\n  watchdog = 2s\n}\n",
-		   "4: watchdog: not supported yet (planned; see README, \"Not yet\")\n");
+	file_fails(f, "process p {\n  command = x\n\n  cluster = 2s\n}\n",
+		   "4: cluster: not supported yet (planned; see README, \"Not yet\")\n");
 	file_fails(f, "service \"http\" { port = 80 }\n",
 		   "1: service: not supported yet (planned; see README, \"Not yet\")\n");
 	file_fails(f, "group g {\n  process p {\n    command = x\n    Command = y\n  }\n}\n",
@@ -1102,6 +1102,8 @@ static void test_emergency_config(void **state)
 	assert_argv(cfg.groups[0].procs[0].argv, ARGV("/bin/sh", "-l"));
 	assert_null(cfg.groups[0].procs[0].environment[0]);
 	config_free(&cfg);
+	assert_int_equal(emergency_config("   ", &cfg), -1); /* no words: nothing to run */
+	assert_int_equal(cfg.ngroups, 0);
 	assert_int_equal(emergency_config("/bin/sh 'unbalanced", &cfg), -1);
 	assert_int_equal(cfg.ngroups, 0);
 	assert_null(cfg.groups);

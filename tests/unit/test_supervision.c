@@ -80,6 +80,13 @@ static void fake_signal(struct tend *t, struct process *p, int sig)
 		f->leftovers[slot(t, p)] = 0;
 }
 
+static void fake_signal_main(struct tend *t, struct process *p, int sig)
+{
+	if (!p->pid)
+		return;
+	note(t, "signal-main %s %s", p->decl->name, sigabbrev_np(sig));
+}
+
 static bool fake_tree_empty(struct tend *t, struct process *p)
 {
 	return !p->pid && !fake_of(t)->leftovers[slot(t, p)];
@@ -89,6 +96,7 @@ static const struct sys_ops fake_ops = {
 	.now_ms = fake_now,
 	.spawn = fake_spawn,
 	.signal_tree = fake_signal,
+	.signal_main = fake_signal_main,
 	.tree_empty = fake_tree_empty,
 };
 
@@ -520,6 +528,149 @@ static void console_process_gets_a_hangup_on_stop(void **state)
 	teardown_fixture(fx);
 }
 
+static void next_starts_only_when_ready(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\"  ready = notify }\n"
+					"  process \"b\" { command = \"b\"  ready = \"fd:3\" }\n"
+					"  process \"c\" { command = \"c\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	assert_log(fx, (const char *[]){ "spawn a", NULL });
+	assert_int_equal(proc(fx, "g", "a")->state, PS_STARTING);
+	assert_false(proc(fx, "g", "a")->ready);
+	advance(fx, 29999); /* within the default ready-timeout */
+	assert_log(fx, (const char *[]){ NULL });
+	process_step(&fx->t, proc(fx, "g", "a"), PE_READY);
+	assert_log(fx, (const char *[]){ "spawn b", NULL });
+	assert_true(proc(fx, "g", "a")->ready);
+	assert_int_equal(g->state, GS_STARTING);
+	process_step(&fx->t, proc(fx, "g", "b"), PE_READY);
+	assert_log(fx, (const char *[]){ "spawn c", NULL });
+	assert_int_equal(g->state, GS_RUNNING);
+	/* A second READY=1 changes nothing. */
+	process_step(&fx->t, proc(fx, "g", "a"), PE_READY);
+	assert_int_equal(proc(fx, "g", "a")->state, PS_RUNNING);
+	assert_log(fx, (const char *[]){ NULL });
+	teardown_fixture(fx);
+}
+
+static void ready_timeout_is_a_failure(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("group \"g\" {\n"
+		       "  process \"a\" { command = \"a\"  ready = notify\n"
+		       "    ready-timeout = 2s  restart-delay = 1s  stop-timeout = 3s }\n"
+		       "  process \"b\" { command = \"b\" }\n"
+		       "}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	struct process *a = proc(fx, "g", "a");
+	group_step(&fx->t, g, GE_START);
+	assert_log(fx, (const char *[]){ "spawn a", NULL });
+	advance(fx, 2000);
+	assert_log(fx, (const char *[]){ "signal a TERM", "signal a CONT", NULL });
+	assert_int_equal(a->state, PS_ABORTING);
+	/* It exits 0 on SIGTERM; still a failure: it never became ready. */
+	fx->f.ignore_term = true;
+	exit_with(fx, a, 0);
+	assert_int_equal(a->state, PS_BACKOFF);
+	assert_int_equal(a->restarts, 1);
+	advance(fx, 1000);
+	assert_log(fx, (const char *[]){ "spawn a", NULL });
+	assert_int_equal(a->state, PS_STARTING);
+	assert_int_equal(proc(fx, "g", "b")->state, PS_STOPPED); /* b still waits */
+	teardown_fixture(fx);
+}
+
+static void ready_timeout_escalates_to_sigkill(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("process \"a\" { command = \"a\"  ready = notify\n"
+		       "  ready-timeout = 1s  stop-timeout = 2s restart = never }\n");
+	struct process *a = proc(fx, "local", "a");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	fx->f.ignore_term = true;
+	advance(fx, 1000);
+	advance(fx, 1999);
+	assert_log(fx, (const char *[]){ "spawn a", "signal a TERM", "signal a CONT", NULL });
+	advance(fx, 1);
+	assert_log(fx, (const char *[]){ "signal a KILL", NULL });
+	killed_by(fx, a, SIGKILL);
+	assert_int_equal(a->state, PS_FAILED);
+	teardown_fixture(fx);
+}
+
+static void missed_heartbeat_aborts_and_restarts(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("process \"w\" { command = \"w\"  watchdog = 1s  restart-delay = 500ms }\n");
+	struct process *w = proc(fx, "local", "w");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	assert_log(fx, (const char *[]){ "spawn w", NULL });
+	/* Kicks keep it alive: each moves the deadline. */
+	advance(fx, 800);
+	watchdog_kicked(&fx->t, w);
+	advance(fx, 200); /* the first due time: re-armed for 800 + 1000 */
+	assert_int_equal(w->state, PS_RUNNING);
+	advance(fx, 799);
+	assert_int_equal(w->state, PS_RUNNING);
+	assert_log(fx, (const char *[]){ NULL });
+	advance(fx, 1); /* 1000 ms after the last kick */
+	assert_log(fx, (const char *[]){ "signal-main w ABRT", "signal-main w CONT", NULL });
+	assert_int_equal(w->state, PS_ABORTING);
+	killed_by(fx, w, SIGABRT);
+	assert_int_equal(w->state, PS_BACKOFF);
+	advance(fx, 500);
+	assert_log(fx, (const char *[]){ "spawn w", NULL });
+	assert_int_equal(w->state, PS_RUNNING);
+	assert_int_equal(w->restarts, 1);
+	teardown_fixture(fx);
+}
+
+static void suspended_watchdog_does_not_fire(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"w\" { command = \"w\"  watchdog = 1s }\n");
+	struct process *w = proc(fx, "local", "w");
+	group_step(&fx->t, tend_find_group(&fx->t, "local"), GE_START);
+	watchdog_suspend(&fx->t, w, true);
+	advance(fx, 1000);
+	advance(fx, 1000);
+	advance(fx, 5000);
+	assert_int_equal(w->state, PS_RUNNING);
+	watchdog_suspend(&fx->t, w, false); /* resuming counts as a kick */
+	advance(fx, 999);
+	assert_int_equal(w->state, PS_RUNNING);
+	advance(fx, 1001);
+	assert_int_equal(w->state, PS_ABORTING);
+	teardown_fixture(fx);
+}
+
+static void hung_critical_fails_its_group(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("group \"g\" {\n"
+		       "  process \"a\" { command = \"a\" }\n"
+		       "  process \"w\" { command = \"w\"  watchdog = 1s  critical = true\n"
+		       "    restart = never }\n"
+		       "}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	group_step(&fx->t, g, GE_START);
+	advance(fx, 1000);
+	killed_by(fx, proc(fx, "g", "w"), SIGABRT);
+	assert_int_equal(proc(fx, "g", "w")->state, PS_FAILED);
+	assert_int_equal(g->state, GS_STOPPING);
+	killed_by(fx, proc(fx, "g", "a"), SIGTERM);
+	assert_int_equal(g->state, GS_FAILED);
+	teardown_fixture(fx);
+}
+
 static void fork_failure_backs_off_and_retries(void **state)
 {
 	(void)state;
@@ -668,6 +819,12 @@ int main(void)
 		cmocka_unit_test(stop_timeout_escalates_to_sigkill),
 		cmocka_unit_test(console_process_gets_a_hangup_on_stop),
 		cmocka_unit_test(fork_failure_backs_off_and_retries),
+		cmocka_unit_test(next_starts_only_when_ready),
+		cmocka_unit_test(ready_timeout_is_a_failure),
+		cmocka_unit_test(ready_timeout_escalates_to_sigkill),
+		cmocka_unit_test(missed_heartbeat_aborts_and_restarts),
+		cmocka_unit_test(suspended_watchdog_does_not_fire),
+		cmocka_unit_test(hung_critical_fails_its_group),
 		cmocka_unit_test(leftovers_are_killed_before_restart),
 		cmocka_unit_test(failed_process_leaves_nothing_behind),
 		cmocka_unit_test(stopping_a_done_oneshot_ends_what_it_started),

@@ -1,0 +1,19 @@
+/* NOTIFY_SOCKET: sd_notify messages from supervised processes (notify.c). */
+#ifndef TEND_NOTIFY_H
+#define TEND_NOTIFY_H
+
+#include <sys/types.h>
+
+struct tend;
+struct process;
+
+/* Binds RUNDIR/notify and watches it. Returns 0, or -1 (logged): then
+ * processes get no NOTIFY_SOCKET and tend runs on without it. */
+int notify_open(struct tend *t);
+void notify_close(struct tend *t);
+
+/* The process a datagram from pid speaks for: pid is its main process or
+ * a member of its tree. NULL: nobody tend supervises. */
+struct process *notify_sender(struct tend *t, pid_t pid);
+
+#endif

@@ -1,0 +1,49 @@
+/* Heartbeat watchdogs (see watchdog.c): a process declared with
+ * `watchdog = DURATION` must kick (libtend, or WATCHDOG=1 through
+ * NOTIFY_SOCKET) at least that often, or tend takes it for hung. */
+#ifndef TEND_WATCHDOG_H
+#define TEND_WATCHDOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timer.h"
+
+/* Longest state text shown (libtend's page holds this much, NUL included). */
+#define TEND_STATE_TEXT_MAX 384
+
+struct tend;
+struct process;
+struct tend_watchdog_page;
+
+struct watchdog {
+	struct tend_watchdog_page *page; /* the shared file, mapped; NULL: none (yet) */
+	char *path;			 /* RUNDIR/watchdog/GROUP.PROCESS */
+	struct timer timer;		 /* when the next kick is due */
+	uint64_t timeout_ms;		 /* as declared, or as WATCHDOG_USEC= changed it */
+	uint64_t last_kick_ms;		 /* a kick tend saw itself (WATCHDOG=1), or the start */
+	bool suspended;			 /* tendctl watchdog suspend (also kept in the page) */
+	bool triggered;			 /* WATCHDOG=trigger: hung by its own word */
+};
+
+void watchdog_init(struct watchdog *wd);
+void watchdog_free(struct watchdog *wd);
+
+/* Before p starts (spawn.c): creates or resets p's watchdog file. Returns
+ * 0 (also when p has no watchdog), or -1 with errno. */
+int watchdog_prepare(struct tend *t, struct process *p);
+/* p's main process started: the first kick is due one timeout from now. */
+void watchdog_started(struct tend *t, struct process *p);
+/* p's main process is gone or being stopped: no more checks. */
+void watchdog_disarm(struct tend *t, struct process *p);
+/* A kick that reached tend itself (WATCHDOG=1). */
+void watchdog_kicked(struct tend *t, struct process *p);
+/* WATCHDOG_USEC=: a new timeout for the running process, from now. */
+void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms);
+/* tendctl watchdog suspend|resume. Resuming counts as a kick. */
+void watchdog_suspend(struct tend *t, struct process *p, bool suspend);
+bool watchdog_is_suspended(const struct process *p);
+/* The state text the process last set (libtend), "" if none. */
+void watchdog_state_text(const struct process *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# sd_notify compatibility (NOTIFY_SOCKET) and readiness: `ready = notify`,
+# `ready = fd:N`, ready-timeout, with Debian's own systemd-notify and
+# redis-server as the processes.
+
+load helpers
+
+setup() {
+	tend_setup
+}
+teardown() {
+	tend_teardown
+}
+
+# process_field GROUP PROCESS FIELD: one field of the process in status --json.
+process_field() {
+	status_json | jq -r --arg g "$1" --arg p "$2" --arg f "$3" \
+		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .[$f]'
+}
+
+ready_is() { [ "$(process_field "$1" "$2" ready)" = "$3" ]; }
+
+@test "systemd-notify --ready gates the next process of a group; STATUS= is shown" {
+	conf 10-a.conf <<CONF
+group "g" {
+    process "a" {
+        command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; systemd-notify --ready --status=\"serving on 8080\"; exec sleep 1000'"
+        ready   = notify
+    }
+    process "b" { command = "sleep 1000" }
+}
+CONF
+	start_tend
+	wait_until state_is starting g a
+	# a runs but has not said it is ready: b must not start.
+	[ "$(pid_of g a)" != null ]
+	ready_is g a false
+	[ "$(state g b)" = stopped ]
+	run tctl status
+	assert_output --regexp 'a +starting .* not ready'
+	touch "$T/go"
+	wait_until state_is running g b
+	ready_is g a true
+	[ "$(process_field g a status)" = "serving on 8080" ]
+	# tend's log: a was ready before b started.
+	ready_line=$(grep -n 'g/a: ready' "$T/tend.out" | cut -d: -f1)
+	b_line=$(grep -n 'g/b: started' "$T/tend.out" | cut -d: -f1)
+	[ "$ready_line" -lt "$b_line" ]
+	run tctl status
+	assert_output --regexp 'a +running .* ready "serving on 8080"'
+}
+
+@test "systemd-notify's barrier is answered: it exits 0 at once instead of timing out" {
+	# systemd-notify sends BARRIER=1 with a file descriptor and waits (5 s,
+	# then fails) until the receiver closes it.
+	conf 10-a.conf <<CONF
+process "n" {
+    command = "sh -c 'systemd-notify STATUS=hello && touch $T/notified'"
+    type    = oneshot
+    restart = never
+}
+CONF
+	start_tend
+	wait_until state_is done local n
+	[ -e "$T/notified" ]
+	# Done in less than systemd-notify's barrier timeout.
+	grep -q 'local/n: exited 0' "$T/tend.out"
+}
+
+@test "a datagram from a process outside the tree is dropped and counted" {
+	conf 10-a.conf <<CONF
+process "a" { command = "sleep 1000"  ready = notify  ready-timeout = 1h }
+CONF
+	start_tend
+	wait_until state_is starting local a
+	[ "$(status_json | jq .notify_dropped)" = 0 ]
+	# socat is the test's child, not tend's: it may not speak for a.
+	printf 'READY=1' | socat -u - UNIX-SENDTO:"$RUN/notify"
+	printf 'READY=1\000garbage' | socat -u - UNIX-SENDTO:"$RUN/notify"
+	dropped_two() { [ "$(status_json | jq .notify_dropped)" = 2 ]; }
+	wait_until dropped_two
+	[ "$(state local a)" = starting ]
+	ready_is local a false
+	run tctl status
+	assert_output --partial "notify: 2 datagrams dropped"
+	run tctl ping
+	assert_success
+}
+
+@test "a member of the tree that is not the main process may notify, even orphaned; a datagram with a NUL is dropped" {
+	# The senders are socat, kept alive by a pipe that stays open: tend
+	# looks a sender up when it reads the datagram, and a sender that has
+	# already exited cannot be placed (see README). The second one is a
+	# grandchild whose parent left it behind: its parent chain no longer
+	# leads to the main process, its cgroup (or session and tag) still does.
+	conf 10-a.conf <<CONF
+process "a" {
+    command = "sh -c '(printf \"READY=1\\\\000x\"; sleep 30) | socat -u - UNIX-SENDTO:\$NOTIFY_SOCKET & while [ ! -e $T/go ]; do sleep 0.05; done; (sh -c \"(printf READY=1; sleep 30) | socat -u - UNIX-SENDTO:\$NOTIFY_SOCKET\" &); exec sleep 1000'"
+    ready   = notify
+}
+CONF
+	start_tend
+	dropped_one() { [ "$(status_json | jq .notify_dropped)" = 1 ]; }
+	wait_until dropped_one
+	[ "$(state local a)" = starting ]
+	touch "$T/go"
+	wait_until state_is running local a
+	[ "$(status_json | jq .notify_dropped)" = 1 ]
+}
+
+@test "ready = fd:N: a newline on fd N makes the process ready" {
+	conf 10-a.conf <<CONF
+group "g" {
+    process "a" {
+        command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; printf \"up\\\\n\" >&5; exec sleep 1000'"
+        ready   = "fd:5"
+    }
+    process "b" { command = "sleep 1000" }
+}
+CONF
+	start_tend
+	wait_until state_is starting g a
+	[ "$(state g b)" = stopped ]
+	touch "$T/go"
+	wait_until state_is running g b
+	ready_is g a true
+}
+
+@test "not ready within ready-timeout: ended, counted as a failure, restarted" {
+	conf 10-a.conf <<CONF
+process "slow" {
+    command       = "sleep 1000"
+    ready         = notify
+    ready-timeout = 300ms
+    restart-delay = 100ms
+    restart-limit = 100
+}
+CONF
+	start_tend
+	first=$(pid_of local slow)
+	wait_until pid_changed local slow "$first"
+	grep -q 'local/slow: not ready within 300ms (ready-timeout); ending it as failed' "$T/tend.out"
+	grep -q 'local/slow: killed by SIGTERM (ended by tend: counts as a failure)' "$T/tend.out"
+	[ "$(restarts_of local slow)" -ge 1 ]
+	gone "$first"
+}
+
+@test "EXTEND_TIMEOUT_USEC= gives more time to become ready" {
+	conf 10-a.conf <<CONF
+process "a" {
+    command       = "sh -c 'systemd-notify EXTEND_TIMEOUT_USEC=5000000; while [ ! -e $T/go ]; do sleep 0.05; done; systemd-notify --ready; exec sleep 1000'"
+    ready         = notify
+    ready-timeout = 1s
+}
+CONF
+	start_tend
+	wait_until state_is starting local a
+	# Past the declared ready-timeout, still starting, not restarted.
+	wait_until grep -q 'local/a: started' "$T/tend.out"
+	sleep 1.5 # the declared timeout must pass for this test to mean anything
+	[ "$(state local a)" = starting ]
+	[ "$(restarts_of local a)" = 0 ]
+	touch "$T/go"
+	wait_until state_is running local a
+}
+
+@test "a real daemon: redis-server --supervised systemd is ready only once it says so" {
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	conf 10-a.conf <<CONF
+group "cache" {
+    process "redis" {
+        command = "redis-server --port 0 --unixsocket $T/redis.sock --supervised systemd --daemonize no --save '' --dir $T"
+        ready   = notify
+    }
+    process "client" { command = "sh -c 'test -S $T/redis.sock && exec sleep 1000'"  restart-limit = 0 }
+}
+CONF
+	start_tend
+	wait_until state_is running cache client
+	ready_is cache redis true
+	# The client checked the socket when it started: redis was serving then.
+	[ "$(restarts_of cache client)" = 0 ]
+	[ -n "$(process_field cache redis status)" ]
+	grep -q 'cache/redis: ready' "$T/tend.out"
+}
+
+@test "ready and watchdog options are checked" {
+	conf 10-a.conf <<CONF
+process "a" { command = "x"  ready = "fd:2" }
+process "b" { command = "x"  ready = sometimes }
+process "c" { command = "x"  watchdog = 5 }
+process "d" { command = "x"  type = oneshot  ready = notify }
+CONF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_output --partial '10-a.conf:1: ready: invalid value "fd:2" (none, notify or fd:N with N from 3 to 1023)'
+	assert_output --partial '10-a.conf:2: ready: invalid value "sometimes"'
+	assert_output --partial '10-a.conf:3: watchdog: invalid value "5"'
+	assert_output --partial '10-a.conf:4: process "d": ready applies to longrun processes'
+}
+
+@test "the environment: NOTIFY_SOCKET for every process, WATCHDOG_USEC/PID and TEND_WATCHDOG with a watchdog; inherited ones replaced" {
+	conf 10-a.conf <<CONF
+process "plain" { command = "sh -c 'env > $T/plain.env; exec sleep 1000'" }
+process "watched" {
+    command  = "sh -c 'env > $T/watched.env; echo \$\$ > $T/watched.pid; exec sleep 1000'"
+    watchdog = 300ms
+    restart  = never
+}
+CONF
+	NOTIFY_SOCKET=/inherited WATCHDOG_USEC=1 WATCHDOG_PID=1 TEND_WATCHDOG=/inherited start_tend
+	wait_until test -s "$T/watched.pid"
+	wait_until test -s "$T/plain.env"
+	grep -qx "NOTIFY_SOCKET=$RUN/notify" "$T/plain.env"
+	! grep -q '^WATCHDOG_\|^TEND_WATCHDOG=' "$T/plain.env"
+	grep -qx "NOTIFY_SOCKET=$RUN/notify" "$T/watched.env"
+	grep -qx "WATCHDOG_USEC=300000" "$T/watched.env"
+	grep -qx "WATCHDOG_PID=$(cat "$T/watched.pid")" "$T/watched.env"
+	grep -qx "TEND_WATCHDOG=$RUN/watchdog/local.watched" "$T/watched.env"
+	[ "$(grep -c '^NOTIFY_SOCKET=' "$T/watched.env")" = 1 ]
+}
