@@ -42,13 +42,28 @@ static void open_console(struct tend *t)
 		tend_log(t, LOG_INFO, "opened /dev/console for messages");
 }
 
+/* A console stopped with Ctrl-S must not stop PID 1 (see log.c): stderr
+ * becomes non-blocking. On a description of its own, reopened: the one the
+ * kernel (or a terminal that ran `unshare`) gave is shared with others, who
+ * must not find it non-blocking. A regular file never blocks: left alone. */
+static void nonblocking_stderr(void)
+{
+	struct stat st;
+	if (fstat(STDERR_FILENO, &st) < 0 || S_ISREG(st.st_mode))
+		return;
+	int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dup2(fd, STDERR_FILENO); /* dup2 clears close-on-exec on fd 2 */
+	close(fd);
+}
+
 void pid1_boot(struct tend *t)
 {
 	umask(022);
 	early_mounts_setup(t);
 	open_console(t);
-	/* A console stopped with Ctrl-S must not stop PID 1 (see log.c). */
-	fcntl(STDERR_FILENO, F_SETFL, fcntl(STDERR_FILENO, F_GETFL) | O_NONBLOCK);
+	nonblocking_stderr();
 	/* The kernel starts init with HOME and TERM only; children that run
 	 * commands by name need a PATH. */
 	setenv("PATH", DEFAULT_PATH, 0);

@@ -5,6 +5,7 @@
  * what it waits for, and none waits forever. */
 #include "pid1.h"
 #include "cmdline.h"
+#include "spawning.h"
 #include "context.h"
 #include "log.h"
 
@@ -188,6 +189,7 @@ static pid_t spawn_console_shell(char **argv)
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	spawn_reset_signals(); /* tend had blocked some: Ctrl-C must work */
 	setsid();
 	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd >= 0) {

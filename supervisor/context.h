@@ -28,6 +28,7 @@ struct tend {
 	char *rundir;
 	int verbosity;		  /* highest enum log_level printed */
 	uint64_t console_dropped; /* log lines the (non-blocking) console did not take */
+	bool console_midline;	  /* the console took only part of the last line */
 
 	int epfd;
 	struct watcher signals;
@@ -48,7 +49,9 @@ struct tend {
 	struct control control;
 	struct watcher notify; /* NOTIFY_SOCKET (notify.c); fd -1: none */
 	char *notify_path;
-	uint64_t notify_dropped; /* datagrams from no process of ours, or malformed */
+	uint64_t notify_dropped;   /* datagrams from no process of ours, or malformed */
+	uint64_t notify_window_ms; /* the second unknown senders are counted in */
+	unsigned notify_unknown;   /* look-ups in it that found nobody */
 	int devnull;
 	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
 	struct logfile selflog;	   /* RUNDIR/log/tend.log: tend's own messages */

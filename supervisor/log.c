@@ -20,6 +20,11 @@ static const char *const level_prefix[] = {
 static void write_line(struct tend *t, const char *line, size_t len)
 {
 	char note[64];
+	if (t->console_midline) { /* end the line a full console cut short */
+		if (write(STDERR_FILENO, "\n", 1) != 1)
+			goto dropped;
+		t->console_midline = false;
+	}
 	if (t->console_dropped) {
 		int n =
 		    snprintf(note, sizeof(note), "tend: (%llu lines dropped: console blocked)\n",
@@ -28,8 +33,11 @@ static void write_line(struct tend *t, const char *line, size_t len)
 			goto dropped;
 		t->console_dropped = 0;
 	}
-	if (write(STDERR_FILENO, line, len) == (ssize_t)len)
+	ssize_t n = write(STDERR_FILENO, line, len);
+	if (n == (ssize_t)len)
 		return;
+	if (n > 0)
+		t->console_midline = true;
 dropped:
 	t->console_dropped++;
 }

@@ -12,6 +12,10 @@ struct process;
 int notify_open(struct tend *t);
 void notify_close(struct tend *t);
 
+/* p's main process was reaped (or p is freed): stop watching a main process
+ * that MAINPID= named. */
+void notify_forget_main(struct tend *t, struct process *p);
+
 /* The process a datagram from pid speaks for: pid is its main process or
  * a member of its tree. NULL: nobody tend supervises. */
 struct process *notify_sender(struct tend *t, pid_t pid);

@@ -3,6 +3,7 @@
 #include "events.h"
 #include "group.h"
 #include "log.h"
+#include "notify.h"
 #include "readiness.h"
 #include "context.h"
 
@@ -62,7 +63,7 @@ static void process_timer_fired(struct tend *t, struct timer *tm)
 int process_init(struct process *p, struct group *g, const struct process_decl *decl)
 {
 	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
-	p->ready_pipe.fd = -1;
+	p->ready_pipe.fd = p->main_pidfd.fd = -1;
 	timer_init(&p->timer, process_timer_fired);
 	watchdog_init(&p->wd);
 	proclog_init(&p->log);
@@ -78,6 +79,7 @@ void process_free(struct tend *t, struct process *p)
 	restart_window_free(&p->window);
 	proclog_close(t, p);
 	readiness_close(t, p);
+	notify_forget_main(t, p);
 	watchdog_free(&p->wd);
 	free(p->status_text);
 }
@@ -199,6 +201,7 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	event_process_spawned(t, p, p->state == PS_BACKOFF);
 	free(p->status_text);
 	p->status_text = NULL;
+	p->said_stopping = false;
 	watchdog_started(t, p);
 	p->ready = p->decl->type == TYPE_LONGRUN && p->decl->ready == READY_NONE;
 	if (p->decl->type == TYPE_ONESHOT)
@@ -287,6 +290,8 @@ static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	p->pid = 0;
+	readiness_close(t, p);
+	notify_forget_main(t, p);
 	return PS_STOPPED;
 }
 
@@ -332,6 +337,20 @@ static enum proc_state main_exited(struct tend *t, struct process *p)
 	describe_wait_status(p->last_status, how, sizeof(how));
 	tend_log(t, LOG_INFO, "%s: %s", process_label(p, label, sizeof(label)), how);
 	return settle_after_exit(t, p, exit_was_failure(p->last_status));
+}
+
+/* Exited while starting: a oneshot finished (or failed); a longrun that
+ * never said it was ready failed, whatever its status, and its group must
+ * not take it for up. */
+static enum proc_state starting_main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	timer_cancel(&t->timers, &p->timer); /* the ready timeout */
+	describe_wait_status(p->last_status, how, sizeof(how));
+	bool never_ready = p->decl->type == TYPE_LONGRUN && !p->ready;
+	tend_log(t, LOG_INFO, "%s: %s%s", process_label(p, label, sizeof(label)), how,
+		 never_ready ? " before it was ready (counts as a failure)" : "");
+	return settle_after_exit(t, p, exit_was_failure(p->last_status) || never_ready);
 }
 
 static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
@@ -402,6 +421,15 @@ static enum proc_state hung(struct tend *t, struct process *p)
 	return begin_abort(t, p, SIGABRT);
 }
 
+/* Asked to stop while tend is already ending it: the same escalation goes
+ * on (no new SIGTERM, no fresh timeout), and it ends stopped, not restarted. */
+static enum proc_state abort_becomes_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = false;
+	return PS_STOPPING;
+}
+
 static enum proc_state abort_timed_out(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2];
@@ -417,6 +445,8 @@ static enum proc_state abort_timed_out(struct tend *t, struct process *p)
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	p->pid = 0;
+	readiness_close(t, p);
+	notify_forget_main(t, p);
 	return settle_after_exit(t, p, true);
 }
 
@@ -441,7 +471,7 @@ static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 	[PS_STARTING] = {
 		[PE_RESET] = forget_exits,
 		[PE_STOP] = begin_stop,
-		[PE_EXIT] = main_exited,
+		[PE_EXIT] = starting_main_exited,
 		[PE_READY] = became_ready,
 		[PE_TIMER] = not_ready_in_time,
 		[PE_HUNG] = hung,
@@ -479,7 +509,7 @@ static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 	},
 	[PS_ABORTING] = {
 		[PE_RESET] = forget_exits,
-		[PE_STOP] = begin_stop,
+		[PE_STOP] = abort_becomes_stop,
 		[PE_EXIT] = aborted_exited,
 		[PE_TIMER] = abort_timed_out,
 	},
@@ -505,6 +535,7 @@ void process_exited(struct tend *t, struct process *p, int wait_status)
 	p->last_status = wait_status;
 	watchdog_disarm(t, p);
 	readiness_close(t, p);
+	notify_forget_main(t, p);
 	proclog_main_exited(t, p);
 	event_process_exited(t, p);
 	pidmap_del(&t->pids, p->pid);

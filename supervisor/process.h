@@ -64,8 +64,11 @@ struct process {
 	struct proclog log; /* its stdout and stderr */
 	bool in_cgroup;	    /* cgroup mode: this object has started a process in its cgroup */
 	bool ready;	    /* up since its last start: at exec, or when it said so */
+	bool said_stopping; /* STOPPING=1 was logged for this run */
 	char *status_text;  /* its last STATUS= (NOTIFY_SOCKET), NULL: none */
 	struct watcher ready_pipe; /* ready = fd:N: tend's end of the pipe, fd -1: none */
+	struct watcher main_pidfd; /* a main process named by MAINPID=, fd -1: none */
+	size_t ready_bytes;	   /* read from the ready pipe without a newline */
 	struct watchdog wd;
 };
 

@@ -13,21 +13,30 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#define READY_READS_PER_WAKEUP 8
+#define READY_BYTES_MAX 65536
+
 static void on_ready_pipe(struct tend *t, struct watcher *w, uint32_t events)
 {
 	(void)events;
 	struct process *p = (struct process *)((char *)w - offsetof(struct process, ready_pipe));
 	char buf[512];
-	ssize_t n;
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+	ssize_t n = 0;
+	/* Bounded per wake-up, and in all: a writer that never sends a
+	 * newline must not keep tend reading. */
+	for (int i = 0; i < READY_READS_PER_WAKEUP; i++) {
+		if ((n = read(w->fd, buf, sizeof(buf))) <= 0)
+			break;
 		if (memchr(buf, '\n', (size_t)n)) {
 			readiness_close(t, p);
 			process_step(t, p, PE_READY);
 			return;
 		}
+		p->ready_bytes += (size_t)n;
 	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		readiness_close(t, p); /* closed without a newline: never ready */
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    p->ready_bytes > READY_BYTES_MAX)
+		readiness_close(t, p); /* closed, or no newline in sight: never ready */
 }
 
 int readiness_pipe(struct tend *t, struct process *p, int *child_end)
@@ -42,6 +51,7 @@ int readiness_pipe(struct tend *t, struct process *p, int *child_end)
 	/* The child's end blocks like any pipe a program is given. */
 	fcntl(fds[1], F_SETFL, 0);
 	p->ready_pipe.fd = fds[0];
+	p->ready_bytes = 0;
 	p->ready_pipe.on_ready = on_ready_pipe;
 	*child_end = fds[1];
 	return 0;

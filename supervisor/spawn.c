@@ -9,6 +9,7 @@
 #include "cmdline.h"
 #include "log.h"
 #include "readiness.h"
+#include "spawning.h"
 #include "context.h"
 
 #include <errno.h>
@@ -73,23 +74,25 @@ static char **build_environment(const struct process *p, char *const *own)
 struct own_env {
 	char tag[PROCESS_TAG_LEN];
 	char *notify;
-	char *watchdog;
+	char watchdog[64];
 	char usec[48];
 	char pid[32];
 	char *list[6];
 };
 
-static int own_environment(struct tend *t, struct process *p, struct own_env *o)
+/* wd_fd: the number the child has its watchdog page's memfd under. */
+static int own_environment(struct tend *t, struct process *p, int wd_fd, struct own_env *o)
 {
 	size_t k = 0;
 	o->list[k++] = (char *)process_tag(p, o->tag, sizeof(o->tag));
-	if (t->notify_path && asprintf(&o->notify, "NOTIFY_SOCKET=%s", t->notify_path) < 0)
+	if (t->notify_path && asprintf(&o->notify, "NOTIFY_SOCKET=%s", t->notify_path) < 0) {
+		o->notify = NULL;
 		return -1;
+	}
 	if (o->notify)
 		o->list[k++] = o->notify;
-	if (p->wd.page) {
-		if (asprintf(&o->watchdog, "TEND_WATCHDOG=%s", p->wd.path) < 0)
-			return -1;
+	if (wd_fd >= 0) {
+		snprintf(o->watchdog, sizeof(o->watchdog), "TEND_WATCHDOG=/proc/self/fd/%d", wd_fd);
 		o->list[k++] = o->watchdog;
 		snprintf(o->usec, sizeof(o->usec), "WATCHDOG_USEC=%llu",
 			 (unsigned long long)p->decl->watchdog_ms * 1000u);
@@ -121,6 +124,7 @@ struct child_setup {
 	size_t watchdog_pid_size;
 	int ready_w;	    /* ready = fd:N: the pipe's write end, -1: none */
 	int ready_target;   /* N */
+	int watchdog_fd;    /* the page's memfd, kept open across exec; -1: none */
 	bool steal_console; /* take the console from another session (PID 1 of the machine) */
 	const char *directory;
 	int log_fd; /* -1: a console process */
@@ -163,14 +167,19 @@ static int attach_console(bool steal)
 	return 0;
 }
 
-/* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
+void spawn_reset_signals(void)
 {
 	sigset_t none;
-	int report_fd = cs->report_fd;
 	sigemptyset(&none);
 	reset_signal_dispositions();
 	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Runs in the child between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
+{
+	int report_fd = cs->report_fd;
+	spawn_reset_signals();
 	setsid();
 	if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0", 1) < 0)
 		goto fail;
@@ -186,12 +195,15 @@ static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 	 * not for the child: only 0, 1 and 2 survive exec (and a ready fd). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (cs->ready_w >= 0) {
-		if (report_fd == cs->ready_target)
-			report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, cs->ready_target + 1);
+		if (report_fd == cs->ready_target &&
+		    (report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, cs->ready_target + 1)) < 0)
+			_exit(127); /* cannot even say why */
 		if (cs->ready_w == cs->ready_target ? fcntl(cs->ready_w, F_SETFD, 0) < 0
 						    : dup2(cs->ready_w, cs->ready_target) < 0)
 			goto fail;
 	}
+	if (cs->watchdog_fd >= 0 && fcntl(cs->watchdog_fd, F_SETFD, 0) < 0)
+		goto fail;
 	if (cs->watchdog_pid)
 		fill_watchdog_pid(cs->watchdog_pid, cs->watchdog_pid_size);
 	setrlimit(RLIMIT_NOFILE, &cs->nofile);
@@ -232,6 +244,7 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		.report_fd = -1,
 		.ready_w = -1,
 		.ready_target = p->decl->ready_fd,
+		.watchdog_fd = -1,
 		.steal_console = t->mode == MODE_PID1 && pid1_owns_machine(),
 	};
 	int pipefd[2] = { -1, -1 };
@@ -243,7 +256,15 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		*err = errno;
 		goto out;
 	}
-	if (own_environment(t, p, &own) < 0 || !(cs.envp = build_environment(p, own.list))) {
+	/* The page's descriptor must not be the number the ready fd takes. */
+	cs.watchdog_fd = p->wd.fd;
+	if (cs.watchdog_fd >= 0 && cs.watchdog_fd == cs.ready_target &&
+	    (cs.watchdog_fd = fcntl(p->wd.fd, F_DUPFD_CLOEXEC, cs.ready_target + 1)) < 0) {
+		*err = errno;
+		goto out;
+	}
+	if (own_environment(t, p, cs.watchdog_fd, &own) < 0 ||
+	    !(cs.envp = build_environment(p, own.list))) {
 		*err = ENOMEM;
 		goto out;
 	}
@@ -282,8 +303,10 @@ out:
 		close(cs.ready_w);
 		readiness_close(t, p);
 	}
+	if (cs.watchdog_fd >= 0 && cs.watchdog_fd != p->wd.fd)
+		close(cs.watchdog_fd);
+	watchdog_spawned(&p->wd);
 	free(cs.envp);
 	free(own.notify);
-	free(own.watchdog);
 	return pid;
 }

@@ -1,11 +1,10 @@
 /* The real implementations behind the seam in sys.h. */
 #include "sys.h"
 #include "context.h"
+#include "spawning.h"
 
 #include <signal.h>
 #include <time.h>
-
-pid_t spawn_process(struct tend *t, struct process *p, int *err);
 
 static uint64_t linux_now_ms(struct tend *t)
 {

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static struct process *process_of_timer(struct timer *tm)
@@ -28,13 +27,16 @@ static struct process *process_of_timer(struct timer *tm)
 	return (struct process *)((char *)tm - offsetof(struct process, wd.timer));
 }
 
-static uint64_t last_kick_ms(const struct watchdog *wd)
+static uint64_t last_kick_ms(const struct watchdog *wd, uint64_t now)
 {
 	uint64_t last = wd->last_kick_ms;
 	if (wd->page) {
-		/* Rounded up: never call a process hung before a full timeout. */
-		uint64_t page_ms = (atomic_load(&wd->page->last_kick_ns) + 999999u) / 1000000u;
-		if (page_ms > last)
+		/* Rounded up: never call a process hung before a full timeout.
+		 * A kick later than now (now is whole ms: up to 1 ms later) is
+		 * not one: the page is the process's to write. */
+		uint64_t ns = atomic_load(&wd->page->last_kick_ns);
+		uint64_t page_ms = ns / 1000000u + (ns % 1000000u != 0);
+		if (page_ms > last && page_ms <= now + 1)
 			last = page_ms;
 	}
 	return last;
@@ -62,7 +64,7 @@ static void watchdog_due(struct tend *t, struct timer *tm)
 		arm_at(t, p, now + p->wd.timeout_ms); /* look again later */
 		return;
 	}
-	uint64_t due = last_kick_ms(&p->wd) + p->wd.timeout_ms;
+	uint64_t due = last_kick_ms(&p->wd, now) + p->wd.timeout_ms;
 	if (now < due) {
 		arm_at(t, p, due);
 		return;
@@ -72,7 +74,7 @@ static void watchdog_due(struct tend *t, struct timer *tm)
 
 void watchdog_init(struct watchdog *wd)
 {
-	*wd = (struct watchdog){ 0 };
+	*wd = (struct watchdog){ .fd = -1 };
 	timer_init(&wd->timer, watchdog_due);
 }
 
@@ -83,39 +85,42 @@ static void unmap(struct watchdog *wd)
 	wd->page = NULL;
 }
 
+void watchdog_spawned(struct watchdog *wd)
+{
+	if (wd->fd >= 0)
+		close(wd->fd);
+	wd->fd = -1;
+}
+
 void watchdog_free(struct watchdog *wd)
 {
 	unmap(wd);
-	free(wd->path);
-	wd->path = NULL;
+	watchdog_spawned(wd);
 }
 
-static int map_file(struct tend *t, struct process *p)
+/* A new page for every start, in a sealed memfd: the process gets its own
+ * descriptor of it, and can neither shrink it (which would make tend's
+ * next read of the mapping a SIGBUS) nor grow it; nothing of an earlier
+ * run, or of another process, can reach this one's page. */
+static int new_page(struct watchdog *wd)
 {
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s/watchdog", t->rundir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -1;
-	if (!p->wd.path &&
-	    asprintf(&p->wd.path, "%s/%s.%s", dir, p->group->decl.name, p->decl->name) < 0) {
-		p->wd.path = NULL;
-		errno = ENOMEM;
-		return -1;
-	}
-	int fd = open(p->wd.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = memfd_create("tend-watchdog", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -1;
 	void *m = MAP_FAILED;
-	if (ftruncate(fd, TEND_WATCHDOG_FILE_SIZE) == 0)
+	if (ftruncate(fd, TEND_WATCHDOG_FILE_SIZE) == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
 		m = mmap(NULL, TEND_WATCHDOG_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	int err = errno;
-	close(fd);
 	if (m == MAP_FAILED) {
+		int err = errno;
+		close(fd);
 		errno = err;
 		return -1;
 	}
-	unmap(&p->wd);
-	p->wd.page = m;
+	unmap(wd);
+	watchdog_spawned(wd);
+	wd->page = m;
+	wd->fd = fd;
 	return 0;
 }
 
@@ -126,10 +131,10 @@ int watchdog_prepare(struct tend *t, struct process *p)
 	if (!t->start_time_ticks &&
 	    tend_watchdog_proc_start_time(getpid(), &t->start_time_ticks) < 0)
 		t->start_time_ticks = 0; /* libtend then judges by the pid alone */
-	if (map_file(t, p) < 0)
+	if (new_page(&p->wd) < 0)
 		return -1;
-	/* A fresh page for every start: nothing of the last run's kicks or
-	 * suspension carries over, only tendctl's suspension (kept in wd). */
+	/* Nothing of the last run's kicks or suspension carries over, only
+	 * tendctl's suspension (kept in wd). */
 	struct tend_watchdog_page *pg = p->wd.page;
 	tend_watchdog_page_init(pg, (int32_t)getpid(), t->start_time_ticks,
 				p->decl->watchdog_ms * 1000000u, t->sys->now_ms(t) * 1000000u);
@@ -142,6 +147,8 @@ int watchdog_prepare(struct tend *t, struct process *p)
 
 void watchdog_started(struct tend *t, struct process *p)
 {
+	/* A timeout that WATCHDOG_USEC= set lasts one run, as with systemd. */
+	p->wd.timeout_ms = 0;
 	if (!p->decl->watchdog_ms)
 		return;
 	p->wd.timeout_ms = p->decl->watchdog_ms;
@@ -184,5 +191,9 @@ void watchdog_state_text(const struct process *p, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (p->wd.page && p->wd.page->magic == TEND_WATCHDOG_MAGIC)
-		tend_watchdog_page_read_state(p->wd.page, buf, len);
+		tend_watchdog_page_peek_state(p->wd.page, buf, len);
+	/* Shown on terminals and in logs: no escape sequences from the page. */
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 }

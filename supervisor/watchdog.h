@@ -17,8 +17,8 @@ struct process;
 struct tend_watchdog_page;
 
 struct watchdog {
-	struct tend_watchdog_page *page; /* the shared file, mapped; NULL: none (yet) */
-	char *path;			 /* RUNDIR/watchdog/GROUP.PROCESS */
+	struct tend_watchdog_page *page; /* the shared page, mapped; NULL: none (yet) */
+	int fd;				 /* its memfd, from prepare until the child has it; -1 */
 	struct timer timer;		 /* when the next kick is due */
 	uint64_t timeout_ms;		 /* as declared, or as WATCHDOG_USEC= changed it */
 	uint64_t last_kick_ms;		 /* a kick tend saw itself (WATCHDOG=1), or the start */
@@ -29,9 +29,11 @@ struct watchdog {
 void watchdog_init(struct watchdog *wd);
 void watchdog_free(struct watchdog *wd);
 
-/* Before p starts (spawn.c): creates or resets p's watchdog file. Returns
- * 0 (also when p has no watchdog), or -1 with errno. */
+/* Before p starts (spawn.c): a new watchdog page (sealed memfd, in wd.fd
+ * for the child). Returns 0 (also when p has no watchdog), or -1 with errno. */
 int watchdog_prepare(struct tend *t, struct process *p);
+/* After the fork: the child has its own descriptor of the page; tend's goes. */
+void watchdog_spawned(struct watchdog *wd);
 /* p's main process started: the first kick is due one timeout from now. */
 void watchdog_started(struct tend *t, struct process *p);
 /* p's main process is gone or being stopped: no more checks. */

@@ -216,6 +216,90 @@ CONF
 	grep -qx "NOTIFY_SOCKET=$RUN/notify" "$T/watched.env"
 	grep -qx "WATCHDOG_USEC=300000" "$T/watched.env"
 	grep -qx "WATCHDOG_PID=$(cat "$T/watched.pid")" "$T/watched.env"
-	grep -qx "TEND_WATCHDOG=$RUN/watchdog/local.watched" "$T/watched.env"
+	grep -Eqx "TEND_WATCHDOG=/proc/self/fd/[0-9]+" "$T/watched.env"
 	[ "$(grep -c '^NOTIFY_SOCKET=' "$T/watched.env")" = 1 ]
+}
+
+@test "MAINPID=: a forking daemon's child becomes the main process; its exit is seen" {
+	# The shell forks the real service, names it, waits until tend took
+	# it over, then exits 0: the child goes on as the main process.
+	conf 10-a.conf <<CONF
+process "forking" {
+    command = "sh -c 'sleep 1000 & echo \$! > $T/child; systemd-notify --pid=\$\$ MAINPID=\$! READY=1; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0'"
+    ready   = notify
+    restart = on-failure
+}
+CONF
+	start_tend
+	wait_until test -s "$T/child"
+	child=$(cat "$T/child")
+	track_pid "$child"
+	main_is_child() { [ "$(pid_of local forking)" = "$child" ]; }
+	wait_until main_is_child
+	grep -q "local/forking: main process is now $child (MAINPID)" "$T/tend.out"
+	touch "$T/go" # the shell exits: not the main process any more
+	wait_until grep -q 'local/forking: ready' "$T/tend.out"
+	[ "$(state local forking)" = running ]
+	[ "$(pid_of local forking)" = "$child" ]
+	kill -KILL "$child"
+	# The new main's death is its death: on-failure restarts it.
+	wait_until pid_changed local forking "$child"
+	grep -q "local/forking: killed by SIGKILL" "$T/tend.out"
+}
+
+@test "MAINPID= naming a process outside the tree is refused" {
+	sleep 1000 &
+	outsider=$!
+	track_pid "$outsider"
+	conf 10-a.conf <<CONF
+process "a" { command = "sh -c 'systemd-notify --pid=\$\$ MAINPID=$outsider; exec sleep 1000'" }
+CONF
+	start_tend
+	dropped_one() { [ "$(status_json | jq .notify_dropped)" = 1 ]; }
+	wait_until dropped_one
+	[ "$(pid_of local a)" != "$outsider" ]
+}
+
+@test "WATCHDOG_USEC= gives a process without a declared watchdog one" {
+	conf 10-a.conf <<CONF
+process "a" {
+    command = "sh -c 'systemd-notify --pid=\$\$ WATCHDOG_USEC=300000; exec sleep 1000'"
+    restart = never
+}
+CONF
+	start_tend
+	wait_until state_is failed local a
+	grep -q 'local/a: watchdog: no heartbeat within 300ms' "$T/tend.out"
+}
+
+@test "ready = fd:N closed without a newline: never ready, ready-timeout applies" {
+	conf 10-a.conf <<CONF
+process "a" {
+    command       = "sh -c 'printf nonewline >&4; exec 4>&-; exec sleep 1000'"
+    ready         = "fd:4"
+    ready-timeout = 500ms
+    restart       = never
+}
+CONF
+	start_tend
+	wait_until state_is failed local a
+	grep -q 'local/a: not ready within 500ms' "$T/tend.out"
+}
+
+@test "ancestry tracking: an orphan of the tree may notify; a forged TEND_PROCESS tag in another session may not" {
+	conf 10-a.conf <<CONF
+group "v" { process "victim" { command = "sleep 1000"  ready = notify  ready-timeout = 1h } }
+process "member" {
+    command = "sh -c '(sh -c \"(printf READY=1; sleep 30) | socat -u - UNIX-SENDTO:\$NOTIFY_SOCKET\" &); exec sleep 1000'"
+    ready   = notify
+}
+process "forger" {
+    command = "sh -c '(setsid env TEND_PROCESS=v/victim sh -c \"(printf READY=1; sleep 30) | socat -u - UNIX-SENDTO:\$NOTIFY_SOCKET\" &); exec sleep 1000'"
+}
+CONF
+	start_tend --tracking=ancestry
+	wait_until state_is running local member
+	dropped_one() { [ "$(status_json | jq .notify_dropped)" = 1 ]; }
+	wait_until dropped_one
+	[ "$(state v victim)" = starting ]
 }

@@ -42,11 +42,11 @@ CONF
 
 @test "a process that kicks faithfully runs on, and its state text shows in status" {
 	conf 10-a.conf <<CONF
-process "beat" { command = "$HEARTBEAT --interval 50 --state serving"  watchdog = 300ms }
+process "beat" { command = "$HEARTBEAT --interval 50 --state serving"  watchdog = 1s }
 CONF
 	start_tend
 	pid=$(pid_of local beat)
-	# Ten timeouts' worth of kicks, counted by the process itself.
+	# Three timeouts' worth of kicks, counted by the process itself.
 	ticks_past() { [[ $(process_field local beat status) =~ ^serving\ ([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 60)); }
 	wait_until ticks_past
 	[ "$(pid_of local beat)" = "$pid" ]
@@ -90,7 +90,8 @@ CONF
 	kill -CONT "$pid"
 	run tctl watchdog resume local/beat
 	assert_success
-	# Resumed and kicking again: it still runs.
+	# Resumed and kicking again: it still runs a timeout later.
+	sleep 0.6 # two timeouts must pass for this check to mean anything
 	[ "$(pid_of local beat)" = "$pid" ]
 	# Resumed, a stopped process is now a hung one.
 	kill -STOP "$pid"
@@ -156,4 +157,20 @@ CONF
 	touch "$T/trigger"
 	wait_until state_is failed local trigger
 	grep -q 'local/trigger: watchdog: it asked to be treated as hung (WATCHDOG=trigger)' "$T/tend.out"
+}
+
+@test "the watchdog page cannot be shrunk by the process (tend would crash reading it)" {
+	conf 10-a.conf <<CONF
+process "a" {
+    command  = "sh -c 'truncate -s 0 \$TEND_WATCHDOG; echo \$? > $T/rc; exec $HEARTBEAT --interval 50'"
+    watchdog = 1s
+}
+CONF
+	start_tend
+	wait_until test -s "$T/rc"
+	[ "$(cat "$T/rc")" != 0 ]
+	run tctl status
+	assert_success
+	assert_output --regexp 'a +running'
+	kill -0 "$TEND_PID"
 }

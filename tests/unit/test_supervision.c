@@ -604,6 +604,51 @@ static void ready_timeout_escalates_to_sigkill(void **state)
 	teardown_fixture(fx);
 }
 
+static void exit_before_ready_is_a_failure(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("group \"g\" {\n"
+					"  process \"a\" { command = \"a\"  ready = notify\n"
+					"    restart = on-failure  restart-delay = 1s }\n"
+					"  process \"b\" { command = \"b\" }\n"
+					"}\n");
+	struct group *g = tend_find_group(&fx->t, "g");
+	struct process *a = proc(fx, "g", "a");
+	group_step(&fx->t, g, GE_START);
+	exit_with(fx, a, 0); /* a clean exit, but it never said it was ready */
+	assert_int_equal(a->state, PS_BACKOFF);
+	assert_log(fx, (const char *[]){ "spawn a", NULL });
+	assert_int_equal(proc(fx, "g", "b")->state, PS_STOPPED);
+	/* The ready timeout went with the exit: only the restart delay runs. */
+	advance(fx, 1000);
+	assert_log(fx, (const char *[]){ "spawn a", NULL });
+	assert_int_equal(a->state, PS_STARTING);
+	teardown_fixture(fx);
+}
+
+static void stop_while_aborting_keeps_the_escalation(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("process \"w\" { command = \"w\"  watchdog = 1s  stop-timeout = 2s }\n");
+	struct process *w = proc(fx, "local", "w");
+	struct group *g = tend_find_group(&fx->t, "local");
+	group_step(&fx->t, g, GE_START);
+	advance(fx, 1000);
+	assert_int_equal(w->state, PS_ABORTING);
+	fx->f.nlog = 0;
+	advance(fx, 1500);
+	group_step(&fx->t, g, GE_STOP); /* no new SIGTERM, no fresh timeout */
+	assert_int_equal(w->state, PS_STOPPING);
+	assert_log(fx, (const char *[]){ NULL });
+	advance(fx, 500); /* stop-timeout after the SIGABRT, not after the stop */
+	assert_log(fx, (const char *[]){ "signal w KILL", NULL });
+	killed_by(fx, w, SIGKILL);
+	assert_int_equal(w->state, PS_STOPPED);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
 static void missed_heartbeat_aborts_and_restarts(void **state)
 {
 	(void)state;
@@ -823,6 +868,8 @@ int main(void)
 		cmocka_unit_test(ready_timeout_is_a_failure),
 		cmocka_unit_test(ready_timeout_escalates_to_sigkill),
 		cmocka_unit_test(missed_heartbeat_aborts_and_restarts),
+		cmocka_unit_test(exit_before_ready_is_a_failure),
+		cmocka_unit_test(stop_while_aborting_keeps_the_escalation),
 		cmocka_unit_test(suspended_watchdog_does_not_fire),
 		cmocka_unit_test(hung_critical_fails_its_group),
 		cmocka_unit_test(leftovers_are_killed_before_restart),

@@ -16,6 +16,7 @@
 /* A writer waits this many times for another writer; after that the other
  * one is taken for dead (killed mid-write) and the lock for free. */
 #define WRITE_TRIES 200
+#define PEEK_TRIES 3 /* tend's reads: a process holding the lock must not slow it */
 #define READ_TRIES 1000
 #define SPIN_TRIES 10 /* tries before yielding the CPU to a preempted writer */
 
@@ -138,7 +139,8 @@ static size_t copy_state(const struct tend_watchdog_page *pg, char *out, size_t 
 	return strlen(out);
 }
 
-int tend_watchdog_page_read_state(const struct tend_watchdog_page *pg, char *out, size_t len)
+static int read_state(const struct tend_watchdog_page *pg, char *out, size_t len, int max_tries,
+		      int spin_tries)
 {
 	/* C11 declares atomic loads on non-const objects only. */
 	_Atomic uint32_t *seqp = (_Atomic uint32_t *)&pg->state_seq;
@@ -150,8 +152,8 @@ int tend_watchdog_page_read_state(const struct tend_watchdog_page *pg, char *out
 		errno = EINVAL;
 		return -1;
 	}
-	for (tries = 0; tries < READ_TRIES; tries++) {
-		if (tries >= SPIN_TRIES)
+	for (tries = 0; tries < max_tries; tries++) {
+		if (tries >= spin_tries)
 			sched_yield();
 		before = atomic_load_explicit(seqp, memory_order_acquire);
 		if (before & 1)
@@ -165,6 +167,16 @@ int tend_watchdog_page_read_state(const struct tend_watchdog_page *pg, char *out
 	copy_state(pg, out, len);
 	errno = EAGAIN;
 	return -1;
+}
+
+int tend_watchdog_page_read_state(const struct tend_watchdog_page *pg, char *out, size_t len)
+{
+	return read_state(pg, out, len, READ_TRIES, SPIN_TRIES);
+}
+
+int tend_watchdog_page_peek_state(const struct tend_watchdog_page *pg, char *out, size_t len)
+{
+	return read_state(pg, out, len, PEEK_TRIES, PEEK_TRIES);
 }
 
 bool tend_watchdog_page_expired(const struct tend_watchdog_page *pg, uint64_t timeout_ns,

@@ -73,6 +73,9 @@ void tend_watchdog_page_write_state(struct tend_watchdog_page *pg, const char *t
  * then holds the last copy, maybe torn, still NUL-terminated, which is
  * better than nothing for a post-mortem log. Never blocks for long. */
 int tend_watchdog_page_read_state(const struct tend_watchdog_page *pg, char *out, size_t len);
+/* The same in at most a few tries and without yielding, for tend: the
+ * page's writer is untrusted and could hold the lock forever. */
+int tend_watchdog_page_peek_state(const struct tend_watchdog_page *pg, char *out, size_t len);
 
 /* tend's hang test: not suspended and now_ns >= last_kick_ns + timeout_ns
  * (no overflow for any last_kick_ns the process may have written). */
