@@ -54,6 +54,7 @@ struct tend {
 	unsigned notify_unknown;   /* look-ups in it that found nobody */
 	int devnull;
 	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
+	char **base_env;	   /* environ without tend's own entries (spawn.c) */
 	struct logfile selflog;	   /* RUNDIR/log/tend.log: tend's own messages */
 	struct rlimit nofile;	   /* as tend inherited it, restored in children */
 

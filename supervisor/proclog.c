@@ -31,6 +31,13 @@ static struct process *process_of(struct proclog *pl)
 
 static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
 {
+	if (!p->log.file.path) {
+		/* Named at the first line: a process that never writes (most
+		 * services, most of the time) costs no path in memory. */
+		char path[4096];
+		proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
+		logfile_init(&p->log.file, path);
+	}
 	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep) < 0 &&
 	    !p->log.file.path)
 		return;
@@ -111,9 +118,6 @@ int proclog_output_fd(struct tend *t, struct process *p)
 		errno = err;
 		return -1;
 	}
-	char path[4096];
-	proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
-	logfile_init(&pl->file, path);
 	return pl->write_fd;
 }
 

@@ -1,11 +1,13 @@
-/* Starting a process: fork, set the child up, exec. The child gets a clean
+/* Starting a process: vfork, set the child up, exec. The child gets a clean
  * signal mask and default dispositions, its own session, stdin from
  * /dev/null, stdout and stderr to its log pipe (proclog.c) or, with
  * `console = true`, all three on /dev/console, the environment tend
  * inherited plus the declared additions and TEND_PROCESS=group/process, the
  * RLIMIT_NOFILE tend inherited, and it joins its cgroup before exec so that
- * nothing it forks can escape. Exec errors come back through a close-on-exec
- * pipe, so a missing command is reported as such, not as an exit status. */
+ * nothing it forks can escape. vfork: tend's memory is not copied, and tend
+ * waits only until the child has exec'ed; a child that cannot exec leaves
+ * its errno in tend's memory, so a missing command is reported as such,
+ * not as an exit status. */
 #include "cmdline.h"
 #include "log.h"
 #include "readiness.h"
@@ -46,18 +48,35 @@ static bool tend_owned(const char *entry)
 	return has_key(keys, entry);
 }
 
+/* environ minus tend's own entries, worked out once: environ does not
+ * change once tend runs, and a spawn should cost little. */
+static char **base_environment(struct tend *t)
+{
+	if (t->base_env)
+		return t->base_env;
+	char **env = calloc(argv_count(environ) + 1, sizeof(*env));
+	size_t k = 0;
+	for (char **e = environ; env && *e; e++)
+		if (!tend_owned(*e))
+			env[k++] = *e;
+	return t->base_env = env;
+}
+
 /* environ minus what the declaration or tend overrides, plus the
  * declaration's additions, plus tend's own entries (`own`, which win). */
-static char **build_environment(const struct process *p, char *const *own)
+static char **build_environment(struct tend *t, const struct process *p, char *const *own)
 {
 	char *const *add = p->decl->environment;
-	size_t n = argv_count(environ) + argv_count(add) + argv_count((char **)own) + 1;
+	char **base = base_environment(t);
+	if (!base)
+		return NULL;
+	size_t n = argv_count(base) + argv_count(add) + argv_count((char **)own) + 1;
 	char **env = calloc(n, sizeof(*env));
 	if (!env)
 		return NULL;
 	size_t k = 0;
-	for (char **e = environ; *e; e++)
-		if (!has_key(add, *e) && !tend_owned(*e))
+	for (char **e = base; *e; e++)
+		if (!add || !add[0] || !has_key(add, *e))
 			env[k++] = *e;
 	for (; add && *add; add++)
 		if (!has_key(own, *add))
@@ -130,7 +149,7 @@ struct child_setup {
 	int log_fd; /* -1: a console process */
 	int devnull;
 	int cgroup_fd;
-	int report_fd;
+	volatile int err; /* written by the vfork child when it cannot exec */
 	struct rlimit nofile;
 };
 
@@ -175,10 +194,69 @@ void spawn_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
+/* The value of NAME in envp, or NULL. */
+static const char *env_value(char *const *envp, const char *name, size_t len)
 {
-	int report_fd = cs->report_fd;
+	for (; *envp; envp++)
+		if (strncmp(*envp, name, len) == 0 && (*envp)[len] == '=')
+			return *envp + len + 1;
+	return NULL;
+}
+
+/* execvp(), but searching the child's own PATH (its declared environment
+ * may change it) and without touching the global environ, which a vfork
+ * child shares with tend. A file without #! is run by /bin/sh, as execvp
+ * does. Returns only on failure, with errno. */
+static void exec_search(char *const *argv, char *const *envp)
+{
+	const char *file = argv[0];
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return;
+	}
+	const char *path = env_value(envp, "PATH", 4);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	size_t flen = strlen(file);
+	bool denied = false;
+	char buf[4096];
+	for (const char *dir = path;; dir++) {
+		const char *end = strchr(dir, ':');
+		size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
+		if (dlen + flen + 2 <= sizeof(buf)) {
+			memcpy(buf, dir, dlen);
+			size_t n = dlen;
+			if (n)
+				buf[n++] = '/';
+			memcpy(buf + n, file, flen + 1);
+			execve(buf, argv, envp);
+			if (errno == ENOEXEC) {
+				size_t argc = 0;
+				while (argv[argc])
+					argc++;
+				char *sh[argc + 2];
+				sh[0] = "/bin/sh";
+				sh[1] = buf;
+				memcpy(sh + 2, argv + 1, argc * sizeof(*sh)); /* with the NULL */
+				execve("/bin/sh", sh, envp);
+				return;
+			}
+			if (errno == EACCES)
+				denied = true;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (!end)
+			break;
+		dir = end;
+	}
+	errno = denied ? EACCES : ENOENT;
+}
+
+/* Runs in the vfork child, in tend's memory, until exec: only
+ * async-signal-safe calls, no writes to tend's data but cs->err. */
+static void __attribute__((noreturn)) child_exec(struct child_setup *cs)
+{
 	spawn_reset_signals();
 	setsid();
 	if (cs->cgroup_fd >= 0 && write(cs->cgroup_fd, "0", 1) < 0)
@@ -194,41 +272,19 @@ static void __attribute__((noreturn)) child_exec(const struct child_setup *cs)
 	/* Whatever tend itself inherited (a shell's or test runner's fds) is
 	 * not for the child: only 0, 1 and 2 survive exec (and a ready fd). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (cs->ready_w >= 0) {
-		if (report_fd == cs->ready_target &&
-		    (report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, cs->ready_target + 1)) < 0)
-			_exit(127); /* cannot even say why */
-		if (cs->ready_w == cs->ready_target ? fcntl(cs->ready_w, F_SETFD, 0) < 0
-						    : dup2(cs->ready_w, cs->ready_target) < 0)
-			goto fail;
-	}
+	if (cs->ready_w >= 0 &&
+	    (cs->ready_w == cs->ready_target ? fcntl(cs->ready_w, F_SETFD, 0) < 0
+					     : dup2(cs->ready_w, cs->ready_target) < 0))
+		goto fail;
 	if (cs->watchdog_fd >= 0 && fcntl(cs->watchdog_fd, F_SETFD, 0) < 0)
 		goto fail;
 	if (cs->watchdog_pid)
 		fill_watchdog_pid(cs->watchdog_pid, cs->watchdog_pid_size);
 	setrlimit(RLIMIT_NOFILE, &cs->nofile);
-	environ = cs->envp;
-	execvp(cs->argv[0], cs->argv);
-fail:;
-	int err = errno;
-	if (write(report_fd, &err, sizeof(err)) < 0)
-		_exit(126);
+	exec_search(cs->argv, cs->envp);
+fail:
+	cs->err = errno ? errno : ENOEXEC; /* tend reads it once we are gone */
 	_exit(127);
-}
-
-/* Waits for the child to exec or to report why it could not. */
-static pid_t await_exec(pid_t pid, int report_fd, int *err)
-{
-	int child_errno;
-	ssize_t n;
-	do
-		n = read(report_fd, &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(child_errno))
-		return pid; /* pipe closed by exec: it runs */
-	waitpid(pid, NULL, 0);
-	*err = child_errno;
-	return -1;
 }
 
 pid_t spawn_process(struct tend *t, struct process *p, int *err)
@@ -241,13 +297,11 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		.nofile = t->nofile,
 		.cgroup_fd = -1,
 		.log_fd = -1,
-		.report_fd = -1,
 		.ready_w = -1,
 		.ready_target = p->decl->ready_fd,
 		.watchdog_fd = -1,
 		.steal_console = t->mode == MODE_PID1 && pid1_owns_machine(),
 	};
-	int pipefd[2] = { -1, -1 };
 	pid_t pid = -1;
 
 	/* Each step that fails says why in *err; none may be skipped: a process
@@ -264,7 +318,7 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		goto out;
 	}
 	if (own_environment(t, p, cs.watchdog_fd, &own) < 0 ||
-	    !(cs.envp = build_environment(p, own.list))) {
+	    !(cs.envp = build_environment(t, p, own.list))) {
 		*err = ENOMEM;
 		goto out;
 	}
@@ -273,30 +327,28 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		cs.watchdog_pid_size = sizeof(own.pid);
 	}
 	if ((!p->decl->console && (cs.log_fd = proclog_output_fd(t, p)) < 0) ||
-	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0) ||
-	    pipe2(pipefd, O_CLOEXEC) < 0) {
+	    (t->tracker.mode == TRACK_CGROUP && (cs.cgroup_fd = tracker_prepare(t, p)) < 0)) {
 		*err = errno;
 		goto out;
 	}
-	cs.report_fd = pipefd[1];
-	pid = fork();
+	/* vfork: tend waits, without copying its memory, until the child has
+	 * exec'ed or given up; the child says why in cs.err. */
+	pid = vfork();
 	if (pid == 0)
 		child_exec(&cs);
 	if (pid < 0) {
 		*err = errno;
 		goto out;
 	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	pid = await_exec(pid, pipefd[0], err);
-	if (pid > 0) {
-		readiness_watch(t, p, cs.ready_w);
-		cs.ready_w = -1;
+	if (cs.err) {
+		waitpid(pid, NULL, 0);
+		*err = cs.err;
+		pid = -1;
+		goto out;
 	}
+	readiness_watch(t, p, cs.ready_w);
+	cs.ready_w = -1;
 out:
-	for (int i = 0; i < 2; i++)
-		if (pipefd[i] >= 0)
-			close(pipefd[i]);
 	if (cs.cgroup_fd >= 0)
 		close(cs.cgroup_fd);
 	if (cs.ready_w >= 0) {

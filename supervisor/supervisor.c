@@ -239,6 +239,7 @@ static void report_startup_finished(struct tend *t)
 		running += g->state == GS_RUNNING;
 	}
 	t->startup_reported = true;
+	malloc_trim(0); /* what starting everything left freed */
 	tend_log(t, LOG_INFO,
 		 "startup finished: %zu of %zu autostart groups running, after %llu ms", running,
 		 autostart, (unsigned long long)(t->sys->now_ms(t) - t->started_ms));
@@ -342,6 +343,8 @@ void tend_teardown(struct tend *t)
 	t->groups = NULL;
 	t->ngroups = 0;
 	pidmap_free(&t->pids);
+	free(t->base_env); /* the strings are environ's */
+	t->base_env = NULL;
 	if (t->signals.fd >= 0)
 		close(t->signals.fd);
 	loop_close(t);

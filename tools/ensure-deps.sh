@@ -1,19 +1,26 @@
 #!/bin/sh
 # Installs the Debian packages that building or testing tend needs, if any are missing.
 # As root it runs apt-get; otherwise it names the packages and fails, so nothing half-works.
-# usage: tools/ensure-deps.sh build|check|fuzz|boot
+# usage: tools/ensure-deps.sh build|check|fuzz|boot|bench
 set -u
 build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev"
 check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio systemd redis-server"
 fuzz="$build clang libclang-rt-14-dev"
 # make initramfs / kernel / boot: build tend, pack busybox into a cpio, run QEMU.
 boot="$build qemu-system-x86 busybox-static cpio"
+# make bench: the peer supervisors (issue 6). runit, not runit-init, and daemontools,
+# not daemontools-run: none may replace the machine's init (--no-install-recommends
+# keeps runit's "runit-run | runit-init" out). finit is left out: it only runs as
+# PID 1 and its bootstrap works on the host (tests/bench/run.sh says why); dinit is
+# not in Debian 12.
+bench="$build runit s6 daemontools tini supervisor valgrind jq procps util-linux linux-perf"
 case "${1:-build}" in
 build) want=$build ;;
 check) want=$check ;;
 fuzz) want=$fuzz ;;
 boot) want=$boot ;;
-*) echo "usage: $0 build|check|fuzz|boot" >&2; exit 2 ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|check|fuzz|boot|bench" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
