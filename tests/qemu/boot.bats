@@ -115,13 +115,7 @@ worker_field() {
 }
 
 @test "tendctl poweroff stops every group, ends every process, unmounts, powers off" {
-	type_line 'tendctl poweroff'
-	# QEMU exits by itself once the guest powers off (no -no-reboot needed).
-	local end=$((SECONDS + 60))
-	while vm_alive; do
-		[ $SECONDS -lt $end ] || fail "QEMU still runs 60s after tendctl poweroff"
-		sleep 0.2
-	done
+	vm_poweroff
 	run console_text
 	assert_line --regexp 'tend: control: poweroff'
 	assert_line --regexp 'tend: group console: stopped'

@@ -47,6 +47,12 @@ vm_alive() { kill -0 "$VM_PID" 2>/dev/null; }
 # The console without carriage returns.
 console_text() { tr -d '\r' <"$VM_DIR/console"; }
 
+# console_end WHY: says WHY and shows the console's last lines (test output).
+console_end() {
+	echo "# $1; console's end:" >&3
+	console_text | tail -n 30 | sed 's/^/#   /' >&3
+}
+
 # console_wait ERE [SECONDS] [COUNT]: waits until the console has COUNT
 # (default 1) lines matching ERE. Fails, showing the console's end, if the
 # deadline passes or QEMU ends first.
@@ -58,15 +64,13 @@ console_wait() {
 			return 0
 		fi
 		if ! vm_alive; then
-			console_text | grep -Ec -- "$re" | grep -qx "$count" && return 0
-			echo "# QEMU ended before the console showed /$re/; console's end:" >&3
-			console_text | tail -n 30 | sed 's/^/#   /' >&3
+			[ "$(console_text | grep -Ec -- "$re")" -ge "$count" ] && return 0
+			console_end "QEMU ended before the console showed /$re/"
 			sed 's/^/#   qemu: /' "$VM_DIR/console.qemu-stderr" >&3 2>/dev/null
 			return 1
 		fi
 		if [ $SECONDS -ge $end ]; then
-			echo "# no /$re/ on the console within ${limit}s; console's end:" >&3
-			console_text | tail -n 30 | sed 's/^/#   /' >&3
+			console_end "no /$re/ on the console within ${limit}s"
 			return 1
 		fi
 		sleep 0.1
@@ -83,11 +87,21 @@ vm_ready() {
 	until console_text | awk -v n="$boot" -v re="$prompt" \
 		'/tend: startup finished: / { seen++ } seen >= n && $0 ~ re { found = 1 } END { exit !found }'; do
 		if [ $SECONDS -ge $end ]; then
-			echo "# no prompt /$prompt/ after boot $boot; console's end:" >&3
-			console_text | tail -n 30 | sed 's/^/#   /' >&3
+			console_end "no prompt /$prompt/ after boot $boot"
 			return 1
 		fi
 		sleep 0.1
+	done
+}
+
+# vm_poweroff: types `tendctl poweroff` and waits (60 s at most) until
+# QEMU has exited by itself, as it does when the guest powers off.
+vm_poweroff() {
+	type_line 'tendctl poweroff' || return 1
+	local end=$((SECONDS + 60))
+	while vm_alive; do
+		[ $SECONDS -lt $end ] || { console_end "QEMU still runs 60s after tendctl poweroff"; return 1; }
+		sleep 0.2
 	done
 }
 

@@ -26,12 +26,7 @@ teardown() {
 	assert_line --regexp 'tend: no filesystem is left read-write'
 	assert_line --regexp 'tend: reboot$'
 	# The second boot is a whole new one: power it off for good.
-	type_line 'tendctl poweroff'
-	local end=$((SECONDS + 60))
-	while vm_alive; do
-		[ $SECONDS -lt $end ] || fail "QEMU still runs 60s after tendctl poweroff"
-		sleep 0.2
-	done
+	vm_poweroff
 	run console_text
 	assert_line --regexp 'reboot: Power down'
 }
@@ -60,10 +55,5 @@ teardown() {
 	console_wait 'guest# ' 30
 	guest 'tendctl status --json'
 	printf '%s\n' "$output" | jq -e '[.groups[] | .name + "=" + .state] == ["syslog=running","demo=running","console=running"]'
-	type_line 'tendctl poweroff'
-	local end=$((SECONDS + 60))
-	while vm_alive; do
-		[ $SECONDS -lt $end ] || fail "QEMU still runs 60s after tendctl poweroff"
-		sleep 0.2
-	done
+	vm_poweroff
 }
