@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  reload                                    apply conf.d now; print what changed\n"
     "  logs GROUP[/PROCESS] [-n N] [-f]          last N log lines; -f follows\n"
     "  reboot|poweroff|halt                      as PID 1: end the machine\n"
+    "  watchdog suspend|resume GROUP/PROCESS     stop or resume acting on missed heartbeats\n"
     "Planned, not yet in tend: run, account.\n"
     "\n"
     "Options:\n"
