@@ -91,29 +91,41 @@ void ancestry_table_free(struct proc_table *tab)
 	free(tab);
 }
 
-static bool environ_has_tag(pid_t pid, const char *tag)
+int proc_parent_session(pid_t pid, pid_t *ppid, pid_t *session)
+{
+	struct proc_entry e;
+	if (read_stat((int)pid, &e) < 0)
+		return -1;
+	*ppid = e.ppid;
+	*session = e.session;
+	return 0;
+}
+
+int proc_tag(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return false;
+		return -1;
 	char entry[512];
-	size_t len = 0;
+	size_t n = 0;
 	bool found = false;
 	int c;
 	while (!found && (c = getc(f)) != EOF) {
 		if (c != '\0') {
-			if (len < sizeof(entry) - 1)
-				entry[len++] = (char)c;
+			if (n < sizeof(entry) - 1)
+				entry[n++] = (char)c;
 			continue;
 		}
-		entry[len] = '\0';
-		found = strcmp(entry, tag) == 0;
-		len = 0;
+		entry[n] = '\0';
+		found = strncmp(entry, "TEND_PROCESS=", 13) == 0;
+		n = 0;
+		if (found)
+			snprintf(buf, len, "%s", entry + 13);
 	}
 	fclose(f);
-	return found;
+	return found ? 0 : -1;
 }
 
 static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct process *p)
@@ -122,9 +134,9 @@ static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct
 		return false; /* another process's main process */
 	if (p->session && e->session == p->session)
 		return true;
-	char tag[PROCESS_TAG_LEN];
-	process_tag(p, tag, sizeof(tag));
-	return environ_has_tag(e->pid, tag);
+	char name[2 * NAME_MAX_LEN + 2], tag[512];
+	process_label(p, name, sizeof(name));
+	return proc_tag(e->pid, tag, sizeof(tag)) == 0 && strcmp(tag, name) == 0;
 }
 
 int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)

@@ -441,11 +441,7 @@ void control_close(struct tend *t)
 		client_flush(t, ctl->clients);
 		client_free(t, ctl->clients);
 	}
-	if (ctl->w.fd >= 0) {
-		loop_remove(t, &ctl->w);
-		close(ctl->w.fd);
-		ctl->w.fd = -1;
-	}
+	watcher_close(t, &ctl->w);
 	if (ctl->path) {
 		unlink(ctl->path);
 		free(ctl->path);

@@ -59,6 +59,15 @@ void loop_remove(struct tend *t, struct watcher *w)
 	epoll_ctl(t->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+void watcher_close(struct tend *t, struct watcher *w)
+{
+	if (w->fd < 0)
+		return;
+	loop_remove(t, w);
+	close(w->fd);
+	w->fd = -1; /* an event for it still in this batch finds nothing to read */
+}
+
 void tend_timer_in(struct tend *t, struct timer *tm, uint64_t delay_ms)
 {
 	if (timer_arm(&t->timers, tm, t->sys->now_ms(t) + delay_ms) < 0)

@@ -19,6 +19,9 @@ void loop_close(struct tend *t);
 int loop_add(struct tend *t, struct watcher *w, uint32_t events);
 int loop_modify(struct tend *t, struct watcher *w, uint32_t events);
 void loop_remove(struct tend *t, struct watcher *w);
+/* loop_remove(), close the fd and mark the watcher closed (fd -1); a
+ * no-op on a closed one. */
+void watcher_close(struct tend *t, struct watcher *w);
 /* Runs until t->quit. Returns t->exit_code. */
 int loop_run(struct tend *t);
 /* Fires every timer that is due (also used by unit tests with a fake clock). */

@@ -33,56 +33,24 @@
 #define ANCESTRY_DEPTH_MAX 64
 #define UNKNOWN_PER_SECOND 100 /* sender look-ups that found nobody, per second */
 
-/* The parent and the session of pid from /proc; 0 when unknown. */
-static void parent_and_session(pid_t pid, pid_t *ppid, pid_t *session)
-{
-	char path[64], buf[512];
-	int pp = 0, sid = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
-		char *s = strrchr(buf, ')'); /* the name may hold anything */
-		if (!s || sscanf(s + 1, " %*c %d %*d %d", &pp, &sid) != 2)
-			pp = sid = 0;
-	}
-	*ppid = pp;
-	*session = sid;
-}
-
 static pid_t parent_of(pid_t pid)
 {
 	pid_t ppid, session;
-	parent_and_session(pid, &ppid, &session);
-	return ppid;
+	return proc_parent_session(pid, &ppid, &session) == 0 ? ppid : 0;
 }
 
 /* The process named by pid's TEND_PROCESS tag, if the tag is there. */
 static struct process *process_by_tag(struct tend *t, pid_t pid)
 {
-	char path[64], env[16384];
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, env, sizeof(env) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	for (ssize_t i = 0; i < n; i += (ssize_t)strnlen(env + i, (size_t)(n - i)) + 1) {
-		if (strncmp(env + i, "TEND_PROCESS=", 13) != 0)
-			continue;
-		char name[2 * NAME_MAX_LEN + 2];
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)strnlen(env + i + 13, (size_t)(n - i - 13)), env + i + 13);
-		char *slash = strchr(name, '/');
-		if (!slash)
-			return NULL;
-		*slash = '\0';
-		struct group *g = tend_find_group(t, name);
-		return g ? group_find_process(g, slash + 1) : NULL;
-	}
-	return NULL;
+	char name[512];
+	if (proc_tag(pid, name, sizeof(name)) < 0)
+		return NULL;
+	char *slash = strchr(name, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	struct group *g = tend_find_group(t, name);
+	return g ? group_find_process(g, slash + 1) : NULL;
 }
 
 /* Whether pid is in p's tree by evidence a process cannot forge: its
@@ -93,8 +61,8 @@ static bool in_tree(struct tend *t, struct process *p, pid_t pid)
 {
 	if (t->tracker.mode != TRACK_CGROUP) {
 		pid_t ppid, session;
-		parent_and_session(pid, &ppid, &session);
-		return p->session && session == p->session;
+		return proc_parent_session(pid, &ppid, &session) == 0 && p->session &&
+		       session == p->session;
 	}
 	struct pid_list members = { 0 };
 	tracker_members(t, p, &members);
@@ -159,11 +127,7 @@ static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
 
 void notify_forget_main(struct tend *t, struct process *p)
 {
-	if (p->main_pidfd.fd < 0)
-		return;
-	loop_remove(t, &p->main_pidfd);
-	close(p->main_pidfd.fd);
-	p->main_pidfd.fd = -1;
+	watcher_close(t, &p->main_pidfd);
 }
 
 /* MAINPID=: the daemon's main process is now another member of its tree
@@ -411,7 +375,8 @@ int notify_open(struct tend *t)
 		notify_close(t);
 		return -1;
 	}
-	/* Processes may run as other users: anyone may send, the credentials decide. */
+	/* Who may send is decided by the credentials, not the mode. (The run
+	 * directory is 0700: other users cannot reach the socket anyway.) */
 	chmod(addr.sun_path, 0666);
 	return 0;
 }

@@ -264,18 +264,36 @@ static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
 	return PS_STOPPED;
 }
 
+/* The second step of stopping or aborting: SIGKILL to the tree, and
+ * KILL_GRACE_MS for it to go. */
+static void send_kill(struct tend *t, struct process *p, const char *label, const char *asked)
+{
+	char timeout[32];
+	duration_format(p->decl->stop_timeout_ms, timeout, sizeof(timeout));
+	tend_log(t, LOG_WARN, "%s: still running %s after %s; sending SIGKILL", label, timeout,
+		 asked);
+	p->kill_sent = true;
+	t->sys->signal_tree(t, p, SIGKILL);
+	tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+}
+
+/* Not even SIGKILL ended the main process in KILL_GRACE_MS: tend stops
+ * waiting for it (it can no longer be reaped as this process's). */
+static void give_up_main(struct tend *t, struct process *p)
+{
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	readiness_close(t, p);
+	notify_forget_main(t, p);
+}
+
 static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2];
 	process_label(p, label, sizeof(label));
 	if (!p->kill_sent) {
-		char timeout[32];
-		duration_format(p->decl->stop_timeout_ms, timeout, sizeof(timeout));
-		tend_log(t, LOG_WARN, "%s: still running %s after SIGTERM; sending SIGKILL", label,
-			 timeout);
-		p->kill_sent = true;
-		t->sys->signal_tree(t, p, SIGKILL);
-		tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+		send_kill(t, p, label, "SIGTERM");
 		return PS_STOPPING;
 	}
 	struct pid_list left = { 0 };
@@ -287,11 +305,7 @@ static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 		 "sleep, or forking faster than tend can look); giving up on them",
 		 label, left.len, grace);
 	pid_list_free(&left);
-	if (p->pid)
-		pidmap_del(&t->pids, p->pid);
-	p->pid = 0;
-	readiness_close(t, p);
-	notify_forget_main(t, p);
+	give_up_main(t, p);
 	return PS_STOPPED;
 }
 
@@ -435,18 +449,11 @@ static enum proc_state abort_timed_out(struct tend *t, struct process *p)
 	char label[2 * NAME_MAX_LEN + 2];
 	process_label(p, label, sizeof(label));
 	if (!p->kill_sent) {
-		tend_log(t, LOG_WARN, "%s: still running; sending SIGKILL", label);
-		p->kill_sent = true;
-		t->sys->signal_tree(t, p, SIGKILL);
-		tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+		send_kill(t, p, label, "being ended (hung or not ready)");
 		return PS_ABORTING;
 	}
 	tend_log(t, LOG_ERR, "%s: main process survives SIGKILL; giving it up", label);
-	if (p->pid)
-		pidmap_del(&t->pids, p->pid);
-	p->pid = 0;
-	readiness_close(t, p);
-	notify_forget_main(t, p);
+	give_up_main(t, p);
 	return settle_after_exit(t, p, true);
 }
 

@@ -69,9 +69,5 @@ void readiness_watch(struct tend *t, struct process *p, int child_end)
 
 void readiness_close(struct tend *t, struct process *p)
 {
-	if (p->ready_pipe.fd < 0)
-		return;
-	loop_remove(t, &p->ready_pipe);
-	close(p->ready_pipe.fd);
-	p->ready_pipe.fd = -1;
+	watcher_close(t, &p->ready_pipe);
 }

@@ -71,6 +71,10 @@ void cgroup_cleanup(struct tend *t);
 /* ancestry.c */
 int ancestry_members(struct tend *t, struct process *p, struct pid_list *out);
 struct proc_table *ancestry_scan(void);
+/* One live (not zombie) process's parent and session, from /proc. 0, or -1. */
+int proc_parent_session(pid_t pid, pid_t *ppid, pid_t *session);
+/* The GROUP/PROCESS of pid's TEND_PROCESS tag into buf. 0, or -1: no tag. */
+int proc_tag(pid_t pid, char *buf, size_t len);
 void ancestry_table_free(struct proc_table *tab);
 
 #endif

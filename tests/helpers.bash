@@ -94,6 +94,21 @@ pid_of() {
 		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .pid'
 }
 
+# process_field GROUP PROCESS FIELD: one field of the process in status --json.
+process_field() {
+	status_json | jq -r --arg g "$1" --arg p "$2" --arg f "$3" \
+		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .[$f]'
+}
+
+ready_is() { [ "$(process_field "$1" "$2" ready)" = "$3" ]; } # GROUP PROCESS true|false
+
+dropped_is() { [ "$(status_json | jq .notify_dropped)" = "$1" ]; } # notify datagrams dropped
+
+# restarted_at_least GROUP PROCESS N: the process restarted N times or more.
+# With a witness (a process whose watchdog or ready-timeout expires), this
+# is how a test knows that a timeout has passed without watching the clock.
+restarted_at_least() { [ "$(restarts_of "$1" "$2")" -ge "$3" ]; }
+
 restarts_of() {
 	status_json | jq -r --arg g "$1" --arg p "$2" \
 		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .restarts'

@@ -6,17 +6,34 @@ load helpers
 
 HEARTBEAT=$TOP/build/heartbeat
 
+# A witness: a process whose watchdog (TIMEOUT) expires again and again.
+# Each of its restarts proves that one more TIMEOUT has passed, so a test
+# can wait for timeouts to pass as for any event, not by the clock.
+witness() { # witness TIMEOUT
+	cat <<CONF
+group "witness" {
+    process "w" {
+        command        = "$HEARTBEAT --hang-after 0"
+        watchdog       = $1
+        restart-delay  = 0ms
+        restart-window = 0s
+    }
+}
+CONF
+}
+
+# timeouts_pass N: waits until the witness has expired N more times.
+timeouts_pass() {
+	local target=$(($(restarts_of witness w) + $1))
+	wait_until restarted_at_least witness w "$target"
+}
+
 setup() {
 	[ -x "$HEARTBEAT" ] || skip "build/heartbeat is not built (make)"
 	tend_setup
 }
 teardown() {
 	tend_teardown
-}
-
-process_field() { # GROUP PROCESS FIELD
-	status_json | jq -r --arg g "$1" --arg p "$2" --arg f "$3" \
-		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .[$f]'
 }
 
 @test "a process that stops kicking is killed with SIGABRT and restarted; its last state text is logged" {
@@ -60,15 +77,15 @@ CONF
 	conf 10-a.conf <<CONF
 process "beat" { command = "$HEARTBEAT --interval 50 --suspend-after 3"  watchdog = 300ms }
 CONF
+	witness 300ms >"$CONF/20-witness.conf"
 	start_tend
 	pid=$(pid_of local beat)
-	suspended() { [ "$(status_json | jq '.groups[0].processes[0].watchdog.suspended')" = true ]; }
+	suspended() { [ "$(process_field local beat watchdog | jq .suspended)" = true ]; }
 	wait_until suspended
-	# It kicks no more; a few timeouts pass with it alive and not restarted.
-	wait_until grep -q 'local/beat: started' "$T/tend.out"
-	sleep 1 # three timeouts must pass for this test to mean anything
+	# It kicks no more; three timeouts pass with it alive and not restarted.
+	timeouts_pass 3
 	[ "$(pid_of local beat)" = "$pid" ]
-	! grep -q 'watchdog: no heartbeat' "$T/tend.out"
+	! grep -q 'local/beat: watchdog: no heartbeat' "$T/tend.out"
 }
 
 @test "tendctl watchdog suspend prevents the kill; resume lets the watchdog act again" {
@@ -76,6 +93,7 @@ CONF
 process "beat" { command = "$HEARTBEAT --interval 50 --hang-after 2000000"  watchdog = 300ms }
 process "other" { command = "sleep 1000" }
 CONF
+	witness 300ms >"$CONF/20-witness.conf"
 	start_tend
 	run tctl watchdog suspend local/beat
 	assert_success
@@ -83,15 +101,15 @@ CONF
 	pid=$(pid_of local beat)
 	# Stop the process as a debugger would: no kicks while stopped.
 	kill -STOP "$pid"
-	sleep 1 # three timeouts must pass for this test to mean anything
+	timeouts_pass 3
 	[ "$(pid_of local beat)" = "$pid" ]
 	run tctl status
 	assert_output --regexp 'beat +running .* watchdog suspended'
 	kill -CONT "$pid"
 	run tctl watchdog resume local/beat
 	assert_success
-	# Resumed and kicking again: it still runs a timeout later.
-	sleep 0.6 # two timeouts must pass for this check to mean anything
+	# Resumed and kicking again: it still runs two timeouts later.
+	timeouts_pass 2
 	[ "$(pid_of local beat)" = "$pid" ]
 	# Resumed, a stopped process is now a hung one.
 	kill -STOP "$pid"
@@ -144,11 +162,11 @@ process "trigger" {
     restart  = never
 }
 CONF
+	witness 1s >"$CONF/20-witness.conf"
 	start_tend
 	pid=$(pid_of local kicker)
 	# Kicks for longer than the timeout, then silence: failed (restart = never).
-	wait_until grep -q 'local/kicker: started' "$T/tend.out"
-	sleep 2 # two timeouts of kicking must pass for this test to mean anything
+	timeouts_pass 2
 	[ "$(pid_of local kicker)" = "$pid" ]
 	touch "$T/stop"
 	wait_until state_is failed local kicker
