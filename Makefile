@@ -29,8 +29,30 @@ deps:
 deps-check:
 	@tools/ensure-deps.sh check
 
+# tend is linked statically (static-pie, so still placed at a random address).
+# As PID 1 it must not depend on shared libraries being there and intact, and
+# its memory is what it uses of them, not whole shared mappings: with 1000
+# services it stays under 2 MiB (issue 6; README "Benchmarks").
+# `make STATIC=0` links it against the shared libraries.
+STATIC ?= 1
+ifeq ($(STATIC),1)
+TEND_LINK = -static-pie
+TEND_LIBS = $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
+else
+TEND_LINK =
+TEND_LIBS = $(PKG_LIBS)
+endif
+# Static glibc warns, for each of getpwnam, getpwuid, getaddrinfo and getproto*,
+# that it needs glibc's shared NSS modules at run time. libconfuse ("~user" in
+# file names) and libnl (address helpers) refer to them; tend calls none of
+# those paths, so exactly those notes are left out; any other warning shows.
+NSS_NOTE = in statically linked applications requires at runtime the shared libraries
+
 tend: $(CORE_SRC:%.c=$(B)/%.o) $(B)/init/main.o $(B)/libtend.a
-	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS)
+	@echo "$(CC) $(OPT) $(TEND_LINK) -o $@ ... $(TEND_LIBS)"
+	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$(B)/tend.ld.txt; rc=$$?; \
+		grep -v -e '$(NSS_NOTE)' -e ': in function .*:$$' $(B)/tend.ld.txt >&2; \
+		rm -f $(B)/tend.ld.txt; exit $$rc
 
 tendctl: $(B)/tools/tendctl.o $(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^

@@ -153,7 +153,7 @@ static int run(struct tend *t, const struct options *o)
 {
 	struct config cfg = { 0 };
 	char errors[CONFIG_ERRORS_MAX];
-	bool valid = config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) == 0;
+	bool valid = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors)) == 0;
 	if (!valid) {
 		if (t->mode != MODE_PID1)
 			fputs(errors, stderr); /* bare "path:line: message" lines */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds a bootable initramfs with tend as /init: busybox for a shell and tools, tend and
-# tendctl with the shared libraries they link, and the guest's conf.d from initramfs/conf.d.
+# tendctl with any shared libraries they link, and the guest's conf.d from initramfs/conf.d.
 # The staging directory build/initramfs-root is made afresh each time (it takes a second).
 # usage: initramfs/build.sh OUTPUT.cpio.gz   (run after `make`: it packs ./tend and ./tendctl)
 set -eu
@@ -33,8 +33,9 @@ ln -s bin sbin
 ln -s ../bin usr/bin
 ln -s ../bin usr/sbin
 
-# tend and tendctl are linked dynamically: copy every library ldd names, and the ELF
-# interpreter, to the same path in the image (following the host's /lib64 symlinks).
+# tend is static (unless built with STATIC=0) and tendctl dynamic: copy every library
+# ldd names, and the ELF interpreter, to the same path in the image (following the
+# host's /lib64 symlinks). ldd names nothing for a static binary.
 cp "$top/tend" init
 cp "$top/tendctl" bin/tendctl
 for lib in $(ldd "$top/tend" "$top/tendctl" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\// && $i !~ /:$/) print $i }' | sort -u); do

@@ -12,7 +12,6 @@ void process_decl_free(struct process_decl *p)
 {
 	free(p->name);
 	argv_free(p->argv);
-	free(p->command);
 	free(p->directory);
 	argv_free(p->environment);
 	free(p->file);
@@ -23,6 +22,11 @@ void group_decl_free(struct group_decl *g)
 {
 	size_t i;
 
+	if (g->pack) {
+		free(g->pack);
+		*g = (struct group_decl){ 0 };
+		return;
+	}
 	for (i = 0; i < g->nprocs; i++)
 		process_decl_free(&g->procs[i]);
 	free(g->procs);
@@ -86,7 +90,7 @@ static bool argv_equal(char *const *a, char *const *b)
 bool process_decl_equal(const struct process_decl *a, const struct process_decl *b)
 {
 	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
-	       str_equal(a->command, b->command) && str_equal(a->directory, b->directory) &&
+	       str_equal(a->directory, b->directory) &&
 	       argv_equal(a->environment, b->environment) && a->type == b->type &&
 	       a->restart == b->restart && a->critical == b->critical &&
 	       a->dependent == b->dependent && a->restart_limit == b->restart_limit &&

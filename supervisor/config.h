@@ -20,39 +20,46 @@ enum ready_kind {
 	READY_FD,     /* on a newline written to file descriptor ready_fd (s6 style) */
 };
 
+/* Fields in order of size, so that a declaration per service carries no
+ * padding (issue 6). */
 struct process_decl {
 	char *name;
-	char **argv;	    /* NULL-terminated, split from `command` */
-	char *command;	    /* the text as written, for messages and diffs */
-	char *directory;    /* NULL: inherit tend's */
-	char **environment; /* NULL-terminated "K=V" additions */
-	enum process_type type;
-	enum restart_policy restart;
-	bool critical;
-	bool dependent;
-	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
-	enum ready_kind ready;
-	int ready_fd;		   /* READY_FD: the child's descriptor, 3 or more */
+	char **argv;		   /* NULL-terminated, split from `command` (the text itself is
+				    * not kept: argv is what runs, and what reload compares) */
+	char *directory;	   /* NULL: inherit tend's */
+	char **environment;	   /* NULL-terminated "K=V" additions */
+	char *file;		   /* where it was declared, for messages */
 	uint64_t ready_timeout_ms; /* not ready this long after start: a failure */
 	uint64_t watchdog_ms;	   /* heartbeat timeout; 0: no watchdog */
-	unsigned restart_limit;
 	uint64_t restart_window_ms;
 	uint64_t restart_delay_ms;
 	uint64_t stop_timeout_ms;
 	uint64_t log_size; /* rotate the log when it would grow past this many bytes */
+	enum process_type type;
+	enum restart_policy restart;
+	enum ready_kind ready;
+	int ready_fd; /* READY_FD: the child's descriptor, 3 or more */
+	unsigned restart_limit;
 	unsigned log_keep; /* rotated logs kept: NAME.log.1 ... NAME.log.N */
-	char *file;	   /* where it was declared, for messages */
 	int line;
+	bool critical;
+	bool dependent;
+	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
 };
 
 struct group_decl {
 	char *name;
 	char *tenant;
-	bool autostart;
 	struct process_decl *procs;
 	size_t nprocs;
 	char *file;
 	int line;
+	bool autostart;
+	/* NULL while being built: every string and vector above and in procs
+	 * is an allocation of its own. Once packed (group_decl_pack), they
+	 * and the procs array all live in this one block. */
+	char *pack;
+	size_t pack_len; /* its size in bytes */
 };
 
 /* The machine-wide settings of the one `system { }` section. */
@@ -90,6 +97,16 @@ int size_parse(const char *text, uint64_t *bytes);
  * lines (one per error, newline-terminated) into err (size errlen). */
 int config_load_dir(const char *dir, struct config *out, char *err, size_t errlen);
 
+/* config_load_dir in a child process, which sends the result up a pipe
+ * (config_isolate.c): tend keeps none of the parse's garbage, and a parser
+ * that crashes or hangs (30 s) makes an error, not a dead tend. Falls back to
+ * parsing in this process when it cannot fork. */
+int config_load_dir_isolated(const char *dir, struct config *out, char *err, size_t errlen);
+#define CONFIG_READ_DEADLINE_MS 30000
+/* The same with another deadline (the unit tests). */
+int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
+			   size_t errlen);
+
 /* The same for one file (read from `path`, which also names it in messages).
  * Used by config_load_dir, the unit tests and the fuzz target. */
 int config_parse_file(const char *path, struct config *out, char *err, size_t errlen);
@@ -101,6 +118,15 @@ int config_parse_text(const char *path, const char *text, struct config *out, ch
 /* Free what the structure owns (not the structure itself) and zero it. */
 void config_free(struct config *cfg);
 void group_decl_free(struct group_decl *g); /* frees what g holds, not g itself */
+/* Moves everything g points to into one block (config_pack.c); -1 only when
+ * out of memory, and g is then as it was. */
+int group_decl_pack(struct group_decl *g);
+/* g is a packed declaration whose pointers still point into the block as it
+ * was at g->pack (in another process: config_isolate.c); `block` holds a copy
+ * of its g->pack_len bytes. Points g into `block`, which it then owns.
+ * Returns -1 (g untouched, block not taken) if a pointer falls outside the
+ * block or a string or vector is not terminated inside it. */
+int group_decl_relocate(struct group_decl *g, char *block);
 void process_decl_free(struct process_decl *p);
 
 const struct group_decl *config_find_group(const struct config *cfg, const char *name);

@@ -384,11 +384,10 @@ static int get_command(struct file_ctx *ctx, cfg_t *sec, struct process_decl *p)
 		file_report(ctx, p->line, "process \"%s\" has no command", p->name);
 		return 0;
 	}
-	p->command = strdup(cmd);
 	p->argv = cmdline_split(cmd, &why);
 	if (!p->argv && errno == EINVAL)
 		return 0; /* reported while parsing */
-	return p->command && p->argv ? 0 : -1;
+	return p->argv ? 0 : -1;
 }
 
 /* Returns -1 only when out of memory; other problems are reported. */
@@ -517,6 +516,8 @@ static int add_group(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	bool ok = group_name_ok(ld, ctx, sec);
 	int rc = group_from_section(ctx, sec, &g);
 
+	if (rc == 0 && ok && group_decl_pack(&g) < 0)
+		rc = -1;
 	if (rc == 0 && ok) {
 		slot = add_group_slot(&ld->cfg);
 		if (slot) {
@@ -737,6 +738,11 @@ static void load_file(struct load *ld, const char *path)
 
 static int load_finish(struct load *ld, struct config *out)
 {
+	/* Groups are packed as they are read; the one of processes outside
+	 * groups only now, as every file may add to it. */
+	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
+		if (!ld->cfg.groups[i].pack && group_decl_pack(&ld->cfg.groups[i]) < 0)
+			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));
 	if (ld->eb.failed) {
 		config_free(&ld->cfg);
 		return -1;

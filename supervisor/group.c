@@ -19,24 +19,16 @@ const char *group_state_name(enum group_state s)
 struct group *group_new(struct tend *t, struct group_decl *decl)
 {
 	(void)t;
-	struct group *g = calloc(1, sizeof(*g));
+	/* One allocation for the group and its processes. */
+	struct group *g = calloc(1, sizeof(*g) + decl->nprocs * sizeof(g->procs[0]));
 	if (!g)
 		return NULL;
-	g->procs = calloc(decl->nprocs ? decl->nprocs : 1, sizeof(*g->procs));
-	if (!g->procs) {
-		free(g);
-		return NULL;
-	}
 	g->decl = *decl;
 	memset(decl, 0, sizeof(*decl));
 	g->state = GS_STOPPED;
 	g->after_stop = GS_STOPPED;
-	for (size_t i = 0; i < g->decl.nprocs; i++, g->nprocs++) {
-		if (process_init(&g->procs[i], g, &g->decl.procs[i]) < 0) {
-			group_free(t, g);
-			return NULL;
-		}
-	}
+	for (size_t i = 0; i < g->decl.nprocs; i++, g->nprocs++)
+		process_init(&g->procs[i], g, &g->decl.procs[i]);
 	return g;
 }
 
@@ -46,7 +38,6 @@ void group_free(struct tend *t, struct group *g)
 		return;
 	for (size_t i = 0; i < g->nprocs; i++)
 		process_free(t, &g->procs[i]);
-	free(g->procs);
 	group_decl_free(&g->decl);
 	free(g);
 }

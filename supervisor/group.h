@@ -19,16 +19,16 @@ enum group_event { GE_START, GE_STOP, GE_RESTART, GE__COUNT };
 
 struct group {
 	struct group_decl decl; /* owned */
-	enum group_state state;
-	struct process *procs;
 	size_t nprocs;
-	size_t cursor;		     /* starting: next to start; stopping: one past next to stop */
-	bool cursor_sent;	     /* the process at the cursor was already told */
+	size_t cursor; /* starting: next to start; stopping: one past next to stop */
+	enum group_state state;
 	enum group_state after_stop; /* where a stop sequence ends: stopped, failed or starting */
+	bool cursor_sent;	     /* the process at the cursor was already told */
 	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
 	bool start_pending;	     /* reload: start once the old group of this name is gone */
 	bool evaluating;
 	bool evaluate_again;
+	struct process procs[]; /* nprocs of them, in declaration order */
 };
 
 /* Takes ownership of *decl (zeroes it). */

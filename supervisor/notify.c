@@ -184,9 +184,7 @@ static bool apply_line(struct tend *t, struct process *p, const char *line, bool
 	} else if (strcmp(line, "WATCHDOG=1") == 0) {
 		watchdog_kicked(t, p);
 	} else if (strcmp(line, "WATCHDOG=trigger") == 0) {
-		p->wd.triggered = true;
-		process_step(t, p, PE_HUNG);
-		p->wd.triggered = false;
+		watchdog_trigger(t, p);
 		return false;
 	} else if (strncmp(line, "WATCHDOG_USEC=", 14) == 0) {
 		uint64_t ms = usec_to_ms(line + 14, &ok);

@@ -60,14 +60,13 @@ static void process_timer_fired(struct tend *t, struct timer *tm)
 	process_step(t, p, PE_TIMER);
 }
 
-int process_init(struct process *p, struct group *g, const struct process_decl *decl)
+void process_init(struct process *p, struct group *g, const struct process_decl *decl)
 {
 	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
 	p->ready_pipe.fd = p->main_pidfd.fd = -1;
 	timer_init(&p->timer, process_timer_fired);
-	watchdog_init(&p->wd);
 	proclog_init(&p->log);
-	return restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
+	restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
 }
 
 void process_free(struct tend *t, struct process *p)
@@ -80,7 +79,7 @@ void process_free(struct tend *t, struct process *p)
 	proclog_close(t, p);
 	readiness_close(t, p);
 	notify_forget_main(t, p);
-	watchdog_free(&p->wd);
+	watchdog_free(t, p);
 	free(p->status_text);
 }
 
@@ -158,7 +157,9 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 		sweep_leftovers(t, p);
 		return failed ? PS_FAILED : PS_STOPPED;
 	}
-	restart_window_record_exit(&p->window, now);
+	if (restart_window_record_exit(&p->window, now) < 0)
+		tend_log(t, LOG_ERR, "%s: out of memory: this exit is not counted in its restart window",
+			 process_label(p, label, sizeof(label)));
 	if (restart_window_exceeded(&p->window, now)) {
 		sweep_leftovers(t, p);
 		char window[32];
@@ -419,12 +420,12 @@ static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
 static enum proc_state hung(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2], timeout[32], state[TEND_STATE_TEXT_MAX];
-	duration_format(p->wd.timeout_ms, timeout, sizeof(timeout));
+	duration_format(watchdog_timeout_ms(p), timeout, sizeof(timeout));
 	watchdog_state_text(p, state, sizeof(state));
 	if (!state[0] && p->status_text)
 		snprintf(state, sizeof(state), "%s", p->status_text);
 	process_label(p, label, sizeof(label));
-	if (p->wd.triggered)
+	if (watchdog_was_triggered(p))
 		tend_log(t, LOG_WARN,
 			 "%s: watchdog: it asked to be treated as hung (WATCHDOG=trigger)", label);
 	else

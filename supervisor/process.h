@@ -56,23 +56,25 @@ struct process {
 	int last_spawn_errno; /* why the last start failed, 0: it did not */
 	unsigned restarts;    /* exits that were followed by a restart */
 	uint64_t started_ms;  /* when the current main process was started */
-	bool kill_sent;	      /* stopping: SIGKILL already sent */
-	bool start_after_stop;
-	bool group_restart_due; /* dependent: exited, delay over, the group must restart */
 	struct restart_window window;
-	struct timer timer; /* restart-delay while in backoff, stop-timeout while stopping */
-	struct proclog log; /* its stdout and stderr */
-	bool in_cgroup;	    /* cgroup mode: this object has started a process in its cgroup */
-	bool ready;	    /* up since its last start: at exec, or when it said so */
-	bool said_stopping; /* STOPPING=1 was logged for this run */
-	char *status_text;  /* its last STATUS= (NOTIFY_SOCKET), NULL: none */
+	struct timer timer;	   /* restart-delay while in backoff, stop-timeout while stopping */
+	struct proclog log;	   /* its stdout and stderr */
+	char *status_text;	   /* its last STATUS= (NOTIFY_SOCKET), NULL: none */
 	struct watcher ready_pipe; /* ready = fd:N: tend's end of the pipe, fd -1: none */
 	struct watcher main_pidfd; /* a main process named by MAINPID=, fd -1: none */
 	size_t ready_bytes;	   /* read from the ready pipe without a newline */
-	struct watchdog wd;
+	struct watchdog *wd;	   /* NULL until it needs one (watchdog.c) */
+	/* The flags last, together: a struct process per service adds up
+	 * (issue 6), so no padding between them. */
+	bool kill_sent; /* stopping: SIGKILL already sent */
+	bool start_after_stop;
+	bool group_restart_due; /* dependent: exited, delay over, the group must restart */
+	bool in_cgroup;		/* cgroup mode: this object has started a process in its cgroup */
+	bool ready;		/* up since its last start: at exec, or when it said so */
+	bool said_stopping;	/* STOPPING=1 was logged for this run */
 };
 
-int process_init(struct process *p, struct group *g, const struct process_decl *decl);
+void process_init(struct process *p, struct group *g, const struct process_decl *decl);
 void process_free(struct tend *t, struct process *p);
 
 /* The one transition function. */

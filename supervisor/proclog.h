@@ -19,10 +19,10 @@ struct process;
 
 struct proclog {
 	struct watcher w; /* the pipe's read end, -1 before the first start */
-	int write_fd;	  /* the end children get as stdout and stderr */
 	struct buf partial;
-	bool cut; /* the last line written was a full LOG_LINE_MAX piece */
 	struct logfile file;
+	int write_fd; /* the end children get as stdout and stderr */
+	bool cut;     /* the last line written was a full LOG_LINE_MAX piece */
 };
 
 void proclog_init(struct proclog *pl);

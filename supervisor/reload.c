@@ -59,9 +59,7 @@ static void update_in_place(struct group *g, struct group_decl *decl)
 		struct process *p = &g->procs[i];
 		p->decl = &g->decl.procs[i];
 		restart_window_free(&p->window);
-		if (restart_window_init(&p->window, p->decl->restart_limit,
-					p->decl->restart_window_ms) < 0)
-			restart_window_init(&p->window, 0, 0); /* no memory: no window */
+		restart_window_init(&p->window, p->decl->restart_limit, p->decl->restart_window_ms);
 	}
 	group_decl_free(&old);
 }
@@ -165,7 +163,7 @@ int tend_reload(struct tend *t, struct buf *report)
 		buf_puts(report, "tend is shutting down");
 		return -1;
 	}
-	if (config_load_dir(t->confdir, &cfg, errors, sizeof(errors)) < 0) {
+	if (config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors)) < 0) {
 		tend_log(t, LOG_ERR, "reload: %s: declarations are invalid; nothing changed",
 			 t->confdir);
 		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n")) {

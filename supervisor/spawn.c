@@ -311,9 +311,10 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		goto out;
 	}
 	/* The page's descriptor must not be the number the ready fd takes. */
-	cs.watchdog_fd = p->wd.fd;
+	cs.watchdog_fd = watchdog_child_fd(p);
 	if (cs.watchdog_fd >= 0 && cs.watchdog_fd == cs.ready_target &&
-	    (cs.watchdog_fd = fcntl(p->wd.fd, F_DUPFD_CLOEXEC, cs.ready_target + 1)) < 0) {
+	    (cs.watchdog_fd = fcntl(watchdog_child_fd(p), F_DUPFD_CLOEXEC, cs.ready_target + 1)) <
+		0) {
 		*err = errno;
 		goto out;
 	}
@@ -322,7 +323,7 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		*err = ENOMEM;
 		goto out;
 	}
-	if (p->wd.page) {
+	if (watchdog_has_page(p)) {
 		cs.watchdog_pid = own.pid;
 		cs.watchdog_pid_size = sizeof(own.pid);
 	}
@@ -355,9 +356,9 @@ out:
 		close(cs.ready_w);
 		readiness_close(t, p);
 	}
-	if (cs.watchdog_fd >= 0 && cs.watchdog_fd != p->wd.fd)
+	if (cs.watchdog_fd >= 0 && cs.watchdog_fd != watchdog_child_fd(p))
 		close(cs.watchdog_fd);
-	watchdog_spawned(&p->wd);
+	watchdog_spawned(p);
 	free(cs.envp);
 	free(own.notify);
 	return pid;

@@ -61,7 +61,7 @@ static void said_status(const struct process *p, char *buf, size_t len)
 
 static bool watched(const struct process *p)
 {
-	return p->decl->watchdog_ms || p->wd.timeout_ms;
+	return p->decl->watchdog_ms || watchdog_timeout_ms(p);
 }
 
 static void process_text(struct tend *t, struct process *p, struct buf *out)
@@ -161,8 +161,8 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 	}
 	if (watched(p))
 		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
-			   (unsigned long long)(p->wd.timeout_ms ? p->wd.timeout_ms
-								 : p->decl->watchdog_ms),
+			   (unsigned long long)(watchdog_timeout_ms(p) ? watchdog_timeout_ms(p)
+								       : p->decl->watchdog_ms),
 			   watchdog_is_suspended(p) ? "true" : "false");
 	buf_puts(out, ",\"descendants\":[");
 	struct pid_list desc = { 0 };

@@ -22,9 +22,24 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+static void watchdog_due(struct tend *t, struct timer *tm);
+
 static struct process *process_of_timer(struct timer *tm)
 {
-	return (struct process *)((char *)tm - offsetof(struct process, wd.timer));
+	return ((struct watchdog *)((char *)tm - offsetof(struct watchdog, timer)))->proc;
+}
+
+/* Most processes have no watchdog: theirs is made when first needed. */
+static struct watchdog *watchdog_of(struct process *p)
+{
+	if (!p->wd) {
+		p->wd = calloc(1, sizeof(*p->wd));
+		if (!p->wd)
+			return NULL;
+		*p->wd = (struct watchdog){ .proc = p, .fd = -1 };
+		timer_init(&p->wd->timer, watchdog_due);
+	}
+	return p->wd;
 }
 
 static uint64_t last_kick_ms(const struct watchdog *wd, uint64_t now)
@@ -44,12 +59,32 @@ static uint64_t last_kick_ms(const struct watchdog *wd, uint64_t now)
 
 bool watchdog_is_suspended(const struct process *p)
 {
-	return p->wd.suspended || (p->wd.page && atomic_load(&p->wd.page->suspended));
+	return p->wd && (p->wd->suspended || (p->wd->page && atomic_load(&p->wd->page->suspended)));
+}
+
+uint64_t watchdog_timeout_ms(const struct process *p)
+{
+	return p->wd ? p->wd->timeout_ms : 0;
+}
+
+bool watchdog_was_triggered(const struct process *p)
+{
+	return p->wd && p->wd->triggered;
+}
+
+void watchdog_trigger(struct tend *t, struct process *p)
+{
+	struct watchdog *wd = watchdog_of(p);
+	if (wd)
+		wd->triggered = true;
+	process_step(t, p, PE_HUNG);
+	if (wd)
+		wd->triggered = false;
 }
 
 static void arm_at(struct tend *t, struct process *p, uint64_t due_ms)
 {
-	if (timer_arm(&t->timers, &p->wd.timer, due_ms) < 0)
+	if (timer_arm(&t->timers, &p->wd->timer, due_ms) < 0)
 		tend_log(t, LOG_ERR, "out of memory arming a watchdog timer");
 }
 
@@ -61,21 +96,15 @@ static void watchdog_due(struct tend *t, struct timer *tm)
 	if (p->state != PS_RUNNING && p->state != PS_STARTING)
 		return;
 	if (watchdog_is_suspended(p)) {
-		arm_at(t, p, now + p->wd.timeout_ms); /* look again later */
+		arm_at(t, p, now + p->wd->timeout_ms); /* look again later */
 		return;
 	}
-	uint64_t due = last_kick_ms(&p->wd, now) + p->wd.timeout_ms;
+	uint64_t due = last_kick_ms(p->wd, now) + p->wd->timeout_ms;
 	if (now < due) {
 		arm_at(t, p, due);
 		return;
 	}
 	process_step(t, p, PE_HUNG);
-}
-
-void watchdog_init(struct watchdog *wd)
-{
-	*wd = (struct watchdog){ .fd = -1 };
-	timer_init(&wd->timer, watchdog_due);
 }
 
 static void unmap(struct watchdog *wd)
@@ -85,17 +114,38 @@ static void unmap(struct watchdog *wd)
 	wd->page = NULL;
 }
 
-void watchdog_spawned(struct watchdog *wd)
+static void close_fd(struct watchdog *wd)
 {
 	if (wd->fd >= 0)
 		close(wd->fd);
 	wd->fd = -1;
 }
 
-void watchdog_free(struct watchdog *wd)
+int watchdog_child_fd(const struct process *p)
 {
-	unmap(wd);
-	watchdog_spawned(wd);
+	return p->wd ? p->wd->fd : -1;
+}
+
+bool watchdog_has_page(const struct process *p)
+{
+	return p->wd && p->wd->page;
+}
+
+void watchdog_spawned(struct process *p)
+{
+	if (p->wd)
+		close_fd(p->wd);
+}
+
+void watchdog_free(struct tend *t, struct process *p)
+{
+	if (!p->wd)
+		return;
+	timer_cancel(&t->timers, &p->wd->timer);
+	unmap(p->wd);
+	close_fd(p->wd);
+	free(p->wd);
+	p->wd = NULL;
 }
 
 /* A new page for every start, in a sealed memfd: the process gets its own
@@ -118,7 +168,7 @@ static int new_page(struct watchdog *wd)
 		return -1;
 	}
 	unmap(wd);
-	watchdog_spawned(wd);
+	close_fd(wd);
 	wd->page = m;
 	wd->fd = fd;
 	return 0;
@@ -131,14 +181,19 @@ int watchdog_prepare(struct tend *t, struct process *p)
 	if (!t->start_time_ticks &&
 	    tend_watchdog_proc_start_time(getpid(), &t->start_time_ticks) < 0)
 		t->start_time_ticks = 0; /* libtend then judges by the pid alone */
-	if (new_page(&p->wd) < 0)
+	struct watchdog *wd = watchdog_of(p);
+	if (!wd) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (new_page(wd) < 0)
 		return -1;
 	/* Nothing of the last run's kicks or suspension carries over, only
 	 * tendctl's suspension (kept in wd). */
-	struct tend_watchdog_page *pg = p->wd.page;
+	struct tend_watchdog_page *pg = wd->page;
 	tend_watchdog_page_init(pg, (int32_t)getpid(), t->start_time_ticks,
 				p->decl->watchdog_ms * 1000000u, t->sys->now_ms(t) * 1000000u);
-	atomic_store(&pg->suspended, p->wd.suspended);
+	atomic_store(&pg->suspended, wd->suspended);
 	/* The magic last: a process never sees a half-made page as valid. */
 	atomic_thread_fence(memory_order_release);
 	pg->magic = TEND_WATCHDOG_MAGIC;
@@ -148,41 +203,58 @@ int watchdog_prepare(struct tend *t, struct process *p)
 void watchdog_started(struct tend *t, struct process *p)
 {
 	/* A timeout that WATCHDOG_USEC= set lasts one run, as with systemd. */
-	p->wd.timeout_ms = 0;
+	if (p->wd)
+		p->wd->timeout_ms = 0;
 	if (!p->decl->watchdog_ms)
 		return;
-	p->wd.timeout_ms = p->decl->watchdog_ms;
-	p->wd.last_kick_ms = t->sys->now_ms(t);
-	arm_at(t, p, p->wd.last_kick_ms + p->wd.timeout_ms);
+	struct watchdog *wd = watchdog_of(p); /* made by watchdog_prepare */
+	if (!wd)
+		return;
+	wd->timeout_ms = p->decl->watchdog_ms;
+	wd->last_kick_ms = t->sys->now_ms(t);
+	arm_at(t, p, wd->last_kick_ms + wd->timeout_ms);
 }
 
 void watchdog_disarm(struct tend *t, struct process *p)
 {
-	timer_cancel(&t->timers, &p->wd.timer);
+	if (p->wd)
+		timer_cancel(&t->timers, &p->wd->timer);
 }
 
 void watchdog_kicked(struct tend *t, struct process *p)
 {
-	p->wd.last_kick_ms = t->sys->now_ms(t);
+	if (p->wd)
+		p->wd->last_kick_ms = t->sys->now_ms(t);
 }
 
 void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms)
 {
 	if (!timeout_ms)
 		return;
-	p->wd.timeout_ms = timeout_ms;
-	if (p->wd.page)
-		p->wd.page->timeout_ns = timeout_ms * 1000000u;
+	struct watchdog *wd = watchdog_of(p);
+	if (!wd) {
+		tend_log(t, LOG_ERR, "out of memory: WATCHDOG_USEC= ignored");
+		return;
+	}
+	wd->timeout_ms = timeout_ms;
+	if (wd->page)
+		wd->page->timeout_ns = timeout_ms * 1000000u;
 	watchdog_kicked(t, p);
 	if (p->state == PS_RUNNING || p->state == PS_STARTING)
-		arm_at(t, p, p->wd.last_kick_ms + timeout_ms);
+		arm_at(t, p, wd->last_kick_ms + timeout_ms);
 }
 
 void watchdog_suspend(struct tend *t, struct process *p, bool suspend)
 {
-	p->wd.suspended = suspend;
-	if (p->wd.page)
-		atomic_store(&p->wd.page->suspended, suspend);
+	struct watchdog *wd = watchdog_of(p);
+	if (!wd) {
+		tend_log(t, LOG_ERR, "out of memory: watchdog %s ignored",
+			 suspend ? "suspend" : "resume");
+		return;
+	}
+	wd->suspended = suspend;
+	if (wd->page)
+		atomic_store(&wd->page->suspended, suspend);
 	if (!suspend)
 		watchdog_kicked(t, p);
 }
@@ -190,8 +262,8 @@ void watchdog_suspend(struct tend *t, struct process *p, bool suspend)
 void watchdog_state_text(const struct process *p, char *buf, size_t len)
 {
 	buf[0] = '\0';
-	if (p->wd.page && p->wd.page->magic == TEND_WATCHDOG_MAGIC)
-		tend_watchdog_page_peek_state(p->wd.page, buf, len);
+	if (p->wd && p->wd->page && p->wd->page->magic == TEND_WATCHDOG_MAGIC)
+		tend_watchdog_page_peek_state(p->wd->page, buf, len);
 	/* Shown on terminals and in logs: no escape sequences from the page. */
 	for (char *c = buf; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)

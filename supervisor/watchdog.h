@@ -16,7 +16,10 @@ struct tend;
 struct process;
 struct tend_watchdog_page;
 
+/* A process's watchdog, made the first time it needs one (p->wd, NULL until
+ * then): most processes never do. */
 struct watchdog {
+	struct process *proc;		 /* whose it is */
 	struct tend_watchdog_page *page; /* the shared page, mapped; NULL: none (yet) */
 	int fd;				 /* its memfd, from prepare until the child has it; -1 */
 	struct timer timer;		 /* when the next kick is due */
@@ -26,14 +29,18 @@ struct watchdog {
 	bool triggered;			 /* WATCHDOG=trigger: hung by its own word */
 };
 
-void watchdog_init(struct watchdog *wd);
-void watchdog_free(struct watchdog *wd);
+/* Cancels p's watchdog timer and frees its watchdog, if it has one. */
+void watchdog_free(struct tend *t, struct process *p);
 
-/* Before p starts (spawn.c): a new watchdog page (sealed memfd, in wd.fd
- * for the child). Returns 0 (also when p has no watchdog), or -1 with errno. */
+/* Before p starts (spawn.c): a new watchdog page (sealed memfd, for the
+ * child: watchdog_child_fd). Returns 0 (also when p has no watchdog), or -1
+ * with errno. */
 int watchdog_prepare(struct tend *t, struct process *p);
+/* The page's descriptor between prepare and spawned; -1: none. */
+int watchdog_child_fd(const struct process *p);
+bool watchdog_has_page(const struct process *p);
 /* After the fork: the child has its own descriptor of the page; tend's goes. */
-void watchdog_spawned(struct watchdog *wd);
+void watchdog_spawned(struct process *p);
 /* p's main process started: the first kick is due one timeout from now. */
 void watchdog_started(struct tend *t, struct process *p);
 /* p's main process is gone or being stopped: no more checks. */
@@ -45,6 +52,12 @@ void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms
 /* tendctl watchdog suspend|resume. Resuming counts as a kick. */
 void watchdog_suspend(struct tend *t, struct process *p, bool suspend);
 bool watchdog_is_suspended(const struct process *p);
+/* The timeout in force for this run (declared or WATCHDOG_USEC=); 0: none. */
+uint64_t watchdog_timeout_ms(const struct process *p);
+/* WATCHDOG=trigger: p is hung by its own word (PE_HUNG now). */
+void watchdog_trigger(struct tend *t, struct process *p);
+/* While PE_HUNG is handled: whether it came from WATCHDOG=trigger. */
+bool watchdog_was_triggered(const struct process *p);
 /* The state text the process last set (libtend), "" if none. */
 void watchdog_state_text(const struct process *p, char *buf, size_t len);
 

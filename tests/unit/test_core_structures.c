@@ -73,8 +73,10 @@ static void window_counts_exits_inside_it(void **state)
 {
 	(void)state;
 	struct restart_window w;
-	assert_int_equal(restart_window_init(&w, 3, 1000), 0);
-	restart_window_record_exit(&w, 0);
+	restart_window_init(&w, 3, 1000);
+	assert_null(w.exits); /* nothing until the first exit */
+	assert_int_equal(restart_window_record_exit(&w, 0), 0);
+	assert_non_null(w.exits);
 	restart_window_record_exit(&w, 100);
 	restart_window_record_exit(&w, 200);
 	assert_false(restart_window_exceeded(&w, 200)); /* 3 exits: the limit, not more */
@@ -82,6 +84,18 @@ static void window_counts_exits_inside_it(void **state)
 	assert_true(restart_window_exceeded(&w, 999)); /* 4 within 1000 ms */
 	restart_window_reset(&w);
 	assert_false(restart_window_exceeded(&w, 999));
+	restart_window_free(&w);
+}
+
+static void window_of_zero_is_never_exceeded(void **state)
+{
+	(void)state;
+	struct restart_window w;
+	restart_window_init(&w, 0, 0);
+	for (uint64_t ms = 0; ms < 10; ms++)
+		assert_int_equal(restart_window_record_exit(&w, ms), 0);
+	assert_false(restart_window_exceeded(&w, 9));
+	assert_null(w.exits); /* and it never needed a ring */
 	restart_window_free(&w);
 }
 
@@ -176,6 +190,7 @@ int main(void)
 		cmocka_unit_test(timer_not_due_is_not_popped),
 		cmocka_unit_test(window_counts_exits_inside_it),
 		cmocka_unit_test(window_slides),
+		cmocka_unit_test(window_of_zero_is_never_exceeded),
 		cmocka_unit_test(window_limit_zero_fails_at_first_exit),
 		cmocka_unit_test(pidmap_puts_gets_deletes),
 		cmocka_unit_test(pidmap_churn_does_not_grow),

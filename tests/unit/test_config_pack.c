@@ -1,0 +1,330 @@
+/* Packed declarations (config_pack.c) and conf.d read in a child process
+ * (config_isolate.c): a packed group says the same as it did unpacked, a
+ * block moved elsewhere says the same once relocated, a damaged one is
+ * refused, and the child's answer equals reading conf.d in place. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define ERR_SIZE 8192
+
+static const char two_files_a[] =
+    "system { hostname = \"box-1\" }\n"
+    "group web {\n"
+    "  tenant = shop\n"
+    "  process db { command = \"/usr/bin/db --fg\"  critical = true  directory = /srv/db }\n"
+    "  process app {\n"
+    "    command = \"sh -c 'exec app'\"\n"
+    "    environment = { \"A=1\", \"B=two words\" }\n"
+    "    ready = notify  watchdog = 2s\n"
+    "  }\n"
+    "}\n"
+    "process lone { command = /bin/true }\n";
+static const char two_files_b[] = "group empty-env { process p { command = \"x y z\" } }\n"
+				  "process other { command = \"/bin/sleep 1\" }\n";
+
+struct fixture {
+	char dir[64];
+	char err[ERR_SIZE];
+};
+
+static void put_file(struct fixture *f, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/tend-test-pack-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	put_file(f, "10-a.conf", two_files_a);
+	put_file(f, "20-b.conf", two_files_b);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static const struct group_decl *group(const struct config *c, const char *name)
+{
+	const struct group_decl *g = config_find_group(c, name);
+
+	if (!g)
+		fail_msg("no group %s", name);
+	return g;
+}
+
+/* Every string and vector of g lies inside its block. */
+static void assert_inside(const struct group_decl *g, const void *p)
+{
+	const char *c = p;
+
+	if (!p)
+		return;
+	assert_true(c >= g->pack && c < g->pack + g->pack_len);
+}
+
+static void assert_all_inside(const struct group_decl *g)
+{
+	assert_non_null(g->pack);
+	assert_inside(g, g->name);
+	assert_inside(g, g->tenant);
+	assert_inside(g, g->file);
+	for (size_t i = 0; i < g->nprocs; i++) {
+		const struct process_decl *p = &g->procs[i];
+		assert_inside(g, p);
+		assert_inside(g, p->name);
+		assert_inside(g, p->file);
+		assert_inside(g, p->directory);
+		assert_inside(g, p->argv);
+		for (size_t k = 0; p->argv && p->argv[k]; k++)
+			assert_inside(g, p->argv[k]);
+		assert_inside(g, p->environment);
+		for (size_t k = 0; p->environment && p->environment[k]; k++)
+			assert_inside(g, p->environment[k]);
+	}
+}
+
+static void every_parsed_group_is_packed(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+
+	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
+	assert_int_equal(c.ngroups, 3);
+	for (size_t i = 0; i < c.ngroups; i++)
+		assert_all_inside(&c.groups[i]);
+	const struct group_decl *web = group(&c, "web");
+	assert_string_equal(web->tenant, "shop");
+	assert_string_equal(web->procs[0].directory, "/srv/db");
+	assert_string_equal(web->procs[1].argv[2], "exec app");
+	assert_string_equal(web->procs[1].environment[1], "B=two words");
+	assert_null(web->procs[1].environment[2]);
+	/* a process's file is its group's, stored once */
+	assert_ptr_equal(web->procs[1].file, web->file);
+	/* the group of processes outside groups spans two files */
+	const struct group_decl *local = group(&c, LOCAL_GROUP);
+	assert_int_equal(local->nprocs, 2);
+	assert_non_null(strstr(local->procs[0].file, "/10-a.conf"));
+	assert_non_null(strstr(local->procs[1].file, "/20-b.conf"));
+	config_free(&c);
+}
+
+static void packing_again_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct config a = { 0 }, b = { 0 };
+
+	assert_int_equal(config_load_dir(f->dir, &a, f->err, sizeof(f->err)), 0);
+	assert_int_equal(config_load_dir(f->dir, &b, f->err, sizeof(f->err)), 0);
+	for (size_t i = 0; i < b.ngroups; i++) {
+		char *old = b.groups[i].pack;
+		assert_int_equal(group_decl_pack(&b.groups[i]), 0);
+		assert_ptr_not_equal(b.groups[i].pack, old);
+		assert_true(group_decl_equal(&a.groups[i], &b.groups[i]));
+		assert_all_inside(&b.groups[i]);
+	}
+	config_free(&a);
+	config_free(&b);
+}
+
+/* g's block copied to a fresh allocation, as config_isolate receives it. */
+static char *copy_block(const struct group_decl *g)
+{
+	char *block = malloc(g->pack_len);
+
+	assert_non_null(block);
+	memcpy(block, g->pack, g->pack_len);
+	return block;
+}
+
+static void a_moved_block_says_the_same(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+
+	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
+	for (size_t i = 0; i < c.ngroups; i++) {
+		struct group_decl moved = c.groups[i];
+		char *block = copy_block(&moved);
+		assert_int_equal(group_decl_relocate(&moved, block), 0);
+		assert_ptr_equal(moved.pack, block);
+		assert_all_inside(&moved);
+		assert_true(group_decl_equal(&moved, &c.groups[i]));
+		group_decl_free(&moved);
+	}
+	config_free(&c);
+}
+
+static void a_damaged_block_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+	struct group_decl moved;
+	char *block;
+
+	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
+	const struct group_decl *web = group(&c, "web");
+
+	/* a pointer outside the block */
+	moved = *web;
+	moved.name = (char *)web->pack + web->pack_len + 16;
+	block = copy_block(web);
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	assert_ptr_equal(moved.pack, web->pack); /* untouched */
+	free(block);
+
+	/* the block cut short: the last string has no NUL inside it */
+	moved = *web;
+	moved.pack_len = (size_t)(strchr(web->tenant, '\0') - web->pack);
+	block = copy_block(&moved);
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	free(block);
+
+	/* a vector whose pointer is not aligned */
+	moved = *web;
+	block = copy_block(web);
+	struct process_decl *p = (struct process_decl *)block;
+	p[1].environment = (char **)((char *)web->procs[1].environment + 1);
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	free(block);
+
+	/* more processes than the block can hold */
+	moved = *web;
+	moved.nprocs = web->pack_len / sizeof(struct process_decl) + 1;
+	block = copy_block(web);
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	free(block);
+	config_free(&c);
+}
+
+static void the_child_reads_what_tend_would(void **state)
+{
+	struct fixture *f = *state;
+	struct config here = { 0 }, there = { 0 };
+
+	assert_int_equal(config_load_dir(f->dir, &here, f->err, sizeof(f->err)), 0);
+	f->err[0] = 'x';
+	assert_int_equal(config_load_dir_isolated(f->dir, &there, f->err, sizeof(f->err)), 0);
+	assert_int_equal(there.ngroups, here.ngroups);
+	for (size_t i = 0; i < here.ngroups; i++) {
+		assert_true(group_decl_equal(&here.groups[i], &there.groups[i]));
+		assert_string_equal(here.groups[i].file, there.groups[i].file);
+		assert_int_equal(here.groups[i].line, there.groups[i].line);
+		assert_all_inside(&there.groups[i]);
+		/* tend's own copy, not the child's addresses */
+		assert_ptr_not_equal(there.groups[i].pack, here.groups[i].pack);
+	}
+	assert_string_equal(there.system.hostname, "box-1");
+	assert_string_equal(there.system.file, here.system.file);
+	assert_int_equal(there.system.line, here.system.line);
+	config_free(&here);
+	config_free(&there);
+}
+
+static void the_child_reports_errors_as_tend_would(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+	char here[ERR_SIZE], small[40], small_here[40];
+
+	put_file(f, "30-bad.conf", "group g {\n  process p { }\n  colour = blue\n}\n");
+	assert_int_equal(config_load_dir(f->dir, &c, here, sizeof(here)), -1);
+	assert_int_equal(config_load_dir_isolated(f->dir, &c, f->err, sizeof(f->err)), -1);
+	assert_string_equal(f->err, here);
+	assert_non_null(strstr(f->err, "30-bad.conf:"));
+	assert_null(c.groups); /* untouched */
+	/* a short buffer gets what it would get in place (cut, ending in a newline) */
+	assert_int_equal(config_load_dir(f->dir, &c, small_here, sizeof(small_here)), -1);
+	assert_int_equal(config_load_dir_isolated(f->dir, &c, small, sizeof(small)), -1);
+	assert_string_equal(small, small_here);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_int_equal(config_load_dir_isolated(f->dir, &c, NULL, 0), -1);
+}
+
+static void an_empty_conf_d_is_no_groups(void **state)
+{
+	struct config c = { 0 };
+	char dir[] = "/tmp/tend-test-pack-empty-XXXXXX", err[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(config_load_dir_isolated(dir, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.ngroups, 0);
+	assert_null(c.system.hostname);
+	config_free(&c);
+	rmdir(dir);
+}
+
+/* A reader stuck on a FIFO that nobody writes is ended at the deadline:
+ * tend gets an error it can report, and goes on. */
+static void a_stuck_reader_is_ended(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+	char fifo[512];
+
+	snprintf(fifo, sizeof(fifo), "%s/50-stuck.conf", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(config_load_dir_within(f->dir, 200, &c, f->err, sizeof(f->err)), -1);
+	assert_null(c.groups);
+	assert_non_null(strstr(f->err, "reading the declarations failed: it took too long "
+				       "(limit 200 ms); the reader was killed by signal 9"));
+	assert_int_equal(strncmp(f->err, f->dir, strlen(f->dir)), 0);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(every_parsed_group_is_packed),    T(packing_again_changes_nothing),
+		T(a_moved_block_says_the_same),	    T(a_damaged_block_is_refused),
+		T(the_child_reads_what_tend_would), T(the_child_reports_errors_as_tend_would),
+		T(a_stuck_reader_is_ended),	    cmocka_unit_test(an_empty_conf_d_is_no_groups),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
