@@ -45,13 +45,11 @@ endif
 # Static glibc warns, for each of getpwnam, getpwuid, getaddrinfo and getproto*,
 # that it needs glibc's shared NSS modules at run time. libconfuse ("~user" in
 # file names) and libnl (address helpers) refer to them; tend calls none of
-# those paths, so exactly those notes are left out; any other warning shows.
-NSS_NOTE = in statically linked applications requires at runtime the shared libraries
-
+# those paths, so tools/ld-nss-notes.awk drops exactly those notes.
 tend: $(CORE_SRC:%.c=$(B)/%.o) $(B)/init/main.o $(B)/libtend.a
 	@echo "$(CC) $(OPT) $(TEND_LINK) -o $@ ... $(TEND_LIBS)"
 	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$(B)/tend.ld.txt; rc=$$?; \
-		grep -v -e '$(NSS_NOTE)' -e ': in function .*:$$' $(B)/tend.ld.txt >&2; \
+		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
 		rm -f $(B)/tend.ld.txt; exit $$rc
 
 tendctl: $(B)/tools/tendctl.o $(B)/libtend.a

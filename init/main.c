@@ -153,7 +153,9 @@ static int run(struct tend *t, const struct options *o)
 {
 	struct config cfg = { 0 };
 	char errors[CONFIG_ERRORS_MAX];
-	bool valid = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors)) == 0;
+	int loaded = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors));
+	bool valid = loaded == 0;
+	const char *what = loaded == CONFIG_UNREADABLE ? "could not be read" : "are invalid";
 	if (!valid) {
 		if (t->mode != MODE_PID1)
 			fputs(errors, stderr); /* bare "path:line: message" lines */
@@ -161,7 +163,7 @@ static int run(struct tend *t, const struct options *o)
 			for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
 				tend_log(t, LOG_ERR, "%s", line);
 		if (o->check || t->mode != MODE_PID1) {
-			fprintf(stderr, "tend: %s: declarations are invalid; %s\n", t->confdir,
+			fprintf(stderr, "tend: %s: declarations %s; %s\n", t->confdir, what,
 				o->check ? "see above" : "not starting");
 			return 1;
 		}

@@ -99,13 +99,23 @@ int config_load_dir(const char *dir, struct config *out, char *err, size_t errle
 
 /* config_load_dir in a child process, which sends the result up a pipe
  * (config_isolate.c): tend keeps none of the parse's garbage, and a parser
- * that crashes or hangs (30 s) makes an error, not a dead tend. Falls back to
- * parsing in this process when it cannot fork. */
+ * that crashes or hangs (30 s) makes an error (CONFIG_UNREADABLE), not a
+ * dead tend. Falls back to parsing in this process when it cannot fork. */
 int config_load_dir_isolated(const char *dir, struct config *out, char *err, size_t errlen);
+/* What config_load_dir_isolated returns (and *out untouched) when no usable
+ * answer came from the child: err then holds one line saying why. */
+#define CONFIG_UNREADABLE (-2)
 #define CONFIG_READ_DEADLINE_MS 30000
 /* The same with another deadline (the unit tests). */
 int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
 			   size_t errlen);
+/* The pipe between them, for the unit tests: config_send writes rc, the
+ * error text and (when rc is 0) cfg; config_receive reads that within
+ * deadline_ms and returns rc (*out filled when 0), or CONFIG_UNREADABLE with
+ * *why set when the answer is cut short, late or malformed. */
+int config_send(int fd, int rc, const char *err, const struct config *cfg);
+int config_receive(int fd, unsigned deadline_ms, struct config *out, char *err, size_t errlen,
+		   const char **why);
 
 /* The same for one file (read from `path`, which also names it in messages).
  * Used by config_load_dir, the unit tests and the fuzz target. */

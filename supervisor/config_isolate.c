@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,7 +67,7 @@ static size_t text_len(const char *s)
 	return s ? strlen(s) + 1 : 0;
 }
 
-static int send_config(int fd, int rc, const char *err, const struct config *cfg)
+int config_send(int fd, int rc, const char *err, const struct config *cfg)
 {
 	struct wire_head h = { .magic = WIRE_MAGIC, .rc = rc, .err_len = strlen(err) };
 
@@ -97,7 +98,7 @@ static _Noreturn void child(int fd, const char *dir, size_t errlen)
 	if (!err)
 		_exit(1);
 	rc = config_load_dir(dir, &cfg, err, errlen);
-	rc = send_config(fd, rc, err, &cfg);
+	rc = config_send(fd, rc, err, &cfg);
 	config_free(&cfg); /* it exits at once, but leak checkers look */
 	free(err);
 	_exit(rc < 0 ? 1 : 0);
@@ -108,7 +109,6 @@ static _Noreturn void child(int fd, const char *dir, size_t errlen)
 struct reader {
 	int fd;
 	struct timespec deadline;
-	unsigned deadline_ms;
 	const char *why; /* set when the answer is unusable */
 };
 
@@ -211,7 +211,6 @@ static void copy_errors(struct reader *rd, const struct wire_head *h, char *err,
 	free(text);
 }
 
-/* Returns config_load_dir's answer, or -1 with rd->why set. */
 static int receive(struct reader *rd, struct config *out, char *err, size_t errlen)
 {
 	struct wire_head h;
@@ -242,9 +241,29 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 	return 0;
 }
 
+int config_receive(int fd, unsigned deadline_ms, struct config *out, char *err, size_t errlen,
+		   const char **why)
+{
+	struct reader rd = { .fd = fd };
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &rd.deadline);
+	rd.deadline.tv_sec += deadline_ms / 1000;
+	rd.deadline.tv_nsec += (long)(deadline_ms % 1000) * 1000000L;
+	if (rd.deadline.tv_nsec >= 1000000000L) {
+		rd.deadline.tv_sec++;
+		rd.deadline.tv_nsec -= 1000000000L;
+	}
+	rc = receive(&rd, out, err, errlen);
+	*why = rd.why;
+	return rd.why ? CONFIG_UNREADABLE : rc;
+}
+
 static void describe_end(int status, char *buf, size_t len)
 {
-	if (WIFSIGNALED(status))
+	if (status == -1)
+		snprintf(buf, len, "; the reader is still there");
+	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "; the reader was killed by signal %d", WTERMSIG(status));
 	else if (WIFEXITED(status) && WEXITSTATUS(status))
 		snprintf(buf, len, "; the reader exited with %d", WEXITSTATUS(status));
@@ -257,12 +276,42 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
 	return config_load_dir_within(dir, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }
 
+/* Reaps the reader, waiting at most a second: one stuck in the kernel (on a
+ * dead NFS server, say) is left to reap_children, which takes unknown pids.
+ * Returns its wait status, or -1 if it is still there. */
+static int reap_reader(pid_t pid)
+{
+	int status = -1, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct timespec tick = { .tv_nsec = 1000000 };
+	pid_t r;
+
+	for (int ms = 0; ms <= 1000; ms++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			break;
+		if (r == 0 && pidfd >= 0) {
+			/* Woken when it is gone; one more look then decides. */
+			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			poll(&pfd, 1, 1000);
+			close(pidfd);
+			pidfd = -1;
+			ms = 999;
+		} else if (r == 0) {
+			nanosleep(&tick, NULL); /* no pidfd (an old kernel): look each ms */
+		}
+		status = -1;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return r == pid ? status : -1;
+}
+
 int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
 			   size_t errlen)
 {
-	int fds[2], status = 0;
+	int fds[2], status;
 	pid_t pid;
-	struct reader rd = { 0 };
+	const char *why;
 	char end[64];
 
 	/* Without a child, parse here: worse for memory, as good otherwise. */
@@ -279,25 +328,23 @@ int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config 
 		child(fds[1], dir, errlen);
 	}
 	close(fds[1]);
-	rd.fd = fds[0];
-	rd.deadline_ms = deadline_ms;
-	clock_gettime(CLOCK_MONOTONIC, &rd.deadline);
-	rd.deadline.tv_sec += deadline_ms / 1000;
-	rd.deadline.tv_nsec += (long)(deadline_ms % 1000) * 1000000L;
-	if (rd.deadline.tv_nsec >= 1000000000L) {
-		rd.deadline.tv_sec++;
-		rd.deadline.tv_nsec -= 1000000000L;
-	}
-	int rc = receive(&rd, out, err, errlen);
+	int rc = config_receive(fds[0], deadline_ms, out, err, errlen, &why);
 	close(fds[0]);
-	if (rd.why)
+	if (why)
 		kill(pid, SIGKILL); /* it is ours, and not reaped yet */
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rd.why && errlen) {
+	status = reap_reader(pid);
+	/* A reader that failed after a whole answer (a checker's verdict, a
+	 * crash in its clean-up) is not trusted either. */
+	if (!why && status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		if (rc == 0)
+			config_free(out);
+		why = "the reader failed";
+		rc = CONFIG_UNREADABLE;
+	}
+	if (why && errlen) {
 		describe_end(status, end, sizeof(end));
 		snprintf(err, errlen, "%s: reading the declarations failed: %s (limit %u ms)%s\n",
-			 dir, rd.why, rd.deadline_ms, end);
+			 dir, why, deadline_ms, end);
 	}
 	return rc;
 }

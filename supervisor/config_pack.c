@@ -139,81 +139,117 @@ int group_decl_pack(struct group_decl *g)
 	return 0;
 }
 
-/* ---- relocation: the same block at another address ---- */
+/* ---- relocation: the same block at another address ----
+ *
+ * The block comes from another process, so nothing in it is taken on trust:
+ * it must have exactly the layout group_decl_pack makes. The process array
+ * is at the start; each vector is where the previous one ended, in the
+ * order put_process writes them (argv, then environment, process by
+ * process), with its NULL inside the vector area; every string starts in
+ * the string area after the last vector and ends inside the block. Then no
+ * slot belongs to two things, so each pointer is moved exactly once, and
+ * nothing is written to the string area. */
 
 struct reloc {
 	uintptr_t old_base;
 	char *new_base;
 	size_t len;
+	size_t vec_at; /* offset of the next vector expected */
+	size_t str_at; /* offset where the string area starts */
 };
 
-/* Where the object at old address a (at least `need` bytes) is in the new
- * block; NULL when it does not fit inside. */
-static char *moved(const struct reloc *r, uintptr_t a, size_t need)
+/* The offset of old address a, or (size_t)-1 if a is not inside the block. */
+static size_t offset_of(const struct reloc *r, uintptr_t a)
 {
-	if (a < r->old_base || a - r->old_base > r->len || r->len - (a - r->old_base) < need)
-		return NULL;
-	return r->new_base + (a - r->old_base);
+	return a >= r->old_base && a - r->old_base < r->len ? a - r->old_base : (size_t)-1;
 }
 
 static bool move_str(const struct reloc *r, char **s)
 {
-	char *n;
+	size_t off;
 
 	if (!*s)
 		return true;
-	n = moved(r, (uintptr_t)*s, 1);
-	if (!n || !memchr(n, '\0', (size_t)(r->new_base + r->len - n)))
+	off = offset_of(r, (uintptr_t)*s);
+	if (off == (size_t)-1 || off < r->str_at || !memchr(r->new_base + off, '\0', r->len - off))
 		return false;
-	*s = n;
+	*s = r->new_base + off;
 	return true;
+}
+
+/* Walks the vector expected at r->vec_at (without moving its strings yet):
+ * its slots must end with a NULL before the block does. */
+static bool take_vec(struct reloc *r, char **v)
+{
+	size_t off;
+
+	if (!v)
+		return true;
+	off = offset_of(r, (uintptr_t)v);
+	if (off != r->vec_at)
+		return false;
+	for (; off + sizeof(char *) <= r->len; off += sizeof(char *))
+		if (!*(char **)(r->new_base + off)) {
+			r->vec_at = off + sizeof(char *);
+			return true;
+		}
+	return false;
 }
 
 static bool move_vec(const struct reloc *r, char ***v)
 {
-	uintptr_t a = (uintptr_t)*v;
-	char **n;
-	size_t i, room;
+	char **slots;
 
 	if (!*v)
 		return true;
-	n = (char **)moved(r, a, sizeof(char *));
-	if (!n || a % _Alignof(char *) != 0)
-		return false;
-	room = (size_t)(r->new_base + r->len - (char *)n) / sizeof(char *);
-	for (i = 0; i < room && n[i]; i++)
-		if (!move_str(r, &n[i]))
+	slots = (char **)(r->new_base + offset_of(r, (uintptr_t)*v));
+	for (size_t i = 0; slots[i]; i++)
+		if (!move_str(r, &slots[i]))
 			return false;
-	if (i == room)
-		return false; /* no NULL inside the block */
-	*v = n;
+	*v = slots;
 	return true;
 }
 
-static bool move_process(const struct reloc *r, struct process_decl *p)
+/* What the parser guarantees of every declaration it makes, checked again
+ * so that a damaged block cannot reach tend as a declaration. */
+static bool process_sane(const struct process_decl *p)
 {
-	return move_str(r, &p->name) && move_str(r, &p->directory) && move_str(r, &p->file) &&
-	       move_vec(r, &p->argv) && move_vec(r, &p->environment);
+	return p->name && valid_name(p->name) && p->file && p->argv && p->argv[0] &&
+	       p->environment && p->type <= TYPE_ONESHOT && p->restart <= RESTART_NEVER &&
+	       p->ready <= READY_FD &&
+	       (p->ready != READY_FD || (p->ready_fd >= 3 && p->ready_fd <= MAX_READY_FD)) &&
+	       p->restart_limit <= MAX_RESTART_LIMIT && p->log_keep <= MAX_LOG_KEEP;
 }
 
 int group_decl_relocate(struct group_decl *g, char *block)
 {
-	struct reloc r = { (uintptr_t)g->pack, block, g->pack_len };
+	struct reloc r = { (uintptr_t)g->pack, block, g->pack_len, 0, 0 };
 	struct group_decl moved_g = *g;
+	struct process_decl *procs = (struct process_decl *)block;
+	size_t i;
 
-	if (!g->pack || (g->nprocs && (uintptr_t)g->procs != r.old_base) ||
-	    g->nprocs > g->pack_len / sizeof(struct process_decl))
+	if (!g->pack || g->nprocs > g->pack_len / sizeof(struct process_decl) ||
+	    (uintptr_t)g->procs != (g->nprocs ? r.old_base : 0))
 		return -1;
-	moved_g.pack = block;
-	moved_g.procs = g->nprocs ? (struct process_decl *)block : NULL;
-	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||
-	    !move_str(&r, &moved_g.file) || !moved_g.name || !moved_g.tenant)
-		return -1;
-	/* The array is first in the block; every pointer in it is checked
-	 * before the block is used as a declaration. */
-	for (size_t i = 0; i < g->nprocs; i++)
-		if (!move_process(&r, &moved_g.procs[i]) || !moved_g.procs[i].name)
+	/* Where the vectors are, from the array as the sender wrote it. */
+	r.vec_at = g->nprocs * sizeof(struct process_decl);
+	for (i = 0; i < g->nprocs; i++)
+		if (!take_vec(&r, procs[i].argv) || !take_vec(&r, procs[i].environment))
 			return -1;
+	r.str_at = r.vec_at;
+	moved_g.pack = block;
+	moved_g.procs = g->nprocs ? procs : NULL;
+	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||
+	    !move_str(&r, &moved_g.file) || !moved_g.name || !valid_name(moved_g.name) ||
+	    !moved_g.tenant || !moved_g.file)
+		return -1;
+	for (i = 0; i < g->nprocs; i++) {
+		struct process_decl *p = &procs[i];
+		if (!move_str(&r, &p->name) || !move_str(&r, &p->directory) ||
+		    !move_str(&r, &p->file) || !move_vec(&r, &p->argv) ||
+		    !move_vec(&r, &p->environment) || !process_sane(p))
+			return -1;
+	}
 	*g = moved_g;
 	return 0;
 }

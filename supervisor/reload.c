@@ -163,15 +163,18 @@ int tend_reload(struct tend *t, struct buf *report)
 		buf_puts(report, "tend is shutting down");
 		return -1;
 	}
-	if (config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors)) < 0) {
-		tend_log(t, LOG_ERR, "reload: %s: declarations are invalid; nothing changed",
-			 t->confdir);
+	int loaded = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors));
+	if (loaded < 0) {
+		const char *what = loaded == CONFIG_UNREADABLE
+				       ? "declarations could not be read; nothing changed"
+				       : "declarations are invalid; nothing changed";
+		tend_log(t, LOG_ERR, "reload: %s: %s", t->confdir, what);
 		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n")) {
 			tend_log(t, LOG_ERR, "reload: %s", line);
 			buf_printf(report, "%s\n", line);
 		}
-		buf_puts(report, "declarations are invalid; nothing changed");
-		reload_event(t, "rejected", "declarations are invalid; nothing changed");
+		buf_puts(report, what);
+		reload_event(t, "rejected", what);
 		return -1;
 	}
 	system_apply(t, &cfg.system);

@@ -294,10 +294,21 @@ if want profile && [ -x "$ROOT/tend" ]; then
 	rc=0
 	"$BIN/bench_drive" -d "$D" -S "$STOP" -n "$BIG" -k 1 -T 900 \
 		-M 'if [ "$BENCH_PHASE" = started ]; then callgrind_control -d started $SUP_PID; callgrind_control -z $SUP_PID; else callgrind_control -d restart $SUP_PID; fi >/dev/null 2>&1' \
-		-- valgrind --tool=callgrind --callgrind-out-file="$cg" "${ARGV[@]}" >"$D/out" 2>"$D/err" || rc=$?
+		-- valgrind --tool=callgrind --callgrind-out-file="$cg.%p" "${ARGV[@]}" >"$D/out" 2>"$D/err" || rc=$?
 	collect tend $rc || true
+	sup=$(sed -n 's/^sup_pid=//p' "$D/out")
+	# tend reads conf.d in a forked child (config_isolate.c): its files are
+	# the ones of other pids, counted apart.
+	parse=0
+	for f in "$cg".*; do
+		case $f in "$cg.$sup" | "$cg.$sup".*) continue ;; esac
+		n=$(sed -n 's/^summary: //p' "$f" | head -n 1)
+		parse=$((parse + ${n:-0}))
+	done
+	record "callgrind (instructions)" tend_parse_child_Ir tend "$parse"
+	echo "  reading conf.d (in its child): $parse instructions"
 	for part in 1=start 2=restart; do
-		f=$cg.${part%%=*}
+		f=$cg.$sup.${part%%=*}
 		[ -f "$f" ] || { echo "  no callgrind dump $f"; continue; }
 		total=$(sed -n 's/^summary: //p' "$f" | head -n 1)
 		record "callgrind (instructions)" "tend_${part#*=}_Ir" tend "$total"

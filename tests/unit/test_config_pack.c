@@ -198,46 +198,203 @@ static void a_moved_block_says_the_same(void **state)
 	config_free(&c);
 }
 
+/* Relocates a copy of web's block after `damage` changed the copy (pointers in
+ * it are still web's addresses, as the sender's would be). */
+static int relocate_damaged(const struct group_decl *web,
+			    void (*damage)(const struct group_decl *, struct group_decl *, char *))
+{
+	struct group_decl moved = *web;
+	char *block = copy_block(web);
+	int rc;
+
+	damage(web, &moved, block);
+	rc = group_decl_relocate(&moved, block);
+	if (rc == 0)
+		group_decl_free(&moved);
+	else
+		free(block);
+	return rc;
+}
+
+static struct process_decl *procs_of(char *block)
+{
+	return (struct process_decl *)block;
+}
+
+static void nothing(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)w, (void)m, (void)b;
+}
+static void name_outside(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->name = w->pack + w->pack_len + 16;
+}
+static void cut_short(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b; /* the last string (a process's argv word) loses its NUL */
+	m->pack_len = w->pack_len - 1;
+}
+static void vector_into_the_array(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m; /* process 1's environment made of process 0's own fields */
+	procs_of(b)[1].environment = (char **)&w->procs[0].argv;
+}
+static void vector_out_of_place(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m; /* one slot further on than where the last vector ended */
+	procs_of(b)[1].environment = w->procs[1].environment + 1;
+}
+static void vector_misaligned(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	procs_of(b)[1].environment = (char **)((char *)w->procs[1].environment + 1);
+}
+static void string_in_the_vectors(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->tenant = (char *)w->procs[0].argv;
+}
+static void no_argv(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)w, (void)m; /* the vectors after it are then out of place: also refused */
+	procs_of(b)[1].argv = NULL;
+}
+static void empty_argv(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	size_t off = (size_t)((char *)w->procs[0].argv - w->pack);
+	*(char **)(b + off) = NULL; /* argv of process 0: [NULL, "--fg", NULL] */
+}
+static void name_with_a_slash(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	b[w->procs[0].name - w->pack] = '/';
+}
+static void bad_enum(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)w, (void)m;
+	procs_of(b)[0].restart = (enum restart_policy)7;
+}
+static void too_many_processes(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->nprocs = w->pack_len / sizeof(struct process_decl) + 1;
+}
+static void array_elsewhere(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->procs = (struct process_decl *)(w->pack + 8);
+}
+
 static void a_damaged_block_is_refused(void **state)
 {
 	struct fixture *f = *state;
 	struct config c = { 0 };
-	struct group_decl moved;
-	char *block;
+	static void (*const damages[])(const struct group_decl *, struct group_decl *, char *) = {
+		name_outside,
+		cut_short,
+		vector_into_the_array,
+		vector_out_of_place,
+		vector_misaligned,
+		string_in_the_vectors,
+		no_argv,
+		empty_argv,
+		name_with_a_slash,
+		bad_enum,
+		too_many_processes,
+		array_elsewhere,
+	};
 
 	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
 	const struct group_decl *web = group(&c, "web");
-
-	/* a pointer outside the block */
-	moved = *web;
-	moved.name = (char *)web->pack + web->pack_len + 16;
-	block = copy_block(web);
-	assert_int_equal(group_decl_relocate(&moved, block), -1);
-	assert_ptr_equal(moved.pack, web->pack); /* untouched */
-	free(block);
-
-	/* the block cut short: the last string has no NUL inside it */
-	moved = *web;
-	moved.pack_len = (size_t)(strchr(web->tenant, '\0') - web->pack);
-	block = copy_block(&moved);
-	assert_int_equal(group_decl_relocate(&moved, block), -1);
-	free(block);
-
-	/* a vector whose pointer is not aligned */
-	moved = *web;
-	block = copy_block(web);
-	struct process_decl *p = (struct process_decl *)block;
-	p[1].environment = (char **)((char *)web->procs[1].environment + 1);
-	assert_int_equal(group_decl_relocate(&moved, block), -1);
-	free(block);
-
-	/* more processes than the block can hold */
-	moved = *web;
-	moved.nprocs = web->pack_len / sizeof(struct process_decl) + 1;
-	block = copy_block(web);
-	assert_int_equal(group_decl_relocate(&moved, block), -1);
-	free(block);
+	assert_int_equal(relocate_damaged(web, nothing), 0); /* the base case is fine */
+	for (size_t i = 0; i < sizeof(damages) / sizeof(damages[0]); i++)
+		if (relocate_damaged(web, damages[i]) != -1)
+			fail_msg("damage %zu was accepted", i);
 	config_free(&c);
+}
+
+/* The wire itself, with the sender's blocks still alive: what arrives must
+ * be at other addresses, moved, and say the same. */
+static void an_answer_arrives_moved_and_says_the_same(void **state)
+{
+	struct fixture *f = *state;
+	struct config sent = { 0 }, got = { 0 };
+	const char *why = "unset";
+	int fds[2];
+
+	assert_int_equal(config_load_dir(f->dir, &sent, f->err, sizeof(f->err)), 0);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(config_send(fds[1], 0, "", &sent), 0);
+	close(fds[1]);
+	assert_int_equal(config_receive(fds[0], 1000, &got, f->err, sizeof(f->err), &why), 0);
+	close(fds[0]);
+	assert_null(why);
+	assert_int_equal(got.ngroups, sent.ngroups);
+	for (size_t i = 0; i < sent.ngroups; i++) {
+		assert_ptr_not_equal(got.groups[i].pack, sent.groups[i].pack);
+		assert_true(group_decl_equal(&got.groups[i], &sent.groups[i]));
+		assert_all_inside(&got.groups[i]);
+	}
+	assert_string_equal(got.system.hostname, "box-1");
+	config_free(&sent);
+	config_free(&got);
+}
+
+/* Everything config_send writes for f's conf.d, in memory. */
+static size_t sent_bytes(struct fixture *f, char *buf, size_t cap)
+{
+	struct config c = { 0 };
+	int fds[2];
+	ssize_t n;
+
+	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(config_send(fds[1], 0, "", &c), 0);
+	close(fds[1]);
+	n = read(fds[0], buf, cap);
+	close(fds[0]);
+	config_free(&c);
+	assert_true(n > 0 && (size_t)n < cap);
+	return (size_t)n;
+}
+
+static int receive_bytes(const char *buf, size_t len, struct config *out, const char **why)
+{
+	char err[256];
+	int fds[2], rc;
+
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], buf, len), (ssize_t)len);
+	close(fds[1]);
+	rc = config_receive(fds[0], 1000, out, err, sizeof(err), why);
+	close(fds[0]);
+	return rc;
+}
+
+static void a_cut_or_garbled_answer_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	static char buf[16384];
+	struct config c = { 0 };
+	const char *why;
+	size_t len = sent_bytes(f, buf, sizeof(buf));
+
+	/* whole: fine (and what the two cases below start from) */
+	assert_int_equal(receive_bytes(buf, len, &c, &why), 0);
+	config_free(&c);
+	/* cut anywhere: refused, nothing kept */
+	for (size_t cut = 0; cut < len; cut += 37) {
+		assert_int_equal(receive_bytes(buf, cut, &c, &why), CONFIG_UNREADABLE);
+		assert_string_equal(why, "the reader stopped before it finished");
+		assert_null(c.groups);
+	}
+	/* not our magic */
+	buf[0] ^= 0xff;
+	assert_int_equal(receive_bytes(buf, len, &c, &why), CONFIG_UNREADABLE);
+	assert_string_equal(why, "a malformed answer");
+	assert_null(c.groups);
 }
 
 static void the_child_reads_what_tend_would(void **state)
@@ -308,7 +465,8 @@ static void a_stuck_reader_is_ended(void **state)
 
 	snprintf(fifo, sizeof(fifo), "%s/50-stuck.conf", f->dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_int_equal(config_load_dir_within(f->dir, 200, &c, f->err, sizeof(f->err)), -1);
+	assert_int_equal(config_load_dir_within(f->dir, 200, &c, f->err, sizeof(f->err)),
+			 CONFIG_UNREADABLE);
 	assert_null(c.groups);
 	assert_non_null(strstr(f->err, "reading the declarations failed: it took too long "
 				       "(limit 200 ms); the reader was killed by signal 9"));
@@ -320,10 +478,16 @@ static void a_stuck_reader_is_ended(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(every_parsed_group_is_packed),    T(packing_again_changes_nothing),
-		T(a_moved_block_says_the_same),	    T(a_damaged_block_is_refused),
-		T(the_child_reads_what_tend_would), T(the_child_reports_errors_as_tend_would),
-		T(a_stuck_reader_is_ended),	    cmocka_unit_test(an_empty_conf_d_is_no_groups),
+		T(every_parsed_group_is_packed),
+		T(packing_again_changes_nothing),
+		T(a_moved_block_says_the_same),
+		T(a_damaged_block_is_refused),
+		T(an_answer_arrives_moved_and_says_the_same),
+		T(a_cut_or_garbled_answer_is_refused),
+		T(the_child_reads_what_tend_would),
+		T(the_child_reports_errors_as_tend_would),
+		T(a_stuck_reader_is_ended),
+		cmocka_unit_test(an_empty_conf_d_is_no_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
