@@ -139,12 +139,102 @@ static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct
 	return proc_tag(e->pid, tag, sizeof(tag)) == 0 && strcmp(tag, name) == 0;
 }
 
+/* Appends the pids in one /proc/.../children file ("12 34 56 "). */
+static int read_children_file(const char *path, struct pid_list *out)
+{
+	char buf[4096];
+	long pid = 0;
+	bool in_number = false;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] >= '0' && buf[i] <= '9') {
+				pid = pid * 10 + (buf[i] - '0');
+				in_number = true;
+			} else if (in_number) {
+				pid_list_add(out, (pid_t)pid);
+				pid = 0;
+				in_number = false;
+			}
+		}
+	if (in_number)
+		pid_list_add(out, (pid_t)pid);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* The children of pid, from every thread's /proc/PID/task/TID/children.
+ * -1 when the kernel has no such files (CONFIG_PROC_CHILDREN) and pid's
+ * task directory is there, or when pid is gone: the caller cannot tell
+ * them apart from an empty answer otherwise. */
+static int read_children(pid_t pid, struct pid_list *out)
+{
+	char path[64];
+	struct dirent *de;
+	int found = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, de->d_name);
+		if (read_children_file(path, out) == 0)
+			found = 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* p's tree without looking at every process on the machine: its main
+ * process, the orphans among tend's own children, and what descends from
+ * them, by the kernel's lists of children. A handful of reads for a
+ * process without children, where a scan reads every process's stat: that
+ * made stopping 1000 services one after another take seconds. */
+static int walk_members(struct tend *t, struct process *p, struct pid_list *out)
+{
+	struct pid_list kids = { 0 };
+	struct proc_entry e;
+
+	if (read_children(getpid(), &kids) < 0) {
+		pid_list_free(&kids);
+		return -1;
+	}
+	if (p->pid && read_stat(p->pid, &e) == 0)
+		pid_list_add(out, p->pid);
+	/* Main processes (the pid map, in memory) need no look at /proc. */
+	for (size_t i = 0; i < kids.len; i++)
+		if (kids.pids[i] != p->pid && !pidmap_get(&t->pids, kids.pids[i]) &&
+		    read_stat(kids.pids[i], &e) == 0 && orphan_belongs_to(t, &e, p))
+			pid_list_add(out, kids.pids[i]);
+	pid_list_free(&kids);
+	/* out grows as it is walked: each member's living children join it. */
+	for (size_t i = 0; i < out->len; i++) {
+		read_children(out->pids[i], &kids);
+		for (size_t k = 0; k < kids.len; k++)
+			if (read_stat(kids.pids[k], &e) == 0)
+				pid_list_add(out, kids.pids[k]);
+		kids.len = 0;
+	}
+	pid_list_free(&kids);
+	return 0;
+}
+
 int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
 {
 	struct proc_table own = { 0 };
 	struct proc_table *tab = t->tracker.batch;
 	pid_t self = getpid();
+	if (!tab && walk_members(t, p, out) == 0)
+		return 0;
 	if (!tab) {
+		out->len = 0; /* what a failed walk found is taken again */
 		scan_proc(&own);
 		tab = &own;
 	}

@@ -44,8 +44,17 @@ struct file_ctx {
 };
 
 /* A whole load: the model built so far and the caller's error buffer. */
+/* The groups already in the model, by name, for the duplicate check: with a
+ * linear search a conf.d of 1000 groups took half a million comparisons. */
+struct name_index {
+	size_t *slots; /* 1 + an index into cfg.groups; 0: empty */
+	size_t cap;    /* a power of two, more than twice the groups */
+};
+
 struct load {
 	struct config cfg;
+	size_t groups_cap; /* room in cfg.groups */
+	struct name_index names;
 	struct conf_errbuf eb;
 };
 
@@ -476,12 +485,64 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 	return 0;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static const struct group_decl *find_group(const struct load *ld, const char *name)
+{
+	size_t mask = ld->names.cap - 1;
+
+	if (!ld->names.cap)
+		return NULL;
+	for (size_t i = name_hash(name) & mask; ld->names.slots[i]; i = (i + 1) & mask) {
+		const struct group_decl *g = &ld->cfg.groups[ld->names.slots[i] - 1];
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+static void index_put(struct name_index *ix, const char *name, size_t gi)
+{
+	size_t i = name_hash(name) & (ix->cap - 1);
+
+	while (ix->slots[i])
+		i = (i + 1) & (ix->cap - 1);
+	ix->slots[i] = gi + 1;
+}
+
+/* Indexes the group just appended (the last one), growing the index when
+ * it would be half full. -1 only when out of memory. */
+static int index_last_group(struct load *ld)
+{
+	size_t n = ld->cfg.ngroups;
+
+	if (2 * n >= ld->names.cap) {
+		size_t cap = ld->names.cap ? 2 * ld->names.cap : 64;
+		size_t *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return -1;
+		free(ld->names.slots);
+		ld->names = (struct name_index){ slots, cap };
+		for (size_t i = 0; i + 1 < n; i++)
+			index_put(&ld->names, ld->cfg.groups[i].name, i);
+	}
+	index_put(&ld->names, ld->cfg.groups[n - 1].name, n - 1);
+	return 0;
+}
+
 /* A group name must be well formed, not the reserved one, and new. */
 static bool group_name_ok(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 {
 	const char *name = cfg_title(sec);
 	int line = section_line(ctx, sec);
-	const struct group_decl *old = config_find_group(&ld->cfg, name);
+	const struct group_decl *old = find_group(ld, name);
 
 	if (!valid_name(name))
 		file_report(ctx, line, "invalid group name \"%s\" (" NAME_RULE ")", name);
@@ -496,34 +557,40 @@ static bool group_name_ok(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	return false;
 }
 
-/* Appends a zeroed group to the model; NULL when out of memory. */
-static struct group_decl *add_group_slot(struct config *cfg)
+/* Appends g to the model (which takes it over); -1 when out of memory. */
+static int append_group(struct load *ld, const struct group_decl *g)
 {
-	struct group_decl *groups = realloc(cfg->groups, (cfg->ngroups + 1) * sizeof(*groups));
+	struct config *cfg = &ld->cfg;
 
-	if (!groups)
-		return NULL;
-	cfg->groups = groups;
-	groups[cfg->ngroups] = (struct group_decl){ 0 };
-	return &groups[cfg->ngroups++];
+	if (cfg->ngroups == ld->groups_cap) {
+		size_t cap = ld->groups_cap ? 2 * ld->groups_cap : 16;
+		struct group_decl *groups = realloc(cfg->groups, cap * sizeof(*groups));
+		if (!groups)
+			return -1;
+		cfg->groups = groups;
+		ld->groups_cap = cap;
+	}
+	cfg->groups[cfg->ngroups++] = *g;
+	if (index_last_group(ld) < 0) {
+		cfg->ngroups--;
+		return -1;
+	}
+	return 0;
 }
 
 /* A group that cannot join the model is still converted, so that the errors
  * in its processes are reported too. */
 static int add_group(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 {
-	struct group_decl g = { 0 }, *slot;
+	struct group_decl g = { 0 };
 	bool ok = group_name_ok(ld, ctx, sec);
 	int rc = group_from_section(ctx, sec, &g);
 
 	if (rc == 0 && ok && group_decl_pack(&g) < 0)
 		rc = -1;
 	if (rc == 0 && ok) {
-		slot = add_group_slot(&ld->cfg);
-		if (slot) {
-			*slot = g;
+		if (append_group(ld, &g) == 0)
 			return 0;
-		}
 		rc = -1;
 	}
 	group_decl_free(&g);
@@ -533,21 +600,18 @@ static int add_group(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 /* The reserved group, created where its first process is declared. */
 static struct group_decl *local_group(struct load *ld, struct file_ctx *ctx, int line)
 {
-	struct group_decl g = { .autostart = true, .line = line }, *slot;
-	size_t i;
+	struct group_decl g = { .autostart = true, .line = line };
+	const struct group_decl *found = find_group(ld, LOCAL_GROUP);
 
-	for (i = 0; i < ld->cfg.ngroups; i++)
-		if (strcmp(ld->cfg.groups[i].name, LOCAL_GROUP) == 0)
-			return &ld->cfg.groups[i];
+	if (found)
+		return &ld->cfg.groups[found - ld->cfg.groups];
 	g.name = strdup(LOCAL_GROUP);
 	g.tenant = strdup(DEFAULT_TENANT);
 	g.file = strdup(ctx->path);
-	slot = g.name && g.tenant && g.file ? add_group_slot(&ld->cfg) : NULL;
-	if (slot)
-		*slot = g;
-	else
-		group_decl_free(&g);
-	return slot;
+	if (g.name && g.tenant && g.file && append_group(ld, &g) == 0)
+		return &ld->cfg.groups[ld->cfg.ngroups - 1];
+	group_decl_free(&g);
+	return NULL;
 }
 
 static const struct process_decl *find_process(const struct group_decl *g, const char *name)
@@ -728,7 +792,8 @@ static void load_file(struct load *ld, const char *path)
 	char *text = conf_read_file(path, &len);
 
 	if (!text)
-		conf_errbuf_add(&ld->eb, path, 0, strerror(errno));
+		conf_errbuf_add(&ld->eb, path, 0,
+				errno == EINVAL ? "not a regular file" : strerror(errno));
 	else if (strlen(text) != len)
 		conf_errbuf_add(&ld->eb, path, 0, "contains a NUL byte; not a text file");
 	else
@@ -738,6 +803,8 @@ static void load_file(struct load *ld, const char *path)
 
 static int load_finish(struct load *ld, struct config *out)
 {
+	free(ld->names.slots);
+	ld->names = (struct name_index){ 0 };
 	/* Groups are packed as they are read; the one of processes outside
 	 * groups only now, as every file may add to it. */
 	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)

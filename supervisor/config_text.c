@@ -7,9 +7,12 @@
  * closely enough to know where strings and comments are. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmdline.h"
 #include "config_text.h"
@@ -87,25 +90,42 @@ char **conf_dir_names(const char *dir)
 
 char *conf_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	/* Not blocking: a FIFO named *.conf must be an error, not a wait. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	char *buf = NULL, *p;
 	size_t cap = 0, n = 0;
+	ssize_t got;
 	int err = 0;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	do {
-		p = grow(buf, &cap, n + 4096, 1);
-		if (!p) {
-			err = ENOMEM;
-			break;
+	if (fstat(fd, &st) < 0)
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL; /* a FIFO, a device: nothing to read as a file */
+	/* Sized by fstat, then read to the end all the same: it may grow. */
+	while (!err) {
+		if (n + 1 >= cap) {
+			p = grow(buf, &cap, n ? n + 4096 : (size_t)st.st_size + 2, 1);
+			if (!p) {
+				err = ENOMEM;
+				break;
+			}
+			buf = p;
 		}
-		buf = p;
-		n += fread(buf + n, 1, cap - n - 1, f);
-	} while (!feof(f) && !ferror(f));
-	if (!err && ferror(f))
-		err = errno ? errno : EIO;
-	fclose(f);
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			err = errno;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
 	if (err) {
 		free(buf);
 		errno = err;

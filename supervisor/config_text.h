@@ -14,7 +14,8 @@
 char **conf_dir_names(const char *dir);
 
 /* The whole file, NUL-terminated, its length in *len (a NUL byte inside
- * shows as strlen(text) != *len). NULL with errno set on failure. */
+ * shows as strlen(text) != *len). NULL with errno set on failure; EINVAL:
+ * not a regular file (a FIFO is refused at once, never waited on). */
 char *conf_read_file(const char *path, size_t *len);
 
 /* A copy of text in which comments (# ..., // ..., / * ... * /) are blanks,

@@ -31,7 +31,7 @@ CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
 SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend profile}
-SUPS=${BENCH_ONLY:-tend floor runit s6 daemontools supervisord tini}
+SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
 
 for f in bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
 	[ -x "$BIN/$f" ] || { echo "bench: $BIN/$f missing: build first (make bench)" >&2; exit 1; }

@@ -834,7 +834,8 @@ static void test_lines_after_comments(void **state)
 		 "  directory = /srv//www\n"
 		 "}\n");
 	load_ok(f);
-	assert_argv(f->cfg.groups[0].procs[0].argv, ARGV("echo", "#", "not", "//", "a", "/*", "comment"));
+	assert_argv(f->cfg.groups[0].procs[0].argv,
+		    ARGV("echo", "#", "not", "//", "a", "/*", "comment"));
 	assert_string_equal(f->cfg.groups[0].procs[0].directory, "/srv//www");
 }
 
@@ -903,8 +904,12 @@ static void test_unreadable_files(void **state)
 	assert_non_null(fp);
 	fwrite("group g {\0}\n", 1, 12, fp);
 	fclose(fp);
+	/* a FIFO nobody writes is refused at once, not waited on */
+	snprintf(path, sizeof(path), "%s/30-fifo.conf", f->dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
 	load_fails(f, "DIR/10-nul.conf: contains a NUL byte; not a text file\n"
-		      "DIR/20-dir.conf: Is a directory\n");
+		      "DIR/20-dir.conf: Is a directory\n"
+		      "DIR/30-fifo.conf: not a regular file\n");
 }
 
 static void test_error_buffer_limits(void **state)
