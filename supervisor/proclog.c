@@ -15,7 +15,7 @@
 
 void proclog_init(struct proclog *pl)
 {
-	*pl = (struct proclog){ .w = { .fd = -1 }, .write_fd = -1 };
+	*pl = (struct proclog){ .w = { .fd = -1 } };
 	pl->file.fd = -1;
 }
 
@@ -76,15 +76,34 @@ static void take_output(struct tend *t, struct process *p, const char *data, siz
 	}
 }
 
+static void write_partial(struct tend *t, struct process *p)
+{
+	if (p->log.partial.len) {
+		write_line(t, p, p->log.partial.data, p->log.partial.len);
+		buf_reset(&p->log.partial);
+	}
+}
+
+/* Every writer is gone (the process and whatever it left behind): its
+ * last words need no newline, and the pipe goes. The next start makes a
+ * new one. */
+static void pipe_ended(struct tend *t, struct process *p)
+{
+	write_partial(t, p);
+	watcher_close(t, &p->log.w);
+}
+
 static void drain(struct tend *t, struct process *p, size_t budget)
 {
 	char chunk[8192];
-	ssize_t n;
+	ssize_t n = -1;
 	size_t got = 0;
 	while (got < budget && (n = read(p->log.w.fd, chunk, sizeof(chunk))) > 0) {
 		take_output(t, p, chunk, (size_t)n);
 		got += (size_t)n;
 	}
+	if (n == 0)
+		pipe_ended(t, p);
 }
 
 static void on_output(struct tend *t, struct watcher *w, uint32_t events)
@@ -94,14 +113,27 @@ static void on_output(struct tend *t, struct watcher *w, uint32_t events)
 	drain(t, process_of(pl), READ_BUDGET);
 }
 
+/* tend keeps only the read end of a log pipe: every fd it holds is copied
+ * and closed again in each child it starts (vfork, then exec), so a write
+ * end per service made starting 1000 of them cost twice what it must. */
 int proclog_output_fd(struct tend *t, struct process *p)
 {
 	struct proclog *pl = &p->log;
-	if (pl->write_fd >= 0) {
-		/* Checked at each start, not for each line: cheap, and it is what
-		 * a person cleaning up logs and restarting the process expects. */
-		logfile_check_removed(&pl->file);
-		return pl->write_fd;
+	/* Checked at each start, not for each line: cheap, and it is what a
+	 * person cleaning up logs and restarting the process expects. */
+	logfile_check_removed(&pl->file);
+	if (pl->w.fd >= 0) {
+		/* Something of an earlier run still writes to the pipe: the new
+		 * run writes to the same one, through a new write end. */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", pl->w.fd);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		/* No /proc: take what is there, and start a pipe of its own. */
+		drain(t, p, READ_BUDGET);
+		if (pl->w.fd >= 0)
+			pipe_ended(t, p);
 	}
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -109,16 +141,15 @@ int proclog_output_fd(struct tend *t, struct process *p)
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	pl->w.fd = fds[0];
 	pl->w.on_ready = on_output;
-	pl->write_fd = fds[1];
 	if (loop_add(t, &pl->w, EPOLLIN) < 0) {
 		int err = errno;
 		close(fds[0]);
 		close(fds[1]);
-		pl->w.fd = pl->write_fd = -1;
+		pl->w.fd = -1;
 		errno = err;
 		return -1;
 	}
-	return pl->write_fd;
+	return fds[1];
 }
 
 void proclog_main_exited(struct tend *t, struct process *p)
@@ -128,10 +159,7 @@ void proclog_main_exited(struct tend *t, struct process *p)
 	/* What it wrote before it died is in the pipe now; its last words need
 	 * no newline to be written down. */
 	drain(t, p, READ_BUDGET);
-	if (p->log.partial.len) {
-		write_line(t, p, p->log.partial.data, p->log.partial.len);
-		buf_reset(&p->log.partial);
-	}
+	write_partial(t, p);
 }
 
 void proclog_close(struct tend *t, struct process *p)
@@ -140,11 +168,8 @@ void proclog_close(struct tend *t, struct process *p)
 	if (pl->w.fd >= 0) {
 		/* Descendants may still hold the pipe: take what is there, no more. */
 		drain(t, p, READ_BUDGET);
-		if (pl->partial.len)
-			write_line(t, p, pl->partial.data, pl->partial.len);
-		loop_remove(t, &pl->w);
-		close(pl->w.fd);
-		close(pl->write_fd);
+		write_partial(t, p);
+		watcher_close(t, &pl->w);
 	}
 	buf_free(&pl->partial);
 	logfile_close(&pl->file);

@@ -18,15 +18,15 @@ struct process;
 #define LOG_LINE_MAX 4096
 
 struct proclog {
-	struct watcher w; /* the pipe's read end, -1 before the first start */
+	struct watcher w; /* the pipe's read end; -1: no pipe (none yet, or every writer gone) */
 	struct buf partial;
 	struct logfile file;
-	int write_fd; /* the end children get as stdout and stderr */
-	bool cut;     /* the last line written was a full LOG_LINE_MAX piece */
+	bool cut; /* the last line written was a full LOG_LINE_MAX piece */
 };
 
 void proclog_init(struct proclog *pl);
-/* The fd a child gets as stdout and stderr; -1 with errno on failure. */
+/* A write end of p's log pipe for a child to get as stdout and stderr; the
+ * caller closes it once the child has it. -1 with errno on failure. */
 int proclog_output_fd(struct tend *t, struct process *p);
 /* The main process was reaped: writes what it left in the pipe, an
  * unfinished last line included. */

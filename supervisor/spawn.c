@@ -350,6 +350,8 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 	readiness_watch(t, p, cs.ready_w);
 	cs.ready_w = -1;
 out:
+	if (cs.log_fd >= 0)
+		close(cs.log_fd); /* the child has its own; tend keeps the read end */
 	if (cs.cgroup_fd >= 0)
 		close(cs.cgroup_fd);
 	if (cs.ready_w >= 0) {

@@ -167,3 +167,60 @@ CONF
 	echo x >"$T/fifo"
 	wait_until grep -q "p: new x" "$T/follow"
 }
+
+# tend keeps only the read end of each log pipe (proclog.c): the write end is
+# the process's. Counted as the fds tend holds for 20 more services.
+fd_count() { ls "/proc/$TEND_PID/fd" | wc -l; }
+@test "tend holds one descriptor per service for its output, not two" {
+	conf 10-a.conf <<CONF
+group "g" { process "p0" { command = "sleep 1000" } }
+CONF
+	start_tend
+	wait_until state_is running g p0
+	base=$(fd_count)
+	{
+		echo 'group "g" {'
+		for i in $(seq 0 20); do echo "  process \"p$i\" { command = \"sleep 1000\" }"; done
+		echo '}'
+	} >"$CONF/10-a.conf"
+	run tctl reload
+	assert_success
+	wait_until state_is running g p20
+	assert_equal "$(fd_count)" "$((base + 20))"
+}
+
+# The last words of a process that exits without a newline are written when
+# every writer of its pipe is gone, and a run whose leftover still holds the
+# pipe when the next run starts shares it: both runs' lines reach the log.
+@test "a run started while a leftover of the last one still writes shares its log" {
+	cat >"$T/p.sh" <<'SH'
+#!/bin/sh
+n=$(cat "$1" 2>/dev/null || echo 0); echo $((n + 1)) >"$1"
+if [ "$n" = 0 ]; then
+	# the first run leaves a writer behind that ignores SIGTERM (tend
+	# sends SIGTERM at the exit: it waits until the trap is set)
+	sh -c 'trap "" TERM; echo "leftover $$"; echo $$ >"$0.ready"; exec sleep 1000' "$1" &
+	while [ ! -s "$1.ready" ]; do sleep 0.01; done
+	echo "first run"
+	exit 1
+fi
+echo "run $((n + 1))"
+printf 'no newline'
+exec sleep 1000
+SH
+	chmod +x "$T/p.sh"
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "$T/p.sh $T/count" restart-delay = 300ms stop-timeout = 300ms } }
+CONF
+	start_tend
+	wait_until log_has g.p "leftover "
+	leftover=$(sed -n 's/.*leftover \([0-9]*\)$/\1/p' "$RUN/log/g.p.log")
+	track_pid "$leftover"
+	wait_until log_has g.p "run 2"
+	wait_until gone "$leftover" # SIGKILLed with the restart
+	run tctl stop g
+	assert_success
+	wait_until log_has g.p "Z no newline$"
+	run grep -c . "$RUN/log/g.p.log"
+	assert_output 4 # leftover, first run, run 2, no newline
+}
