@@ -36,8 +36,9 @@ ln -s ../bin usr/sbin
 # tend is static (unless built with STATIC=0) and tendctl dynamic: copy every library
 # ldd names, and the ELF interpreter, to the same path in the image (following the
 # host's /lib64 symlinks). ldd names nothing for a static binary.
-cp "$top/tend" init
-cp "$top/tendctl" bin/tendctl
+# Without their debug information: the image is loaded into the guest's memory whole.
+strip --strip-debug -o init "$top/tend"
+strip --strip-debug -o bin/tendctl "$top/tendctl"
 for lib in $(ldd "$top/tend" "$top/tendctl" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\// && $i !~ /:$/) print $i }' | sort -u); do
 	mkdir -p ".$(dirname "$lib")"
 	cp -L "$lib" ".$lib"

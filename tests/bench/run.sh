@@ -360,7 +360,7 @@ jq -R -s --arg date "$(date -u +%FT%TZ)" --arg nproc "$(nproc)" --arg kernel "$(
 
 jq -r '.results[] | ([.scenario, .metric, .supervisor, .median] | @tsv),
 	(select(.p99) | [.scenario, "latency_us p99", .supervisor, .p99] | @tsv)' build/bench/results.json |
-	awk -F'\t' -v cols="tend floor runit s6 daemontools supervisord tini" '
+	awk -F'\t' -v cols="$SUPS" '
 	function fmt(v) { return v == "" ? "" : (v >= 100 || v <= -100) ? sprintf("%.0f", v) : (v >= 10 || v <= -10) ? sprintf("%.1f", v) : sprintf("%.3g", v) }
 	BEGIN { nc = split(cols, c, " ") }
 	{ k = $1 SUBSEP $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k; sc[n] = $1; me[n] = $2 } v[k, $3] = $4; used[$3] = 1 }
