@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "emergency.h"
+#include "files.h"
 
 #define ERR_SIZE 8192
 
@@ -23,25 +24,6 @@ struct fixture {
 	char err[ERR_SIZE];
 	struct config cfg;
 };
-
-/* Removes dir and what the tests put in it (files and one level of dirs). */
-static void remove_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (unlink(path) != 0)
-			remove_tree(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-}
 
 static int setup(void **state)
 {
@@ -63,21 +45,14 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	config_free(&f->cfg);
-	remove_tree(f->dir);
+	remove_test_tree(f->dir);
 	free(f);
 	return 0;
 }
 
 static void put_file(struct fixture *f, const char *name, const char *text)
 {
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	write_test_file(f->dir, name, text);
 }
 
 static int load(struct fixture *f)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "files.h"
 
 #define ERR_SIZE 8192
 
@@ -41,14 +42,7 @@ struct fixture {
 
 static void put_file(struct fixture *f, const char *name, const char *text)
 {
-	char path[512];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
+	write_test_file(f->dir, name, text);
 }
 
 static int setup(void **state)
@@ -71,18 +65,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	char path[512];
 
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", f->dir, e->d_name);
-			unlink(path);
-		}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	remove_test_tree(f->dir);
 	free(f);
 	return 0;
 }
