@@ -192,37 +192,83 @@ static int read_children(pid_t pid, struct pid_list *out)
 	return found;
 }
 
-/* p's tree without looking at every process on the machine: its main
- * process, the orphans among tend's own children, and what descends from
- * them, by the kernel's lists of children. A handful of reads for a
- * process without children, where a scan reads every process's stat: that
- * made stopping 1000 services one after another take seconds. */
-static int walk_members(struct tend *t, struct process *p, struct pid_list *out)
+/* Adds tend's children that belong to p (not yet in out). Main processes
+ * are known from the pid map (in memory): only the others' stat is read.
+ * -1 if tend's children cannot be listed. */
+static int claim_orphans(struct tend *t, struct process *p, pid_t self, struct pid_list *out,
+			 bool *dying)
 {
 	struct pid_list kids = { 0 };
 	struct proc_entry e;
 
-	if (read_children(getpid(), &kids) < 0) {
+	if (read_children(self, &kids) < 0) {
 		pid_list_free(&kids);
 		return -1;
 	}
-	if (p->pid && read_stat(p->pid, &e) == 0)
-		pid_list_add(out, p->pid);
-	/* Main processes (the pid map, in memory) need no look at /proc. */
-	for (size_t i = 0; i < kids.len; i++)
-		if (kids.pids[i] != p->pid && !pidmap_get(&t->pids, kids.pids[i]) &&
-		    read_stat(kids.pids[i], &e) == 0 && orphan_belongs_to(t, &e, p))
-			pid_list_add(out, kids.pids[i]);
-	pid_list_free(&kids);
-	/* out grows as it is walked: each member's living children join it. */
-	for (size_t i = 0; i < out->len; i++) {
-		read_children(out->pids[i], &kids);
-		for (size_t k = 0; k < kids.len; k++)
-			if (read_stat(kids.pids[k], &e) == 0)
-				pid_list_add(out, kids.pids[k]);
-		kids.len = 0;
+	for (size_t i = 0; i < kids.len; i++) {
+		pid_t c = kids.pids[i];
+		if (c == p->pid || pidmap_get(&t->pids, c) || pid_list_has(out, c))
+			continue;
+		if (read_stat(c, &e) < 0)
+			*dying = true;
+		else if (e.ppid == self && orphan_belongs_to(t, &e, p))
+			pid_list_add(out, c);
 	}
 	pid_list_free(&kids);
+	return 0;
+}
+
+/* Adds the living children of out->pids[from..]; out grows as it is
+ * walked. A child counts only while its stat still names that parent (its
+ * pid may have been reaped and used again in between). */
+static void add_descendants(struct pid_list *out, size_t from, bool *dying)
+{
+	struct pid_list kids = { 0 };
+	struct proc_entry e;
+
+	for (size_t i = from; i < out->len; i++) {
+		pid_t parent = out->pids[i];
+		kids.len = 0;
+		read_children(parent, &kids);
+		for (size_t k = 0; k < kids.len; k++) {
+			if (read_stat(kids.pids[k], &e) < 0)
+				*dying = true;
+			else if (e.ppid == parent)
+				pid_list_add(out, kids.pids[k]);
+		}
+	}
+	pid_list_free(&kids);
+}
+
+/* p's tree without looking at every process on the machine: its main
+ * process, the orphans among tend's own children, and what descends from
+ * them, by the kernel's lists of children. A handful of reads for a
+ * process without children, where a scan reads every process's stat: that
+ * made stopping 1000 services one after another take seconds.
+ *
+ * A process whose parent dies during the walk moves to tend after tend's
+ * children were listed. It moves before its parent is a zombie, and tend
+ * reaps nothing meanwhile: so when a listed process turned out dead, tend's
+ * children are listed again, a few rounds at most. */
+#define WALK_ROUNDS 8
+static int walk_members(struct tend *t, struct process *p, struct pid_list *out)
+{
+	pid_t self = getpid();
+	struct proc_entry e;
+	size_t walked = 0;
+	bool dying;
+
+	if (p->pid && read_stat(p->pid, &e) == 0)
+		pid_list_add(out, p->pid);
+	for (int round = 0; round < WALK_ROUNDS; round++) {
+		dying = false;
+		if (claim_orphans(t, p, self, out, &dying) < 0)
+			return round ? 0 : -1;
+		add_descendants(out, walked, &dying);
+		walked = out->len;
+		if (!dying)
+			break;
+	}
 	return 0;
 }
 

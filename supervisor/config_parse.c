@@ -789,11 +789,11 @@ static void load_text(struct load *ld, const char *path, const char *text)
 static void load_file(struct load *ld, const char *path)
 {
 	size_t len;
-	char *text = conf_read_file(path, &len);
+	const char *why;
+	char *text = conf_read_file(path, &len, &why);
 
 	if (!text)
-		conf_errbuf_add(&ld->eb, path, 0,
-				errno == EINVAL ? "not a regular file" : strerror(errno));
+		conf_errbuf_add(&ld->eb, path, 0, why ? why : strerror(errno));
 	else if (strlen(text) != len)
 		conf_errbuf_add(&ld->eb, path, 0, "contains a NUL byte; not a text file");
 	else

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cmdline.h"
@@ -88,7 +89,18 @@ char **conf_dir_names(const char *dir)
 	return names;
 }
 
-char *conf_read_file(const char *path, size_t *len)
+/* What conf.d may hold: regular files, and /dev/null (a file masked the
+ * usual way, by a symlink to it), which reads as empty. */
+static const char *not_readable_as_conf(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		return NULL; /* a directory fails at read, with its own errno */
+	if (S_ISCHR(st->st_mode) && major(st->st_rdev) == 1 && minor(st->st_rdev) == 3)
+		return NULL;
+	return "not a regular file";
+}
+
+char *conf_read_file(const char *path, size_t *len, const char **why)
 {
 	/* Not blocking: a FIFO named *.conf must be an error, not a wait. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -98,14 +110,15 @@ char *conf_read_file(const char *path, size_t *len)
 	ssize_t got;
 	int err = 0;
 
+	*why = NULL;
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0)
 		err = errno;
 	else if (S_ISDIR(st.st_mode))
 		err = EISDIR;
-	else if (!S_ISREG(st.st_mode))
-		err = EINVAL; /* a FIFO, a device: nothing to read as a file */
+	else if ((*why = not_readable_as_conf(&st)))
+		err = EINVAL;
 	/* Sized by fstat, then read to the end all the same: it may grow. */
 	while (!err) {
 		if (n + 1 >= cap) {

@@ -14,9 +14,10 @@
 char **conf_dir_names(const char *dir);
 
 /* The whole file, NUL-terminated, its length in *len (a NUL byte inside
- * shows as strlen(text) != *len). NULL with errno set on failure; EINVAL:
- * not a regular file (a FIFO is refused at once, never waited on). */
-char *conf_read_file(const char *path, size_t *len);
+ * shows as strlen(text) != *len). NULL on failure, with *why saying what is
+ * wrong with the file (a FIFO, a device: refused at once, never waited on),
+ * or NULL and errno set. /dev/null reads as an empty file. */
+char *conf_read_file(const char *path, size_t *len, const char **why);
 
 /* A copy of text in which comments (# ..., // ..., / * ... * /) are blanks,
  * newlines kept, and "${" inside double quotes is escaped so libconfuse

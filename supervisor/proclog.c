@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -130,8 +131,10 @@ int proclog_output_fd(struct tend *t, struct process *p)
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
-		/* No /proc: take what is there, and start a pipe of its own. */
-		drain(t, p, READ_BUDGET);
+		if (errno != ENOENT && errno != EACCES)
+			return -1; /* out of descriptors, say: the pipe stays as it is */
+		/* No /proc: take all that is there, and start a pipe of its own. */
+		drain(t, p, SIZE_MAX);
 		if (pl->w.fd >= 0)
 			pipe_ended(t, p);
 	}

@@ -169,8 +169,9 @@ CONF
 }
 
 # tend keeps only the read end of each log pipe (proclog.c): the write end is
-# the process's. Counted as the fds tend holds for 20 more services.
-fd_count() { ls "/proc/$TEND_PID/fd" | wc -l; }
+# the process's. Counted as the pipes tend holds for 20 more services (pipes
+# only: a control connection not yet closed is a socket).
+fd_count() { find "/proc/$TEND_PID/fd" -lname 'pipe:*' | wc -l; }
 @test "tend holds one descriptor per service for its output, not two" {
 	conf 10-a.conf <<CONF
 group "g" { process "p0" { command = "sleep 1000" } }
@@ -189,10 +190,9 @@ CONF
 	assert_equal "$(fd_count)" "$((base + 20))"
 }
 
-# The last words of a process that exits without a newline are written when
-# every writer of its pipe is gone, and a run whose leftover still holds the
-# pipe when the next run starts shares it: both runs' lines reach the log.
-@test "a run started while a leftover of the last one still writes shares its log" {
+# A leftover of one run that ignores SIGTERM, the next run, and that run's
+# last line without a newline: all reach the one log.
+@test "a leftover of the last run and the next run both reach the log" {
 	cat >"$T/p.sh" <<'SH'
 #!/bin/sh
 n=$(cat "$1" 2>/dev/null || echo 0); echo $((n + 1)) >"$1"
@@ -223,4 +223,20 @@ CONF
 	wait_until log_has g.p "Z no newline$"
 	run grep -c . "$RUN/log/g.p.log"
 	assert_output 4 # leftover, first run, run 2, no newline
+}
+
+# When the last writer of a pipe goes (here a oneshot's leftover, after the
+# oneshot itself is done), tend writes what it left without a newline.
+@test "the last unfinished line is written once every writer of the pipe is gone" {
+	conf 10-a.conf <<CONF
+group "g" { process "once" {
+	type = oneshot
+	command = "sh -c '(while [ ! -e $T/go ]; do sleep 0.01; done; printf tail) & echo started'"
+} }
+CONF
+	start_tend
+	wait_until state_is done g once
+	wait_until log_has g.once "started"
+	touch "$T/go"
+	wait_until log_has g.once "Z tail$"
 }

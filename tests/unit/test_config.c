@@ -882,6 +882,9 @@ static void test_unreadable_files(void **state)
 	/* a FIFO nobody writes is refused at once, not waited on */
 	snprintf(path, sizeof(path), "%s/30-fifo.conf", f->dir);
 	assert_int_equal(mkfifo(path, 0600), 0);
+	/* a file masked by a symlink to /dev/null is empty: no message */
+	snprintf(path, sizeof(path), "%s/40-masked.conf", f->dir);
+	assert_int_equal(symlink("/dev/null", path), 0);
 	load_fails(f, "DIR/10-nul.conf: contains a NUL byte; not a text file\n"
 		      "DIR/20-dir.conf: Is a directory\n"
 		      "DIR/30-fifo.conf: not a regular file\n");
