@@ -191,15 +191,7 @@ static pid_t spawn_console_shell(char **argv)
 		return pid;
 	spawn_reset_signals(); /* tend had blocked some: Ctrl-C must work */
 	setsid();
-	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
-	if (fd >= 0) {
-		ioctl(fd, TIOCSCTTY, 0);
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	attach_console(false); /* without a console the shell gets tend's stdio */
 	execvp(argv[0], argv);
 	_exit(127);
 }

@@ -58,8 +58,7 @@ static int words_push(struct words *ws, struct word *w)
 		ws->v = v;
 		ws->cap = cap;
 	}
-	/* Exactly as long as the word: argv lives as long as its declaration. */
-	s = realloc(w->s, w->len + 1);
+	s = w->s ? w->s : malloc(1); /* "" has no buffer yet */
 	if (!s)
 		return -1;
 	s[w->len] = '\0';
@@ -166,12 +165,8 @@ static const char *split_step(const char *p, struct word *w, struct words *ws, c
 /* Makes sure there is a vector even when the line held no word. */
 static int words_finish(struct words *ws)
 {
-	if (ws->v) {
-		char **v = realloc(ws->v, (ws->n + 1) * sizeof(*v)); /* to fit */
-		if (v)
-			ws->v = v;
+	if (ws->v)
 		return 0;
-	}
 	ws->v = calloc(1, sizeof(*ws->v));
 	return ws->v ? 0 : -1;
 }

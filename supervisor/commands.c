@@ -377,7 +377,7 @@ static void cmd_watchdog(struct tend *t, struct client *c, char **argv)
 	struct process *p;
 	if (!find_target(t, c, argv[2], &g, &p))
 		return;
-	if (!p->decl->watchdog_ms && !watchdog_timeout_ms(p))
+	if (!watchdog_timeout_ms(p))
 		return client_err(c, "%s has no watchdog", argv[2]);
 	tend_log(t, LOG_INFO, "control: watchdog %s %s (uid %d)", argv[1], argv[2], (int)c->uid);
 	watchdog_suspend(t, p, suspend);

@@ -283,11 +283,3 @@ int ready_parse(const char *text, enum ready_kind *kind, int *fd)
 	return 0;
 }
 
-const char *ready_format(enum ready_kind kind, int fd, char *buf, size_t len)
-{
-	if (kind == READY_FD)
-		snprintf(buf, len, "fd:%d", fd);
-	else
-		snprintf(buf, len, "%s", kind == READY_NOTIFY ? "notify" : "none");
-	return buf;
-}

@@ -164,8 +164,6 @@ size_t env_entry_key_len(const char *entry);
 
 /* "none", "notify" or "fd:N" (3 <= N <= MAX_READY_FD). Returns 0, or -1. */
 int ready_parse(const char *text, enum ready_kind *kind, int *fd);
-/* The text form of a ready setting, into buf. */
-const char *ready_format(enum ready_kind kind, int fd, char *buf, size_t len);
 
 /* The inverses of the above: 0, or -1 when `name` is none of them. */
 int restart_policy_parse(const char *name, enum restart_policy *p);

@@ -71,11 +71,10 @@ static bool in_tree(struct tend *t, struct process *p, pid_t pid)
 	return found;
 }
 
-struct process *notify_sender(struct tend *t, pid_t pid)
+/* A sender that is not a main process (those find_sender knows at once). */
+static struct process *other_sender(struct tend *t, pid_t pid)
 {
-	struct process *p = pidmap_get(&t->pids, pid);
-	if (p)
-		return p;
+	struct process *p;
 	/* A descendant whose ancestors lead to a main process belongs to it. */
 	pid_t cur = pid;
 	for (int depth = 0; depth < ANCESTRY_DEPTH_MAX; depth++) {
@@ -301,7 +300,7 @@ static struct process *find_sender(struct tend *t, const struct ucred *cred)
 	struct process *p = pidmap_get(&t->pids, cred->pid);
 	if (p || !lookup_allowed(t))
 		return p;
-	p = notify_sender(t, cred->pid);
+	p = other_sender(t, cred->pid);
 	if (!p)
 		t->notify_unknown++;
 	return p;
@@ -381,12 +380,9 @@ int notify_open(struct tend *t)
 
 void notify_close(struct tend *t)
 {
-	if (t->notify.fd >= 0) {
-		close(t->notify.fd);
-		if (t->notify_path)
-			unlink(t->notify_path);
-	}
-	t->notify.fd = -1;
+	if (t->notify.fd >= 0 && t->notify_path)
+		unlink(t->notify_path);
+	watcher_close(t, &t->notify);
 	free(t->notify_path);
 	t->notify_path = NULL;
 }

@@ -16,8 +16,4 @@ void notify_close(struct tend *t);
  * that MAINPID= named. */
 void notify_forget_main(struct tend *t, struct process *p);
 
-/* The process a datagram from pid speaks for: pid is its main process or
- * a member of its tree. NULL: nobody tend supervises. */
-struct process *notify_sender(struct tend *t, pid_t pid);
-
 #endif

@@ -72,7 +72,6 @@ void process_init(struct process *p, struct group *g, const struct process_decl 
 void process_free(struct tend *t, struct process *p)
 {
 	timer_cancel(&t->timers, &p->timer);
-	watchdog_disarm(t, p);
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	restart_window_free(&p->window);
@@ -419,7 +418,7 @@ static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
 
 static enum proc_state hung(struct tend *t, struct process *p)
 {
-	char label[2 * NAME_MAX_LEN + 2], timeout[32], state[TEND_STATE_TEXT_MAX];
+	char label[2 * NAME_MAX_LEN + 2], timeout[32], state[TEND_WATCHDOG_STATE_MAX];
 	duration_format(watchdog_timeout_ms(p), timeout, sizeof(timeout));
 	watchdog_state_text(p, state, sizeof(state));
 	if (!state[0] && p->status_text)

@@ -181,7 +181,9 @@ int tend_reload(struct tend *t, struct buf *report)
 	int r = apply(t, &cfg, report);
 	t->reload_unfinished = true;
 	config_free(&cfg);
-	malloc_trim(0); /* the parse's garbage, as at start (supervisor.c) */
+	/* The declarations that changed nothing (most of them, usually) were
+	 * received only to be compared, and are freed now: give the pages back. */
+	malloc_trim(0);
 	const char *summary = strrchr(report->data ? report->data : "", '\n');
 	summary = summary ? summary + 1 : report->data;
 	tend_log(t, r < 0 ? LOG_ERR : LOG_INFO, "reload: %s", r < 0 ? "out of memory" : summary);

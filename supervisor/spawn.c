@@ -169,11 +169,7 @@ static void reset_signal_dispositions(void)
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 }
 
-/* A getty-like process: the console is its stdin, stdout and stderr and
- * its controlling terminal (taken even from an earlier session that still
- * holds it, so job control works after a restart). Runs in the child after
- * setsid(). */
-static int attach_console(bool steal)
+int attach_console(bool steal)
 {
 	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (fd < 0)
@@ -300,7 +296,8 @@ pid_t spawn_process(struct tend *t, struct process *p, int *err)
 		.ready_w = -1,
 		.ready_target = p->decl->ready_fd,
 		.watchdog_fd = -1,
-		.steal_console = t->mode == MODE_PID1 && pid1_owns_machine(),
+		/* asked only for a console process: it looks at /proc */
+		.steal_console = p->decl->console && t->mode == MODE_PID1 && pid1_owns_machine(),
 	};
 	pid_t pid = -1;
 

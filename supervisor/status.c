@@ -59,11 +59,6 @@ static void said_status(const struct process *p, char *buf, size_t len)
 		watchdog_state_text(p, buf, len);
 }
 
-static bool watched(const struct process *p)
-{
-	return p->decl->watchdog_ms || watchdog_timeout_ms(p);
-}
-
 static void process_text(struct tend *t, struct process *p, struct buf *out)
 {
 	char how[64], up[32];
@@ -80,9 +75,9 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	buf_printf(out, " restarts %u", p->restarts);
 	if (p->pid && p->decl->ready != READY_NONE)
 		buf_puts(out, p->ready ? " ready" : " not ready");
-	if (watched(p) && watchdog_is_suspended(p))
+	if (watchdog_timeout_ms(p) && watchdog_is_suspended(p))
 		buf_puts(out, " watchdog suspended");
-	char said[TEND_STATE_TEXT_MAX];
+	char said[TEND_WATCHDOG_STATE_MAX];
 	said_status(p, said, sizeof(said));
 	if (said[0])
 		buf_printf(out, " \"%s\"", said);
@@ -153,16 +148,15 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		json_str(out, strerror(p->last_spawn_errno));
 	}
 	buf_printf(out, ",\"ready\":%s", p->pid && p->ready ? "true" : "false");
-	char said[TEND_STATE_TEXT_MAX];
+	char said[TEND_WATCHDOG_STATE_MAX];
 	said_status(p, said, sizeof(said));
 	if (said[0]) {
 		buf_puts(out, ",\"status\":");
 		json_str(out, said);
 	}
-	if (watched(p))
+	if (watchdog_timeout_ms(p))
 		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
-			   (unsigned long long)(watchdog_timeout_ms(p) ? watchdog_timeout_ms(p)
-								       : p->decl->watchdog_ms),
+			   (unsigned long long)watchdog_timeout_ms(p),
 			   watchdog_is_suspended(p) ? "true" : "false");
 	buf_puts(out, ",\"descendants\":[");
 	struct pid_list desc = { 0 };

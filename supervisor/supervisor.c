@@ -167,9 +167,6 @@ static int adopt_groups(struct tend *t, struct config *cfg)
 		t->groups[t->ngroups++] = g;
 	}
 	config_free(cfg);
-	/* Parsing a large conf.d leaves the heap full of freed holes; give
-	 * the pages back rather than carry them for tend's whole life. */
-	malloc_trim(0);
 	return 0;
 }
 

@@ -64,7 +64,7 @@ bool watchdog_is_suspended(const struct process *p)
 
 uint64_t watchdog_timeout_ms(const struct process *p)
 {
-	return p->wd ? p->wd->timeout_ms : 0;
+	return p->wd && p->wd->timeout_ms ? p->wd->timeout_ms : p->decl->watchdog_ms;
 }
 
 bool watchdog_was_triggered(const struct process *p)
@@ -193,10 +193,8 @@ int watchdog_prepare(struct tend *t, struct process *p)
 	struct tend_watchdog_page *pg = wd->page;
 	tend_watchdog_page_init(pg, (int32_t)getpid(), t->start_time_ticks,
 				p->decl->watchdog_ms * 1000000u, t->sys->now_ms(t) * 1000000u);
+	/* (init published the page; nobody else has it before the spawn) */
 	atomic_store(&pg->suspended, wd->suspended);
-	/* The magic last: a process never sees a half-made page as valid. */
-	atomic_thread_fence(memory_order_release);
-	pg->magic = TEND_WATCHDOG_MAGIC;
 	return 0;
 }
 

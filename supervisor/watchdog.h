@@ -8,9 +8,7 @@
 #include <stdint.h>
 
 #include "timer.h"
-
-/* Longest state text shown (libtend's page holds this much, NUL included). */
-#define TEND_STATE_TEXT_MAX 384
+#include "watchdog_page.h" /* TEND_WATCHDOG_STATE_MAX: the longest state text, NUL included */
 
 struct tend;
 struct process;
@@ -52,7 +50,8 @@ void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms
 /* tendctl watchdog suspend|resume. Resuming counts as a kick. */
 void watchdog_suspend(struct tend *t, struct process *p, bool suspend);
 bool watchdog_is_suspended(const struct process *p);
-/* The timeout in force for this run (declared or WATCHDOG_USEC=); 0: none. */
+/* The timeout that applies: this run's WATCHDOG_USEC=, else the declared
+ * one; 0: p has no watchdog. */
 uint64_t watchdog_timeout_ms(const struct process *p);
 /* WATCHDOG=trigger: p is hung by its own word (PE_HUNG now). */
 void watchdog_trigger(struct tend *t, struct process *p);
