@@ -5,6 +5,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+bats_require_minimum_version 1.5.0 # run ! CMD
 TEND=${TEND_BIN:-$TOP/tend} # TEND_BIN: run the tests against another build
 TENDCTL=$TOP/tendctl
 DEADLINE=${TEND_TEST_DEADLINE:-15}

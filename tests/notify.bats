@@ -205,7 +205,7 @@ CONF
 	wait_until test -s "$T/watched.pid"
 	wait_until test -s "$T/plain.env"
 	grep -qx "NOTIFY_SOCKET=$RUN/notify" "$T/plain.env"
-	! grep -q '^WATCHDOG_\|^TEND_WATCHDOG=' "$T/plain.env"
+	run ! grep -q '^WATCHDOG_\|^TEND_WATCHDOG=' "$T/plain.env"
 	grep -qx "NOTIFY_SOCKET=$RUN/notify" "$T/watched.env"
 	grep -qx "WATCHDOG_USEC=300000" "$T/watched.env"
 	grep -qx "WATCHDOG_PID=$(cat "$T/watched.pid")" "$T/watched.env"

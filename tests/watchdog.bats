@@ -68,7 +68,7 @@ CONF
 	wait_until ticks_past
 	[ "$(pid_of local beat)" = "$pid" ]
 	[ "$(restarts_of local beat)" = 0 ]
-	! grep -q 'watchdog: no heartbeat' "$T/tend.out"
+	run ! grep -q 'watchdog: no heartbeat' "$T/tend.out"
 	run tctl status
 	assert_output --regexp 'beat +running .*"serving [0-9]+"'
 }
@@ -138,7 +138,9 @@ process "beat" {
 CONF
 	start_tend
 	wait_until grep -q 'local/beat: started' "$T/tend.out"
-	beat=$(pgrep -f "$HEARTBEAT --interval 20")
+	# -x: the whole command line, not the sh -c wrapper that contains it
+	wait_until pgrep -xf "$HEARTBEAT --interval 20"
+	beat=$(pgrep -xf "$HEARTBEAT --interval 20")
 	track_pid "$beat"
 	kill -KILL "$TEND_PID"
 	wait "$TEND_PID" 2>/dev/null || true
@@ -180,15 +182,20 @@ CONF
 @test "the watchdog page cannot be shrunk by the process (tend would crash reading it)" {
 	conf 10-a.conf <<CONF
 process "a" {
-    command  = "sh -c 'truncate -s 0 \$TEND_WATCHDOG; echo \$? > $T/rc; exec $HEARTBEAT --interval 50'"
+    command  = "sh -c 'truncate -s 0 \$TEND_WATCHDOG 2>$T/trunc.err; echo \$? > $T/rc; exec $HEARTBEAT --interval 50'"
     watchdog = 1s
 }
 CONF
+	witness 1s >"$CONF/20-witness.conf"
 	start_tend
 	wait_until test -s "$T/rc"
 	[ "$(cat "$T/rc")" != 0 ]
+	grep -q 'Operation not permitted' "$T/trunc.err" # the seal, not some other failure
+	# tend has read the page since (its timer fires each second):
+	timeouts_pass 2
 	run tctl status
 	assert_success
 	assert_output --regexp 'a +running'
+	[ "$(restarts_of local a)" = 0 ]
 	kill -0 "$TEND_PID"
 }

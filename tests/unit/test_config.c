@@ -1069,8 +1069,10 @@ static void test_valid_hostname(void **state)
 	assert_false(valid_hostname(".x"));
 	assert_false(valid_hostname("a_b"));
 	assert_false(valid_hostname("a/b"));
-	memset(longest, 'a', 64);
-	assert_true(valid_hostname(longest)); /* still 64 with the NUL at [64] */
+	char longer[66];
+	memset(longer, 'a', 65);
+	longer[65] = '\0';
+	assert_false(valid_hostname(longer)); /* 65: one over the limit */
 }
 
 static void test_emergency_config(void **state)

@@ -708,6 +708,8 @@ static void hung_critical_fails_its_group(void **state)
 	struct group *g = tend_find_group(&fx->t, "g");
 	group_step(&fx->t, g, GE_START);
 	advance(fx, 1000);
+	/* the watchdog fired: ending it was tend's doing, not a stray signal */
+	assert_int_equal(proc(fx, "g", "w")->state, PS_ABORTING);
 	killed_by(fx, proc(fx, "g", "w"), SIGABRT);
 	assert_int_equal(proc(fx, "g", "w")->state, PS_FAILED);
 	assert_int_equal(g->state, GS_STOPPING);
