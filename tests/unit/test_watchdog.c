@@ -36,6 +36,8 @@ struct fixture {
 	char dir[64];
 	char path[128]; /* the page file of the test */
 	char *env[NENV];
+	struct tend_watchdog *wd;      /* setup_mapped: the page opened through libtend */
+	struct tend_watchdog_page *pg; /* setup_mapped: the page as tend maps it */
 };
 
 /* ---- fixture: a temporary directory, the environment saved -------------- */
@@ -162,6 +164,30 @@ static struct tend_watchdog *open_ok(struct fixture *f)
 		fail_msg("open failed: %s", why);
 	assert_string_equal(why, "");
 	return wd;
+}
+
+/* The tests of one live page: made, opened through libtend and mapped as
+ * tend maps it; undone in teardown_mapped even when the test fails. */
+static int setup_mapped(void **state)
+{
+	struct fixture *f;
+
+	if (setup(state) < 0)
+		return -1;
+	f = *state;
+	make_alive_page(f);
+	f->wd = open_ok(f);
+	f->pg = map_page(f->path);
+	return 0;
+}
+
+static int teardown_mapped(void **state)
+{
+	struct fixture *f = *state;
+
+	unmap_page(f->pg);
+	tend_watchdog_close(f->wd);
+	return teardown(state);
 }
 
 /* Expects opening path to fail with err and a reason starting with prefix. */
@@ -343,9 +369,8 @@ static void test_kick(void **state)
 	struct tend_watchdog_page *pg;
 	uint64_t before, last, prev = 0;
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	assert_int_equal(atomic_load(&pg->kicks), 0);
 	for (int i = 1; i <= 100; i++) {
 		before = now_ns();
@@ -358,8 +383,6 @@ static void test_kick(void **state)
 		assert_true(last >= prev);
 		prev = last;
 	}
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 static void test_suspend_resume(void **state)
@@ -369,9 +392,8 @@ static void test_suspend_resume(void **state)
 	struct tend_watchdog_page *pg;
 	uint64_t before, old_kick;
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	old_kick = atomic_load(&pg->last_kick_ns);
 	assert_int_equal(atomic_load(&pg->suspended), 0);
 
@@ -387,8 +409,6 @@ static void test_suspend_resume(void **state)
 	assert_int_equal(atomic_load(&pg->kicks), 1); /* resuming kicks */
 	assert_true(atomic_load(&pg->last_kick_ns) >= before);
 	assert_false(tend_watchdog_page_expired(pg, TIMEOUT_NS, now_ns()));
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 static void test_expired(void **state)
@@ -429,9 +449,8 @@ static void test_state_roundtrip(void **state)
 	struct tend_watchdog_page *pg;
 	char out[TEND_WATCHDOG_STATE_MAX];
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	assert_int_equal(tend_watchdog_page_read_state(pg, out, sizeof(out)), 0);
 	assert_string_equal(out, "");
 
@@ -451,8 +470,6 @@ static void test_state_roundtrip(void **state)
 	errno = 0;
 	assert_int_equal(tend_watchdog_page_read_state(pg, out, 0), -1);
 	assert_int_equal(errno, EINVAL);
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 static void test_state_truncation(void **state)
@@ -462,9 +479,8 @@ static void test_state_truncation(void **state)
 	struct tend_watchdog_page *pg;
 	char big[1000], out[1000];
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	memset(big, 'a', sizeof(big));
 	big[sizeof(big) - 1] = '\0';
 
@@ -479,8 +495,6 @@ static void test_state_truncation(void **state)
 	assert_int_equal(tend_watchdog_page_read_state(pg, out, sizeof(out)),
 			 TEND_WATCHDOG_STATE_LEN);
 	assert_memory_equal(out, big, TEND_WATCHDOG_STATE_LEN);
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 /* A cut never splits a UTF-8 character. */
@@ -493,9 +507,8 @@ static void test_state_utf8_cut(void **state)
 	const char *euro = "\xe2\x82\xac"; /* 3 bytes */
 	int len = TEND_WATCHDOG_STATE_LEN;
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	memset(pad, 'x', sizeof(pad));
 	/* 381 + 3 bytes: the euro sign would be cut after 2 bytes; it goes. */
 	assert_int_equal(tend_watchdog_set_state(wd, "%.*s%s", len - 2, pad, euro), 1);
@@ -507,8 +520,6 @@ static void test_state_utf8_cut(void **state)
 	assert_int_equal(tend_watchdog_set_state(wd, "%.*s%s!", len - 3, pad, euro), 1);
 	assert_int_equal(tend_watchdog_page_read_state(pg, out, sizeof(out)), len);
 	assert_memory_equal(out + len - 3, euro, 3);
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 /* A writer that died mid-write leaves state_seq odd: readers give up in
@@ -520,9 +531,8 @@ static void test_state_writer_died(void **state)
 	struct tend_watchdog_page *pg;
 	char out[64];
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	assert_int_equal(tend_watchdog_set_state(wd, "before"), 0);
 	atomic_fetch_add(&pg->state_seq, 1);
 
@@ -535,8 +545,6 @@ static void test_state_writer_died(void **state)
 	assert_int_equal(atomic_load(&pg->state_seq) % 2, 0);
 	assert_int_equal(tend_watchdog_page_read_state(pg, out, sizeof(out)), 5);
 	assert_string_equal(out, "after");
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 /* A page that holds no NUL at all (the process may write anything). */
@@ -586,9 +594,8 @@ static void test_state_concurrent(void **state)
 	int status, n, good = 0;
 	pid_t pid;
 
-	make_alive_page(f);
-	wd = open_ok(f);
-	pg = map_page(f->path);
+	wd = f->wd;
+	pg = f->pg;
 	tend_watchdog_set_state(wd, "%.*s", 7, "bbbbbbb");
 	pid = fork();
 	assert_true(pid >= 0);
@@ -605,8 +612,6 @@ static void test_state_concurrent(void **state)
 	}
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	assert_true(good > 0);
-	unmap_page(pg);
-	tend_watchdog_close(wd);
 }
 
 /* ---- is tend still there? ---------------------------------------------- */
@@ -895,6 +900,7 @@ static void test_notify_errors(void **state)
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TM(fn) cmocka_unit_test_setup_teardown(fn, setup_mapped, teardown_mapped)
 
 int main(void)
 {
@@ -907,16 +913,16 @@ int main(void)
 		T(test_open_foreign),
 		T(test_open_other_version),
 		T(test_open_damaged),
-		T(test_kick),
-		T(test_suspend_resume),
+		TM(test_kick),
+		TM(test_suspend_resume),
 		T(test_expired),
 		T(test_page_init),
-		T(test_state_roundtrip),
-		T(test_state_truncation),
-		T(test_state_utf8_cut),
-		T(test_state_writer_died),
+		TM(test_state_roundtrip),
+		TM(test_state_truncation),
+		TM(test_state_utf8_cut),
+		TM(test_state_writer_died),
 		T(test_state_unterminated),
-		T(test_state_concurrent),
+		TM(test_state_concurrent),
 		T(test_proc_start_time),
 		T(test_orphan_dead_pid),
 		T(test_orphan_pid_reused),
