@@ -8,6 +8,7 @@
 #include "spawning.h"
 #include "context.h"
 #include "log.h"
+#include "reaper.h"
 
 #include <errno.h>
 #include <mntent.h>
@@ -94,16 +95,8 @@ static void sync_bounded(struct tend *t)
 		sync(); /* no child to spare: do it ourselves */
 		return;
 	}
-	uint64_t end = t->sys->now_ms(t) + SYNC_WAIT_MS;
-	while (waitpid(pid, NULL, WNOHANG) == 0) {
-		if (t->sys->now_ms(t) >= end) {
-			tend_log(t, LOG_WARN, "sync has not finished after %ds; going on",
-				 SYNC_WAIT_MS / 1000);
-			return;
-		}
-		struct timespec tick = { .tv_nsec = 10 * 1000000L };
-		nanosleep(&tick, NULL);
-	}
+	if (reap_child_within(pid, SYNC_WAIT_MS) == -1)
+		tend_log(t, LOG_WARN, "sync has not finished after %ds; going on", SYNC_WAIT_MS / 1000);
 }
 
 /* In a container (a PID namespace that is not the first) the filesystems

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "reaper.h"
 
 #define WIRE_MAGIC 0x746e6431u	    /* "tnd1" */
 #define MAX_GROUPS (1u << 20)	    /* more is not a conf.d */
@@ -276,36 +277,6 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
 	return config_load_dir_within(dir, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }
 
-/* Reaps the reader, waiting at most a second: one stuck in the kernel (on a
- * dead NFS server, say) is left to reap_children, which takes unknown pids.
- * Returns its wait status, or -1 if it is still there. */
-static int reap_reader(pid_t pid)
-{
-	int status = -1, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	struct timespec tick = { .tv_nsec = 1000000 };
-	pid_t r;
-
-	for (int ms = 0; ms <= 1000; ms++) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			break;
-		if (r == 0 && pidfd >= 0) {
-			/* Woken when it is gone; one more look then decides. */
-			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-			poll(&pfd, 1, 1000);
-			close(pidfd);
-			pidfd = -1;
-			ms = 999;
-		} else if (r == 0) {
-			nanosleep(&tick, NULL); /* no pidfd (an old kernel): look each ms */
-		}
-		status = -1;
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	return r == pid ? status : -1;
-}
-
 int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
 			   size_t errlen)
 {
@@ -332,7 +303,7 @@ int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config 
 	close(fds[0]);
 	if (why)
 		kill(pid, SIGKILL); /* it is ours, and not reaped yet */
-	status = reap_reader(pid);
+	status = reap_child_within(pid, 1000); /* a reader stuck in the kernel is left */
 	/* A reader that failed after a whole answer (a checker's verdict, a
 	 * crash in its clean-up) is not trusted either. */
 	if (!why && status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {

@@ -1,6 +1,7 @@
 /* Setting tend up, the signals it handles, shutting it down. */
 #include "log.h"
 #include "notify.h"
+#include "reaper.h"
 #include "reload.h"
 #include "context.h"
 
@@ -17,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void reap_children(struct tend *t);
 
 const char *tend_mode_name(enum tend_mode m)
 {
