@@ -6,7 +6,7 @@ CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
 VERSION   = 0.1.0
-CPPFLAGS  = -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -Isupervisor -Iinit -Itools/libtend
+CPPFLAGS  = -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -Isupervisor -Itools -I.
 # `=` (not `:=`): pkg-config runs only once the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -15,8 +15,8 @@ SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 
 B := build
 # The daemon's own code, without main(): unit tests link against this.
-CORE_SRC    := $(sort $(wildcard supervisor/*.c) $(filter-out init/main.c,$(wildcard init/*.c)))
-LIBTEND_SRC := $(sort $(wildcard tools/libtend/*.c)) supervisor/cmdline.c
+CORE_SRC    := $(sort $(wildcard supervisor/*/*.c) $(filter-out init/main.c,$(wildcard init/*.c)))
+LIBTEND_SRC := $(sort $(wildcard tools/libtend/*.c))
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 SAN_BINS    := $(UNIT_SRC:tests/unit/%.c=$(B)/san/unit/%)
@@ -152,7 +152,7 @@ boot: initramfs kernel
 BENCH_BINS   := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
 BENCH_STATIC := $(addprefix $(B)/bench/,bench_idle bench_true bench_crash bench_storm floor_sup)
 $(BENCH_STATIC): BENCH_LDFLAGS = -static
-# Only libtend's header: supervisor/spawn.h would hide the system's <spawn.h>.
+# Only libtend's header, as an installed program would include it.
 BENCH_CPPFLAGS := -D_GNU_SOURCE -Itools/libtend
 $(B)/bench/%: tests/bench/%.c tests/bench/bench.h $(B)/libtend.a
 	@mkdir -p $(dir $@)

@@ -3,11 +3,11 @@
  * interface. Then, once the declarations are known, the machine-wide
  * settings of their `system` section. Nothing here can block: no name
  * lookups, no waiting for devices. */
-#include "boot.h"
-#include "context.h"
-#include "early_mounts.h"
-#include "log.h"
-#include "loopback.h"
+#include "init/boot.h"
+#include "core/context.h"
+#include "init/early_mounts.h"
+#include "sys/log.h"
+#include "init/loopback.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
  * mounts none of them for an initramfs; a real root may have some already
  * (the kernel's devtmpfs automount, or a container runtime), so each is
  * mounted only where nothing is mounted yet. */
-#include "early_mounts.h"
-#include "log.h"
+#include "init/early_mounts.h"
+#include "sys/log.h"
 
 #include <errno.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * configured, tend runs it on the console as the one group "emergency",
  * restarted whenever it exits; the first valid reload (tend reloads on
  * every edit of conf.d) replaces it with the declared groups. */
-#include "emergency.h"
-#include "cmdline.h"
+#include "init/emergency.h"
+#include "libtend/cmdline.h"
 
 #include <stdlib.h>
 #include <string.h>

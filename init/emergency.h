@@ -2,7 +2,7 @@
 #ifndef TEND_EMERGENCY_H
 #define TEND_EMERGENCY_H
 
-#include "config.h"
+#include "config/config.h"
 
 #define EMERGENCY_GROUP "emergency"
 

@@ -2,9 +2,9 @@
  * running ip or ifconfig: PID 1 must not depend on tools that may not be
  * in the image. The kernel gives lo 127.0.0.1/8 and ::1 itself as soon as
  * the link is up. */
-#include "loopback.h"
-#include "context.h"
-#include "log.h"
+#include "init/loopback.h"
+#include "core/context.h"
+#include "sys/log.h"
 
 #include <net/if.h>
 #include <netlink/netlink.h>

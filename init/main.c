@@ -1,9 +1,9 @@
 /* tend's entry point: read the command line, pick the run mode, parse
  * conf.d strictly, then set up and run, in that order. */
-#include "boot.h"
-#include "context.h"
-#include "emergency.h"
-#include "log.h"
+#include "init/boot.h"
+#include "core/context.h"
+#include "init/emergency.h"
+#include "sys/log.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tend.h" /* libtend: protocol constants, default run dir */
+#include "libtend/tend.h" /* libtend: protocol constants, default run dir */
 
 #define CONFIG_ERRORS_MAX 8192
 

@@ -3,12 +3,12 @@
  * wait), sync, unmount every filesystem in reverse mount order (read-only
  * remount where that fails), then reboot(2). Each step says on the console
  * what it waits for, and none waits forever. */
-#include "pid1.h"
-#include "cmdline.h"
-#include "spawning.h"
-#include "context.h"
-#include "log.h"
-#include "reaper.h"
+#include "init/pid1.h"
+#include "libtend/cmdline.h"
+#include "core/spawn.h"
+#include "core/context.h"
+#include "sys/log.h"
+#include "core/reaper.h"
 
 #include <errno.h>
 #include <mntent.h>

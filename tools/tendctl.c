@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tend.h"
+#include "libtend/tend.h"
 
 static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "context.h"
+#include "libtend/cmdline.h"
+#include "core/context.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmdline.h"
+#include "libtend/cmdline.h"
 
 /* Splits line and checks the words against want (NULL-terminated). */
 static void splits(const char *line, const char *const *want)

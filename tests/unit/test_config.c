@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "emergency.h"
+#include "config/config.h"
+#include "init/emergency.h"
 #include "files.h"
 
 #define ERR_SIZE 8192

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
-#include "pidmap.h"
-#include "restart_window.h"
-#include "timer.h"
+#include "base/buf.h"
+#include "base/json.h"
+#include "base/pidmap.h"
+#include "base/restart_window.h"
+#include "base/timer.h"
 
 static void never_called(struct tend *t, struct timer *tm)
 {

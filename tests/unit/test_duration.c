@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "duration.h"
+#include "base/duration.h"
 
 #define MAX_MS (UINT64_C(1) << 53)
 

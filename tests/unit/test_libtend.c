@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cmdline.h"
-#include "tend.h"
+#include "libtend/cmdline.h"
+#include "libtend/tend.h"
 
 #define BIG_LINE 300000
 

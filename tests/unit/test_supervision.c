@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "context.h"
+#include "core/context.h"
 
 #define MAX_EVENTS 256
 

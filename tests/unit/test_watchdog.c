@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tend.h"
-#include "watchdog_page.h"
+#include "libtend/tend.h"
+#include "libtend/watchdog_page.h"
 
 #define TIMEOUT_NS 2500000000u /* 2.5 s */
 #define NOT_SUPERVISED "not supervised by tend with a watchdog (TEND_WATCHDOG is not set)"

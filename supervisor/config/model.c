@@ -1,0 +1,285 @@
+/* The declarations model: freeing, lookup, comparison and names. Parsing is
+ * in config_parse.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtend/cmdline.h"
+#include "config/config.h"
+
+void process_decl_free(struct process_decl *p)
+{
+	free(p->name);
+	argv_free(p->argv);
+	free(p->directory);
+	argv_free(p->environment);
+	free(p->file);
+	*p = (struct process_decl){ 0 };
+}
+
+void group_decl_free(struct group_decl *g)
+{
+	size_t i;
+
+	if (g->pack) {
+		free(g->pack);
+		*g = (struct group_decl){ 0 };
+		return;
+	}
+	for (i = 0; i < g->nprocs; i++)
+		process_decl_free(&g->procs[i]);
+	free(g->procs);
+	free(g->name);
+	free(g->tenant);
+	free(g->file);
+	*g = (struct group_decl){ 0 };
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->ngroups; i++)
+		group_decl_free(&cfg->groups[i]);
+	free(cfg->groups);
+	free(cfg->system.hostname);
+	free(cfg->system.file);
+	cfg->groups = NULL;
+	cfg->ngroups = 0;
+	cfg->system = (struct system_decl){ 0 };
+}
+
+const struct group_decl *config_find_group(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	if (!cfg || !name)
+		return NULL;
+	for (i = 0; i < cfg->ngroups; i++)
+		if (strcmp(cfg->groups[i].name, name) == 0)
+			return &cfg->groups[i];
+	return NULL;
+}
+
+/* NULL and "" differ: NULL means "inherit", so compare exactly. */
+static bool str_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* A NULL vector and an empty one mean the same: no words. */
+static bool argv_equal(char *const *a, char *const *b)
+{
+	size_t i, n = argv_count(a);
+
+	if (n != argv_count(b))
+		return false;
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Everything but file and line: moving a declaration to another file or
+ * line must not restart it on reload. */
+bool process_decl_equal(const struct process_decl *a, const struct process_decl *b)
+{
+	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
+	       str_equal(a->directory, b->directory) &&
+	       argv_equal(a->environment, b->environment) && a->type == b->type &&
+	       a->restart == b->restart && a->critical == b->critical &&
+	       a->dependent == b->dependent && a->restart_limit == b->restart_limit &&
+	       a->restart_window_ms == b->restart_window_ms &&
+	       a->restart_delay_ms == b->restart_delay_ms &&
+	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
+	       a->log_keep == b->log_keep && a->console == b->console && a->ready == b->ready &&
+	       a->ready_fd == b->ready_fd && a->ready_timeout_ms == b->ready_timeout_ms &&
+	       a->watchdog_ms == b->watchdog_ms;
+}
+
+bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
+{
+	size_t i;
+
+	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
+	    a->autostart != b->autostart || a->nprocs != b->nprocs)
+		return false;
+	for (i = 0; i < a->nprocs; i++)
+		if (!process_decl_equal(&a->procs[i], &b->procs[i]))
+			return false;
+	return true;
+}
+
+/* What a process runs and how it is started, leaving out the settings that
+ * only decide what happens after an exit (restart policy and limits,
+ * critical, dependent, stop-timeout): those a reload can change in place. */
+static bool process_decl_runs_same(const struct process_decl *a, const struct process_decl *b)
+{
+	return str_equal(a->name, b->name) && argv_equal(a->argv, b->argv) &&
+	       str_equal(a->directory, b->directory) &&
+	       argv_equal(a->environment, b->environment) && a->type == b->type &&
+	       a->console == b->console && a->ready == b->ready && a->ready_fd == b->ready_fd &&
+	       a->watchdog_ms == b->watchdog_ms;
+}
+
+bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
+{
+	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
+	    a->nprocs != b->nprocs)
+		return false;
+	for (size_t i = 0; i < a->nprocs; i++)
+		if (!process_decl_runs_same(&a->procs[i], &b->procs[i]))
+			return false;
+	return true;
+}
+
+int size_parse(const char *text, uint64_t *bytes)
+{
+	uint64_t n = 0;
+	const char *p = text;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	unsigned shift = 0;
+	if (*p == 'k' || *p == 'K')
+		shift = 10;
+	else if (*p == 'M')
+		shift = 20;
+	else if (*p == 'G')
+		shift = 30;
+	if (p == text || (shift && *++p) || (!shift && *p) || n > (UINT64_MAX >> shift))
+		return -1;
+	n <<= shift;
+	if (n < MIN_LOG_SIZE)
+		return -1;
+	*bytes = n;
+	return 0;
+}
+
+static bool name_char(char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+		return true;
+	return !first && (c == '.' || c == '-');
+}
+
+bool valid_hostname(const char *name)
+{
+	size_t i;
+
+	if (!name || !name[0] || name[0] == '-' || name[0] == '.')
+		return false;
+	for (i = 0; name[i]; i++)
+		if (i >= 64 || !(name_char(name[i], false) && name[i] != '_'))
+			return false;
+	return true;
+}
+
+bool valid_name(const char *name)
+{
+	size_t i;
+
+	if (!name || !name[0])
+		return false;
+	for (i = 0; name[i]; i++)
+		if (i >= NAME_MAX_LEN || !name_char(name[i], i == 0))
+			return false;
+	return true;
+}
+
+const char *restart_policy_name(enum restart_policy p)
+{
+	switch (p) {
+	case RESTART_ALWAYS:
+		return "always";
+	case RESTART_ON_FAILURE:
+		return "on-failure";
+	case RESTART_NEVER:
+		return "never";
+	}
+	return "?";
+}
+
+const char *process_type_name(enum process_type t)
+{
+	switch (t) {
+	case TYPE_LONGRUN:
+		return "longrun";
+	case TYPE_ONESHOT:
+		return "oneshot";
+	}
+	return "?";
+}
+
+int restart_policy_parse(const char *name, enum restart_policy *p)
+{
+	static const enum restart_policy all[] = { RESTART_ALWAYS, RESTART_ON_FAILURE,
+						   RESTART_NEVER };
+	size_t i;
+
+	for (i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, restart_policy_name(all[i])) == 0) {
+			*p = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int process_type_parse(const char *name, enum process_type *t)
+{
+	static const enum process_type all[] = { TYPE_LONGRUN, TYPE_ONESHOT };
+	size_t i;
+
+	for (i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, process_type_name(all[i])) == 0) {
+			*t = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t env_entry_key_len(const char *entry)
+{
+	size_t n = 0;
+
+	if (!entry || !(entry[0] == '_' || (entry[0] >= 'A' && entry[0] <= 'Z') ||
+			(entry[0] >= 'a' && entry[0] <= 'z')))
+		return 0;
+	while (entry[n] == '_' || (entry[n] >= 'A' && entry[n] <= 'Z') ||
+	       (entry[n] >= 'a' && entry[n] <= 'z') || (entry[n] >= '0' && entry[n] <= '9'))
+		n++;
+	return entry[n] == '=' ? n : 0;
+}
+
+int ready_parse(const char *text, enum ready_kind *kind, int *fd)
+{
+	char *end;
+	long n;
+
+	if (!text)
+		return -1;
+	if (strcmp(text, "none") == 0 || strcmp(text, "notify") == 0) {
+		*kind = strcmp(text, "none") == 0 ? READY_NONE : READY_NOTIFY;
+		*fd = -1;
+		return 0;
+	}
+	if (strncmp(text, "fd:", 3) != 0 || text[3] < '0' || text[3] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(text + 3, &end, 10);
+	if (errno || *end || n < 3 || n > MAX_READY_FD)
+		return -1;
+	*kind = READY_FD;
+	*fd = (int)n;
+	return 0;
+}
+

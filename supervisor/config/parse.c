@@ -1,0 +1,861 @@
+/* Reading conf.d with libconfuse into the model of config.h.
+ *
+ * Two libconfuse 3.3 habits shape this file (a third, its comment handling,
+ * is dealt with in config_text.c):
+ * - A section's cfg_t ends up carrying the line of its closing brace. The
+ *   opening line is only known while libconfuse creates the section, which is
+ *   when it parses the defaults of the section's options: the default-parsing
+ *   callback of a hidden option records it then.
+ * - Callbacks get a cfg_t but no user pointer. Every section gets a copy of
+ *   its option table and the copy keeps `simple_value`, so a hidden option
+ *   carries the per-file context to every callback.
+ * Hidden option names contain '|', which libconfuse reads as a section path,
+ * so no configuration file can set them. */
+#include <confuse.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libtend/cmdline.h"
+#include "config/config.h"
+#include "config/text.h"
+#include "base/duration.h"
+
+#define CTX_OPT "tend|ctx"
+#define START_OPT "tend|start"
+#define NAME_RULE "[A-Za-z0-9_][A-Za-z0-9_.-]*, at most 64 characters"
+#define DURATION_RULE "a whole number and ms, s, m or h, like 100ms"
+#define SECTION(title, opts)                                                                       \
+	{                                                                                          \
+		.name = title, .type = CFGT_SEC, .subopts = opts,                                  \
+		.flags = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES, .validcb = check_section   \
+	}
+
+/* One file being read: its messages, and the opening line of each section
+ * in the order libconfuse created them (document order). */
+struct file_ctx {
+	const char *path;
+	struct conf_msgs msgs; /* msgs.oom also marks any other shortage */
+	int *starts;
+	size_t nstarts, startcap;
+};
+
+/* A whole load: the model built so far and the caller's error buffer. */
+/* The groups already in the model, by name, for the duplicate check: with a
+ * linear search a conf.d of 1000 groups took half a million comparisons. */
+struct name_index {
+	size_t *slots; /* 1 + an index into cfg.groups; 0: empty */
+	size_t cap;    /* a power of two, more than twice the groups */
+};
+
+struct load {
+	struct config cfg;
+	size_t groups_cap; /* room in cfg.groups */
+	struct name_index names;
+	struct conf_errbuf eb;
+};
+
+__attribute__((format(printf, 3, 4))) static void file_report(struct file_ctx *ctx, int line,
+							      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_msgs_vadd(&ctx->msgs, line, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- libconfuse callbacks ---- */
+
+static cfg_opt_t *hidden_opt(cfg_t *cfg, const char *name)
+{
+	cfg_opt_t *opt;
+
+	for (opt = cfg ? cfg->opts : NULL; opt && opt->name; opt++)
+		if (strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+static struct file_ctx *ctx_of(cfg_t *cfg)
+{
+	cfg_opt_t *opt = hidden_opt(cfg, CTX_OPT);
+
+	return opt ? (struct file_ctx *)opt->simple_value.ptr : NULL;
+}
+
+static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_msgs_vadd(&ctx->msgs, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Options and sections of DESIGN.md that later work will give a meaning.
+ * Until then they are rejected, but with a message that says so. */
+static bool planned_option(const char *name)
+{
+	static const char *const planned[] = { "negotiable", "service", "tenant",
+					       "seccomp",    "cluster", NULL };
+
+	for (const char *const *p = planned; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return true;
+	return false;
+}
+
+/* libconfuse's own messages (syntax, unknown options, duplicate titles). */
+static void on_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	struct file_ctx *ctx = ctx_of(cfg);
+	char msg[512], name[128];
+
+	if (!ctx)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sscanf(msg, "no such option '%127[^']'", name) == 1 && planned_option(name))
+		add_msg(ctx, cfg->line, "%s: not supported yet (planned; see README, \"Not yet\")",
+			name);
+	else
+		add_msg(ctx, cfg->line, "%s", msg);
+}
+
+/* The default-parsing callback of the hidden START_OPT: records the line of
+ * the section's opening brace and stores its index as the option's value.
+ * It must not fail: libconfuse aborts on a bad default. */
+static int note_start(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct file_ctx *ctx = ctx_of(cfg);
+	int *starts;
+
+	(void)opt;
+	(void)value;
+	*(long *)result = -1;
+	if (!ctx)
+		return 0;
+	if (ctx->nstarts == ctx->startcap) {
+		starts = realloc(ctx->starts, (ctx->startcap * 2 + 16) * sizeof(*starts));
+		if (!starts) {
+			ctx->msgs.oom = true;
+			return 0;
+		}
+		ctx->starts = starts;
+		ctx->startcap = ctx->startcap * 2 + 16;
+	}
+	ctx->starts[ctx->nstarts] = cfg->line;
+	*(long *)result = (long)ctx->nstarts++;
+	return 0;
+}
+
+/* libconfuse reads "group|tenant" as the tenant of the first group, even
+ * when written elsewhere. Options belong in their own section only. */
+static bool misplaced(cfg_t *cfg, cfg_opt_t *opt)
+{
+	size_t i;
+
+	for (i = 0; cfg->opts[i].name; i++)
+		if (&cfg->opts[i] == opt)
+			return false;
+	cfg_error(cfg, "%s: option paths like 'section|option' are not supported", opt->name);
+	return true;
+}
+
+/* The validation callback of sections, run when one is complete. */
+static int check_section(cfg_t *cfg, cfg_opt_t *opt)
+{
+	return misplaced(cfg, opt) ? -1 : 0;
+}
+
+static bool duration_ok(const char *s)
+{
+	uint64_t ms;
+
+	return duration_parse(s, &ms) == 0;
+}
+
+static bool type_ok(const char *s)
+{
+	enum process_type t;
+
+	return process_type_parse(s, &t) == 0;
+}
+
+static bool restart_ok(const char *s)
+{
+	enum restart_policy p;
+
+	return restart_policy_parse(s, &p) == 0;
+}
+
+static bool size_ok(const char *s)
+{
+	uint64_t bytes;
+
+	return size_parse(s, &bytes) == 0;
+}
+
+static bool ready_ok(const char *s)
+{
+	enum ready_kind kind;
+	int fd;
+
+	return ready_parse(s, &kind, &fd) == 0;
+}
+
+static bool nonempty(const char *s)
+{
+	return s[0] != '\0';
+}
+
+/* What each string option accepts, and how the message says it. */
+static const struct {
+	const char *opt;
+	bool (*ok)(const char *value);
+	const char *expect;
+} str_checks[] = {
+	{ "directory", nonempty, "a directory" },
+	{ "type", type_ok, "longrun or oneshot" },
+	{ "restart", restart_ok, "always, on-failure or never" },
+	{ "restart-window", duration_ok, DURATION_RULE },
+	{ "restart-delay", duration_ok, DURATION_RULE },
+	{ "stop-timeout", duration_ok, DURATION_RULE },
+	{ "ready", ready_ok, "none, notify or fd:N with N from 3 to 1023" },
+	{ "ready-timeout", duration_ok, DURATION_RULE },
+	{ "watchdog", duration_ok, DURATION_RULE },
+	{ "log-size", size_ok, "a number of bytes, or with k, M or G; at least 4k" },
+	{ "tenant", valid_name, NAME_RULE },
+	{ "hostname", valid_hostname,
+	  "a host name: letters, digits, '-' and '.', not first, at most 64 characters" },
+};
+
+/* Value checks run as parse callbacks, so cfg->line is the line being read.
+ * They report and still return 0: parsing goes on and the user sees every
+ * bad value of the file at once. The value is kept as written. */
+static int check_str(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t i;
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	for (i = 0; i < sizeof(str_checks) / sizeof(str_checks[0]); i++)
+		if (strcmp(opt->name, str_checks[i].opt) == 0 && !str_checks[i].ok(value))
+			cfg_error(cfg, "%s: invalid value \"%s\" (%s)", opt->name, value,
+				  str_checks[i].expect);
+	return 0;
+}
+
+/* The words must split (the reason is cmdline_split's message), and there
+ * must be at least one. */
+static int check_command(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *why = NULL;
+	char **argv;
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	argv = cmdline_split(value, &why);
+	if (!argv)
+		cfg_error(cfg, "%s: %s", opt->name, why);
+	else if (!argv[0])
+		cfg_error(cfg, "%s: no program to run", opt->name);
+	argv_free(argv);
+	return 0;
+}
+
+/* Each entry as it is read; earlier entries of the list are already stored
+ * (the one being read is the last, still empty, slot). */
+static int check_env(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t i, n = env_entry_key_len(value);
+	const char *old;
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (n == 0) {
+		cfg_error(cfg,
+			  "%s: invalid entry \"%s\" (KEY=VALUE, KEY of [A-Za-z_][A-Za-z0-9_]*)",
+			  opt->name, value);
+		return 0;
+	}
+	for (i = 0; i + 1 < cfg_opt_size(opt); i++) {
+		old = cfg_opt_getnstr(opt, i);
+		if (old && env_entry_key_len(old) == n && strncmp(old, value, n) == 0) {
+			cfg_error(cfg, "%s: %.*s is set twice", opt->name, (int)n, value);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int check_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int b = cfg_parse_boolean(value);
+
+	if (misplaced(cfg, opt))
+		return -1;
+	if (b < 0)
+		cfg_error(cfg, "%s: invalid value \"%s\" (true or false)", opt->name, value);
+	*(int *)result = b > 0;
+	return 0;
+}
+
+/* A whole number from 0 to max; reports and yields 0 otherwise. */
+static int check_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		       unsigned long max)
+{
+	unsigned long n = 0;
+	const char *p = value;
+
+	if (misplaced(cfg, opt))
+		return -1;
+	for (; *p >= '0' && *p <= '9' && n <= max; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (p == value || *p != '\0' || n > max) {
+		cfg_error(cfg, "%s: invalid value \"%s\" (a whole number from 0 to %lu)", opt->name,
+			  value, max);
+		n = 0;
+	}
+	*(long *)result = (long)n;
+	return 0;
+}
+
+static int check_restart_limit(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_count(cfg, opt, value, result, MAX_RESTART_LIMIT);
+}
+
+static int check_log_keep(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_count(cfg, opt, value, result, MAX_LOG_KEEP);
+}
+
+/* ---- from parsed sections to the model ---- */
+
+/* The line of a section's opening brace (see note_start). */
+static int section_line(struct file_ctx *ctx, cfg_t *sec)
+{
+	long i = cfg_opt_getnint(hidden_opt(sec, START_OPT), 0);
+
+	return i >= 0 && (size_t)i < ctx->nstarts ? ctx->starts[i] : sec->line;
+}
+
+/* Document order across option kinds (groups and top-level processes). */
+static long section_index(cfg_t *sec)
+{
+	return cfg_opt_getnint(hidden_opt(sec, START_OPT), 0);
+}
+
+/* A string option, or NULL when the file does not set it. */
+static const char *opt_str(cfg_t *sec, const char *name)
+{
+	return cfg_size(sec, name) ? cfg_getstr(sec, name) : NULL;
+}
+
+/* Leaves *ms alone when unset or bad (a bad one was reported while parsing). */
+static void get_duration(cfg_t *sec, const char *name, uint64_t *ms)
+{
+	const char *s = opt_str(sec, name);
+
+	if (s)
+		duration_parse(s, ms);
+}
+
+static char **get_environment(cfg_t *sec)
+{
+	unsigned i, n = cfg_size(sec, "environment");
+	char **env = calloc(n + 1, sizeof(*env));
+
+	for (i = 0; env && i < n; i++) {
+		env[i] = strdup(cfg_getnstr(sec, "environment", i));
+		if (!env[i]) {
+			argv_free(env);
+			return NULL;
+		}
+	}
+	return env;
+}
+
+/* Fills p's command fields. Returns -1 only when out of memory. */
+static int get_command(struct file_ctx *ctx, cfg_t *sec, struct process_decl *p)
+{
+	const char *cmd = opt_str(sec, "command");
+	const char *why;
+
+	if (!cmd) {
+		file_report(ctx, p->line, "process \"%s\" has no command", p->name);
+		return 0;
+	}
+	p->argv = cmdline_split(cmd, &why);
+	if (!p->argv && errno == EINVAL)
+		return 0; /* reported while parsing */
+	return p->argv ? 0 : -1;
+}
+
+/* Returns -1 only when out of memory; other problems are reported. */
+static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process_decl *p)
+{
+	const char *dir = opt_str(sec, "directory");
+
+	p->name = strdup(cfg_title(sec));
+	p->file = strdup(ctx->path);
+	p->line = section_line(ctx, sec);
+	if (!p->name || !p->file)
+		return -1;
+	if (!valid_name(p->name))
+		file_report(ctx, p->line, "invalid process name \"%s\" (" NAME_RULE ")", p->name);
+	if (get_command(ctx, sec, p) < 0)
+		return -1;
+	p->directory = dir ? strdup(dir) : NULL;
+	p->environment = get_environment(sec);
+	if ((dir && !p->directory) || !p->environment)
+		return -1;
+	p->type = TYPE_LONGRUN;
+	process_type_parse(opt_str(sec, "type"), &p->type);
+	p->restart = RESTART_ALWAYS;
+	restart_policy_parse(opt_str(sec, "restart"), &p->restart);
+	p->critical = cfg_getbool(sec, "critical");
+	p->dependent = cfg_getbool(sec, "dependent");
+	p->console = cfg_getbool(sec, "console");
+	p->ready = READY_NONE;
+	p->ready_fd = -1;
+	if (opt_str(sec, "ready"))
+		ready_parse(opt_str(sec, "ready"), &p->ready, &p->ready_fd);
+	p->ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
+	get_duration(sec, "ready-timeout", &p->ready_timeout_ms);
+	get_duration(sec, "watchdog", &p->watchdog_ms);
+	if (p->type == TYPE_ONESHOT && p->ready != READY_NONE)
+		file_report(ctx, p->line,
+			    "process \"%s\": ready applies to longrun processes (a oneshot is "
+			    "ready when it has finished)",
+			    p->name);
+	p->restart_limit = (unsigned)cfg_getint(sec, "restart-limit");
+	p->restart_window_ms = DEFAULT_RESTART_WINDOW_MS;
+	p->restart_delay_ms = DEFAULT_RESTART_DELAY_MS;
+	p->stop_timeout_ms = DEFAULT_STOP_TIMEOUT_MS;
+	get_duration(sec, "restart-window", &p->restart_window_ms);
+	get_duration(sec, "restart-delay", &p->restart_delay_ms);
+	get_duration(sec, "stop-timeout", &p->stop_timeout_ms);
+	p->log_size = DEFAULT_LOG_SIZE;
+	if (opt_str(sec, "log-size"))
+		size_parse(opt_str(sec, "log-size"), &p->log_size);
+	p->log_keep = (unsigned)cfg_getint(sec, "log-keep");
+	return 0;
+}
+
+/* Appends a zeroed process to g; NULL when out of memory. */
+static struct process_decl *add_process_slot(struct group_decl *g)
+{
+	struct process_decl *procs = realloc(g->procs, (g->nprocs + 1) * sizeof(*procs));
+
+	if (!procs)
+		return NULL;
+	g->procs = procs;
+	procs[g->nprocs] = (struct process_decl){ 0 };
+	return &procs[g->nprocs++];
+}
+
+static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_decl *g)
+{
+	unsigned i, n = cfg_size(sec, "process");
+	const char *tenant = opt_str(sec, "tenant");
+	struct process_decl *p;
+
+	g->name = strdup(cfg_title(sec));
+	g->tenant = strdup(tenant ? tenant : DEFAULT_TENANT);
+	g->file = strdup(ctx->path);
+	g->line = section_line(ctx, sec);
+	g->autostart = cfg_getbool(sec, "autostart");
+	if (!g->name || !g->tenant || !g->file)
+		return -1;
+	if (n == 0)
+		file_report(ctx, g->line, "group \"%s\" has no processes", g->name);
+	for (i = 0; i < n; i++) {
+		p = add_process_slot(g);
+		if (!p || process_from_section(ctx, cfg_getnsec(sec, "process", i), p) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static const struct group_decl *find_group(const struct load *ld, const char *name)
+{
+	size_t mask = ld->names.cap - 1;
+
+	if (!ld->names.cap)
+		return NULL;
+	for (size_t i = name_hash(name) & mask; ld->names.slots[i]; i = (i + 1) & mask) {
+		const struct group_decl *g = &ld->cfg.groups[ld->names.slots[i] - 1];
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+static void index_put(struct name_index *ix, const char *name, size_t gi)
+{
+	size_t i = name_hash(name) & (ix->cap - 1);
+
+	while (ix->slots[i])
+		i = (i + 1) & (ix->cap - 1);
+	ix->slots[i] = gi + 1;
+}
+
+/* Indexes the group just appended (the last one), growing the index when
+ * it would be half full. -1 only when out of memory. */
+static int index_last_group(struct load *ld)
+{
+	size_t n = ld->cfg.ngroups;
+
+	if (2 * n >= ld->names.cap) {
+		size_t cap = ld->names.cap ? 2 * ld->names.cap : 64;
+		size_t *slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return -1;
+		free(ld->names.slots);
+		ld->names = (struct name_index){ slots, cap };
+		for (size_t i = 0; i + 1 < n; i++)
+			index_put(&ld->names, ld->cfg.groups[i].name, i);
+	}
+	index_put(&ld->names, ld->cfg.groups[n - 1].name, n - 1);
+	return 0;
+}
+
+/* A group name must be well formed, not the reserved one, and new. */
+static bool group_name_ok(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	const char *name = cfg_title(sec);
+	int line = section_line(ctx, sec);
+	const struct group_decl *old = find_group(ld, name);
+
+	if (!valid_name(name))
+		file_report(ctx, line, "invalid group name \"%s\" (" NAME_RULE ")", name);
+	else if (strcmp(name, LOCAL_GROUP) == 0)
+		file_report(ctx, line, "group name \"%s\" is reserved for processes outside groups",
+			    name);
+	else if (old)
+		file_report(ctx, line, "group \"%s\" is already declared at %s:%d", name, old->file,
+			    old->line);
+	else
+		return true;
+	return false;
+}
+
+/* Appends g to the model (which takes it over); -1 when out of memory. */
+static int append_group(struct load *ld, const struct group_decl *g)
+{
+	struct config *cfg = &ld->cfg;
+
+	if (cfg->ngroups == ld->groups_cap) {
+		size_t cap = ld->groups_cap ? 2 * ld->groups_cap : 16;
+		struct group_decl *groups = realloc(cfg->groups, cap * sizeof(*groups));
+		if (!groups)
+			return -1;
+		cfg->groups = groups;
+		ld->groups_cap = cap;
+	}
+	cfg->groups[cfg->ngroups++] = *g;
+	if (index_last_group(ld) < 0) {
+		cfg->ngroups--;
+		return -1;
+	}
+	return 0;
+}
+
+/* A group that cannot join the model is still converted, so that the errors
+ * in its processes are reported too. */
+static int add_group(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	struct group_decl g = { 0 };
+	bool ok = group_name_ok(ld, ctx, sec);
+	int rc = group_from_section(ctx, sec, &g);
+
+	if (rc == 0 && ok && group_decl_pack(&g) < 0)
+		rc = -1;
+	if (rc == 0 && ok) {
+		if (append_group(ld, &g) == 0)
+			return 0;
+		rc = -1;
+	}
+	group_decl_free(&g);
+	return rc;
+}
+
+/* The reserved group, created where its first process is declared. */
+static struct group_decl *local_group(struct load *ld, struct file_ctx *ctx, int line)
+{
+	struct group_decl g = { .autostart = true, .line = line };
+	const struct group_decl *found = find_group(ld, LOCAL_GROUP);
+
+	if (found)
+		return &ld->cfg.groups[found - ld->cfg.groups];
+	g.name = strdup(LOCAL_GROUP);
+	g.tenant = strdup(DEFAULT_TENANT);
+	g.file = strdup(ctx->path);
+	if (g.name && g.tenant && g.file && append_group(ld, &g) == 0)
+		return &ld->cfg.groups[ld->cfg.ngroups - 1];
+	group_decl_free(&g);
+	return NULL;
+}
+
+static const struct process_decl *find_process(const struct group_decl *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->nprocs; i++)
+		if (strcmp(g->procs[i].name, name) == 0)
+			return &g->procs[i];
+	return NULL;
+}
+
+/* A process declared outside any group. libconfuse rejects duplicates within
+ * a file; across files they are found here. */
+static int add_local_process(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	struct group_decl *g = local_group(ld, ctx, section_line(ctx, sec));
+	const struct process_decl *old;
+	struct process_decl p = { 0 }, *slot;
+
+	if (!g || process_from_section(ctx, sec, &p) < 0)
+		goto fail;
+	old = find_process(g, p.name);
+	if (old) {
+		file_report(ctx, p.line, "process \"%s\" is already declared at %s:%d", p.name,
+			    old->file, old->line);
+		process_decl_free(&p);
+		return 0;
+	}
+	slot = add_process_slot(g);
+	if (!slot)
+		goto fail;
+	*slot = p;
+	return 0;
+fail:
+	process_decl_free(&p);
+	return -1;
+}
+
+/* The one system section of all of conf.d. Returns -1 only when out of memory. */
+static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	struct system_decl *s = &ld->cfg.system;
+	const char *hostname = opt_str(sec, "hostname");
+	int line = section_line(ctx, sec);
+
+	if (s->file) {
+		file_report(ctx, line, "system section is already declared at %s:%d", s->file,
+			    s->line);
+		return 0;
+	}
+	s->file = strdup(ctx->path);
+	s->line = line;
+	s->hostname = hostname ? strdup(hostname) : NULL;
+	return !s->file || (hostname && !s->hostname) ? -1 : 0;
+}
+
+/* Groups and top-level processes, merged back into document order. */
+static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
+{
+	unsigned gi = 0, pi = 0, ng = cfg_size(root, "group"), np = cfg_size(root, "process");
+	cfg_t *g, *p;
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "system"); i++)
+		rc = add_system(ld, ctx, cfg_getnsec(root, "system", i));
+	while (rc == 0 && (gi < ng || pi < np)) {
+		g = gi < ng ? cfg_getnsec(root, "group", gi) : NULL;
+		p = pi < np ? cfg_getnsec(root, "process", pi) : NULL;
+		if (g && (!p || section_index(g) < section_index(p))) {
+			rc = add_group(ld, ctx, g);
+			gi++;
+		} else {
+			rc = add_local_process(ld, ctx, p);
+			pi++;
+		}
+	}
+	return rc;
+}
+
+/* ---- reading files ---- */
+
+/* Parses one file's text (comments already gone) into the model. */
+static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
+{
+	/* Per parse, not static: the hidden option points at this file's ctx. */
+	cfg_opt_t ctx_opt = { .name = CTX_OPT,
+			      .type = CFGT_FUNC,
+			      .simple_value.ptr = (void **)ctx };
+	cfg_opt_t start_opt = CFG_INT_LIST_CB(START_OPT, "{0}", CFGF_NONE, note_start);
+	cfg_opt_t process_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("command", NULL, CFGF_NODEFAULT, check_command),
+		CFG_STR_CB("directory", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_LIST_CB("environment", NULL, CFGF_NODEFAULT, check_env),
+		CFG_STR_CB("type", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("restart", NULL, CFGF_NODEFAULT, check_str),
+		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
+		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
+		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),
+		CFG_STR_CB("ready", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("ready-timeout", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("watchdog", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("restart-limit", DEFAULT_RESTART_LIMIT, CFGF_NONE, check_restart_limit),
+		CFG_STR_CB("restart-window", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("restart-delay", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("stop-timeout", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("log-size", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("log-keep", DEFAULT_LOG_KEEP, CFGF_NONE, check_log_keep),
+		CFG_END(),
+	};
+	cfg_opt_t group_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("tenant", NULL, CFGF_NODEFAULT, check_str),
+		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
+		SECTION("process", process_opts),
+		CFG_END(),
+	};
+	cfg_opt_t system_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("hostname", NULL, CFGF_NODEFAULT, check_str),
+		CFG_END(),
+	};
+	cfg_opt_t top_opts[] = {
+		ctx_opt,
+		SECTION("group", group_opts),
+		SECTION("process", process_opts),
+		{ .name = "system",
+		  .type = CFGT_SEC,
+		  .subopts = system_opts,
+		  .flags = CFGF_MULTI,
+		  .validcb = check_section },
+		CFG_END(),
+	};
+	cfg_t *cfg = cfg_init(top_opts, CFGF_NONE);
+	size_t before = ctx->msgs.n;
+	int rc;
+
+	if (!cfg) {
+		ctx->msgs.oom = true;
+		return;
+	}
+	cfg_set_error_function(cfg, on_confuse_error);
+	rc = cfg_parse_buf(cfg, text);
+	/* After a syntax error the tree is partial: checking it would only
+	 * add noise like "no command" for a section cut short. */
+	if (rc == CFG_SUCCESS && convert_file(ld, ctx, cfg) < 0)
+		ctx->msgs.oom = true;
+	else if (rc != CFG_SUCCESS && ctx->msgs.n == before)
+		ctx->msgs.oom = true; /* libconfuse failed without saying why */
+	cfg_free(cfg);
+}
+
+static void load_text(struct load *ld, const char *path, const char *text)
+{
+	struct file_ctx ctx = { .path = path };
+	const char *why;
+	int line;
+	char *clean = conf_strip_comments(text, &line, &why);
+
+	if (clean)
+		parse_clean(ld, &ctx, clean);
+	else if (why)
+		file_report(&ctx, line, "%s", why);
+	else
+		ctx.msgs.oom = true;
+	free(clean);
+	conf_msgs_flush(&ctx.msgs, path, &ld->eb);
+	free(ctx.starts);
+}
+
+static void load_file(struct load *ld, const char *path)
+{
+	size_t len;
+	const char *why;
+	char *text = conf_read_file(path, &len, &why);
+
+	if (!text)
+		conf_errbuf_add(&ld->eb, path, 0, why ? why : strerror(errno));
+	else if (strlen(text) != len)
+		conf_errbuf_add(&ld->eb, path, 0, "contains a NUL byte; not a text file");
+	else
+		load_text(ld, path, text);
+	free(text);
+}
+
+static int load_finish(struct load *ld, struct config *out)
+{
+	free(ld->names.slots);
+	ld->names = (struct name_index){ 0 };
+	/* Groups are packed as they are read; the one of processes outside
+	 * groups only now, as every file may add to it. */
+	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
+		if (!ld->cfg.groups[i].pack && group_decl_pack(&ld->cfg.groups[i]) < 0)
+			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));
+	if (ld->eb.failed) {
+		config_free(&ld->cfg);
+		return -1;
+	}
+	*out = ld->cfg;
+	return 0;
+}
+
+int config_parse_text(const char *path, const char *text, struct config *out, char *err,
+		      size_t errlen)
+{
+	struct load ld = { 0 };
+
+	conf_errbuf_init(&ld.eb, err, errlen);
+	load_text(&ld, path, text);
+	return load_finish(&ld, out);
+}
+
+int config_parse_file(const char *path, struct config *out, char *err, size_t errlen)
+{
+	struct load ld = { 0 };
+
+	conf_errbuf_init(&ld.eb, err, errlen);
+	load_file(&ld, path);
+	return load_finish(&ld, out);
+}
+
+int config_load_dir(const char *dir, struct config *out, char *err, size_t errlen)
+{
+	struct load ld = { 0 };
+	char **names, *path;
+	const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
+	size_t i;
+
+	conf_errbuf_init(&ld.eb, err, errlen);
+	names = conf_dir_names(dir);
+	if (!names)
+		conf_errbuf_add(&ld.eb, dir, 0, strerror(errno));
+	for (i = 0; names && names[i]; i++) {
+		if (asprintf(&path, "%s%s%s", dir, sep, names[i]) < 0) {
+			conf_errbuf_add(&ld.eb, dir, 0, strerror(ENOMEM));
+			break;
+		}
+		load_file(&ld, path);
+		free(path);
+	}
+	argv_free(names);
+	return load_finish(&ld, out);
+}

@@ -1,0 +1,206 @@
+#include "control/status.h"
+#include "base/json.h"
+#include "core/context.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static void descendants(struct tend *t, struct process *p, struct pid_list *out)
+{
+	struct pid_list all = { 0 };
+	tracker_members(t, p, &all);
+	for (size_t i = 0; i < all.len; i++)
+		if (all.pids[i] != p->pid)
+			pid_list_add(out, all.pids[i]);
+	pid_list_free(&all);
+}
+
+static void command_name(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "re");
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* Uptime to the precision a person wants: "850ms", "12.3s", "4m05s", "3h07m", "2d04h". */
+static void format_uptime(uint64_t ms, char *buf, size_t len)
+{
+	uint64_t s = ms / 1000;
+	if (ms < 1000)
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llu.%llus", (unsigned long long)s,
+			 (unsigned long long)(ms % 1000 / 100));
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+			 (unsigned long long)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
+			 (unsigned long long)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
+			 (unsigned long long)(s % 86400 / 3600));
+}
+
+/* What the process last said about itself: STATUS= (NOTIFY_SOCKET), else
+ * the state text of its watchdog page (libtend); "" if nothing. */
+static void said_status(const struct process *p, char *buf, size_t len)
+{
+	if (p->status_text)
+		snprintf(buf, len, "%s", p->status_text);
+	else
+		watchdog_state_text(p, buf, len);
+}
+
+static void process_text(struct tend *t, struct process *p, struct buf *out)
+{
+	char how[64], up[32];
+	buf_printf(out, "  %-16s %-9s", p->decl->name, proc_state_name(p->state));
+	if (p->pid) {
+		format_uptime(t->sys->now_ms(t) - p->started_ms, up, sizeof(up));
+		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
+	} else if (p->last_spawn_errno) {
+		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
+	} else if (p->last_status >= 0) {
+		describe_wait_status(p->last_status, how, sizeof(how));
+		buf_printf(out, " last %s", how);
+	}
+	buf_printf(out, " restarts %u", p->restarts);
+	if (p->pid && p->decl->ready != READY_NONE)
+		buf_puts(out, p->ready ? " ready" : " not ready");
+	if (watchdog_timeout_ms(p) && watchdog_is_suspended(p))
+		buf_puts(out, " watchdog suspended");
+	char said[TEND_WATCHDOG_STATE_MAX];
+	said_status(p, said, sizeof(said));
+	if (said[0])
+		buf_printf(out, " \"%s\"", said);
+	buf_puts(out, "\n");
+	struct pid_list desc = { 0 };
+	descendants(t, p, &desc);
+	for (size_t i = 0; i < desc.len; i++) {
+		char comm[32];
+		command_name(desc.pids[i], comm, sizeof(comm));
+		buf_printf(out, "    + %d %s\n", (int)desc.pids[i], comm);
+	}
+	pid_list_free(&desc);
+}
+
+void status_text(struct tend *t, struct group *only, struct buf *out)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		struct group *g = t->groups[i];
+		if (only && g != only)
+			continue;
+		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
+		if (strcmp(g->decl.tenant, "default") != 0)
+			buf_printf(out, " tenant %s", g->decl.tenant);
+		buf_puts(out, "\n");
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_text(t, &g->procs[j], out);
+	}
+	for (size_t i = 0; i < t->nretiring && !only; i++) {
+		struct group *g = t->retiring[i];
+		buf_printf(out, "%s %s (removed or replaced by a reload)\n", g->decl.name,
+			   group_state_name(g->state));
+		for (size_t j = 0; j < g->nprocs; j++)
+			process_text(t, &g->procs[j], out);
+	}
+	if (!only)
+		buf_printf(out, "tracking: %s%s%s\n", tracking_mode_name(t->tracker.mode),
+			   t->tracker.mode == TRACK_CGROUP ? " " : "",
+			   t->tracker.mode == TRACK_CGROUP ? t->tracker.root : "");
+	if (!only && t->notify_dropped)
+		buf_printf(out,
+			   "notify: %llu datagrams dropped (not from a supervised tree, or "
+			   "malformed)\n",
+			   (unsigned long long)t->notify_dropped);
+}
+
+static void process_json(struct tend *t, struct process *p, struct buf *out)
+{
+	buf_puts(out, "{\"name\":");
+	json_str(out, p->decl->name);
+	if (p->pid)
+		buf_printf(out, ",\"pid\":%d", (int)p->pid);
+	else
+		buf_puts(out, ",\"pid\":null");
+	buf_printf(out,
+		   ",\"state\":\"%s\",\"restarts\":%u,\"type\":\"%s\",\"critical\":%s,"
+		   "\"dependent\":%s",
+		   proc_state_name(p->state), p->restarts, process_type_name(p->decl->type),
+		   p->decl->critical ? "true" : "false", p->decl->dependent ? "true" : "false");
+	if (p->pid)
+		buf_printf(out, ",\"uptime_ms\":%llu",
+			   (unsigned long long)(t->sys->now_ms(t) - p->started_ms));
+	if (p->last_status >= 0 && WIFEXITED(p->last_status))
+		buf_printf(out, ",\"last_exit_status\":%d", WEXITSTATUS(p->last_status));
+	else if (p->last_status >= 0 && WIFSIGNALED(p->last_status))
+		buf_printf(out, ",\"last_signal\":%d", WTERMSIG(p->last_status));
+	if (p->last_spawn_errno) {
+		buf_puts(out, ",\"start_error\":");
+		json_str(out, strerror(p->last_spawn_errno));
+	}
+	buf_printf(out, ",\"ready\":%s", p->pid && p->ready ? "true" : "false");
+	char said[TEND_WATCHDOG_STATE_MAX];
+	said_status(p, said, sizeof(said));
+	if (said[0]) {
+		buf_puts(out, ",\"status\":");
+		json_str(out, said);
+	}
+	if (watchdog_timeout_ms(p))
+		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
+			   (unsigned long long)watchdog_timeout_ms(p),
+			   watchdog_is_suspended(p) ? "true" : "false");
+	buf_puts(out, ",\"descendants\":[");
+	struct pid_list desc = { 0 };
+	descendants(t, p, &desc);
+	for (size_t i = 0; i < desc.len; i++)
+		buf_printf(out, "%s%d", i ? "," : "", (int)desc.pids[i]);
+	pid_list_free(&desc);
+	buf_puts(out, "]}");
+}
+
+static void group_json(struct tend *t, struct group *g, struct buf *out)
+{
+	buf_puts(out, "{\"name\":");
+	json_str(out, g->decl.name);
+	buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
+	json_str(out, g->decl.tenant);
+	buf_printf(out, ",\"autostart\":%s,\"processes\":[", g->decl.autostart ? "true" : "false");
+	for (size_t j = 0; j < g->nprocs; j++) {
+		if (j)
+			buf_puts(out, ",");
+		process_json(t, &g->procs[j], out);
+	}
+	buf_puts(out, "]}");
+}
+
+/* "groups" as declared now; "retiring": groups a reload removed or replaced
+ * whose processes are still stopping (a name may be in both). */
+void status_json(struct tend *t, struct group *only, struct buf *out)
+{
+	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,\"groups\":[",
+		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode),
+		   (unsigned long long)t->notify_dropped);
+	bool first = true;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		if (only && t->groups[i] != only)
+			continue;
+		buf_puts(out, first ? "" : ",");
+		first = false;
+		group_json(t, t->groups[i], out);
+	}
+	buf_puts(out, "],\"retiring\":[");
+	for (size_t i = 0; i < t->nretiring && !only; i++) {
+		buf_puts(out, i ? "," : "");
+		group_json(t, t->retiring[i], out);
+	}
+	buf_puts(out, "]}");
+}

@@ -1,0 +1,48 @@
+/* A group of processes started in declaration order and stopped in reverse.
+ * The group does not react to single transitions but re-evaluates its
+ * processes' states after every change (group_evaluate), so nested changes
+ * (a start that fails at once) cannot confuse it. */
+#ifndef TEND_GROUP_H
+#define TEND_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+#include "core/process.h"
+
+struct tend;
+
+enum group_state { GS_STOPPED, GS_STARTING, GS_RUNNING, GS_STOPPING, GS_FAILED, GS__COUNT };
+
+enum group_event { GE_START, GE_STOP, GE_RESTART, GE__COUNT };
+
+struct group {
+	struct group_decl decl; /* owned */
+	size_t nprocs;
+	size_t cursor; /* starting: next to start; stopping: one past next to stop */
+	enum group_state state;
+	enum group_state after_stop; /* where a stop sequence ends: stopped, failed or starting */
+	bool cursor_sent;	     /* the process at the cursor was already told */
+	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
+	bool start_pending;	     /* reload: start once the old group of this name is gone */
+	bool evaluating;
+	bool evaluate_again;
+	struct process procs[]; /* nprocs of them, in declaration order */
+};
+
+/* Takes ownership of *decl (zeroes it). */
+struct group *group_new(struct tend *t, struct group_decl *decl);
+void group_free(struct tend *t, struct group *g);
+
+/* The one transition function for requests. */
+void group_step(struct tend *t, struct group *g, enum group_event ev);
+/* Called after any of g's processes changed state. */
+void group_evaluate(struct tend *t, struct group *g);
+/* Whether a process of g that waits to restart may start again now. */
+bool group_allows_restart(const struct group *g);
+
+struct process *group_find_process(struct group *g, const char *name);
+const char *group_state_name(enum group_state s);
+
+#endif

@@ -1,0 +1,388 @@
+/* sd_notify compatibility: daemons written for systemd tell tend that they
+ * are ready, alive (watchdog) or what they are doing, unmodified.
+ *
+ * One datagram socket, RUNDIR/notify, is offered to every process as
+ * NOTIFY_SOCKET. The kernel attaches the sender's credentials
+ * (SO_PASSCRED), and a datagram counts only if its sender is the process
+ * it speaks for or a member of that process's tree; anything else (an
+ * unrelated process, a forged or truncated datagram) is dropped and
+ * counted. File descriptors that come with a datagram are closed at once:
+ * that is all BARRIER=1 asks (the sender waits until the receiver closes
+ * it), and tend keeps no descriptors for anybody (no FDSTORE). */
+#include "core/notify.h"
+#include "core/context.h"
+#include "sys/log.h"
+#include "sys/tracker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NOTIFY_DATAGRAM_MAX 4096
+#define NOTIFY_FDS_MAX 32    /* more than this in one datagram: dropped (MSG_CTRUNC) */
+#define NOTIFY_PER_WAKEUP 64 /* then back to the loop: a flood cannot starve supervision */
+#define ANCESTRY_DEPTH_MAX 64
+#define UNKNOWN_PER_SECOND 100 /* sender look-ups that found nobody, per second */
+
+static pid_t parent_of(pid_t pid)
+{
+	pid_t ppid, session;
+	return proc_parent_session(pid, &ppid, &session) == 0 ? ppid : 0;
+}
+
+/* The process named by pid's TEND_PROCESS tag, if the tag is there. */
+static struct process *process_by_tag(struct tend *t, pid_t pid)
+{
+	char name[512];
+	if (proc_tag(pid, name, sizeof(name)) < 0)
+		return NULL;
+	char *slash = strchr(name, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	struct group *g = tend_find_group(t, name);
+	return g ? group_find_process(g, slash + 1) : NULL;
+}
+
+/* Whether pid is in p's tree by evidence a process cannot forge: its
+ * cgroup (cgroup tracking), or (ancestry tracking) the session p's main
+ * process was started in. The TEND_PROCESS tag alone is not enough: any
+ * process can set it. */
+static bool in_tree(struct tend *t, struct process *p, pid_t pid)
+{
+	if (t->tracker.mode != TRACK_CGROUP) {
+		pid_t ppid, session;
+		return proc_parent_session(pid, &ppid, &session) == 0 && p->session &&
+		       session == p->session;
+	}
+	struct pid_list members = { 0 };
+	tracker_members(t, p, &members);
+	bool found = pid_list_has(&members, pid);
+	pid_list_free(&members);
+	return found;
+}
+
+/* A sender that is not a main process (those find_sender knows at once). */
+static struct process *other_sender(struct tend *t, pid_t pid)
+{
+	struct process *p;
+	/* A descendant whose ancestors lead to a main process belongs to it. */
+	pid_t cur = pid;
+	for (int depth = 0; depth < ANCESTRY_DEPTH_MAX; depth++) {
+		cur = parent_of(cur);
+		if (cur <= 1 || cur == getpid())
+			break;
+		if ((p = pidmap_get(&t->pids, cur)))
+			return p;
+	}
+	/* An orphan tend adopted: its tag names a candidate, the tracker decides. */
+	p = process_by_tag(t, pid);
+	return p && in_tree(t, p, pid) ? p : NULL;
+}
+
+static uint64_t usec_to_ms(const char *text, bool *ok)
+{
+	char *end;
+	errno = 0;
+	unsigned long long us = strtoull(text, &end, 10);
+	*ok = !errno && end != text && !*end && text[0] != '-';
+	return us / 1000 + (us % 1000 != 0); /* rounded up, without overflow */
+}
+
+/* The main process a MAINPID= named is gone. If it was tend's child, tend
+ * reaps it here; if another process of the tree reaped it, its status is
+ * lost and the exit counts as a failure. */
+static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
+{
+	(void)events;
+	struct process *p = (struct process *)((char *)w - offsetof(struct process, main_pidfd));
+	siginfo_t info = { 0 };
+	char label[2 * NAME_MAX_LEN + 2];
+	if (w->fd < 0 || !p->pid)
+		return;
+	int status = W_EXITCODE(255, 0);
+	if (waitid((idtype_t)P_PIDFD, (id_t)w->fd, &info, WEXITED | WNOHANG) == 0) {
+		if (info.si_pid == 0)
+			return; /* not ended after all */
+		status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+						    : W_EXITCODE(0, info.si_status);
+	} else {
+		tend_log(t, LOG_WARN,
+			 "%s: main process %d ended and was reaped by another; its "
+			 "status is unknown",
+			 process_label(p, label, sizeof(label)), (int)p->pid);
+	}
+	process_exited(t, p, status);
+}
+
+void notify_forget_main(struct tend *t, struct process *p)
+{
+	watcher_close(t, &p->main_pidfd);
+}
+
+/* MAINPID=: the daemon's main process is now another member of its tree
+ * (a forking daemon's child). Taken only from a process that runs, for a
+ * pid tend can watch (a pidfd: the new main need not be tend's child). */
+static void change_main_pid(struct tend *t, struct process *p, const char *value)
+{
+	char *end;
+	char label[2 * NAME_MAX_LEN + 2];
+	long pid = strtol(value, &end, 10);
+	if (*end || pid <= 1 || pid > INT32_MAX || (pid_t)pid == p->pid || !p->pid ||
+	    (p->state != PS_STARTING && p->state != PS_RUNNING) ||
+	    pidmap_get(&t->pids, (pid_t)pid) || !in_tree(t, p, (pid_t)pid)) {
+		t->notify_dropped++;
+		return;
+	}
+	int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (fd < 0)
+		return; /* gone already */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	notify_forget_main(t, p);
+	pidmap_del(&t->pids, p->pid);
+	if (pidmap_put(&t->pids, (pid_t)pid, p) < 0) {
+		pidmap_put(&t->pids, p->pid, p); /* keep the old one */
+		close(fd);
+		return;
+	}
+	p->pid = (pid_t)pid;
+	p->main_pidfd.fd = fd;
+	p->main_pidfd.on_ready = on_main_pidfd;
+	process_label(p, label, sizeof(label));
+	if (loop_add(t, &p->main_pidfd, EPOLLIN) < 0)
+		tend_log(t, LOG_ERR, "%s: cannot watch pid %ld", label, pid);
+	tend_log(t, LOG_INFO, "%s: main process is now %ld (MAINPID)", label, pid);
+}
+
+/* EXTEND_TIMEOUT_USEC=: more time to become ready, or to stop. */
+static void extend_timeout(struct tend *t, struct process *p, uint64_t ms)
+{
+	if ((p->state == PS_STARTING && !p->ready && p->decl->type == TYPE_LONGRUN) ||
+	    p->state == PS_STOPPING)
+		tend_timer_in(t, &p->timer, ms);
+}
+
+/* One "KEY=VALUE" line. Returns false when the rest of the datagram must
+ * be ignored: after WATCHDOG=trigger the process is being ended. (READY=1
+ * does not stop it: systemd-notify sends READY=1 and STATUS= together.) */
+static bool apply_line(struct tend *t, struct process *p, const char *line, bool *main_changed)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	bool ok;
+	if (strcmp(line, "READY=1") == 0) {
+		process_step(t, p, PE_READY);
+	} else if (strcmp(line, "WATCHDOG=1") == 0) {
+		watchdog_kicked(t, p);
+	} else if (strcmp(line, "WATCHDOG=trigger") == 0) {
+		watchdog_trigger(t, p);
+		return false;
+	} else if (strncmp(line, "WATCHDOG_USEC=", 14) == 0) {
+		uint64_t ms = usec_to_ms(line + 14, &ok);
+		if (ok)
+			watchdog_set_timeout(t, p, ms);
+	} else if (strncmp(line, "EXTEND_TIMEOUT_USEC=", 20) == 0) {
+		uint64_t ms = usec_to_ms(line + 20, &ok);
+		if (ok)
+			extend_timeout(t, p, ms);
+	} else if (strncmp(line, "STATUS=", 7) == 0) {
+		char *text = strdup(line + 7);
+		/* Shown on terminals and in logs: no escape sequences from it. */
+		for (char *c = text; c && *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = ' ';
+		if (text) {
+			free(p->status_text);
+			p->status_text = text;
+		}
+	} else if (strcmp(line, "STOPPING=1") == 0) {
+		if (!p->said_stopping) /* once per run: a loop must not flood the log */
+			tend_log(t, LOG_INFO, "%s: says it is stopping",
+				 process_label(p, label, sizeof(label)));
+		p->said_stopping = true;
+	} else if (strncmp(line, "MAINPID=", 8) == 0 && !*main_changed) {
+		*main_changed = true; /* one per datagram: each may cost a look at /proc */
+		change_main_pid(t, p, line + 8);
+	} /* BARRIER=1: its descriptor is already closed; others: not ours */
+	return true;
+}
+
+static void apply_datagram(struct tend *t, struct process *p, char *text)
+{
+	bool main_changed = false;
+	for (char *save, *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!apply_line(t, p, line, &main_changed))
+			return;
+}
+
+/* The descriptors that came with a datagram (BARRIER=1's pipe end, or
+ * anything a sender chose) are closed, but not by PID 1 itself: the last
+ * close of a socket with SO_LINGER or of a file on a stalled FUSE mount
+ * blocks. A child holds copies until tend has dropped its own, so the last
+ * close happens in the child. */
+static void close_received(const int *fds, size_t n)
+{
+	int sync[2] = { -1, -1 };
+	if (n == 0)
+		return;
+	if (pipe2(sync, O_CLOEXEC) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			char c;
+			close(sync[1]);
+			while (read(sync[0], &c, 1) < 0 && errno == EINTR)
+				;
+			_exit(0); /* closes its copies: the last ones */
+		}
+		close(sync[0]);
+		if (pid < 0) { /* no child: close them here after all */
+			close(sync[1]);
+			sync[1] = -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]); /* with a child holding copies, never the last close */
+	if (sync[1] >= 0)
+		close(sync[1]); /* lets the child go; tend reaps it like any orphan */
+}
+
+struct received {
+	const struct ucred *cred;
+	int fds[NOTIFY_FDS_MAX];
+	size_t nfds;
+};
+
+static void read_control(struct msghdr *msg, struct received *r)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_RIGHTS) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			const int *fds = (const int *)CMSG_DATA(c);
+			for (size_t i = 0; i < n; i++)
+				if (r->nfds < NOTIFY_FDS_MAX)
+					r->fds[r->nfds++] = fds[i];
+				else
+					close(fds[i]); /* cannot happen: the buffer holds no more */
+		} else if (c->cmsg_type == SCM_CREDENTIALS &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			r->cred = (const struct ucred *)CMSG_DATA(c);
+		}
+	}
+}
+
+/* Looking a sender up costs /proc reads: an unknown sender gets at most
+ * UNKNOWN_PER_SECOND of them, beyond that its datagrams are only counted. */
+static bool lookup_allowed(struct tend *t)
+{
+	uint64_t now = t->sys->now_ms(t);
+	if (now - t->notify_window_ms >= 1000) {
+		t->notify_window_ms = now;
+		t->notify_unknown = 0;
+	}
+	return t->notify_unknown < UNKNOWN_PER_SECOND;
+}
+
+static struct process *find_sender(struct tend *t, const struct ucred *cred)
+{
+	if (!cred)
+		return NULL;
+	struct process *p = pidmap_get(&t->pids, cred->pid);
+	if (p || !lookup_allowed(t))
+		return p;
+	p = other_sender(t, cred->pid);
+	if (!p)
+		t->notify_unknown++;
+	return p;
+}
+
+/* Receives one datagram; returns false when there is none left. */
+static bool receive_one(struct tend *t, int fd)
+{
+	char text[NOTIFY_DATAGRAM_MAX + 1];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
+	} control;
+	struct iovec iov = { .iov_base = text, .iov_len = NOTIFY_DATAGRAM_MAX };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct received r = { 0 };
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+	if (n < 0)
+		return errno == EINTR;
+	read_control(&msg, &r);
+	/* Placed while a BARRIER=1 sender still waits for its descriptor to
+	 * close, so while it is certainly alive. */
+	struct process *p = find_sender(t, r.cred);
+	bool whole = n <= NOTIFY_DATAGRAM_MAX && !(msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+	if (whole)
+		text[n] = '\0';
+	if (!p || !whole || strlen(text) != (size_t)n) { /* a NUL inside: not a notification */
+		t->notify_dropped++;
+		tend_log(t, LOG_DEBUG, "notify: dropped a datagram from pid %d",
+			 r.cred ? (int)r.cred->pid : 0);
+	} else {
+		apply_datagram(t, p, text);
+	}
+	close_received(r.fds, r.nfds);
+	return true;
+}
+
+static void on_notify(struct tend *t, struct watcher *w, uint32_t events)
+{
+	(void)events;
+	tracker_batch_begin(t); /* one look at /proc for all of them */
+	for (int i = 0; i < NOTIFY_PER_WAKEUP && receive_one(t, w->fd); i++)
+		;
+	tracker_batch_end(t);
+}
+
+int notify_open(struct tend *t)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int one = 1;
+	if (snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/notify", t->rundir) >=
+	    (int)sizeof(addr.sun_path)) {
+		tend_log(t, LOG_WARN, "%s/notify: path too long; no NOTIFY_SOCKET", t->rundir);
+		return -1;
+	}
+	t->notify_path = strdup(addr.sun_path);
+	t->notify.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	t->notify.on_ready = on_notify;
+	unlink(addr.sun_path);
+	if (!t->notify_path || t->notify.fd < 0 ||
+	    setsockopt(t->notify.fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    bind(t->notify.fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    loop_add(t, &t->notify, EPOLLIN) < 0) {
+		tend_log(t, LOG_WARN, "%s: %m; no NOTIFY_SOCKET", addr.sun_path);
+		notify_close(t);
+		return -1;
+	}
+	/* Who may send is decided by the credentials, not the mode. (The run
+	 * directory is 0700: other users cannot reach the socket anyway.) */
+	chmod(addr.sun_path, 0666);
+	return 0;
+}
+
+void notify_close(struct tend *t)
+{
+	if (t->notify.fd >= 0 && t->notify_path)
+		unlink(t->notify_path);
+	watcher_close(t, &t->notify);
+	free(t->notify_path);
+	t->notify_path = NULL;
+}

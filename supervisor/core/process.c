@@ -1,0 +1,551 @@
+#include "core/process.h"
+#include "base/duration.h"
+#include "control/events.h"
+#include "core/group.h"
+#include "sys/log.h"
+#include "core/notify.h"
+#include "core/readiness.h"
+#include "core/context.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* After SIGKILL, how long to wait before giving a process up as unkillable
+ * (uninterruptible sleep): stopping must end, even on broken hardware. */
+#define KILL_GRACE_MS 5000
+
+static const char *const state_names[PS__COUNT] = {
+	[PS_STOPPED] = "stopped", [PS_STARTING] = "starting", [PS_RUNNING] = "running",
+	[PS_BACKOFF] = "backoff", [PS_STOPPING] = "stopping", [PS_FAILED] = "failed",
+	[PS_DONE] = "done",	  [PS_ABORTING] = "aborting",
+};
+
+const char *proc_state_name(enum proc_state s)
+{
+	return s < PS__COUNT ? state_names[s] : "?";
+}
+
+const char *process_label(const struct process *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", p->group->decl.name, p->decl->name);
+	return buf;
+}
+
+const char *process_tag(const struct process *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
+	return buf;
+}
+
+void describe_wait_status(int status, char *buf, size_t len)
+{
+	if (status < 0)
+		snprintf(buf, len, "not started");
+	else if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by SIG%s%s", sigabbrev_np(WTERMSIG(status)) ?: "?",
+			 WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, len, "status 0x%x", status);
+}
+
+static void process_timer_fired(struct tend *t, struct timer *tm)
+{
+	struct process *p = (struct process *)((char *)tm - offsetof(struct process, timer));
+	process_step(t, p, PE_TIMER);
+}
+
+void process_init(struct process *p, struct group *g, const struct process_decl *decl)
+{
+	*p = (struct process){ .group = g, .decl = decl, .state = PS_STOPPED, .last_status = -1 };
+	p->ready_pipe.fd = p->main_pidfd.fd = -1;
+	timer_init(&p->timer, process_timer_fired);
+	proclog_init(&p->log);
+	restart_window_init(&p->window, decl->restart_limit, decl->restart_window_ms);
+}
+
+void process_free(struct tend *t, struct process *p)
+{
+	timer_cancel(&t->timers, &p->timer);
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	restart_window_free(&p->window);
+	proclog_close(t, p);
+	readiness_close(t, p);
+	notify_forget_main(t, p);
+	watchdog_free(t, p);
+	free(p->status_text);
+}
+
+/* ---- actions: each returns the state to move to ---- */
+
+typedef enum proc_state action_fn(struct tend *t, struct process *p);
+
+static enum proc_state stay(struct tend *t, struct process *p)
+{
+	(void)t;
+	return p->state;
+}
+
+static bool exit_was_failure(int status)
+{
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* True when nothing of p's tree is left. Then its session id is forgotten:
+ * the kernel may give that number to an unrelated process, whose orphans
+ * must not be taken for p's. */
+static bool tree_gone(struct tend *t, struct process *p)
+{
+	if (p->pid || !t->sys->tree_empty(t, p))
+		return false;
+	p->session = 0;
+	return true;
+}
+
+/* Sends sig, and SIGCONT so that a stopped process sees it. */
+static void signal_and_continue(struct tend *t, struct process *p, int sig)
+{
+	t->sys->signal_tree(t, p, sig);
+	t->sys->signal_tree(t, p, SIGCONT);
+}
+
+/* SIGTERM; and SIGHUP to a console process, since interactive shells and
+ * gettys ignore SIGTERM but end on a hangup, as when a terminal goes away. */
+static void ask_to_stop(struct tend *t, struct process *p)
+{
+	if (p->decl->console)
+		t->sys->signal_tree(t, p, SIGHUP);
+	signal_and_continue(t, p, SIGTERM);
+}
+
+/* A process that ended for good leaves nothing behind: SIGTERM to what is
+ * left of its tree now, SIGKILL when stop-timeout has passed (kill_leftovers). */
+static void sweep_leftovers(struct tend *t, struct process *p)
+{
+	if (tree_gone(t, p))
+		return;
+	ask_to_stop(t, p);
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+}
+
+static enum proc_state kill_leftovers(struct tend *t, struct process *p)
+{
+	t->sys->signal_tree(t, p, SIGKILL);
+	return p->state;
+}
+
+/* An exit or a failed start that was not asked for: restart, give up, or finish. */
+static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool failed)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	const struct process_decl *d = p->decl;
+	uint64_t now = t->sys->now_ms(t);
+
+	/* A finished oneshot may have started something meant to outlive it (a
+	 * legacy start script): that stays, as part of its tree, until stopped. */
+	if (d->type == TYPE_ONESHOT && !failed)
+		return PS_DONE;
+	bool again = d->restart == RESTART_ALWAYS || (d->restart == RESTART_ON_FAILURE && failed);
+	if (!again) {
+		sweep_leftovers(t, p);
+		return failed ? PS_FAILED : PS_STOPPED;
+	}
+	if (restart_window_record_exit(&p->window, now) < 0)
+		tend_log(t, LOG_ERR, "%s: out of memory: this exit is not counted in its restart window",
+			 process_label(p, label, sizeof(label)));
+	if (restart_window_exceeded(&p->window, now)) {
+		sweep_leftovers(t, p);
+		char window[32];
+		duration_format(d->restart_window_ms, window, sizeof(window));
+		tend_log(t, LOG_WARN, "%s: unstable: more than %u exits within %s; not restarting",
+			 process_label(p, label, sizeof(label)), d->restart_limit, window);
+		return PS_FAILED;
+	}
+	/* Whatever the dead main process left behind gets SIGTERM now and
+	 * SIGKILL when the delay is over, so two copies never run at once. */
+	signal_and_continue(t, p, SIGTERM);
+	p->restarts++;
+	tend_timer_in(t, &p->timer, d->restart_delay_ms);
+	return PS_BACKOFF;
+}
+
+static enum proc_state begin_stop(struct tend *t, struct process *p);
+
+static enum proc_state spawn_now(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	int err = 0;
+
+	timer_cancel(&t->timers, &p->timer);
+	pid_t pid = t->sys->spawn(t, p, &err);
+	process_label(p, label, sizeof(label));
+	if (pid < 0) {
+		p->last_spawn_errno = err;
+		tend_log(t, LOG_ERR, "%s: cannot start %s: %s", label, p->decl->argv[0],
+			 strerror(err));
+		return settle_after_exit(t, p, true);
+	}
+	p->last_spawn_errno = 0;
+	p->pid = pid;
+	p->session = pid;
+	p->started_ms = t->sys->now_ms(t);
+	if (pidmap_put(&t->pids, pid, p) < 0)
+		tend_log(t, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
+	tend_log(t, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
+	event_process_spawned(t, p, p->state == PS_BACKOFF);
+	free(p->status_text);
+	p->status_text = NULL;
+	p->said_stopping = false;
+	watchdog_started(t, p);
+	p->ready = p->decl->type == TYPE_LONGRUN && p->decl->ready == READY_NONE;
+	if (p->decl->type == TYPE_ONESHOT)
+		return PS_STARTING;
+	if (p->ready)
+		return PS_RUNNING;
+	tend_timer_in(t, &p->timer, p->decl->ready_timeout_ms);
+	return PS_STARTING;
+}
+
+/* Starts a new main process after ending what an earlier run left. The
+ * restart window is kept: only a request from a person forgets failures
+ * (PE_RESET), so that automatic restarts stay bounded by restart-limit. */
+static enum proc_state start_fresh(struct tend *t, struct process *p)
+{
+	if (p->session && !tree_gone(t, p))
+		t->sys->signal_tree(t, p, SIGKILL);
+	return spawn_now(t, p);
+}
+
+static enum proc_state restart_after_delay(struct tend *t, struct process *p)
+{
+	if (!group_allows_restart(p->group))
+		return begin_stop(t, p);
+	if (p->decl->dependent) {
+		/* Not restarted alone: the whole group restarts, in order. */
+		p->group_restart_due = true;
+		return begin_stop(t, p);
+	}
+	return start_fresh(t, p);
+}
+
+static enum proc_state begin_stop(struct tend *t, struct process *p)
+{
+	timer_cancel(&t->timers, &p->timer);
+	watchdog_disarm(t, p);
+	p->kill_sent = false;
+	p->start_after_stop = false;
+	if (tree_gone(t, p))
+		return PS_STOPPED;
+	ask_to_stop(t, p);
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	return PS_STOPPING;
+}
+
+static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
+{
+	if (!tree_gone(t, p)) {
+		/* After SIGKILL, members forked since the last look get theirs too. */
+		if (p->kill_sent)
+			t->sys->signal_tree(t, p, SIGKILL);
+		return PS_STOPPING;
+	}
+	timer_cancel(&t->timers, &p->timer);
+	if (p->start_after_stop && group_allows_restart(p->group)) {
+		p->start_after_stop = false;
+		return start_fresh(t, p);
+	}
+	p->start_after_stop = false;
+	return PS_STOPPED;
+}
+
+/* The second step of stopping or aborting: SIGKILL to the tree, and
+ * KILL_GRACE_MS for it to go. */
+static void send_kill(struct tend *t, struct process *p, const char *label, const char *asked)
+{
+	char timeout[32];
+	duration_format(p->decl->stop_timeout_ms, timeout, sizeof(timeout));
+	tend_log(t, LOG_WARN, "%s: still running %s after %s; sending SIGKILL", label, timeout,
+		 asked);
+	p->kill_sent = true;
+	t->sys->signal_tree(t, p, SIGKILL);
+	tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+}
+
+/* Not even SIGKILL ended the main process in KILL_GRACE_MS: tend stops
+ * waiting for it (it can no longer be reaped as this process's). */
+static void give_up_main(struct tend *t, struct process *p)
+{
+	if (p->pid)
+		pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	readiness_close(t, p);
+	notify_forget_main(t, p);
+}
+
+static enum proc_state stop_timed_out(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	process_label(p, label, sizeof(label));
+	if (!p->kill_sent) {
+		send_kill(t, p, label, "SIGTERM");
+		return PS_STOPPING;
+	}
+	struct pid_list left = { 0 };
+	char grace[32];
+	tracker_members(t, p, &left);
+	duration_format(KILL_GRACE_MS, grace, sizeof(grace));
+	tend_log(t, LOG_ERR,
+		 "%s: %zu process(es) of its tree still alive %s after SIGKILL (in uninterruptible "
+		 "sleep, or forking faster than tend can look); giving up on them",
+		 label, left.len, grace);
+	pid_list_free(&left);
+	give_up_main(t, p);
+	return PS_STOPPED;
+}
+
+static enum proc_state request_start_after_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = true;
+	return PS_STOPPING;
+}
+
+/* A stop that comes after a restart request wins over it. */
+static enum proc_state cancel_start_after_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = false;
+	return PS_STOPPING;
+}
+
+static enum proc_state forget_exits(struct tend *t, struct process *p)
+{
+	(void)t;
+	restart_window_reset(&p->window);
+	return p->state;
+}
+
+static enum proc_state forget_failure(struct tend *t, struct process *p)
+{
+	forget_exits(t, p);
+	return PS_STOPPED;
+}
+
+/* Stopping what is already down still ends what its tree left behind. */
+static enum proc_state stop_leftovers(struct tend *t, struct process *p)
+{
+	if (!p->session || tree_gone(t, p))
+		return p->state; /* never ran, or nothing left: a failure stays visible */
+	return begin_stop(t, p);
+}
+
+static enum proc_state main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_INFO, "%s: %s", process_label(p, label, sizeof(label)), how);
+	return settle_after_exit(t, p, exit_was_failure(p->last_status));
+}
+
+/* Exited while starting: a oneshot finished (or failed); a longrun that
+ * never said it was ready failed, whatever its status, and its group must
+ * not take it for up. */
+static enum proc_state starting_main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	timer_cancel(&t->timers, &p->timer); /* the ready timeout */
+	describe_wait_status(p->last_status, how, sizeof(how));
+	bool never_ready = p->decl->type == TYPE_LONGRUN && !p->ready;
+	tend_log(t, LOG_INFO, "%s: %s%s", process_label(p, label, sizeof(label)), how,
+		 never_ready ? " before it was ready (counts as a failure)" : "");
+	return settle_after_exit(t, p, exit_was_failure(p->last_status) || never_ready);
+}
+
+static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_DEBUG, "%s: stopped (%s)", process_label(p, label, sizeof(label)), how);
+	return finish_stop_if_empty(t, p);
+}
+
+static enum proc_state became_ready(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	if (p->decl->type == TYPE_ONESHOT)
+		return p->state; /* a oneshot is ready when it has finished */
+	timer_cancel(&t->timers, &p->timer);
+	readiness_close(t, p);
+	p->ready = true;
+	tend_log(t, LOG_INFO, "%s: ready", process_label(p, label, sizeof(label)));
+	return PS_RUNNING;
+}
+
+/* Ending a process tend gave up on: `first` to it now (SIGTERM to the tree
+ * for a readiness timeout; SIGABRT to the main process for a hang, so a
+ * core dump shows where it hung), SIGKILL to the tree after stop-timeout. */
+static enum proc_state begin_abort(struct tend *t, struct process *p, int first)
+{
+	timer_cancel(&t->timers, &p->timer);
+	watchdog_disarm(t, p);
+	p->kill_sent = false;
+	if (first == SIGABRT && p->pid) {
+		t->sys->signal_main(t, p, SIGABRT);
+		t->sys->signal_main(t, p, SIGCONT);
+	} else {
+		signal_and_continue(t, p, first);
+	}
+	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	return PS_ABORTING;
+}
+
+static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], timeout[32];
+	if (p->decl->type == TYPE_ONESHOT)
+		return p->state;
+	duration_format(p->decl->ready_timeout_ms, timeout, sizeof(timeout));
+	tend_log(t, LOG_WARN, "%s: not ready within %s (ready-timeout); ending it as failed",
+		 process_label(p, label, sizeof(label)), timeout);
+	return begin_abort(t, p, SIGTERM);
+}
+
+static enum proc_state hung(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], timeout[32], state[TEND_WATCHDOG_STATE_MAX];
+	duration_format(watchdog_timeout_ms(p), timeout, sizeof(timeout));
+	watchdog_state_text(p, state, sizeof(state));
+	if (!state[0] && p->status_text)
+		snprintf(state, sizeof(state), "%s", p->status_text);
+	process_label(p, label, sizeof(label));
+	if (watchdog_was_triggered(p))
+		tend_log(t, LOG_WARN,
+			 "%s: watchdog: it asked to be treated as hung (WATCHDOG=trigger)", label);
+	else
+		tend_log(t, LOG_WARN, "%s: watchdog: no heartbeat within %s", label, timeout);
+	tend_log(t, LOG_WARN, "%s: last state \"%s\"; sending SIGABRT (SIGKILL after %llums)",
+		 label, state, (unsigned long long)p->decl->stop_timeout_ms);
+	event_process_hung(t, p, state);
+	return begin_abort(t, p, SIGABRT);
+}
+
+/* Asked to stop while tend is already ending it: the same escalation goes
+ * on (no new SIGTERM, no fresh timeout), and it ends stopped, not restarted. */
+static enum proc_state abort_becomes_stop(struct tend *t, struct process *p)
+{
+	(void)t;
+	p->start_after_stop = false;
+	return PS_STOPPING;
+}
+
+static enum proc_state abort_timed_out(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	process_label(p, label, sizeof(label));
+	if (!p->kill_sent) {
+		send_kill(t, p, label, "being ended (hung or not ready)");
+		return PS_ABORTING;
+	}
+	tend_log(t, LOG_ERR, "%s: main process survives SIGKILL; giving it up", label);
+	give_up_main(t, p);
+	return settle_after_exit(t, p, true);
+}
+
+static enum proc_state aborted_exited(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2], how[64];
+	timer_cancel(&t->timers, &p->timer);
+	describe_wait_status(p->last_status, how, sizeof(how));
+	tend_log(t, LOG_INFO, "%s: %s (ended by tend: counts as a failure)",
+		 process_label(p, label, sizeof(label)), how);
+	return settle_after_exit(t, p, true);
+}
+
+/* actions[state][event]: NULL means the event does not change anything. */
+static action_fn *const actions[PS__COUNT][PE__COUNT] = {
+	[PS_STOPPED] = {
+		[PE_RESET] = forget_exits,
+		[PE_START] = start_fresh,
+		[PE_STOP] = stop_leftovers,
+		[PE_TIMER] = kill_leftovers,
+	},
+	[PS_STARTING] = {
+		[PE_RESET] = forget_exits,
+		[PE_STOP] = begin_stop,
+		[PE_EXIT] = starting_main_exited,
+		[PE_READY] = became_ready,
+		[PE_TIMER] = not_ready_in_time,
+		[PE_HUNG] = hung,
+	},
+	[PS_RUNNING] = {
+		[PE_RESET] = forget_exits,
+		[PE_STOP] = begin_stop,
+		[PE_EXIT] = main_exited,
+		[PE_HUNG] = hung,
+	},
+	[PS_BACKOFF] = {
+		[PE_RESET] = forget_exits,
+		[PE_START] = start_fresh,
+		[PE_STOP] = begin_stop,
+		[PE_TIMER] = restart_after_delay,
+	},
+	[PS_STOPPING] = {
+		[PE_RESET] = forget_exits,
+		[PE_START] = request_start_after_stop,
+		[PE_STOP] = cancel_start_after_stop,
+		[PE_EXIT] = stopping_main_exited,
+		[PE_TIMER] = stop_timed_out,
+		[PE_TREE_CHANGED] = finish_stop_if_empty,
+	},
+	[PS_FAILED] = {
+		[PE_START] = start_fresh,
+		[PE_STOP] = stop_leftovers,
+		[PE_RESET] = forget_failure,
+		[PE_TIMER] = kill_leftovers,
+	},
+	[PS_DONE] = {
+		[PE_RESET] = forget_exits,
+		[PE_START] = start_fresh,
+		[PE_STOP] = begin_stop,
+	},
+	[PS_ABORTING] = {
+		[PE_RESET] = forget_exits,
+		[PE_STOP] = abort_becomes_stop,
+		[PE_EXIT] = aborted_exited,
+		[PE_TIMER] = abort_timed_out,
+	},
+};
+
+void process_step(struct tend *t, struct process *p, enum proc_event ev)
+{
+	action_fn *act = actions[p->state][ev];
+	enum proc_state old = p->state;
+	p->state = (act ? act : stay)(t, p);
+	if (p->state == old)
+		return;
+	char label[2 * NAME_MAX_LEN + 2];
+	tend_log(t, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
+		 proc_state_name(old), proc_state_name(p->state));
+	event_process_state(t, p);
+	group_evaluate(t, p->group);
+	tend_state_changed(t);
+}
+
+void process_exited(struct tend *t, struct process *p, int wait_status)
+{
+	p->last_status = wait_status;
+	watchdog_disarm(t, p);
+	readiness_close(t, p);
+	notify_forget_main(t, p);
+	proclog_main_exited(t, p);
+	event_process_exited(t, p);
+	pidmap_del(&t->pids, p->pid);
+	p->pid = 0;
+	process_step(t, p, PE_EXIT);
+}

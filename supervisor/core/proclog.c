@@ -1,0 +1,180 @@
+#include "core/proclog.h"
+#include "core/context.h"
+#include "sys/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+/* Bytes read per wake-up, so that a process writing without pause cannot
+ * starve the rest of tend: it is read again on the next turn of the loop. */
+#define READ_BUDGET (64 * 1024)
+
+void proclog_init(struct proclog *pl)
+{
+	*pl = (struct proclog){ .w = { .fd = -1 } };
+	pl->file.fd = -1;
+}
+
+void proclog_path(struct tend *t, const char *group, const char *process, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/log/%s.%s.log", t->rundir, group, process);
+}
+
+static struct process *process_of(struct proclog *pl)
+{
+	return (struct process *)((char *)pl - offsetof(struct process, log));
+}
+
+static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
+{
+	if (!p->log.file.path) {
+		/* Named at the first line: a process that never writes (most
+		 * services, most of the time) costs no path in memory. */
+		char path[4096];
+		proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
+		logfile_init(&p->log.file, path);
+	}
+	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep) < 0 &&
+	    !p->log.file.path)
+		return;
+	control_log_line(t, p, line, len);
+}
+
+/* Cuts what arrived into lines; keeps an unfinished one for later. */
+static void take_output(struct tend *t, struct process *p, const char *data, size_t len)
+{
+	struct buf *part = &p->log.partial;
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t n = nl ? (size_t)(nl - data) : len;
+		if (part->len + n >= LOG_LINE_MAX)
+			n = LOG_LINE_MAX - part->len; /* a line too long: written in pieces */
+		buf_append(part, data, n);
+		data += n;
+		len -= n;
+		bool complete = len && *data == '\n';
+		if (complete) {
+			data++;
+			len--;
+		}
+		/* The newline that ends a line already written in pieces ends nothing new. */
+		if (complete && !part->len && p->log.cut) {
+			p->log.cut = false;
+			continue;
+		}
+		if (complete || part->len >= LOG_LINE_MAX) {
+			p->log.cut = !complete;
+			write_line(t, p, part->data ? part->data : "", part->len);
+			buf_reset(part);
+		} else if (n) {
+			p->log.cut = false;
+		}
+	}
+}
+
+static void write_partial(struct tend *t, struct process *p)
+{
+	if (p->log.partial.len) {
+		write_line(t, p, p->log.partial.data, p->log.partial.len);
+		buf_reset(&p->log.partial);
+	}
+}
+
+/* Every writer is gone (the process and whatever it left behind): its
+ * last words need no newline, and the pipe goes. The next start makes a
+ * new one. */
+static void pipe_ended(struct tend *t, struct process *p)
+{
+	write_partial(t, p);
+	watcher_close(t, &p->log.w);
+}
+
+static void drain(struct tend *t, struct process *p, size_t budget)
+{
+	char chunk[8192];
+	ssize_t n = -1;
+	size_t got = 0;
+	while (got < budget && (n = read(p->log.w.fd, chunk, sizeof(chunk))) > 0) {
+		take_output(t, p, chunk, (size_t)n);
+		got += (size_t)n;
+	}
+	if (n == 0)
+		pipe_ended(t, p);
+}
+
+static void on_output(struct tend *t, struct watcher *w, uint32_t events)
+{
+	(void)events;
+	struct proclog *pl = (struct proclog *)w;
+	drain(t, process_of(pl), READ_BUDGET);
+}
+
+/* tend keeps only the read end of a log pipe: every fd it holds is copied
+ * and closed again in each child it starts (vfork, then exec), so a write
+ * end per service made starting 1000 of them cost twice what it must. */
+int proclog_output_fd(struct tend *t, struct process *p)
+{
+	struct proclog *pl = &p->log;
+	/* Checked at each start, not for each line: cheap, and it is what a
+	 * person cleaning up logs and restarting the process expects. */
+	logfile_check_removed(&pl->file);
+	if (pl->w.fd >= 0) {
+		/* Something of an earlier run still writes to the pipe: the new
+		 * run writes to the same one, through a new write end. */
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", pl->w.fd);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT && errno != EACCES)
+			return -1; /* out of descriptors, say: the pipe stays as it is */
+		/* No /proc: take all that is there, and start a pipe of its own. */
+		drain(t, p, SIZE_MAX);
+		if (pl->w.fd >= 0)
+			pipe_ended(t, p);
+	}
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	pl->w.fd = fds[0];
+	pl->w.on_ready = on_output;
+	if (loop_add(t, &pl->w, EPOLLIN) < 0) {
+		int err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		pl->w.fd = -1;
+		errno = err;
+		return -1;
+	}
+	return fds[1];
+}
+
+void proclog_main_exited(struct tend *t, struct process *p)
+{
+	if (p->log.w.fd < 0)
+		return;
+	/* What it wrote before it died is in the pipe now; its last words need
+	 * no newline to be written down. */
+	drain(t, p, READ_BUDGET);
+	write_partial(t, p);
+}
+
+void proclog_close(struct tend *t, struct process *p)
+{
+	struct proclog *pl = &p->log;
+	if (pl->w.fd >= 0) {
+		/* Descendants may still hold the pipe: take what is there, no more. */
+		drain(t, p, READ_BUDGET);
+		write_partial(t, p);
+		watcher_close(t, &pl->w);
+	}
+	buf_free(&pl->partial);
+	logfile_close(&pl->file);
+	proclog_init(pl);
+}

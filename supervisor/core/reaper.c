@@ -1,0 +1,93 @@
+/* Reaping: on SIGCHLD, collect every exited child. Main processes go to
+ * their state machine; any other pid (an orphan adopted by tend, a child of
+ * a dead main) is simply reaped, and processes waiting for their tree to
+ * empty are told to look again. */
+#include "core/reaper.h"
+#include "sys/log.h"
+#include "core/context.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int reap_child_within(pid_t pid, unsigned ms)
+{
+	int status = -1, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct timespec tick = { .tv_nsec = 1000000 };
+	pid_t r;
+
+	if (pidfd >= 0) {
+		/* Woken when it is gone (or at once if it already is). */
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+		while (poll(&pfd, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+	}
+	for (unsigned waited = 0;; waited++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			break;
+		/* With a pidfd the wait is over: one look decides. */
+		if (r == 0 && (pidfd >= 0 || waited >= ms))
+			break;
+		if (r == 0)
+			nanosleep(&tick, NULL); /* no pidfd (an old kernel): look each ms */
+	}
+	return r == pid ? status : -1;
+}
+
+static struct group *nth_group(struct tend *t, size_t i)
+{
+	return i < t->ngroups ? t->groups[i] : t->retiring[i - t->ngroups];
+}
+
+/* Ancestry mode looks at each stopping process's own tree (the kernel's
+ * lists of children, ancestry.c): a scan of all of /proc per reap made a
+ * sequential stop of 1000 services take seconds. When many stop at once (a
+ * reload that removes many groups), one scan shared by all costs less than
+ * a walk each. */
+#define WALKS_PER_SCAN 32
+
+static void tell_stopping_processes(struct tend *t)
+{
+	size_t stopping = 0, n = t->ngroups + t->nretiring;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < nth_group(t, i)->nprocs; j++)
+			stopping += nth_group(t, i)->procs[j].state == PS_STOPPING;
+	bool batch = stopping >= WALKS_PER_SCAN && !t->tracker.batch;
+	if (batch)
+		tracker_batch_begin(t);
+	for (size_t i = 0; i < n; i++) {
+		struct group *g = nth_group(t, i);
+		for (size_t j = 0; j < g->nprocs; j++)
+			if (g->procs[j].state == PS_STOPPING)
+				process_step(t, &g->procs[j], PE_TREE_CHANGED);
+	}
+	if (batch)
+		tracker_batch_end(t);
+}
+
+void reap_children(struct tend *t)
+{
+	int status;
+	pid_t pid;
+	bool others = false;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct process *p = pidmap_get(&t->pids, pid);
+		if (p)
+			process_exited(t, p, status);
+		else
+			others = true;
+	}
+	if (pid < 0 && errno != ECHILD)
+		tend_log(t, LOG_WARN, "waitpid: %m");
+	/* A main process that exits while stopping checks its tree itself; only
+	 * other reaped pids can be the last member of some tree. */
+	if (others)
+		tell_stopping_processes(t);
+}
