@@ -8,7 +8,7 @@
 #include "core/spawn.h"
 #include "core/context.h"
 #include "sys/log.h"
-#include "core/reaper.h"
+#include "base/child_wait.h"
 
 #include <errno.h>
 #include <mntent.h>

@@ -42,11 +42,11 @@ static int pidmap_grow(struct pidmap *m)
 
 static struct pidmap_slot *pidmap_find(const struct pidmap *m, pid_t pid);
 
-int pidmap_put(struct pidmap *m, pid_t pid, struct process *p)
+int pidmap_put(struct pidmap *m, pid_t pid, void *value)
 {
 	struct pidmap_slot *s = pidmap_find(m, pid);
 	if (s) {
-		s->proc = p;
+		s->value = value;
 		return 0;
 	}
 	/* Keep at least a quarter free so probes stay short and always end. */
@@ -58,7 +58,7 @@ int pidmap_put(struct pidmap *m, pid_t pid, struct process *p)
 	if (m->slots[i].pid == 0)
 		m->used++;
 	m->slots[i].pid = pid;
-	m->slots[i].proc = p;
+	m->slots[i].value = value;
 	return 0;
 }
 
@@ -75,10 +75,10 @@ static struct pidmap_slot *pidmap_find(const struct pidmap *m, pid_t pid)
 	return NULL;
 }
 
-struct process *pidmap_get(const struct pidmap *m, pid_t pid)
+void *pidmap_get(const struct pidmap *m, pid_t pid)
 {
 	struct pidmap_slot *s = pidmap_find(m, pid);
-	return s ? s->proc : NULL;
+	return s ? s->value : NULL;
 }
 
 void pidmap_del(struct pidmap *m, pid_t pid)
@@ -86,7 +86,7 @@ void pidmap_del(struct pidmap *m, pid_t pid)
 	struct pidmap_slot *s = pidmap_find(m, pid);
 	if (s) {
 		s->pid = DELETED;
-		s->proc = NULL;
+		s->value = NULL;
 	}
 }
 

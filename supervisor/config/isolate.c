@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "core/reaper.h"
+#include "base/child_wait.h"
 
 #define WIRE_MAGIC 0x746e6431u	    /* "tnd1" */
 #define MAX_GROUPS (1u << 20)	    /* more is not a conf.d */

@@ -10,6 +10,7 @@
  * that is all BARRIER=1 asks (the sender waits until the receiver closes
  * it), and tend keeps no descriptors for anybody (no FDSTORE). */
 #include "core/notify.h"
+#include "base/container_of.h"
 #include "core/context.h"
 #include "sys/log.h"
 #include "sys/tracker.h"
@@ -104,7 +105,7 @@ static uint64_t usec_to_ms(const char *text, bool *ok)
 static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
 {
 	(void)events;
-	struct process *p = (struct process *)((char *)w - offsetof(struct process, main_pidfd));
+	struct process *p = container_of(w, struct process, main_pidfd);
 	siginfo_t info = { 0 };
 	char label[2 * NAME_MAX_LEN + 2];
 	if (w->fd < 0 || !p->pid)

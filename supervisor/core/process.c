@@ -1,4 +1,5 @@
 #include "core/process.h"
+#include "base/container_of.h"
 #include "base/duration.h"
 #include "control/events.h"
 #include "core/group.h"
@@ -56,7 +57,7 @@ void describe_wait_status(int status, char *buf, size_t len)
 
 static void process_timer_fired(struct tend *t, struct timer *tm)
 {
-	struct process *p = (struct process *)((char *)tm - offsetof(struct process, timer));
+	struct process *p = container_of(tm, struct process, timer);
 	process_step(t, p, PE_TIMER);
 }
 

@@ -1,4 +1,5 @@
 #include "core/proclog.h"
+#include "base/container_of.h"
 #include "core/context.h"
 #include "sys/log.h"
 
@@ -27,7 +28,7 @@ void proclog_path(struct tend *t, const char *group, const char *process, char *
 
 static struct process *process_of(struct proclog *pl)
 {
-	return (struct process *)((char *)pl - offsetof(struct process, log));
+	return container_of(pl, struct process, log);
 }
 
 static void write_line(struct tend *t, struct process *p, const char *line, size_t len)

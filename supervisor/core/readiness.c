@@ -4,6 +4,7 @@
  * does not matter; if the process closes the pipe without a newline it is
  * simply never ready, and ready-timeout decides. */
 #include "core/readiness.h"
+#include "base/container_of.h"
 #include "core/context.h"
 #include "sys/log.h"
 
@@ -19,7 +20,7 @@
 static void on_ready_pipe(struct tend *t, struct watcher *w, uint32_t events)
 {
 	(void)events;
-	struct process *p = (struct process *)((char *)w - offsetof(struct process, ready_pipe));
+	struct process *p = container_of(w, struct process, ready_pipe);
 	char buf[512];
 	ssize_t n = 0;
 	/* Bounded per wake-up, and in all: a writer that never sends a

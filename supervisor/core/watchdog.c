@@ -10,6 +10,7 @@
  * (PE_HUNG), at most timeout plus the timer's own latency after the last
  * kick. With no watchdog declared there is no timer and no wake-up. */
 #include "core/watchdog.h"
+#include "base/container_of.h"
 #include "core/context.h"
 #include "sys/log.h"
 #include "libtend/watchdog_page.h"
@@ -26,7 +27,7 @@ static void watchdog_due(struct tend *t, struct timer *tm);
 
 static struct process *process_of_timer(struct timer *tm)
 {
-	return ((struct watchdog *)((char *)tm - offsetof(struct watchdog, timer)))->proc;
+	return container_of(tm, struct watchdog, timer)->proc;
 }
 
 /* Most processes have no watchdog: theirs is made when first needed. */

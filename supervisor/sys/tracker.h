@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "base/pid_list.h"
+
 struct tend;
 struct process;
 struct group;
@@ -28,12 +30,6 @@ struct tracker {
 	/* ancestry mode: one scan of /proc shared by every query between
 	 * tracker_batch_begin() and tracker_batch_end(), NULL outside. */
 	struct proc_table *batch;
-};
-
-struct pid_list {
-	pid_t *pids;
-	size_t len;
-	size_t cap;
 };
 
 /* requested: "auto", "cgroup" or "ancestry". Returns -1 only if "cgroup"
@@ -55,10 +51,6 @@ void tracker_batch_begin(struct tend *t);
 void tracker_batch_end(struct tend *t);
 /* Removes the cgroups of a group that is going away. */
 void tracker_release_group(struct tend *t, struct group *g);
-
-void pid_list_add(struct pid_list *l, pid_t pid);
-bool pid_list_has(const struct pid_list *l, pid_t pid);
-void pid_list_free(struct pid_list *l);
 
 /* cgroup.c */
 int cgroup_setup(struct tend *t);
