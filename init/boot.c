@@ -8,6 +8,7 @@
 #include "init/early_mounts.h"
 #include "sys/log.h"
 #include "init/loopback.h"
+#include "sys/machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +40,7 @@ static void open_console(struct tend *t)
 	if (fd > 2)
 		close(fd);
 	if (fd >= 0)
-		tend_log(t, LOG_INFO, "opened /dev/console for messages");
+		tend_log(&t->log, LOG_INFO, "opened /dev/console for messages");
 }
 
 /* A console stopped with Ctrl-S must not stop PID 1 (see log.c): stderr
@@ -76,8 +77,8 @@ void system_apply(struct tend *t, const struct system_decl *sys)
 
 	if (t->mode != MODE_PID1 || !sys->hostname)
 		return;
-	if (!pid1_may_set_hostname()) {
-		tend_log(t, LOG_WARN,
+	if (!machine_may_set_hostname()) {
+		tend_log(&t->log, LOG_WARN,
 			 "hostname %s not set: PID 1 of a PID namespace that shares the machine's "
 			 "hostname",
 			 sys->hostname);
@@ -87,7 +88,7 @@ void system_apply(struct tend *t, const struct system_decl *sys)
 	if (strcmp(now, sys->hostname) == 0)
 		return;
 	if (sethostname(sys->hostname, strlen(sys->hostname)) < 0)
-		tend_log(t, LOG_ERR, "sethostname %s: %m", sys->hostname);
+		tend_log(&t->log, LOG_ERR, "sethostname %s: %m", sys->hostname);
 	else
-		tend_log(t, LOG_INFO, "hostname is %s", sys->hostname);
+		tend_log(&t->log, LOG_INFO, "hostname is %s", sys->hostname);
 }

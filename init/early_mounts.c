@@ -5,7 +5,7 @@
  * (the kernel's devtmpfs automount, or a container runtime), so each is
  * mounted only where nothing is mounted yet. */
 #include "init/early_mounts.h"
-#include "sys/log.h"
+#include "core/context.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -73,9 +73,9 @@ int early_mounts_setup(struct tend *t)
 
 		if (r < 0) {
 			failures++;
-			tend_log(t, LOG_ERR, "%s", msg);
+			tend_log(&t->log, LOG_ERR, "%s", msg);
 		} else if (r > 0) {
-			tend_log(t, LOG_INFO, "mounted %s on %s", m->type, m->dir);
+			tend_log(&t->log, LOG_INFO, "mounted %s on %s", m->type, m->dir);
 		}
 	}
 	return failures ? -1 : 0;

@@ -25,7 +25,7 @@ int loopback_up(struct tend *t)
 	if (err < 0)
 		goto out;
 	if (rtnl_link_get_flags(link) & IFF_UP) {
-		tend_log(t, LOG_DEBUG, "lo is already up");
+		tend_log(&t->log, LOG_DEBUG, "lo is already up");
 		goto out;
 	}
 	change = rtnl_link_alloc();
@@ -35,10 +35,10 @@ int loopback_up(struct tend *t)
 	rtnl_link_set_flags(change, IFF_UP);
 	err = rtnl_link_change(sock, link, change, 0);
 	if (err == 0)
-		tend_log(t, LOG_INFO, "brought up lo");
+		tend_log(&t->log, LOG_INFO, "brought up lo");
 out:
 	if (err < 0)
-		tend_log(t, LOG_ERR, "cannot bring up lo: %s", nl_geterror(err));
+		tend_log(&t->log, LOG_ERR, "cannot bring up lo: %s", nl_geterror(err));
 	rtnl_link_put(change);
 	rtnl_link_put(link);
 	nl_socket_free(sock);

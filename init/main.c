@@ -134,16 +134,16 @@ static void pid1_fallback(struct tend *t, const struct options *o, struct config
 			       ? "tend reloads on every edit"
 			       : "it does not exist: create it, then run tendctl reload";
 	if (have_shell && emergency_config(o->emergency_shell, cfg) == 0) {
-		tend_log(t, LOG_ERR,
+		tend_log(&t->log, LOG_ERR,
 			 "%s: declarations are unusable; running the emergency shell \"%s\" on "
 			 "the console until they are fixed (%s)",
 			 t->confdir, o->emergency_shell, when);
 		return;
 	}
 	if (have_shell)
-		tend_log(t, LOG_ERR, "emergency shell \"%s\": cannot use it (%s)",
+		tend_log(&t->log, LOG_ERR, "emergency shell \"%s\": cannot use it (%s)",
 			 o->emergency_shell, "no command words, bad quoting, or out of memory");
-	tend_log(t, LOG_ERR,
+	tend_log(&t->log, LOG_ERR,
 		 "%s: declarations are unusable; running no group until they are fixed (%s)",
 		 t->confdir, when);
 }
@@ -161,7 +161,7 @@ static int run(struct tend *t, const struct options *o)
 			fputs(errors, stderr); /* bare "path:line: message" lines */
 		else /* on the console, with the time like every line there */
 			for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
-				tend_log(t, LOG_ERR, "%s", line);
+				tend_log(&t->log, LOG_ERR, "%s", line);
 		if (o->check || t->mode != MODE_PID1) {
 			fprintf(stderr, "tend: %s: declarations %s; %s\n", t->confdir, what,
 				o->check ? "see above" : "not starting");
@@ -192,8 +192,10 @@ int main(int argc, char **argv)
 	struct options o = { .tracking = "auto",
 			     .verbosity = LOG_INFO,
 			     .emergency_shell = getenv("TEND_EMERGENCY_SHELL") };
-	struct tend t = { .verbosity = LOG_INFO, .devnull = -1, .epfd = -1 };
+	struct tend t = { .log.verbosity = LOG_INFO, .devnull = -1 };
+	tend_init(&t, &sys_linux);
 	t.mode = pick_mode();
+	t.log.boot_clock = t.mode == MODE_PID1;
 	if (t.mode == MODE_PID1)
 		pid1_boot(&t);
 	if (parse_options(argc, argv, &o) < 0) {
@@ -203,20 +205,21 @@ int main(int argc, char **argv)
 		}
 		/* The kernel hands init every command-line word it does not know
 		 * ("single", "splash"): PID 1 goes on with what it understood. */
-		tend_log(&t, LOG_WARN, "ignoring arguments it does not understand (see tend -h)");
+		tend_log(&t.log, LOG_WARN,
+			 "ignoring arguments it does not understand (see tend -h)");
 		if (strcmp(o.tracking, "auto") && strcmp(o.tracking, "cgroup") &&
 		    strcmp(o.tracking, "ancestry"))
 			o.tracking = "auto";
 	}
 	if (t.mode == MODE_PID1 && o.check) {
-		tend_log(&t, LOG_WARN, "--check ignored: PID 1 runs");
+		tend_log(&t.log, LOG_WARN, "--check ignored: PID 1 runs");
 		o.check = false;
 	}
-	t.verbosity = o.verbosity;
+	t.log.verbosity = o.verbosity;
 	t.confdir = o.confdir ? strdup(o.confdir) : default_confdir(t.mode);
 	t.rundir = o.rundir ? strdup(o.rundir) : default_rundir();
 	if (!t.confdir || !t.rundir) {
-		tend_log(&t, LOG_ERR, "out of memory");
+		tend_log(&t.log, LOG_ERR, "out of memory");
 		if (t.mode == MODE_PID1)
 			pid1_stay(&t, o.emergency_shell);
 		return 1;

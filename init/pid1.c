@@ -5,7 +5,8 @@
  * what it waits for, and none waits forever. */
 #include "init/pid1.h"
 #include "libtend/cmdline.h"
-#include "core/spawn.h"
+#include "sys/exec.h"
+#include "sys/machine.h"
 #include "core/context.h"
 #include "sys/log.h"
 #include "base/child_wait.h"
@@ -28,9 +29,6 @@
 #define TERM_WAIT_MS 5000
 #define KILL_WAIT_MS 2000
 #define SYNC_WAIT_MS 10000
-/* The inode of the first PID namespace (PROC_PID_INIT_INO in the kernel). */
-#define INIT_PID_NS_INO 0xEFFFFFFCu
-#define INIT_UTS_NS_INO 0xEFFFFFFEu /* PROC_UTS_INIT_INO */
 
 const char *shutdown_kind_name(enum shutdown_kind k)
 {
@@ -45,21 +43,21 @@ void pid1_early(struct tend *t)
 {
 	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
 	if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
-		tend_log(t, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
+		tend_log(&t->log, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
 }
 
 /* Reaps until no child is left or limit_ms passed; returns how many remain
  * (-1: unknown, some are left). As PID 1 every process is our child. */
 static int reap_until_none(struct tend *t, uint64_t limit_ms)
 {
-	uint64_t end = t->sys->now_ms(t) + limit_ms;
+	uint64_t end = loop_now_ms(&t->loop) + limit_ms;
 	for (;;) {
 		pid_t pid;
 		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
 			;
 		if (pid < 0 && errno == ECHILD)
 			return 0;
-		if (t->sys->now_ms(t) >= end)
+		if (loop_now_ms(&t->loop) >= end)
 			return -1;
 		struct timespec tick = { .tv_nsec = 10 * 1000000L };
 		nanosleep(&tick, NULL);
@@ -68,24 +66,25 @@ static int reap_until_none(struct tend *t, uint64_t limit_ms)
 
 static void end_all_processes(struct tend *t)
 {
-	tend_log(t, LOG_INFO, "sending SIGTERM to every process left; waiting up to %ds",
+	tend_log(&t->log, LOG_INFO, "sending SIGTERM to every process left; waiting up to %ds",
 		 TERM_WAIT_MS / 1000);
 	kill(-1, SIGTERM);
 	kill(-1, SIGCONT);
 	if (reap_until_none(t, TERM_WAIT_MS) == 0)
 		return;
-	tend_log(t, LOG_WARN, "processes left after SIGTERM; sending SIGKILL, waiting up to %ds",
+	tend_log(&t->log, LOG_WARN,
+		 "processes left after SIGTERM; sending SIGKILL, waiting up to %ds",
 		 KILL_WAIT_MS / 1000);
 	kill(-1, SIGKILL);
 	if (reap_until_none(t, KILL_WAIT_MS) < 0)
-		tend_log(t, LOG_WARN, "some processes survive SIGKILL; going on");
+		tend_log(&t->log, LOG_WARN, "some processes survive SIGKILL; going on");
 }
 
 /* sync(2) can hang on a dead disk or network filesystem. A child does it,
  * and tend goes on after SYNC_WAIT_MS whether or not it finished. */
 static void sync_bounded(struct tend *t)
 {
-	tend_log(t, LOG_INFO, "syncing filesystems; waiting up to %ds", SYNC_WAIT_MS / 1000);
+	tend_log(&t->log, LOG_INFO, "syncing filesystems; waiting up to %ds", SYNC_WAIT_MS / 1000);
 	pid_t pid = fork();
 	if (pid == 0) {
 		sync();
@@ -96,26 +95,8 @@ static void sync_bounded(struct tend *t)
 		return;
 	}
 	if (reap_child_within(pid, SYNC_WAIT_MS) == -1)
-		tend_log(t, LOG_WARN, "sync has not finished after %ds; going on", SYNC_WAIT_MS / 1000);
-}
-
-/* In a container (a PID namespace that is not the first) the filesystems
- * belong to the host: unmounting or remounting them read-only would reach
- * beyond the container. */
-bool pid1_owns_machine(void)
-{
-	struct stat st;
-	return stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == INIT_PID_NS_INO;
-}
-
-bool pid1_may_set_hostname(void)
-{
-	struct stat st;
-	/* A namespace's own hostname is ours to set; the machine's only when
-	 * the machine is ours. */
-	if (stat("/proc/self/ns/uts", &st) == 0 && st.st_ino != INIT_UTS_NS_INO)
-		return true;
-	return pid1_owns_machine();
+		tend_log(&t->log, LOG_WARN, "sync has not finished after %ds; going on",
+			 SYNC_WAIT_MS / 1000);
 }
 
 #define MOUNTS_MAX 512
@@ -125,14 +106,14 @@ bool pid1_may_set_hostname(void)
 static bool unmount_or_freeze(struct tend *t, const char *dir, bool was_readonly)
 {
 	if (umount2(dir, 0) == 0) {
-		tend_log(t, LOG_INFO, "unmounted %s", dir);
+		tend_log(&t->log, LOG_INFO, "unmounted %s", dir);
 		return true;
 	}
 	int umount_errno = errno;
 	if (was_readonly)
 		return true;
 	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0) {
-		tend_log(t, LOG_INFO, "remounted %s read-only", dir);
+		tend_log(&t->log, LOG_INFO, "remounted %s read-only", dir);
 		return true;
 	}
 	/* Already gone with its parent, or hidden under a later mount that a
@@ -141,8 +122,9 @@ static bool unmount_or_freeze(struct tend *t, const char *dir, bool was_readonly
 		return true;
 	if (umount_errno == ENOENT)
 		return true;
-	tend_log(t, LOG_WARN, "%s stays mounted read-write: unmount: %s; remount read-only: %m",
-		 dir, strerror(umount_errno));
+	tend_log(&t->log, LOG_WARN,
+		 "%s stays mounted read-write: unmount: %s; remount read-only: %m", dir,
+		 strerror(umount_errno));
 	return false;
 }
 
@@ -162,17 +144,17 @@ static void unmount_all(struct tend *t)
 	if (f)
 		endmntent(f);
 	else
-		tend_log(t, LOG_WARN, "/proc/self/mounts: %m; cannot unmount anything");
-	tend_log(t, LOG_INFO, "unmounting %zu filesystems, last mounted first", n);
+		tend_log(&t->log, LOG_WARN, "/proc/self/mounts: %m; cannot unmount anything");
+	tend_log(&t->log, LOG_INFO, "unmounting %zu filesystems, last mounted first", n);
 	while (n--) { /* reverse mount order: children before parents */
 		if (mounts[n].dir && !unmount_or_freeze(t, mounts[n].dir, mounts[n].readonly))
 			writable++;
 		free(mounts[n].dir);
 	}
 	if (writable)
-		tend_log(t, LOG_WARN, "%zu filesystems left read-write", writable);
+		tend_log(&t->log, LOG_WARN, "%zu filesystems left read-write", writable);
 	else
-		tend_log(t, LOG_INFO, "no filesystem is left read-write");
+		tend_log(&t->log, LOG_INFO, "no filesystem is left read-write");
 }
 
 /* The emergency shell without any of the supervisor: on the console, in
@@ -197,7 +179,7 @@ void pid1_stay(struct tend *t, const char *shell)
 		argv_free(argv);
 		argv = NULL;
 	}
-	tend_log(t, LOG_ERR, "cannot supervise; reaping orphans only%s (PID 1 never exits)",
+	tend_log(&t->log, LOG_ERR, "cannot supervise; reaping orphans only%s (PID 1 never exits)",
 		 argv ? " and running the emergency shell" : "");
 	pid_t sh = argv ? spawn_console_shell(argv) : -1;
 	for (;;) {
@@ -218,13 +200,14 @@ void pid1_finish(struct tend *t, enum shutdown_kind kind)
 				    [SHUTDOWN_HALT] = RB_HALT_SYSTEM };
 	end_all_processes(t);
 	sync_bounded(t);
-	if (pid1_owns_machine())
+	if (machine_is_ours())
 		unmount_all(t);
 	else
-		tend_log(t, LOG_INFO, "in a PID namespace: filesystems are the host's, left alone");
-	tend_log(t, LOG_INFO, "%s", shutdown_kind_name(kind));
+		tend_log(&t->log, LOG_INFO,
+			 "in a PID namespace: filesystems are the host's, left alone");
+	tend_log(&t->log, LOG_INFO, "%s", shutdown_kind_name(kind));
 	reboot(cmds[kind]);
-	tend_log(t, LOG_ERR, "reboot(2) failed: %m; waiting for a signal");
+	tend_log(&t->log, LOG_ERR, "reboot(2) failed: %m; waiting for a signal");
 	for (;;)
 		pause();
 }

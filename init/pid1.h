@@ -19,9 +19,5 @@ void pid1_finish(struct tend *t, enum shutdown_kind kind) __attribute__((noretur
 /* When tend cannot set itself up as PID 1: reap forever, never exit; with
  * an emergency shell (NULL: none), keep it running on the console. */
 void pid1_stay(struct tend *t, const char *shell) __attribute__((noreturn));
-/* True in the first PID namespace: the machine (its filesystems) is ours. */
-bool pid1_owns_machine(void);
-/* True unless the UTS namespace is the machine's and the machine is not ours. */
-bool pid1_may_set_hostname(void);
 
 #endif

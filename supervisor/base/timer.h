@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct tend;
 struct timer;
-typedef void timer_fn(struct tend *t, struct timer *tm);
+/* Called when tm is due; it finds its owner with container_of. */
+typedef void timer_fn(struct timer *tm);
 
 struct timer {
 	uint64_t due_ms;

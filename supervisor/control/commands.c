@@ -37,9 +37,9 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	if (name && !g)
 		return client_err(c, "no such group: %s", name);
 	struct buf out = { 0 };
-	tracker_batch_begin(t);
+	tracker_batch_begin(&t->tracker);
 	(json ? status_json : status_text)(t, g, &out);
-	tracker_batch_end(t);
+	tracker_batch_end(&t->tracker);
 	if (out.oom)
 		client_err(c, "out of memory");
 	else
@@ -128,7 +128,7 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 	if (p && v != VERB_STOP && !group_allows_restart(g))
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
-	tend_log(t, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
+	tend_log(&t->log, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
 	if (p)
 		process_request(t, p, v);
 	else
@@ -360,7 +360,7 @@ static void cmd_shutdown(struct tend *t, struct client *c, char **argv)
 		return client_err(c, "tend is not PID 1 here; stop it with SIGTERM instead");
 	if (t->shutting_down)
 		return client_err(c, "tend is shutting down");
-	tend_log(t, LOG_INFO, "control: %s (uid %d)", argv[0], (int)c->uid);
+	tend_log(&t->log, LOG_INFO, "control: %s (uid %d)", argv[0], (int)c->uid);
 	client_ok(c, "%s: stopping every group", argv[0]);
 	tend_begin_shutdown(t, kind);
 }
@@ -379,7 +379,8 @@ static void cmd_watchdog(struct tend *t, struct client *c, char **argv)
 		return;
 	if (!watchdog_timeout_ms(p))
 		return client_err(c, "%s has no watchdog", argv[2]);
-	tend_log(t, LOG_INFO, "control: watchdog %s %s (uid %d)", argv[1], argv[2], (int)c->uid);
+	tend_log(&t->log, LOG_INFO, "control: watchdog %s %s (uid %d)", argv[1], argv[2],
+		 (int)c->uid);
 	watchdog_suspend(t, p, suspend);
 	client_ok(c, "watchdog of %s %s", argv[2], suspend ? "suspended" : "resumed");
 }

@@ -1,6 +1,7 @@
 /* The control socket server. Every client socket is non-blocking; replies
  * that cannot be written at once wait in the client's output buffer. */
 #include "libtend/cmdline.h"
+#include "base/container_of.h"
 #include "sys/log.h"
 #include "base/logfile.h"
 #include "core/context.h"
@@ -89,7 +90,7 @@ static void client_free(struct tend *t, struct client *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
-	loop_remove(t, &c->w);
+	loop_remove(&t->loop, &c->w);
 	close(c->w.fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -115,8 +116,8 @@ void client_flush(struct tend *t, struct client *c)
 		return;
 	}
 	if (c->out.len > CLIENT_OUTPUT_MAX || c->out.oom) {
-		tend_log(t, LOG_WARN, "control: client pid %d does not read its replies; dropped",
-			 (int)c->pid);
+		tend_log(&t->log, LOG_WARN,
+			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
 		c->closing = true;
 		buf_reset(&c->out);
 		shutdown(c->w.fd, SHUT_RDWR);
@@ -126,7 +127,7 @@ void client_flush(struct tend *t, struct client *c)
 	 * epoll would otherwise report it again and again. */
 	bool want_input = !c->closing && !c->eof && c->in.len < TEND_REQUEST_MAX;
 	uint32_t ev = (c->out.len ? EPOLLOUT : 0) | (want_input ? EPOLLIN | EPOLLRDHUP : 0);
-	if (ev != c->events && loop_modify(t, &c->w, ev) == 0)
+	if (ev != c->events && loop_modify(&t->loop, &c->w, ev) == 0)
 		c->events = ev;
 }
 
@@ -219,9 +220,10 @@ static void read_requests(struct tend *t, struct client *c)
 	}
 }
 
-static void on_client(struct tend *t, struct watcher *w, uint32_t events)
+static void on_client(struct watcher *w, uint32_t events)
 {
-	struct client *c = (struct client *)w;
+	struct client *c = container_of(w, struct client, w);
+	struct tend *t = c->t;
 	if (events & (EPOLLIN | EPOLLRDHUP))
 		read_requests(t, c);
 	if (events & (EPOLLERR | EPOLLHUP)) {
@@ -277,12 +279,13 @@ static void refuse_when_out_of_fds(struct tend *t, int listen_fd)
 	if (fd >= 0)
 		close(fd);
 	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	tend_log(t, LOG_WARN, "control: out of file descriptors; connection refused");
+	tend_log(&t->log, LOG_WARN, "control: out of file descriptors; connection refused");
 }
 
-static void on_accept(struct tend *t, struct watcher *w, uint32_t events)
+static void on_accept(struct watcher *w, uint32_t events)
 {
 	(void)events;
+	struct tend *t = container_of(w, struct tend, control.w);
 	int fd;
 	for (;;) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -293,18 +296,20 @@ static void on_accept(struct tend *t, struct watcher *w, uint32_t events)
 		}
 		struct client *c = calloc(1, sizeof(*c));
 		if (!c || t->control.nclients >= MAX_CLIENTS) {
-			tend_log(t, LOG_WARN, "control: too many clients; connection refused");
+			tend_log(&t->log, LOG_WARN,
+				 "control: too many clients; connection refused");
 			free(c);
 			close(fd);
 			continue;
 		}
 		c->w.fd = fd;
 		c->w.on_ready = on_client;
+		c->t = t;
 		c->next = t->control.clients;
 		t->control.clients = c;
 		t->control.nclients++;
 		c->events = EPOLLIN | EPOLLRDHUP;
-		if (loop_add(t, &c->w, c->events) < 0) {
+		if (loop_add(&t->loop, &c->w, c->events) < 0) {
 			client_free(t, c);
 			continue;
 		}
@@ -312,7 +317,7 @@ static void on_accept(struct tend *t, struct watcher *w, uint32_t events)
 		 * a connection closed under its feet. */
 		c->refused = !caller_allowed(t, c);
 		if (c->refused)
-			tend_log(t, LOG_WARN, "control: refused uid %d (pid %d)", (int)c->uid,
+			tend_log(&t->log, LOG_WARN, "control: refused uid %d (pid %d)", (int)c->uid,
 				 (int)c->pid);
 	}
 }
@@ -324,7 +329,7 @@ static int take_lock(struct tend *t)
 	snprintf(path, sizeof(path), "%s/tend.pid", t->rundir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		tend_log(t, LOG_ERR, "%s: %s", path,
+		tend_log(&t->log, LOG_ERR, "%s: %s", path,
 			 errno == EWOULDBLOCK ? "another tend runs with this run directory"
 					      : strerror(errno));
 		if (fd >= 0)
@@ -334,7 +339,7 @@ static int take_lock(struct tend *t)
 	char pid[32];
 	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n)
-		tend_log(t, LOG_WARN, "%s: cannot write pid", path);
+		tend_log(&t->log, LOG_WARN, "%s: cannot write pid", path);
 	t->control.lock_fd = fd;
 	return 0;
 }
@@ -347,7 +352,8 @@ int control_open(struct tend *t)
 		return -1;
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", t->rundir, TEND_SOCKET_NAME);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-		tend_log(t, LOG_ERR, "run directory path too long for a socket: %s", t->rundir);
+		tend_log(&t->log, LOG_ERR, "run directory path too long for a socket: %s",
+			 t->rundir);
 		return -1;
 	}
 	ctl->path = strdup(sa.sun_path);
@@ -358,8 +364,8 @@ int control_open(struct tend *t)
 	mode_t old = umask(0177); /* the socket is 0600 from its first moment */
 	int r = ctl->w.fd < 0 ? -1 : bind(ctl->w.fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(ctl->w.fd, 64) < 0 || loop_add(t, &ctl->w, EPOLLIN) < 0) {
-		tend_log(t, LOG_ERR, "control socket %s: %m", sa.sun_path);
+	if (r < 0 || listen(ctl->w.fd, 64) < 0 || loop_add(&t->loop, &ctl->w, EPOLLIN) < 0) {
+		tend_log(&t->log, LOG_ERR, "control socket %s: %m", sa.sun_path);
 		return -1;
 	}
 	return 0;
@@ -441,7 +447,7 @@ void control_close(struct tend *t)
 		client_flush(t, ctl->clients);
 		client_free(t, ctl->clients);
 	}
-	watcher_close(t, &ctl->w);
+	watcher_close(&t->loop, &ctl->w);
 	if (ctl->path) {
 		unlink(ctl->path);
 		free(ctl->path);

@@ -29,6 +29,7 @@ struct client_wait {
 
 struct client {
 	struct watcher w;
+	struct tend *t; /* the tend it talks to */
 	struct client *next;
 	struct buf in;
 	struct buf out;

@@ -9,7 +9,8 @@
 static void descendants(struct tend *t, struct process *p, struct pid_list *out)
 {
 	struct pid_list all = { 0 };
-	tracker_members(t, p, &all);
+	struct tree tree = process_tree(p);
+	tracker_members(&t->tracker, &tree, &all);
 	for (size_t i = 0; i < all.len; i++)
 		if (all.pids[i] != p->pid)
 			pid_list_add(out, all.pids[i]);
@@ -64,7 +65,7 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	char how[64], up[32];
 	buf_printf(out, "  %-16s %-9s", p->decl->name, proc_state_name(p->state));
 	if (p->pid) {
-		format_uptime(t->sys->now_ms(t) - p->started_ms, up, sizeof(up));
+		format_uptime(loop_now_ms(&t->loop) - p->started_ms, up, sizeof(up));
 		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
 	} else if (p->last_spawn_errno) {
 		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
@@ -138,7 +139,7 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		   p->decl->critical ? "true" : "false", p->decl->dependent ? "true" : "false");
 	if (p->pid)
 		buf_printf(out, ",\"uptime_ms\":%llu",
-			   (unsigned long long)(t->sys->now_ms(t) - p->started_ms));
+			   (unsigned long long)(loop_now_ms(&t->loop) - p->started_ms));
 	if (p->last_status >= 0 && WIFEXITED(p->last_status))
 		buf_printf(out, ",\"last_exit_status\":%d", WEXITSTATUS(p->last_status));
 	else if (p->last_status >= 0 && WIFSIGNALED(p->last_status))

@@ -7,34 +7,28 @@
 #include <stddef.h>
 #include <sys/resource.h>
 
+#include "base/pidmap.h"
 #include "config/config.h"
 #include "control/server.h"
 #include "core/group.h"
-#include "base/logfile.h"
-#include "sys/loop.h"
 #include "init/pid1.h"
-#include "base/pidmap.h"
+#include "sys/log.h"
+#include "sys/loop.h"
 #include "sys/sys.h"
-#include "base/timer.h"
 #include "sys/tracker.h"
 
 enum tend_mode { MODE_PID1, MODE_SYSTEM, MODE_USER };
 
 struct tend {
-	const struct sys_ops *sys;
-	void *test_ctx; /* unit tests hang their fakes here */
+	struct sys sys; /* the seam: the kernel, or a unit test's fake */
+	struct logger log;
+	struct loop loop;
+	struct tracker tracker;
 	enum tend_mode mode;
 	char *confdir;
 	char *rundir;
-	int verbosity;		  /* highest enum log_level printed */
-	uint64_t console_dropped; /* log lines the (non-blocking) console did not take */
-	bool console_midline;	  /* the console took only part of the last line */
 
-	int epfd;
 	struct watcher signals;
-	struct watcher timerfd;
-	uint64_t timerfd_due; /* what timerfd is armed for, 0: disarmed */
-	struct timer_heap timers;
 
 	struct group **groups; /* declaration order */
 	size_t ngroups;
@@ -45,7 +39,6 @@ struct tend {
 	uint64_t reload_first_change_ms;
 	bool reload_unfinished; /* groups retiring or waiting to start */
 	struct pidmap pids;	/* main pid -> process */
-	struct tracker tracker;
 	struct control control;
 	struct watcher notify; /* NOTIFY_SOCKET (notify.c); fd -1: none */
 	char *notify_path;
@@ -54,8 +47,7 @@ struct tend {
 	unsigned notify_unknown;   /* look-ups in it that found nobody */
 	int devnull;
 	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
-	char **base_env;	   /* environ without tend's own entries (spawn.c) */
-	struct logfile selflog;	   /* RUNDIR/log/tend.log: tend's own messages */
+	char **base_env;	   /* environ without tend's own entries (launch.c) */
 	struct rlimit nofile;	   /* as tend inherited it, restored in children */
 
 	uint64_t started_ms;	/* when the main loop began */
@@ -66,9 +58,11 @@ struct tend {
 	enum shutdown_kind shutdown_kind;
 	size_t shutdown_cursor; /* groups are stopped one by one, last first */
 	bool shutdown_advancing;
-	bool quit;
-	int exit_code;
 };
+
+/* Wires the parts of t to each other and to the seam `ops` (sys_linux, or a
+ * unit test's fake); opens nothing. */
+void tend_init(struct tend *t, const struct sys_ops *ops);
 
 const char *tend_mode_name(enum tend_mode m);
 

@@ -18,12 +18,12 @@ const char *group_state_name(enum group_state s)
 
 struct group *group_new(struct tend *t, struct group_decl *decl)
 {
-	(void)t;
 	/* One allocation for the group and its processes. */
 	struct group *g = calloc(1, sizeof(*g) + decl->nprocs * sizeof(g->procs[0]));
 	if (!g)
 		return NULL;
 	g->decl = *decl;
+	g->tend = t;
 	memset(decl, 0, sizeof(*decl));
 	g->state = GS_STOPPED;
 	g->after_stop = GS_STOPPED;
@@ -40,6 +40,15 @@ void group_free(struct tend *t, struct group *g)
 		process_free(t, &g->procs[i]);
 	group_decl_free(&g->decl);
 	free(g);
+}
+
+void group_release_trees(struct tend *t, struct group *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++) {
+		struct tree tree = process_tree(&g->procs[i]);
+		tracker_release_tree(&t->tracker, &tree);
+	}
+	tracker_release_group(&t->tracker, g->decl.name);
 }
 
 struct process *group_find_process(struct group *g, const char *name)
@@ -59,7 +68,7 @@ static void set_state(struct tend *t, struct group *g, enum group_state s)
 {
 	if (g->state == s)
 		return;
-	tend_log(t, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
+	tend_log(&t->log, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
 		 group_state_name(s));
 	g->state = s;
 	event_group_state(t, g);
@@ -165,12 +174,12 @@ static void evaluate_once(struct tend *t, struct group *g)
 	case GS_STARTING:
 	case GS_RUNNING:
 		if ((p = failed_critical(g))) {
-			tend_log(t, LOG_WARN,
+			tend_log(&t->log, LOG_WARN,
 				 "group %s: critical process %s failed; stopping the group",
 				 g->decl.name, p->decl->name);
 			begin_stop(t, g, GS_FAILED);
 		} else if ((p = dependent_exited(g))) {
-			tend_log(t, LOG_INFO,
+			tend_log(&t->log, LOG_INFO,
 				 "group %s: dependent process %s exited; restarting the group",
 				 g->decl.name, p->decl->name);
 			g->restart_forgets = false;

@@ -19,6 +19,7 @@ enum group_event { GE_START, GE_STOP, GE_RESTART, GE__COUNT };
 
 struct group {
 	struct group_decl decl; /* owned */
+	struct tend *tend;	/* whose it is: callbacks from the loop find it here */
 	size_t nprocs;
 	size_t cursor; /* starting: next to start; stopping: one past next to stop */
 	enum group_state state;
@@ -34,6 +35,9 @@ struct group {
 /* Takes ownership of *decl (zeroes it). */
 struct group *group_new(struct tend *t, struct group_decl *decl);
 void group_free(struct tend *t, struct group *g);
+/* Removes what the tracker keeps for g's trees (cgroup directories): g is
+ * going away. */
+void group_release_trees(struct tend *t, struct group *g);
 
 /* The one transition function for requests. */
 void group_step(struct tend *t, struct group *g, enum group_event ev);

@@ -66,7 +66,8 @@ static bool in_tree(struct tend *t, struct process *p, pid_t pid)
 		       session == p->session;
 	}
 	struct pid_list members = { 0 };
-	tracker_members(t, p, &members);
+	struct tree tree = process_tree(p);
+	tracker_members(&t->tracker, &tree, &members);
 	bool found = pid_list_has(&members, pid);
 	pid_list_free(&members);
 	return found;
@@ -102,10 +103,11 @@ static uint64_t usec_to_ms(const char *text, bool *ok)
 /* The main process a MAINPID= named is gone. If it was tend's child, tend
  * reaps it here; if another process of the tree reaped it, its status is
  * lost and the exit counts as a failure. */
-static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
+static void on_main_pidfd(struct watcher *w, uint32_t events)
 {
 	(void)events;
 	struct process *p = container_of(w, struct process, main_pidfd);
+	struct tend *t = p->group->tend;
 	siginfo_t info = { 0 };
 	char label[2 * NAME_MAX_LEN + 2];
 	if (w->fd < 0 || !p->pid)
@@ -117,7 +119,7 @@ static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
 		status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
 						    : W_EXITCODE(0, info.si_status);
 	} else {
-		tend_log(t, LOG_WARN,
+		tend_log(&t->log, LOG_WARN,
 			 "%s: main process %d ended and was reaped by another; its "
 			 "status is unknown",
 			 process_label(p, label, sizeof(label)), (int)p->pid);
@@ -127,7 +129,7 @@ static void on_main_pidfd(struct tend *t, struct watcher *w, uint32_t events)
 
 void notify_forget_main(struct tend *t, struct process *p)
 {
-	watcher_close(t, &p->main_pidfd);
+	watcher_close(&t->loop, &p->main_pidfd);
 }
 
 /* MAINPID=: the daemon's main process is now another member of its tree
@@ -159,9 +161,9 @@ static void change_main_pid(struct tend *t, struct process *p, const char *value
 	p->main_pidfd.fd = fd;
 	p->main_pidfd.on_ready = on_main_pidfd;
 	process_label(p, label, sizeof(label));
-	if (loop_add(t, &p->main_pidfd, EPOLLIN) < 0)
-		tend_log(t, LOG_ERR, "%s: cannot watch pid %ld", label, pid);
-	tend_log(t, LOG_INFO, "%s: main process is now %ld (MAINPID)", label, pid);
+	if (loop_add(&t->loop, &p->main_pidfd, EPOLLIN) < 0)
+		tend_log(&t->log, LOG_ERR, "%s: cannot watch pid %ld", label, pid);
+	tend_log(&t->log, LOG_INFO, "%s: main process is now %ld (MAINPID)", label, pid);
 }
 
 /* EXTEND_TIMEOUT_USEC=: more time to become ready, or to stop. */
@@ -169,7 +171,7 @@ static void extend_timeout(struct tend *t, struct process *p, uint64_t ms)
 {
 	if ((p->state == PS_STARTING && !p->ready && p->decl->type == TYPE_LONGRUN) ||
 	    p->state == PS_STOPPING)
-		tend_timer_in(t, &p->timer, ms);
+		loop_timer_in(&t->loop, &p->timer, ms);
 }
 
 /* One "KEY=VALUE" line. Returns false when the rest of the datagram must
@@ -206,7 +208,7 @@ static bool apply_line(struct tend *t, struct process *p, const char *line, bool
 		}
 	} else if (strcmp(line, "STOPPING=1") == 0) {
 		if (!p->said_stopping) /* once per run: a loop must not flood the log */
-			tend_log(t, LOG_INFO, "%s: says it is stopping",
+			tend_log(&t->log, LOG_INFO, "%s: says it is stopping",
 				 process_label(p, label, sizeof(label)));
 		p->said_stopping = true;
 	} else if (strncmp(line, "MAINPID=", 8) == 0 && !*main_changed) {
@@ -286,7 +288,7 @@ static void read_control(struct msghdr *msg, struct received *r)
  * UNKNOWN_PER_SECOND of them, beyond that its datagrams are only counted. */
 static bool lookup_allowed(struct tend *t)
 {
-	uint64_t now = t->sys->now_ms(t);
+	uint64_t now = loop_now_ms(&t->loop);
 	if (now - t->notify_window_ms >= 1000) {
 		t->notify_window_ms = now;
 		t->notify_unknown = 0;
@@ -334,7 +336,7 @@ static bool receive_one(struct tend *t, int fd)
 		text[n] = '\0';
 	if (!p || !whole || strlen(text) != (size_t)n) { /* a NUL inside: not a notification */
 		t->notify_dropped++;
-		tend_log(t, LOG_DEBUG, "notify: dropped a datagram from pid %d",
+		tend_log(&t->log, LOG_DEBUG, "notify: dropped a datagram from pid %d",
 			 r.cred ? (int)r.cred->pid : 0);
 	} else {
 		apply_datagram(t, p, text);
@@ -343,13 +345,14 @@ static bool receive_one(struct tend *t, int fd)
 	return true;
 }
 
-static void on_notify(struct tend *t, struct watcher *w, uint32_t events)
+static void on_notify(struct watcher *w, uint32_t events)
 {
 	(void)events;
-	tracker_batch_begin(t); /* one look at /proc for all of them */
+	struct tend *t = container_of(w, struct tend, notify);
+	tracker_batch_begin(&t->tracker); /* one look at /proc for all of them */
 	for (int i = 0; i < NOTIFY_PER_WAKEUP && receive_one(t, w->fd); i++)
 		;
-	tracker_batch_end(t);
+	tracker_batch_end(&t->tracker);
 }
 
 int notify_open(struct tend *t)
@@ -358,7 +361,8 @@ int notify_open(struct tend *t)
 	int one = 1;
 	if (snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/notify", t->rundir) >=
 	    (int)sizeof(addr.sun_path)) {
-		tend_log(t, LOG_WARN, "%s/notify: path too long; no NOTIFY_SOCKET", t->rundir);
+		tend_log(&t->log, LOG_WARN, "%s/notify: path too long; no NOTIFY_SOCKET",
+			 t->rundir);
 		return -1;
 	}
 	t->notify_path = strdup(addr.sun_path);
@@ -368,8 +372,8 @@ int notify_open(struct tend *t)
 	if (!t->notify_path || t->notify.fd < 0 ||
 	    setsockopt(t->notify.fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
 	    bind(t->notify.fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    loop_add(t, &t->notify, EPOLLIN) < 0) {
-		tend_log(t, LOG_WARN, "%s: %m; no NOTIFY_SOCKET", addr.sun_path);
+	    loop_add(&t->loop, &t->notify, EPOLLIN) < 0) {
+		tend_log(&t->log, LOG_WARN, "%s: %m; no NOTIFY_SOCKET", addr.sun_path);
 		notify_close(t);
 		return -1;
 	}
@@ -383,7 +387,7 @@ void notify_close(struct tend *t)
 {
 	if (t->notify.fd >= 0 && t->notify_path)
 		unlink(t->notify_path);
-	watcher_close(t, &t->notify);
+	watcher_close(&t->loop, &t->notify);
 	free(t->notify_path);
 	t->notify_path = NULL;
 }

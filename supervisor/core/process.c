@@ -3,6 +3,7 @@
 #include "base/duration.h"
 #include "control/events.h"
 #include "core/group.h"
+#include "core/launch.h"
 #include "sys/log.h"
 #include "core/notify.h"
 #include "core/readiness.h"
@@ -55,10 +56,19 @@ void describe_wait_status(int status, char *buf, size_t len)
 		snprintf(buf, len, "status 0x%x", status);
 }
 
-static void process_timer_fired(struct tend *t, struct timer *tm)
+struct tree process_tree(const struct process *p)
+{
+	return (struct tree){ .group = p->group->decl.name,
+			      .process = p->decl->name,
+			      .main = p->pid,
+			      .session = p->session,
+			      .in_cgroup = p->in_cgroup };
+}
+
+static void process_timer_fired(struct timer *tm)
 {
 	struct process *p = container_of(tm, struct process, timer);
-	process_step(t, p, PE_TIMER);
+	process_step(p->group->tend, p, PE_TIMER);
 }
 
 void process_init(struct process *p, struct group *g, const struct process_decl *decl)
@@ -72,7 +82,7 @@ void process_init(struct process *p, struct group *g, const struct process_decl 
 
 void process_free(struct tend *t, struct process *p)
 {
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	if (p->pid)
 		pidmap_del(&t->pids, p->pid);
 	restart_window_free(&p->window);
@@ -98,12 +108,32 @@ static bool exit_was_failure(int status)
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* ---- through the seam ---- */
+
+static void signal_tree(struct tend *t, struct process *p, int sig)
+{
+	struct tree tree = process_tree(p);
+	t->sys.ops->signal_tree(&t->sys, &tree, sig);
+}
+
+static void signal_main(struct tend *t, struct process *p, int sig)
+{
+	struct tree tree = process_tree(p);
+	t->sys.ops->signal_main(&t->sys, &tree, sig);
+}
+
+static bool tree_empty(struct tend *t, struct process *p)
+{
+	struct tree tree = process_tree(p);
+	return t->sys.ops->tree_empty(&t->sys, &tree);
+}
+
 /* True when nothing of p's tree is left. Then its session id is forgotten:
  * the kernel may give that number to an unrelated process, whose orphans
  * must not be taken for p's. */
 static bool tree_gone(struct tend *t, struct process *p)
 {
-	if (p->pid || !t->sys->tree_empty(t, p))
+	if (p->pid || !tree_empty(t, p))
 		return false;
 	p->session = 0;
 	return true;
@@ -112,8 +142,8 @@ static bool tree_gone(struct tend *t, struct process *p)
 /* Sends sig, and SIGCONT so that a stopped process sees it. */
 static void signal_and_continue(struct tend *t, struct process *p, int sig)
 {
-	t->sys->signal_tree(t, p, sig);
-	t->sys->signal_tree(t, p, SIGCONT);
+	signal_tree(t, p, sig);
+	signal_tree(t, p, SIGCONT);
 }
 
 /* SIGTERM; and SIGHUP to a console process, since interactive shells and
@@ -121,7 +151,7 @@ static void signal_and_continue(struct tend *t, struct process *p, int sig)
 static void ask_to_stop(struct tend *t, struct process *p)
 {
 	if (p->decl->console)
-		t->sys->signal_tree(t, p, SIGHUP);
+		signal_tree(t, p, SIGHUP);
 	signal_and_continue(t, p, SIGTERM);
 }
 
@@ -132,12 +162,12 @@ static void sweep_leftovers(struct tend *t, struct process *p)
 	if (tree_gone(t, p))
 		return;
 	ask_to_stop(t, p);
-	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 }
 
 static enum proc_state kill_leftovers(struct tend *t, struct process *p)
 {
-	t->sys->signal_tree(t, p, SIGKILL);
+	signal_tree(t, p, SIGKILL);
 	return p->state;
 }
 
@@ -146,7 +176,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 {
 	char label[2 * NAME_MAX_LEN + 2];
 	const struct process_decl *d = p->decl;
-	uint64_t now = t->sys->now_ms(t);
+	uint64_t now = loop_now_ms(&t->loop);
 
 	/* A finished oneshot may have started something meant to outlive it (a
 	 * legacy start script): that stays, as part of its tree, until stopped. */
@@ -158,13 +188,15 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 		return failed ? PS_FAILED : PS_STOPPED;
 	}
 	if (restart_window_record_exit(&p->window, now) < 0)
-		tend_log(t, LOG_ERR, "%s: out of memory: this exit is not counted in its restart window",
+		tend_log(&t->log, LOG_ERR,
+			 "%s: out of memory: this exit is not counted in its restart window",
 			 process_label(p, label, sizeof(label)));
 	if (restart_window_exceeded(&p->window, now)) {
 		sweep_leftovers(t, p);
 		char window[32];
 		duration_format(d->restart_window_ms, window, sizeof(window));
-		tend_log(t, LOG_WARN, "%s: unstable: more than %u exits within %s; not restarting",
+		tend_log(&t->log, LOG_WARN,
+			 "%s: unstable: more than %u exits within %s; not restarting",
 			 process_label(p, label, sizeof(label)), d->restart_limit, window);
 		return PS_FAILED;
 	}
@@ -172,7 +204,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 	 * SIGKILL when the delay is over, so two copies never run at once. */
 	signal_and_continue(t, p, SIGTERM);
 	p->restarts++;
-	tend_timer_in(t, &p->timer, d->restart_delay_ms);
+	loop_timer_in(&t->loop, &p->timer, d->restart_delay_ms);
 	return PS_BACKOFF;
 }
 
@@ -183,22 +215,22 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	char label[2 * NAME_MAX_LEN + 2];
 	int err = 0;
 
-	timer_cancel(&t->timers, &p->timer);
-	pid_t pid = t->sys->spawn(t, p, &err);
+	loop_timer_cancel(&t->loop, &p->timer);
+	pid_t pid = launch_process(t, p, &err);
 	process_label(p, label, sizeof(label));
 	if (pid < 0) {
 		p->last_spawn_errno = err;
-		tend_log(t, LOG_ERR, "%s: cannot start %s: %s", label, p->decl->argv[0],
+		tend_log(&t->log, LOG_ERR, "%s: cannot start %s: %s", label, p->decl->argv[0],
 			 strerror(err));
 		return settle_after_exit(t, p, true);
 	}
 	p->last_spawn_errno = 0;
 	p->pid = pid;
 	p->session = pid;
-	p->started_ms = t->sys->now_ms(t);
+	p->started_ms = loop_now_ms(&t->loop);
 	if (pidmap_put(&t->pids, pid, p) < 0)
-		tend_log(t, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
-	tend_log(t, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
+		tend_log(&t->log, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
+	tend_log(&t->log, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
 	event_process_spawned(t, p, p->state == PS_BACKOFF);
 	free(p->status_text);
 	p->status_text = NULL;
@@ -209,7 +241,7 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 		return PS_STARTING;
 	if (p->ready)
 		return PS_RUNNING;
-	tend_timer_in(t, &p->timer, p->decl->ready_timeout_ms);
+	loop_timer_in(&t->loop, &p->timer, p->decl->ready_timeout_ms);
 	return PS_STARTING;
 }
 
@@ -219,7 +251,7 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 static enum proc_state start_fresh(struct tend *t, struct process *p)
 {
 	if (p->session && !tree_gone(t, p))
-		t->sys->signal_tree(t, p, SIGKILL);
+		signal_tree(t, p, SIGKILL);
 	return spawn_now(t, p);
 }
 
@@ -237,14 +269,14 @@ static enum proc_state restart_after_delay(struct tend *t, struct process *p)
 
 static enum proc_state begin_stop(struct tend *t, struct process *p)
 {
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	watchdog_disarm(t, p);
 	p->kill_sent = false;
 	p->start_after_stop = false;
 	if (tree_gone(t, p))
 		return PS_STOPPED;
 	ask_to_stop(t, p);
-	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 	return PS_STOPPING;
 }
 
@@ -253,10 +285,10 @@ static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
 	if (!tree_gone(t, p)) {
 		/* After SIGKILL, members forked since the last look get theirs too. */
 		if (p->kill_sent)
-			t->sys->signal_tree(t, p, SIGKILL);
+			signal_tree(t, p, SIGKILL);
 		return PS_STOPPING;
 	}
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	if (p->start_after_stop && group_allows_restart(p->group)) {
 		p->start_after_stop = false;
 		return start_fresh(t, p);
@@ -271,11 +303,11 @@ static void send_kill(struct tend *t, struct process *p, const char *label, cons
 {
 	char timeout[32];
 	duration_format(p->decl->stop_timeout_ms, timeout, sizeof(timeout));
-	tend_log(t, LOG_WARN, "%s: still running %s after %s; sending SIGKILL", label, timeout,
-		 asked);
+	tend_log(&t->log, LOG_WARN, "%s: still running %s after %s; sending SIGKILL", label,
+		 timeout, asked);
 	p->kill_sent = true;
-	t->sys->signal_tree(t, p, SIGKILL);
-	tend_timer_in(t, &p->timer, KILL_GRACE_MS);
+	signal_tree(t, p, SIGKILL);
+	loop_timer_in(&t->loop, &p->timer, KILL_GRACE_MS);
 }
 
 /* Not even SIGKILL ended the main process in KILL_GRACE_MS: tend stops
@@ -298,10 +330,11 @@ static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 		return PS_STOPPING;
 	}
 	struct pid_list left = { 0 };
+	struct tree tree = process_tree(p);
 	char grace[32];
-	tracker_members(t, p, &left);
+	tracker_members(&t->tracker, &tree, &left);
 	duration_format(KILL_GRACE_MS, grace, sizeof(grace));
-	tend_log(t, LOG_ERR,
+	tend_log(&t->log, LOG_ERR,
 		 "%s: %zu process(es) of its tree still alive %s after SIGKILL (in uninterruptible "
 		 "sleep, or forking faster than tend can look); giving up on them",
 		 label, left.len, grace);
@@ -350,7 +383,7 @@ static enum proc_state main_exited(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2], how[64];
 	describe_wait_status(p->last_status, how, sizeof(how));
-	tend_log(t, LOG_INFO, "%s: %s", process_label(p, label, sizeof(label)), how);
+	tend_log(&t->log, LOG_INFO, "%s: %s", process_label(p, label, sizeof(label)), how);
 	return settle_after_exit(t, p, exit_was_failure(p->last_status));
 }
 
@@ -360,10 +393,10 @@ static enum proc_state main_exited(struct tend *t, struct process *p)
 static enum proc_state starting_main_exited(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2], how[64];
-	timer_cancel(&t->timers, &p->timer); /* the ready timeout */
+	loop_timer_cancel(&t->loop, &p->timer); /* the ready timeout */
 	describe_wait_status(p->last_status, how, sizeof(how));
 	bool never_ready = p->decl->type == TYPE_LONGRUN && !p->ready;
-	tend_log(t, LOG_INFO, "%s: %s%s", process_label(p, label, sizeof(label)), how,
+	tend_log(&t->log, LOG_INFO, "%s: %s%s", process_label(p, label, sizeof(label)), how,
 		 never_ready ? " before it was ready (counts as a failure)" : "");
 	return settle_after_exit(t, p, exit_was_failure(p->last_status) || never_ready);
 }
@@ -372,7 +405,8 @@ static enum proc_state stopping_main_exited(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2], how[64];
 	describe_wait_status(p->last_status, how, sizeof(how));
-	tend_log(t, LOG_DEBUG, "%s: stopped (%s)", process_label(p, label, sizeof(label)), how);
+	tend_log(&t->log, LOG_DEBUG, "%s: stopped (%s)", process_label(p, label, sizeof(label)),
+		 how);
 	return finish_stop_if_empty(t, p);
 }
 
@@ -381,10 +415,10 @@ static enum proc_state became_ready(struct tend *t, struct process *p)
 	char label[2 * NAME_MAX_LEN + 2];
 	if (p->decl->type == TYPE_ONESHOT)
 		return p->state; /* a oneshot is ready when it has finished */
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	readiness_close(t, p);
 	p->ready = true;
-	tend_log(t, LOG_INFO, "%s: ready", process_label(p, label, sizeof(label)));
+	tend_log(&t->log, LOG_INFO, "%s: ready", process_label(p, label, sizeof(label)));
 	return PS_RUNNING;
 }
 
@@ -393,16 +427,16 @@ static enum proc_state became_ready(struct tend *t, struct process *p)
  * core dump shows where it hung), SIGKILL to the tree after stop-timeout. */
 static enum proc_state begin_abort(struct tend *t, struct process *p, int first)
 {
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	watchdog_disarm(t, p);
 	p->kill_sent = false;
 	if (first == SIGABRT && p->pid) {
-		t->sys->signal_main(t, p, SIGABRT);
-		t->sys->signal_main(t, p, SIGCONT);
+		signal_main(t, p, SIGABRT);
+		signal_main(t, p, SIGCONT);
 	} else {
 		signal_and_continue(t, p, first);
 	}
-	tend_timer_in(t, &p->timer, p->decl->stop_timeout_ms);
+	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 	return PS_ABORTING;
 }
 
@@ -412,7 +446,7 @@ static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
 	if (p->decl->type == TYPE_ONESHOT)
 		return p->state;
 	duration_format(p->decl->ready_timeout_ms, timeout, sizeof(timeout));
-	tend_log(t, LOG_WARN, "%s: not ready within %s (ready-timeout); ending it as failed",
+	tend_log(&t->log, LOG_WARN, "%s: not ready within %s (ready-timeout); ending it as failed",
 		 process_label(p, label, sizeof(label)), timeout);
 	return begin_abort(t, p, SIGTERM);
 }
@@ -426,11 +460,11 @@ static enum proc_state hung(struct tend *t, struct process *p)
 		snprintf(state, sizeof(state), "%s", p->status_text);
 	process_label(p, label, sizeof(label));
 	if (watchdog_was_triggered(p))
-		tend_log(t, LOG_WARN,
+		tend_log(&t->log, LOG_WARN,
 			 "%s: watchdog: it asked to be treated as hung (WATCHDOG=trigger)", label);
 	else
-		tend_log(t, LOG_WARN, "%s: watchdog: no heartbeat within %s", label, timeout);
-	tend_log(t, LOG_WARN, "%s: last state \"%s\"; sending SIGABRT (SIGKILL after %llums)",
+		tend_log(&t->log, LOG_WARN, "%s: watchdog: no heartbeat within %s", label, timeout);
+	tend_log(&t->log, LOG_WARN, "%s: last state \"%s\"; sending SIGABRT (SIGKILL after %llums)",
 		 label, state, (unsigned long long)p->decl->stop_timeout_ms);
 	event_process_hung(t, p, state);
 	return begin_abort(t, p, SIGABRT);
@@ -453,7 +487,7 @@ static enum proc_state abort_timed_out(struct tend *t, struct process *p)
 		send_kill(t, p, label, "being ended (hung or not ready)");
 		return PS_ABORTING;
 	}
-	tend_log(t, LOG_ERR, "%s: main process survives SIGKILL; giving it up", label);
+	tend_log(&t->log, LOG_ERR, "%s: main process survives SIGKILL; giving it up", label);
 	give_up_main(t, p);
 	return settle_after_exit(t, p, true);
 }
@@ -461,9 +495,9 @@ static enum proc_state abort_timed_out(struct tend *t, struct process *p)
 static enum proc_state aborted_exited(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2], how[64];
-	timer_cancel(&t->timers, &p->timer);
+	loop_timer_cancel(&t->loop, &p->timer);
 	describe_wait_status(p->last_status, how, sizeof(how));
-	tend_log(t, LOG_INFO, "%s: %s (ended by tend: counts as a failure)",
+	tend_log(&t->log, LOG_INFO, "%s: %s (ended by tend: counts as a failure)",
 		 process_label(p, label, sizeof(label)), how);
 	return settle_after_exit(t, p, true);
 }
@@ -531,7 +565,7 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 	if (p->state == old)
 		return;
 	char label[2 * NAME_MAX_LEN + 2];
-	tend_log(t, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
+	tend_log(&t->log, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
 		 proc_state_name(old), proc_state_name(p->state));
 	event_process_state(t, p);
 	group_evaluate(t, p->group);

@@ -14,6 +14,7 @@
 #include "core/proclog.h"
 #include "base/restart_window.h"
 #include "base/timer.h"
+#include "sys/tracker.h"
 #include "core/watchdog.h"
 
 struct tend;
@@ -90,6 +91,8 @@ const char *process_label(const struct process *p, char *buf, size_t len);
  * ancestry tracking recognises p's orphans. */
 #define PROCESS_TAG_LEN (2 * NAME_MAX_LEN + 32)
 const char *process_tag(const struct process *p, char *buf, size_t len);
+/* p's tree as the tracker and the seam see it. */
+struct tree process_tree(const struct process *p);
 /* Describes a wait status: "exited 0", "killed by SIGKILL". */
 void describe_wait_status(int status, char *buf, size_t len);
 

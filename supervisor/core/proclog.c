@@ -92,7 +92,7 @@ static void write_partial(struct tend *t, struct process *p)
 static void pipe_ended(struct tend *t, struct process *p)
 {
 	write_partial(t, p);
-	watcher_close(t, &p->log.w);
+	watcher_close(&t->loop, &p->log.w);
 }
 
 static void drain(struct tend *t, struct process *p, size_t budget)
@@ -108,11 +108,11 @@ static void drain(struct tend *t, struct process *p, size_t budget)
 		pipe_ended(t, p);
 }
 
-static void on_output(struct tend *t, struct watcher *w, uint32_t events)
+static void on_output(struct watcher *w, uint32_t events)
 {
 	(void)events;
-	struct proclog *pl = (struct proclog *)w;
-	drain(t, process_of(pl), READ_BUDGET);
+	struct process *p = process_of(container_of(w, struct proclog, w));
+	drain(p->group->tend, p, READ_BUDGET);
 }
 
 /* tend keeps only the read end of a log pipe: every fd it holds is copied
@@ -145,7 +145,7 @@ int proclog_output_fd(struct tend *t, struct process *p)
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	pl->w.fd = fds[0];
 	pl->w.on_ready = on_output;
-	if (loop_add(t, &pl->w, EPOLLIN) < 0) {
+	if (loop_add(&t->loop, &pl->w, EPOLLIN) < 0) {
 		int err = errno;
 		close(fds[0]);
 		close(fds[1]);
@@ -173,7 +173,7 @@ void proclog_close(struct tend *t, struct process *p)
 		/* Descendants may still hold the pipe: take what is there, no more. */
 		drain(t, p, READ_BUDGET);
 		write_partial(t, p);
-		watcher_close(t, &pl->w);
+		watcher_close(&t->loop, &pl->w);
 	}
 	buf_free(&pl->partial);
 	logfile_close(&pl->file);

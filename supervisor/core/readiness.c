@@ -17,10 +17,11 @@
 #define READY_READS_PER_WAKEUP 8
 #define READY_BYTES_MAX 65536
 
-static void on_ready_pipe(struct tend *t, struct watcher *w, uint32_t events)
+static void on_ready_pipe(struct watcher *w, uint32_t events)
 {
 	(void)events;
 	struct process *p = container_of(w, struct process, ready_pipe);
+	struct tend *t = p->group->tend;
 	char buf[512];
 	ssize_t n = 0;
 	/* Bounded per wake-up, and in all: a writer that never sends a
@@ -62,13 +63,13 @@ void readiness_watch(struct tend *t, struct process *p, int child_end)
 {
 	if (child_end >= 0)
 		close(child_end);
-	if (p->ready_pipe.fd >= 0 && loop_add(t, &p->ready_pipe, EPOLLIN) < 0) {
-		tend_log(t, LOG_ERR, "cannot watch a ready pipe: %m");
+	if (p->ready_pipe.fd >= 0 && loop_add(&t->loop, &p->ready_pipe, EPOLLIN) < 0) {
+		tend_log(&t->log, LOG_ERR, "cannot watch a ready pipe: %m");
 		readiness_close(t, p);
 	}
 }
 
 void readiness_close(struct tend *t, struct process *p)
 {
-	watcher_close(t, &p->ready_pipe);
+	watcher_close(&t->loop, &p->ready_pipe);
 }

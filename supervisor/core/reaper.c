@@ -30,7 +30,7 @@ static void tell_stopping_processes(struct tend *t)
 			stopping += nth_group(t, i)->procs[j].state == PS_STOPPING;
 	bool batch = stopping >= WALKS_PER_SCAN && !t->tracker.batch;
 	if (batch)
-		tracker_batch_begin(t);
+		tracker_batch_begin(&t->tracker);
 	for (size_t i = 0; i < n; i++) {
 		struct group *g = nth_group(t, i);
 		for (size_t j = 0; j < g->nprocs; j++)
@@ -38,7 +38,7 @@ static void tell_stopping_processes(struct tend *t)
 				process_step(t, &g->procs[j], PE_TREE_CHANGED);
 	}
 	if (batch)
-		tracker_batch_end(t);
+		tracker_batch_end(&t->tracker);
 }
 
 void reap_children(struct tend *t)
@@ -54,7 +54,7 @@ void reap_children(struct tend *t)
 			others = true;
 	}
 	if (pid < 0 && errno != ECHILD)
-		tend_log(t, LOG_WARN, "waitpid: %m");
+		tend_log(&t->log, LOG_WARN, "waitpid: %m");
 	/* A main process that exits while stopping checks its tree itself; only
 	 * other reaped pids can be the last member of some tree. */
 	if (others)

@@ -23,7 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static void watchdog_due(struct tend *t, struct timer *tm);
+static void watchdog_due(struct timer *tm);
 
 static struct process *process_of_timer(struct timer *tm)
 {
@@ -85,14 +85,15 @@ void watchdog_trigger(struct tend *t, struct process *p)
 
 static void arm_at(struct tend *t, struct process *p, uint64_t due_ms)
 {
-	if (timer_arm(&t->timers, &p->wd->timer, due_ms) < 0)
-		tend_log(t, LOG_ERR, "out of memory arming a watchdog timer");
+	if (timer_arm(&t->loop.timers, &p->wd->timer, due_ms) < 0)
+		tend_log(&t->log, LOG_ERR, "out of memory arming a watchdog timer");
 }
 
-static void watchdog_due(struct tend *t, struct timer *tm)
+static void watchdog_due(struct timer *tm)
 {
 	struct process *p = process_of_timer(tm);
-	uint64_t now = t->sys->now_ms(t);
+	struct tend *t = p->group->tend;
+	uint64_t now = loop_now_ms(&t->loop);
 
 	if (p->state != PS_RUNNING && p->state != PS_STARTING)
 		return;
@@ -142,7 +143,7 @@ void watchdog_free(struct tend *t, struct process *p)
 {
 	if (!p->wd)
 		return;
-	timer_cancel(&t->timers, &p->wd->timer);
+	loop_timer_cancel(&t->loop, &p->wd->timer);
 	unmap(p->wd);
 	close_fd(p->wd);
 	free(p->wd);
@@ -193,7 +194,7 @@ int watchdog_prepare(struct tend *t, struct process *p)
 	 * tendctl's suspension (kept in wd). */
 	struct tend_watchdog_page *pg = wd->page;
 	tend_watchdog_page_init(pg, (int32_t)getpid(), t->start_time_ticks,
-				p->decl->watchdog_ms * 1000000u, t->sys->now_ms(t) * 1000000u);
+				p->decl->watchdog_ms * 1000000u, loop_now_ms(&t->loop) * 1000000u);
 	/* (init published the page; nobody else has it before the spawn) */
 	atomic_store(&pg->suspended, wd->suspended);
 	return 0;
@@ -210,20 +211,20 @@ void watchdog_started(struct tend *t, struct process *p)
 	if (!wd)
 		return;
 	wd->timeout_ms = p->decl->watchdog_ms;
-	wd->last_kick_ms = t->sys->now_ms(t);
+	wd->last_kick_ms = loop_now_ms(&t->loop);
 	arm_at(t, p, wd->last_kick_ms + wd->timeout_ms);
 }
 
 void watchdog_disarm(struct tend *t, struct process *p)
 {
 	if (p->wd)
-		timer_cancel(&t->timers, &p->wd->timer);
+		loop_timer_cancel(&t->loop, &p->wd->timer);
 }
 
 void watchdog_kicked(struct tend *t, struct process *p)
 {
 	if (p->wd)
-		p->wd->last_kick_ms = t->sys->now_ms(t);
+		p->wd->last_kick_ms = loop_now_ms(&t->loop);
 }
 
 void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms)
@@ -232,7 +233,7 @@ void watchdog_set_timeout(struct tend *t, struct process *p, uint64_t timeout_ms
 		return;
 	struct watchdog *wd = watchdog_of(p);
 	if (!wd) {
-		tend_log(t, LOG_ERR, "out of memory: WATCHDOG_USEC= ignored");
+		tend_log(&t->log, LOG_ERR, "out of memory: WATCHDOG_USEC= ignored");
 		return;
 	}
 	wd->timeout_ms = timeout_ms;
@@ -247,7 +248,7 @@ void watchdog_suspend(struct tend *t, struct process *p, bool suspend)
 {
 	struct watchdog *wd = watchdog_of(p);
 	if (!wd) {
-		tend_log(t, LOG_ERR, "out of memory: watchdog %s ignored",
+		tend_log(&t->log, LOG_ERR, "out of memory: watchdog %s ignored",
 			 suspend ? "suspend" : "resume");
 		return;
 	}

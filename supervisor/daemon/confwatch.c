@@ -2,6 +2,7 @@
  * temporary file, rename it into place) and a deployment may touch many
  * files: every relevant event re-arms one timer, and the reload runs when
  * conf.d has been quiet for RELOAD_SETTLE_MS. */
+#include "base/container_of.h"
 #include "core/context.h"
 #include "sys/log.h"
 #include "daemon/reload.h"
@@ -24,18 +25,19 @@ static bool relevant_name(const char *name, uint32_t len)
 	return n > 5 && name[0] != '.' && strcmp(name + n - 5, ".conf") == 0;
 }
 
-static void settle_timer_fired(struct tend *t, struct timer *tm)
+static void settle_timer_fired(struct timer *tm)
 {
-	(void)tm;
+	struct tend *t = container_of(tm, struct tend, reload_timer);
 	struct buf report = { 0 };
-	tend_log(t, LOG_INFO, "conf.d changed; reloading");
+	tend_log(&t->log, LOG_INFO, "conf.d changed; reloading");
 	tend_reload(t, &report);
 	buf_free(&report);
 }
 
-static void on_inotify(struct tend *t, struct watcher *w, uint32_t events)
+static void on_inotify(struct watcher *w, uint32_t events)
 {
 	(void)events;
+	struct tend *t = container_of(w, struct tend, confwatch);
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool changed = false;
 	ssize_t n;
@@ -43,8 +45,8 @@ static void on_inotify(struct tend *t, struct watcher *w, uint32_t events)
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
-				tend_log(t, LOG_WARN, "%s was removed or moved; no longer watched",
-					 t->confdir);
+				tend_log(&t->log, LOG_WARN,
+					 "%s was removed or moved; no longer watched", t->confdir);
 			else if (ev->mask & IN_Q_OVERFLOW || relevant_name(ev->name, ev->len))
 				changed = true;
 			p += sizeof(*ev) + ev->len;
@@ -54,13 +56,13 @@ static void on_inotify(struct tend *t, struct watcher *w, uint32_t events)
 		return;
 	/* Quiet for RELOAD_SETTLE_MS, but never later than RELOAD_MAX_WAIT_MS
 	 * after the first change: a file rewritten without pause still loads. */
-	uint64_t now = t->sys->now_ms(t);
+	uint64_t now = loop_now_ms(&t->loop);
 	if (!timer_armed(&t->reload_timer))
 		t->reload_first_change_ms = now;
 	uint64_t due = now + RELOAD_SETTLE_MS;
 	uint64_t latest = t->reload_first_change_ms + RELOAD_MAX_WAIT_MS;
-	if (timer_arm(&t->timers, &t->reload_timer, due < latest ? due : latest) < 0)
-		tend_log(t, LOG_ERR, "out of memory arming a timer");
+	if (timer_arm(&t->loop.timers, &t->reload_timer, due < latest ? due : latest) < 0)
+		tend_log(&t->log, LOG_ERR, "out of memory arming a timer");
 }
 
 void confwatch_open(struct tend *t)
@@ -70,9 +72,9 @@ void confwatch_open(struct tend *t)
 	t->confwatch.on_ready = on_inotify;
 	if (t->confwatch.fd < 0 ||
 	    inotify_add_watch(t->confwatch.fd, t->confdir, WATCHED_EVENTS | IN_ONLYDIR) < 0 ||
-	    loop_add(t, &t->confwatch, EPOLLIN) < 0) {
-		tend_log(t, LOG_WARN, "cannot watch %s (%m); reload with SIGHUP or tendctl reload",
-			 t->confdir);
+	    loop_add(&t->loop, &t->confwatch, EPOLLIN) < 0) {
+		tend_log(&t->log, LOG_WARN,
+			 "cannot watch %s (%m); reload with SIGHUP or tendctl reload", t->confdir);
 		confwatch_close(t);
 	}
 }
@@ -82,5 +84,5 @@ void confwatch_close(struct tend *t)
 	if (t->confwatch.fd >= 0)
 		close(t->confwatch.fd);
 	t->confwatch.fd = -1;
-	timer_cancel(&t->timers, &t->reload_timer);
+	loop_timer_cancel(&t->loop, &t->reload_timer);
 }

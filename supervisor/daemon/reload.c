@@ -168,9 +168,9 @@ int tend_reload(struct tend *t, struct buf *report)
 		const char *what = loaded == CONFIG_UNREADABLE
 				       ? "declarations could not be read; nothing changed"
 				       : "declarations are invalid; nothing changed";
-		tend_log(t, LOG_ERR, "reload: %s: %s", t->confdir, what);
+		tend_log(&t->log, LOG_ERR, "reload: %s: %s", t->confdir, what);
 		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n")) {
-			tend_log(t, LOG_ERR, "reload: %s", line);
+			tend_log(&t->log, LOG_ERR, "reload: %s", line);
 			buf_printf(report, "%s\n", line);
 		}
 		buf_puts(report, what);
@@ -186,7 +186,8 @@ int tend_reload(struct tend *t, struct buf *report)
 	malloc_trim(0);
 	const char *summary = strrchr(report->data ? report->data : "", '\n');
 	summary = summary ? summary + 1 : report->data;
-	tend_log(t, r < 0 ? LOG_ERR : LOG_INFO, "reload: %s", r < 0 ? "out of memory" : summary);
+	tend_log(&t->log, r < 0 ? LOG_ERR : LOG_INFO, "reload: %s",
+		 r < 0 ? "out of memory" : summary);
 	reload_event(t, r < 0 ? "failed" : "applied", r < 0 ? "out of memory" : summary);
 	return r;
 }
@@ -210,9 +211,9 @@ void reload_after_events(struct tend *t)
 			i++;
 			continue;
 		}
-		tend_log(t, LOG_INFO, "group %s: gone", g->decl.name);
+		tend_log(&t->log, LOG_INFO, "group %s: gone", g->decl.name);
 		control_forget_group(t, g);
-		tracker_release_group(t, g);
+		group_release_trees(t, g);
 		group_free(t, g);
 		t->retiring[i] = t->retiring[--t->nretiring];
 		tend_state_changed(t);

@@ -1,4 +1,5 @@
 /* Setting tend up, the signals it handles, shutting it down. */
+#include "base/container_of.h"
 #include "sys/log.h"
 #include "core/notify.h"
 #include "core/reaper.h"
@@ -17,15 +18,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-
-const char *tend_mode_name(enum tend_mode m)
-{
-	static const char *const names[] = {
-		[MODE_PID1] = "pid1", [MODE_SYSTEM] = "system", [MODE_USER] = "user"
-	};
-	return names[m];
-}
 
 static void handled_signals(sigset_t *set)
 {
@@ -49,16 +41,19 @@ static void on_shutdown_signal(struct tend *t, int sig)
 		       : sig == SIGUSR2 ? SHUTDOWN_POWEROFF
 					: SHUTDOWN_REBOOT;
 	else if (sig == SIGUSR1 || sig == SIGUSR2) {
-		tend_log(t, LOG_INFO, "received SIG%s; ignored when not PID 1", sigabbrev_np(sig));
+		tend_log(&t->log, LOG_INFO, "received SIG%s; ignored when not PID 1",
+			 sigabbrev_np(sig));
 		return;
 	}
-	tend_log(t, LOG_INFO, "received SIG%s: %s", sigabbrev_np(sig), shutdown_kind_name(kind));
+	tend_log(&t->log, LOG_INFO, "received SIG%s: %s", sigabbrev_np(sig),
+		 shutdown_kind_name(kind));
 	tend_begin_shutdown(t, kind);
 }
 
-static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
+static void on_signal(struct watcher *w, uint32_t events)
 {
 	(void)events;
+	struct tend *t = container_of(w, struct tend, signals);
 	struct signalfd_siginfo si;
 	bool child = false;
 	while (read(w->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
@@ -74,7 +69,7 @@ static void on_signal(struct tend *t, struct watcher *w, uint32_t events)
 			break;
 		case SIGHUP: {
 			struct buf report = { 0 };
-			tend_log(t, LOG_INFO, "received SIGHUP; reloading");
+			tend_log(&t->log, LOG_INFO, "received SIGHUP; reloading");
 			tend_reload(t, &report);
 			buf_free(&report);
 			break;
@@ -96,14 +91,14 @@ static int setup_signals(struct tend *t)
 	t->signals.on_ready = on_signal;
 	if (t->signals.fd < 0)
 		return -1;
-	return loop_add(t, &t->signals, EPOLLIN);
+	return loop_add(&t->loop, &t->signals, EPOLLIN);
 }
 
 static int make_dir(struct tend *t, const char *path, mode_t mode)
 {
 	if (mkdir(path, mode) == 0 || errno == EEXIST)
 		return 0;
-	tend_log(t, LOG_ERR, "cannot create %s: %m", path);
+	tend_log(&t->log, LOG_ERR, "cannot create %s: %m", path);
 	return -1;
 }
 
@@ -114,12 +109,12 @@ static bool private_dir(struct tend *t, const char *path)
 {
 	struct stat st;
 	if (lstat(path, &st) < 0) {
-		tend_log(t, LOG_ERR, "%s: %m", path);
+		tend_log(&t->log, LOG_ERR, "%s: %m", path);
 		return false;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
 		tend_log(
-		    t, LOG_ERR,
+		    &t->log, LOG_ERR,
 		    "%s: not a directory owned by uid %d and writable only by it; refusing to use "
 		    "it",
 		    path, (int)geteuid());
@@ -179,40 +174,53 @@ static void ensure_standard_fds(void)
 			break;
 }
 
+/* Between batches of events, in this order: control's queued requests and
+ * closing clients, then what a reload left to finish. */
+static void control_hook(void *ctx)
+{
+	control_after_events(ctx);
+}
+
+static void reload_hook(void *ctx)
+{
+	reload_after_events(ctx);
+}
+
 int tend_setup(struct tend *t, struct config *cfg, const char *tracking)
 {
 	ensure_standard_fds();
-	t->epfd = t->signals.fd = t->timerfd.fd = t->control.lock_fd = t->control.w.fd = -1;
+	t->signals.fd = t->control.lock_fd = t->control.w.fd = -1;
 	t->control.spare_fd = t->confwatch.fd = t->notify.fd = -1;
-	t->sys = &sys_linux;
 	raise_fd_limit(t);
 	timer_init(&t->reload_timer, NULL); /* teardown may cancel it whatever happens */
 	t->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (t->devnull < 0) {
-		tend_log(t, LOG_ERR, "/dev/null: %m");
+		tend_log(&t->log, LOG_ERR, "/dev/null: %m");
 		return -1;
 	}
 	if (setup_rundir(t) < 0)
 		return -1;
 	char selflog[4096];
 	snprintf(selflog, sizeof(selflog), "%s/log/tend.log", t->rundir);
-	logfile_init(&t->selflog, selflog);
+	logfile_init(&t->log.file, selflog);
 	/* Orphans of our descendants come to us, not to init: we reap them and
 	 * can still stop them. (As PID 1 we get them anyway.) */
 	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		tend_log(t, LOG_WARN, "PR_SET_CHILD_SUBREAPER: %m");
+		tend_log(&t->log, LOG_WARN, "PR_SET_CHILD_SUBREAPER: %m");
 	if (t->mode == MODE_PID1)
 		pid1_early(t);
-	if (loop_init(t) < 0 || setup_signals(t) < 0) {
-		tend_log(t, LOG_ERR, "cannot set up the event loop: %m");
+	if (loop_init(&t->loop) < 0 || setup_signals(t) < 0 ||
+	    loop_add_hook(&t->loop, control_hook, t) < 0 ||
+	    loop_add_hook(&t->loop, reload_hook, t) < 0) {
+		tend_log(&t->log, LOG_ERR, "cannot set up the event loop: %m");
 		return -1;
 	}
-	if (control_open(t) < 0 || tracker_init(t, tracking) < 0)
+	if (control_open(t) < 0 || tracker_init(&t->tracker, tracking) < 0)
 		return -1;
 	notify_open(t);
 	confwatch_open(t);
 	if (adopt_groups(t, cfg) < 0) {
-		tend_log(t, LOG_ERR, "out of memory");
+		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -237,22 +245,22 @@ static void report_startup_finished(struct tend *t)
 	}
 	t->startup_reported = true;
 	malloc_trim(0); /* what starting everything left freed */
-	tend_log(t, LOG_INFO,
+	tend_log(&t->log, LOG_INFO,
 		 "startup finished: %zu of %zu autostart groups running, after %llu ms", running,
-		 autostart, (unsigned long long)(t->sys->now_ms(t) - t->started_ms));
+		 autostart, (unsigned long long)(loop_now_ms(&t->loop) - t->started_ms));
 }
 
 int tend_main_loop(struct tend *t)
 {
-	tend_log(t, LOG_INFO, "running in %s mode, %zu groups, conf.d %s, run dir %s",
+	tend_log(&t->log, LOG_INFO, "running in %s mode, %zu groups, conf.d %s, run dir %s",
 		 tend_mode_name(t->mode), t->ngroups, t->confdir, t->rundir);
-	t->started_ms = t->sys->now_ms(t);
+	t->started_ms = loop_now_ms(&t->loop);
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (t->groups[i]->decl.autostart)
 			group_step(t, t->groups[i], GE_START);
 	t->startup_requested = true;
 	report_startup_finished(t);
-	return loop_run(t);
+	return loop_run(&t->loop);
 }
 
 /* Stops groups one at a time, the last declared first. */
@@ -266,7 +274,7 @@ static void shutdown_advance(struct tend *t)
 	while (t->shutdown_cursor > 0) {
 		struct group *g = t->groups[t->shutdown_cursor - 1];
 		if (g->state == GS_STARTING || g->state == GS_RUNNING) {
-			tend_log(t, LOG_INFO, "shutdown: stopping group %s; %s", g->decl.name,
+			tend_log(&t->log, LOG_INFO, "shutdown: stopping group %s; %s", g->decl.name,
 				 "waiting for each process up to its stop-timeout, then SIGKILL");
 			group_step(t, g, GE_STOP);
 		}
@@ -288,15 +296,15 @@ static void shutdown_advance(struct tend *t)
 			return;
 		}
 	}
-	tend_log(t, LOG_INFO, "all groups stopped%s",
+	tend_log(&t->log, LOG_INFO, "all groups stopped%s",
 		 t->shutdown_kind == SHUTDOWN_EXIT ? "; exiting" : "");
-	t->quit = true;
+	t->loop.quit = true;
 }
 
 void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind)
 {
 	if (t->shutting_down) {
-		tend_log(t, LOG_WARN, "shutdown already under way");
+		tend_log(&t->log, LOG_WARN, "shutdown already under way");
 		return;
 	}
 	t->shutting_down = true;
@@ -308,7 +316,7 @@ void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind)
 void tend_state_changed(struct tend *t)
 {
 	report_startup_finished(t);
-	if (t->shutting_down && !t->quit)
+	if (t->shutting_down && !t->loop.quit)
 		shutdown_advance(t);
 	control_notify(t);
 }
@@ -327,13 +335,15 @@ void tend_teardown(struct tend *t)
 	notify_close(t);
 	confwatch_close(t);
 	for (size_t i = 0; i < t->nretiring; i++) {
-		tracker_release_group(t, t->retiring[i]);
+		group_release_trees(t, t->retiring[i]);
 		group_free(t, t->retiring[i]);
 	}
 	free(t->retiring);
 	t->retiring = NULL;
 	t->nretiring = 0;
-	tracker_cleanup(t);
+	for (size_t i = 0; i < t->ngroups; i++)
+		group_release_trees(t, t->groups[i]);
+	tracker_cleanup(&t->tracker);
 	for (size_t i = 0; i < t->ngroups; i++)
 		group_free(t, t->groups[i]);
 	free(t->groups);
@@ -344,8 +354,8 @@ void tend_teardown(struct tend *t)
 	t->base_env = NULL;
 	if (t->signals.fd >= 0)
 		close(t->signals.fd);
-	loop_close(t);
+	loop_close(&t->loop);
 	if (t->devnull >= 0)
 		close(t->devnull);
-	logfile_close(&t->selflog);
+	logfile_close(&t->log.file);
 }

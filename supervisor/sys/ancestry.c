@@ -5,7 +5,8 @@
  * starts its own session) or whose TEND_PROCESS tag its environment carries
  * (inherited through fork and exec unless the program clears it). A daemon
  * that both calls setsid() and clears its environment escapes: use cgroups. */
-#include "core/context.h"
+#include "sys/tracker.h"
+#include "base/pidmap.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -128,15 +129,17 @@ int proc_tag(pid_t pid, char *buf, size_t len)
 	return found ? 0 : -1;
 }
 
-static bool orphan_belongs_to(struct tend *t, const struct proc_entry *e, struct process *p)
+static bool orphan_belongs_to(struct tracker *tr, const struct proc_entry *e,
+			      const struct tree *tree)
 {
-	if (pidmap_get(&t->pids, e->pid))
+	if (tr->mains && pidmap_get(tr->mains, e->pid))
 		return false; /* another process's main process */
-	if (p->session && e->session == p->session)
+	if (tree->session && e->session == tree->session)
 		return true;
-	char name[2 * NAME_MAX_LEN + 2], tag[512];
-	process_label(p, name, sizeof(name));
-	return proc_tag(e->pid, tag, sizeof(tag)) == 0 && strcmp(tag, name) == 0;
+	char tag[512];
+	size_t glen = strlen(tree->group);
+	return proc_tag(e->pid, tag, sizeof(tag)) == 0 && strncmp(tag, tree->group, glen) == 0 &&
+	       tag[glen] == '/' && strcmp(tag + glen + 1, tree->process) == 0;
 }
 
 /* Appends the pids in one /proc/.../children file ("12 34 56 "). */
@@ -195,8 +198,8 @@ static int read_children(pid_t pid, struct pid_list *out)
 /* Adds tend's children that belong to p (not yet in out). Main processes
  * are known from the pid map (in memory): only the others' stat is read.
  * -1 if tend's children cannot be listed. */
-static int claim_orphans(struct tend *t, struct process *p, pid_t self, struct pid_list *out,
-			 bool *dying)
+static int claim_orphans(struct tracker *tr, const struct tree *tree, pid_t self,
+			 struct pid_list *out, bool *dying)
 {
 	struct pid_list kids = { 0 };
 	struct proc_entry e;
@@ -207,11 +210,12 @@ static int claim_orphans(struct tend *t, struct process *p, pid_t self, struct p
 	}
 	for (size_t i = 0; i < kids.len; i++) {
 		pid_t c = kids.pids[i];
-		if (c == p->pid || pidmap_get(&t->pids, c) || pid_list_has(out, c))
+		if (c == tree->main || (tr->mains && pidmap_get(tr->mains, c)) ||
+		    pid_list_has(out, c))
 			continue;
 		if (read_stat(c, &e) < 0)
 			*dying = true;
-		else if (e.ppid == self && orphan_belongs_to(t, &e, p))
+		else if (e.ppid == self && orphan_belongs_to(tr, &e, tree))
 			pid_list_add(out, c);
 	}
 	pid_list_free(&kids);
@@ -251,18 +255,18 @@ static void add_descendants(struct pid_list *out, size_t from, bool *dying)
  * reaps nothing meanwhile: so when a listed process turned out dead, tend's
  * children are listed again, a few rounds at most. */
 #define WALK_ROUNDS 8
-static int walk_members(struct tend *t, struct process *p, struct pid_list *out)
+static int walk_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
 	pid_t self = getpid();
 	struct proc_entry e;
 	size_t walked = 0;
 	bool dying;
 
-	if (p->pid && read_stat(p->pid, &e) == 0)
-		pid_list_add(out, p->pid);
+	if (tree->main && read_stat(tree->main, &e) == 0)
+		pid_list_add(out, tree->main);
 	for (int round = 0; round < WALK_ROUNDS; round++) {
 		dying = false;
-		if (claim_orphans(t, p, self, out, &dying) < 0)
+		if (claim_orphans(tr, tree, self, out, &dying) < 0)
 			return round ? 0 : -1;
 		add_descendants(out, walked, &dying);
 		walked = out->len;
@@ -272,12 +276,12 @@ static int walk_members(struct tend *t, struct process *p, struct pid_list *out)
 	return 0;
 }
 
-int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
+int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
 	struct proc_table own = { 0 };
-	struct proc_table *tab = t->tracker.batch;
+	struct proc_table *tab = tr->batch;
 	pid_t self = getpid();
-	if (!tab && walk_members(t, p, out) == 0)
+	if (!tab && walk_members(tr, tree, out) == 0)
 		return 0;
 	if (!tab) {
 		out->len = 0; /* what a failed walk found is taken again */
@@ -286,7 +290,7 @@ int ancestry_members(struct tend *t, struct process *p, struct pid_list *out)
 	}
 	for (size_t i = 0; i < tab->len; i++) {
 		struct proc_entry *e = &tab->v[i];
-		if (e->pid == p->pid || (e->ppid == self && orphan_belongs_to(t, e, p)))
+		if (e->pid == tree->main || (e->ppid == self && orphan_belongs_to(tr, e, tree)))
 			pid_list_add(out, e->pid);
 	}
 	/* Add children of members until nothing new turns up. */

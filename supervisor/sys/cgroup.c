@@ -4,7 +4,7 @@
  * needs only a writable cgroup2 mount. cgroup.kill (Linux 5.14) ends a tree
  * atomically; without it every member is signalled. */
 #include "sys/log.h"
-#include "core/context.h"
+#include "sys/tracker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,9 +54,8 @@ static int own_cgroup_path(char *buf, size_t len)
 	return found;
 }
 
-int cgroup_setup(struct tend *t)
+int cgroup_setup(struct tracker *tr)
 {
-	struct tracker *tr = &t->tracker;
 	char mnt[1024], own[4096], root[sizeof(mnt) + sizeof(own) + 32];
 	if (find_cgroup2_mount(mnt, sizeof(mnt)) < 0) {
 		snprintf(tr->why, sizeof(tr->why), "no cgroup2 mount");
@@ -83,41 +82,39 @@ int cgroup_setup(struct tend *t)
 	return 0;
 }
 
-static void cgroup_file(const struct process *p, const char *file, char *buf, size_t len)
+static void cgroup_file(const struct tree *tree, const char *file, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%s", p->group->decl.name, p->decl->name, file);
+	snprintf(buf, len, "%s/%s/%s", tree->group, tree->process, file);
 }
 
-int cgroup_prepare(struct tend *t, struct process *p)
+int cgroup_prepare(struct tracker *tr, const struct tree *tree)
 {
 	char path[512];
-	int root = t->tracker.root_fd;
-	if (mkdirat(root, p->group->decl.name, 0755) < 0 && errno != EEXIST)
+	int root = tr->root_fd;
+	if (mkdirat(root, tree->group, 0755) < 0 && errno != EEXIST)
 		goto fail;
-	cgroup_file(p, "", path, sizeof(path));
+	cgroup_file(tree, "", path, sizeof(path));
 	if (mkdirat(root, path, 0755) < 0 && errno != EEXIST)
 		goto fail;
-	cgroup_file(p, "cgroup.procs", path, sizeof(path));
+	cgroup_file(tree, "cgroup.procs", path, sizeof(path));
 	int fd = openat(root, path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		p->in_cgroup = true;
+	if (fd >= 0)
 		return fd;
-	}
 fail:
-	tend_log(t, LOG_WARN, "%s/%s: cannot prepare its cgroup: %s", p->group->decl.name,
-		 p->decl->name, strerror(errno));
+	tend_log(tr->log, LOG_WARN, "%s/%s: cannot prepare its cgroup: %s", tree->group,
+		 tree->process, strerror(errno));
 	return -1;
 }
 
-int cgroup_members(struct tend *t, struct process *p, struct pid_list *out)
+int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
 	char path[512];
 	/* A reload's new declaration waits for the old one of the same name to
 	 * leave the directory they share; until it starts, nothing there is its. */
-	if (!p->in_cgroup)
+	if (!tree->in_cgroup)
 		return 0;
-	cgroup_file(p, "cgroup.procs", path, sizeof(path));
-	int fd = openat(t->tracker.root_fd, path, O_RDONLY | O_CLOEXEC);
+	cgroup_file(tree, "cgroup.procs", path, sizeof(path));
+	int fd = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1; /* never started: no members */
 	FILE *f = fdopen(fd, "r");
@@ -132,11 +129,11 @@ int cgroup_members(struct tend *t, struct process *p, struct pid_list *out)
 	return 0;
 }
 
-static bool cgroup_kill_all(struct tend *t, struct process *p)
+static bool cgroup_kill_all(struct tracker *tr, const struct tree *tree)
 {
 	char path[512];
-	cgroup_file(p, "cgroup.kill", path, sizeof(path));
-	int fd = openat(t->tracker.root_fd, path, O_WRONLY | O_CLOEXEC);
+	cgroup_file(tree, "cgroup.kill", path, sizeof(path));
+	int fd = openat(tr->root_fd, path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	bool ok = write(fd, "1", 1) == 1;
@@ -144,36 +141,36 @@ static bool cgroup_kill_all(struct tend *t, struct process *p)
 	return ok;
 }
 
-void cgroup_signal(struct tend *t, struct process *p, int sig)
+void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig)
 {
-	if (!p->in_cgroup)
+	if (!tree->in_cgroup)
 		return;
-	if (sig == SIGKILL && t->tracker.has_kill && cgroup_kill_all(t, p))
+	if (sig == SIGKILL && tr->has_kill && cgroup_kill_all(tr, tree))
 		return;
 	struct pid_list members = { 0 };
-	cgroup_members(t, p, &members);
+	cgroup_members(tr, tree, &members);
 	for (size_t i = 0; i < members.len; i++)
 		kill(members.pids[i], sig);
 	pid_list_free(&members);
 }
 
-void cgroup_release_group(struct tend *t, struct group *g)
+void cgroup_release_tree(struct tracker *tr, const struct tree *tree)
 {
 	char path[512];
-	for (size_t i = 0; i < g->nprocs; i++) {
-		cgroup_file(&g->procs[i], "", path, sizeof(path));
-		unlinkat(t->tracker.root_fd, path, AT_REMOVEDIR);
-	}
-	unlinkat(t->tracker.root_fd, g->decl.name, AT_REMOVEDIR);
+	cgroup_file(tree, "", path, sizeof(path));
+	unlinkat(tr->root_fd, path, AT_REMOVEDIR);
 }
 
-void cgroup_cleanup(struct tend *t)
+void cgroup_release_group(struct tracker *tr, const char *group)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
-		cgroup_release_group(t, t->groups[i]);
-	if (t->tracker.root_fd >= 0)
-		close(t->tracker.root_fd);
-	t->tracker.root_fd = -1;
-	if (t->tracker.root)
-		rmdir(t->tracker.root);
+	unlinkat(tr->root_fd, group, AT_REMOVEDIR);
+}
+
+void cgroup_cleanup(struct tracker *tr)
+{
+	if (tr->root_fd >= 0)
+		close(tr->root_fd);
+	tr->root_fd = -1;
+	if (tr->root)
+		rmdir(tr->root);
 }

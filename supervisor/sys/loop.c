@@ -1,7 +1,7 @@
 #include "sys/loop.h"
-#include "daemon/reload.h"
+#include "base/container_of.h"
 #include "sys/log.h"
-#include "core/context.h"
+#include "sys/sys.h"
 
 #include <errno.h>
 #include <string.h>
@@ -10,124 +10,158 @@
 #include <time.h>
 #include <unistd.h>
 
-static void timerfd_ready(struct tend *t, struct watcher *w, uint32_t events)
+static void timerfd_ready(struct watcher *w, uint32_t events)
 {
 	(void)events;
+	struct loop *l = container_of(w, struct loop, timerfd);
 	uint64_t expirations;
 	/* Only drains it; due timers run after every batch of events. */
 	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		tend_log(t, LOG_WARN, "timerfd: %s", strerror(errno));
-	t->timerfd_due = 0;
+		tend_log(l->log, LOG_WARN, "timerfd: %s", strerror(errno));
+	l->timerfd_due = 0;
 }
 
-int loop_init(struct tend *t)
+void loop_wire(struct loop *l, struct sys *sys, struct logger *log)
 {
-	t->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (t->epfd < 0)
-		return -1;
-	t->timerfd.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	t->timerfd.on_ready = timerfd_ready;
-	if (t->timerfd.fd < 0)
-		return -1;
-	return loop_add(t, &t->timerfd, EPOLLIN);
+	l->sys = sys;
+	l->log = log;
+	l->epfd = l->timerfd.fd = -1;
 }
 
-void loop_close(struct tend *t)
+int loop_init(struct loop *l)
 {
-	if (t->timerfd.fd >= 0)
-		close(t->timerfd.fd);
-	if (t->epfd >= 0)
-		close(t->epfd);
-	t->timerfd.fd = t->epfd = -1;
-	timer_heap_free(&t->timers);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -1;
+	l->timerfd.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->timerfd.on_ready = timerfd_ready;
+	if (l->timerfd.fd < 0)
+		return -1;
+	return loop_add(l, &l->timerfd, EPOLLIN);
 }
 
-int loop_add(struct tend *t, struct watcher *w, uint32_t events)
+void loop_close(struct loop *l)
+{
+	if (l->timerfd.fd >= 0)
+		close(l->timerfd.fd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->timerfd.fd = l->epfd = -1;
+	timer_heap_free(&l->timers);
+}
+
+int loop_add_hook(struct loop *l, loop_hook_fn *fn, void *ctx)
+{
+	if (l->nhooks == LOOP_HOOKS_MAX)
+		return -1;
+	l->after_events[l->nhooks++] = (struct loop_hook){ .fn = fn, .ctx = ctx };
+	return 0;
+}
+
+int loop_add(struct loop *l, struct watcher *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
-	return epoll_ctl(t->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, w->fd, &ev);
 }
 
-int loop_modify(struct tend *t, struct watcher *w, uint32_t events)
+int loop_modify(struct loop *l, struct watcher *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
-	return epoll_ctl(t->epfd, EPOLL_CTL_MOD, w->fd, &ev);
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev);
 }
 
-void loop_remove(struct tend *t, struct watcher *w)
+void loop_remove(struct loop *l, struct watcher *w)
 {
-	epoll_ctl(t->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
-void watcher_close(struct tend *t, struct watcher *w)
+void watcher_close(struct loop *l, struct watcher *w)
 {
 	if (w->fd < 0)
 		return;
-	loop_remove(t, w);
+	loop_remove(l, w);
 	close(w->fd);
 	w->fd = -1; /* an event for it still in this batch finds nothing to read */
 }
 
-void tend_timer_in(struct tend *t, struct timer *tm, uint64_t delay_ms)
+uint64_t loop_now_ms(struct loop *l)
 {
-	if (timer_arm(&t->timers, tm, t->sys->now_ms(t) + delay_ms) < 0)
-		tend_log(t, LOG_ERR, "out of memory arming a timer");
+	return l->sys->ops->now_ms(l->sys);
 }
 
-void timers_run_due(struct tend *t)
+void loop_timer_at(struct loop *l, struct timer *tm, uint64_t due_ms)
+{
+	if (timer_arm(&l->timers, tm, due_ms) < 0)
+		tend_log(l->log, LOG_ERR, "out of memory arming a timer");
+}
+
+void loop_timer_in(struct loop *l, struct timer *tm, uint64_t delay_ms)
+{
+	loop_timer_at(l, tm, loop_now_ms(l) + delay_ms);
+}
+
+void loop_timer_cancel(struct loop *l, struct timer *tm)
+{
+	timer_cancel(&l->timers, tm);
+}
+
+void timers_run_due(struct loop *l)
 {
 	struct timer *tm;
-	uint64_t now = t->sys->now_ms(t);
-	while ((tm = timer_pop_due(&t->timers, now)))
-		tm->fire(t, tm);
+	uint64_t now = loop_now_ms(l);
+	while ((tm = timer_pop_due(&l->timers, now)))
+		tm->fire(tm);
 }
 
 /* Arms the timerfd for the earliest timer; no timer, no wake-up. */
-static void rearm_timerfd(struct tend *t)
+static void rearm_timerfd(struct loop *l)
 {
-	struct timer *first = timer_earliest(&t->timers);
+	struct timer *first = timer_earliest(&l->timers);
 	uint64_t due = first ? first->due_ms : 0;
-	if (due == t->timerfd_due)
+	if (due == l->timerfd_due)
 		return;
 	struct itimerspec its = { 0 };
 	if (due) {
 		its.it_value.tv_sec = (time_t)(due / 1000);
 		its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
 	}
-	if (timerfd_settime(t->timerfd.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		tend_log(t, LOG_ERR, "timerfd_settime: %s", strerror(errno));
-	t->timerfd_due = due;
+	if (timerfd_settime(l->timerfd.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		tend_log(l->log, LOG_ERR, "timerfd_settime: %s", strerror(errno));
+	l->timerfd_due = due;
 }
 
-/* Work that must not run inside a handler: a handler's caller may still
- * hold pointers to the clients and groups freed here. */
-static void after_events(struct tend *t)
+static void after_events(struct loop *l)
 {
-	control_after_events(t);
-	reload_after_events(t);
+	for (size_t i = 0; i < l->nhooks; i++)
+		l->after_events[i].fn(l->after_events[i].ctx);
 }
 
-int loop_run(struct tend *t)
+void loop_quit(struct loop *l)
+{
+	l->quit = true;
+}
+
+int loop_run(struct loop *l)
 {
 	struct epoll_event events[64];
-	while (!t->quit) {
-		timers_run_due(t);
-		after_events(t); /* a timer may have completed a reply */
-		if (t->quit)
+	while (!l->quit) {
+		timers_run_due(l);
+		after_events(l); /* a timer may have completed a reply */
+		if (l->quit)
 			break;
-		rearm_timerfd(t);
-		int n = epoll_wait(t->epfd, events, 64, -1);
+		rearm_timerfd(l);
+		int n = epoll_wait(l->epfd, events, 64, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			tend_log(t, LOG_ERR, "epoll_wait: %s", strerror(errno));
+			tend_log(l->log, LOG_ERR, "epoll_wait: %s", strerror(errno));
 			return 1;
 		}
 		for (int i = 0; i < n; i++) {
 			struct watcher *w = events[i].data.ptr;
-			w->on_ready(t, w, events[i].events);
+			w->on_ready(w, events[i].events);
 		}
-		after_events(t);
+		after_events(l);
 	}
-	return t->exit_code;
+	return 0;
 }

@@ -1,11 +1,9 @@
 #include "sys/tracker.h"
 #include "sys/log.h"
-#include "core/context.h"
 
-#include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *tracking_mode_name(enum tracking_mode m)
@@ -13,84 +11,97 @@ const char *tracking_mode_name(enum tracking_mode m)
 	return m == TRACK_CGROUP ? "cgroup" : "ancestry";
 }
 
-int tracker_init(struct tend *t, const char *requested)
+void tracker_wire(struct tracker *tr, struct logger *log, const struct pidmap *mains)
 {
-	struct tracker *tr = &t->tracker;
+	tr->log = log;
+	tr->mains = mains;
+	tr->mode = TRACK_ANCESTRY;
+	tr->root_fd = -1;
+}
+
+int tracker_init(struct tracker *tr, const char *requested)
+{
 	tr->mode = TRACK_ANCESTRY;
 	tr->root_fd = -1;
 	if (strcmp(requested, "ancestry") == 0) {
 		snprintf(tr->why, sizeof(tr->why), "requested");
 		return 0;
 	}
-	if (cgroup_setup(t) == 0) {
+	if (cgroup_setup(tr) == 0) {
 		tr->mode = TRACK_CGROUP;
-		tend_log(t, LOG_INFO, "tracking process trees with cgroup %s", tr->root);
+		tend_log(tr->log, LOG_INFO, "tracking process trees with cgroup %s", tr->root);
 		return 0;
 	}
 	if (strcmp(requested, "cgroup") == 0) {
-		tend_log(t, LOG_ERR, "cannot track by cgroup: %s", tr->why);
+		tend_log(tr->log, LOG_ERR, "cannot track by cgroup: %s", tr->why);
 		return -1;
 	}
-	tend_log(t, LOG_INFO, "tracking process trees by ancestry (no cgroup: %s)", tr->why);
+	tend_log(tr->log, LOG_INFO, "tracking process trees by ancestry (no cgroup: %s)", tr->why);
 	return 0;
 }
 
-void tracker_cleanup(struct tend *t)
+void tracker_cleanup(struct tracker *tr)
 {
-	if (t->tracker.mode == TRACK_CGROUP)
-		cgroup_cleanup(t);
-	free(t->tracker.root);
-	t->tracker.root = NULL;
+	if (tr->mode == TRACK_CGROUP)
+		cgroup_cleanup(tr);
+	free(tr->root);
+	tr->root = NULL;
 }
 
-int tracker_prepare(struct tend *t, struct process *p)
+int tracker_prepare(struct tracker *tr, const struct tree *tree)
 {
-	return t->tracker.mode == TRACK_CGROUP ? cgroup_prepare(t, p) : -1;
+	return tr->mode == TRACK_CGROUP ? cgroup_prepare(tr, tree) : -1;
 }
 
-int tracker_members(struct tend *t, struct process *p, struct pid_list *out)
+int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
-	if (t->tracker.mode == TRACK_CGROUP)
-		return cgroup_members(t, p, out);
-	return ancestry_members(t, p, out);
+	if (tr->mode == TRACK_CGROUP)
+		return cgroup_members(tr, tree, out);
+	return ancestry_members(tr, tree, out);
 }
 
-void tracker_signal(struct tend *t, struct process *p, int sig)
+void tracker_signal(struct tracker *tr, const struct tree *tree, int sig)
 {
-	if (t->tracker.mode == TRACK_CGROUP) {
-		cgroup_signal(t, p, sig);
+	if (tr->mode == TRACK_CGROUP) {
+		cgroup_signal(tr, tree, sig);
 		return;
 	}
 	struct pid_list members = { 0 };
-	ancestry_members(t, p, &members);
+	ancestry_members(tr, tree, &members);
 	for (size_t i = 0; i < members.len; i++)
 		kill(members.pids[i], sig);
 	pid_list_free(&members);
 }
 
-bool tracker_empty(struct tend *t, struct process *p)
+bool tracker_empty(struct tracker *tr, const struct tree *tree)
 {
 	struct pid_list members = { 0 };
-	tracker_members(t, p, &members);
+	tracker_members(tr, tree, &members);
 	bool empty = members.len == 0;
 	pid_list_free(&members);
 	return empty;
 }
 
-void tracker_batch_begin(struct tend *t)
+void tracker_batch_begin(struct tracker *tr)
 {
-	if (t->tracker.mode == TRACK_ANCESTRY && !t->tracker.batch)
-		t->tracker.batch = ancestry_scan();
+	if (tr->mode == TRACK_ANCESTRY && !tr->batch)
+		tr->batch = ancestry_scan();
 }
 
-void tracker_batch_end(struct tend *t)
+void tracker_batch_end(struct tracker *tr)
 {
-	ancestry_table_free(t->tracker.batch);
-	t->tracker.batch = NULL;
+	ancestry_table_free(tr->batch);
+	tr->batch = NULL;
 }
 
-void tracker_release_group(struct tend *t, struct group *g)
+void tracker_release_tree(struct tracker *tr, const struct tree *tree)
 {
-	if (t->tracker.mode == TRACK_CGROUP)
-		cgroup_release_group(t, g);
+	if (tr->mode == TRACK_CGROUP)
+		cgroup_release_tree(tr, tree);
+}
+
+void tracker_release_group(struct tracker *tr, const char *group)
+{
+	if (tr->mode == TRACK_CGROUP)
+		cgroup_release_group(tr, group);
 }

@@ -4,7 +4,9 @@
  *  - cgroup: a cgroup v2 directory per group and per process (cgroup.c);
  *  - ancestry: /proc parent links, plus, for orphans adopted by tend (a child
  *    subreaper), the session id and the TEND_PROCESS environment tag that
- *    the process was started with (ancestry.c). */
+ *    the process was started with (ancestry.c).
+ * The tracker works on a plain description of a tree (struct tree), not on
+ * the supervisor's processes. */
 #ifndef TEND_TRACKER_H
 #define TEND_TRACKER_H
 
@@ -14,12 +16,20 @@
 
 #include "base/pid_list.h"
 
-struct tend;
-struct process;
-struct group;
+struct logger;
+struct pidmap;
 struct proc_table;
 
 enum tracking_mode { TRACK_ANCESTRY, TRACK_CGROUP };
+
+/* One supervised process's tree, as the tracker needs to know it. */
+struct tree {
+	const char *group;   /* its cgroup is GROUP/PROCESS; its orphans carry */
+	const char *process; /* TEND_PROCESS=GROUP/PROCESS */
+	pid_t main;	     /* the main process; 0: none (not started, or reaped) */
+	pid_t session;	     /* the session it was started in; 0: forgotten */
+	bool in_cgroup;	     /* cgroup mode: it has started a process in its cgroup */
+};
 
 struct tracker {
 	enum tracking_mode mode;
@@ -30,38 +40,50 @@ struct tracker {
 	/* ancestry mode: one scan of /proc shared by every query between
 	 * tracker_batch_begin() and tracker_batch_end(), NULL outside. */
 	struct proc_table *batch;
+	struct logger *log;
+	/* The pids that are some supervised process's main process: never
+	 * claimed as another tree's orphan. */
+	const struct pidmap *mains;
 };
 
+/* Before tracker_init: what it reports to and the main pids it must know. */
+void tracker_wire(struct tracker *tr, struct logger *log, const struct pidmap *mains);
 /* requested: "auto", "cgroup" or "ancestry". Returns -1 only if "cgroup"
  * was requested and cannot be had. */
-int tracker_init(struct tend *t, const char *requested);
-void tracker_cleanup(struct tend *t);
+int tracker_init(struct tracker *tr, const char *requested);
+/* Closes and removes this instance's cgroup directory (after every tree's
+ * was released). */
+void tracker_cleanup(struct tracker *tr);
 const char *tracking_mode_name(enum tracking_mode m);
 
-/* Before starting p: returns an fd the child writes "0" into to join its
- * cgroup (close-on-exec; the caller closes it), or -1 when not tracking by cgroup. */
-int tracker_prepare(struct tend *t, struct process *p);
-/* Every live pid of p's tree, its main process included. */
-int tracker_members(struct tend *t, struct process *p, struct pid_list *out);
-void tracker_signal(struct tend *t, struct process *p, int sig);
-bool tracker_empty(struct tend *t, struct process *p);
+/* Before starting tr's main process: returns an fd the child writes "0"
+ * into to join its cgroup (close-on-exec; the caller closes it), or -1 with
+ * errno when it cannot be made. Only in cgroup mode. */
+int tracker_prepare(struct tracker *tr, const struct tree *tree);
+/* Every live pid of the tree, its main process included. */
+int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);
+void tracker_signal(struct tracker *tr, const struct tree *tree, int sig);
+bool tracker_empty(struct tracker *tr, const struct tree *tree);
 /* Many queries in a row (status of every process, every stopping process
  * after a reap) share one look at the system instead of one each. */
-void tracker_batch_begin(struct tend *t);
-void tracker_batch_end(struct tend *t);
-/* Removes the cgroups of a group that is going away. */
-void tracker_release_group(struct tend *t, struct group *g);
+void tracker_batch_begin(struct tracker *tr);
+void tracker_batch_end(struct tracker *tr);
+/* Removes a tree's cgroup, then (once each of its trees' is gone) a
+ * group's: they are going away. */
+void tracker_release_tree(struct tracker *tr, const struct tree *tree);
+void tracker_release_group(struct tracker *tr, const char *group);
 
 /* cgroup.c */
-int cgroup_setup(struct tend *t);
-int cgroup_prepare(struct tend *t, struct process *p);
-int cgroup_members(struct tend *t, struct process *p, struct pid_list *out);
-void cgroup_signal(struct tend *t, struct process *p, int sig);
-void cgroup_release_group(struct tend *t, struct group *g);
-void cgroup_cleanup(struct tend *t);
+int cgroup_setup(struct tracker *tr);
+int cgroup_prepare(struct tracker *tr, const struct tree *tree);
+int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);
+void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig);
+void cgroup_release_tree(struct tracker *tr, const struct tree *tree);
+void cgroup_release_group(struct tracker *tr, const char *group);
+void cgroup_cleanup(struct tracker *tr);
 
 /* ancestry.c */
-int ancestry_members(struct tend *t, struct process *p, struct pid_list *out);
+int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);
 struct proc_table *ancestry_scan(void);
 /* One live (not zombie) process's parent and session, from /proc. 0, or -1. */
 int proc_parent_session(pid_t pid, pid_t *ppid, pid_t *session);

@@ -13,38 +13,45 @@
 
 #include "libtend/cmdline.h"
 #include "core/context.h"
+#include "sys/exec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint64_t fake_now(struct tend *t)
+static uint64_t fake_now(struct sys *s)
 {
-	(void)t;
+	(void)s;
 	return 1000;
 }
 
-static pid_t fake_spawn(struct tend *t, struct process *p, int *err)
+static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err)
 {
-	(void)p;
+	(void)s;
+	(void)req;
 	(void)err;
 	static pid_t next = 100; /* fake pids only: never signalled */
-	(void)t;
 	return next++;
 }
 
-static void fake_signal(struct tend *t, struct process *p, int sig)
+static void fake_signal(struct sys *s, const struct tree *tree, int sig)
 {
-	(void)t;
-	(void)p;
+	(void)s;
+	(void)tree;
 	(void)sig;
 }
 
-static bool fake_tree_empty(struct tend *t, struct process *p)
+static bool fake_tree_empty(struct sys *s, const struct tree *tree)
 {
-	(void)t;
-	return !p->pid;
+	(void)s;
+	return !tree->main;
 }
 
-static const struct sys_ops fake_ops = { fake_now, fake_spawn, fake_signal, fake_tree_empty };
+static const struct sys_ops fake_ops = {
+	.now_ms = fake_now,
+	.spawn = fake_spawn,
+	.signal_main = fake_signal,
+	.signal_tree = fake_signal,
+	.tree_empty = fake_tree_empty,
+};
 
 static const char world[] = "group \"web\" {\n"
 			    " process \"db\" { command = \"db\" critical = true }\n"
@@ -88,7 +95,8 @@ static void check_reply(const struct buf *out)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tend t = { .sys = &fake_ops, .verbosity = -1 };
+	struct tend t = { .log.verbosity = -1 };
+	tend_init(&t, &fake_ops);
 	struct client c = { .uid = 0 };
 	build_world(&t);
 	char *text = strndup((const char *)data, size);
@@ -110,6 +118,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		group_free(&t, t.groups[i]);
 	free(t.groups);
 	pidmap_free(&t.pids);
-	timer_heap_free(&t.timers);
+	loop_close(&t.loop);
 	return 0;
 }

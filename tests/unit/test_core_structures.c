@@ -15,9 +15,8 @@
 #include "base/restart_window.h"
 #include "base/timer.h"
 
-static void never_called(struct tend *t, struct timer *tm)
+static void never_called(struct timer *tm)
 {
-	(void)t;
 	(void)tm;
 }
 
@@ -128,16 +127,16 @@ static void pidmap_puts_gets_deletes(void **state)
 	struct pidmap m = { 0 };
 	int dummy[3000];
 	for (int i = 1; i <= 3000; i++)
-		assert_int_equal(pidmap_put(&m, i * 7, (struct process *)&dummy[i - 1]), 0);
+		assert_int_equal(pidmap_put(&m, i * 7, &dummy[i - 1]), 0);
 	for (int i = 1; i <= 3000; i += 2)
 		pidmap_del(&m, i * 7);
 	for (int i = 1; i <= 3000; i++) {
-		struct process *want = i % 2 ? NULL : (struct process *)&dummy[i - 1];
+		void *want = i % 2 ? NULL : &dummy[i - 1];
 		assert_ptr_equal(pidmap_get(&m, i * 7), want);
 	}
 	assert_null(pidmap_get(&m, 5));
 	/* Re-inserting a pid after deletion (pid reuse) finds the new owner. */
-	pidmap_put(&m, 7, (struct process *)&dummy[1]);
+	pidmap_put(&m, 7, &dummy[1]);
 	assert_ptr_equal(pidmap_get(&m, 7), &dummy[1]);
 	pidmap_free(&m);
 }

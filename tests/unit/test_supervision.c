@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "core/context.h"
+#include "sys/exec.h"
 
 #define MAX_EVENTS 256
 
 /* What the fake kernel saw, in order. */
 struct fake {
+	struct tend *t; /* whose seam it is */
 	uint64_t now;
 	pid_t next_pid;
 	int spawn_errno; /* non-zero: the next spawns fail with it */
@@ -29,14 +31,14 @@ struct fake {
 	bool ignore_term;  /* main processes ignore SIGTERM */
 };
 
-static struct fake *fake_of(struct tend *t)
+static struct fake *fake_of(struct sys *s)
 {
-	return t->test_ctx;
+	return s->fake;
 }
 
-static void note(struct tend *t, const char *fmt, ...)
+static void note(struct sys *s, const char *fmt, ...)
 {
-	struct fake *f = fake_of(t);
+	struct fake *f = fake_of(s);
 	va_list ap;
 	va_start(ap, fmt);
 	assert_true(f->nlog < MAX_EVENTS);
@@ -44,52 +46,60 @@ static void note(struct tend *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t fake_now(struct tend *t)
+static uint64_t fake_now(struct sys *s)
 {
-	return fake_of(t)->now;
+	return fake_of(s)->now;
 }
 
-static pid_t fake_spawn(struct tend *t, struct process *p, int *err)
+static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err)
 {
-	struct fake *f = fake_of(t);
+	struct fake *f = fake_of(s);
 	if (f->spawn_errno) {
 		*err = f->spawn_errno;
-		note(t, "spawn-failed %s", p->decl->name);
+		note(s, "spawn-failed %s", req->process);
 		return -1;
 	}
-	note(t, "spawn %s", p->decl->name);
+	note(s, "spawn %s", req->process);
 	return f->next_pid++;
 }
 
-static int slot(struct tend *t, struct process *p)
+/* The process a tree is of. */
+static struct process *process_of_tree(struct sys *s, const struct tree *tree)
 {
-	(void)t;
-	for (size_t i = 0; i < p->group->nprocs; i++)
-		if (&p->group->procs[i] == p)
-			return (int)i;
-	return 0;
+	struct group *g = tend_find_group(fake_of(s)->t, tree->group);
+	assert_non_null(g);
+	struct process *p = group_find_process(g, tree->process);
+	assert_non_null(p);
+	return p;
 }
 
-static void fake_signal(struct tend *t, struct process *p, int sig)
+/* Its index in its group: where its leftovers are counted. */
+static int slot(struct sys *s, const struct tree *tree)
 {
-	struct fake *f = fake_of(t);
-	if (!p->pid && !f->leftovers[slot(t, p)])
+	struct process *p = process_of_tree(s, tree);
+	return (int)(p - p->group->procs);
+}
+
+static void fake_signal(struct sys *s, const struct tree *tree, int sig)
+{
+	struct fake *f = fake_of(s);
+	if (!tree->main && !f->leftovers[slot(s, tree)])
 		return; /* nothing alive: no signal goes anywhere */
-	note(t, "signal %s %s", p->decl->name, sigabbrev_np(sig));
+	note(s, "signal %s %s", tree->process, sigabbrev_np(sig));
 	if (sig == SIGKILL || (sig == SIGTERM && !f->ignore_term))
-		f->leftovers[slot(t, p)] = 0;
+		f->leftovers[slot(s, tree)] = 0;
 }
 
-static void fake_signal_main(struct tend *t, struct process *p, int sig)
+static void fake_signal_main(struct sys *s, const struct tree *tree, int sig)
 {
-	if (!p->pid)
+	if (!tree->main)
 		return;
-	note(t, "signal-main %s %s", p->decl->name, sigabbrev_np(sig));
+	note(s, "signal-main %s %s", tree->process, sigabbrev_np(sig));
 }
 
-static bool fake_tree_empty(struct tend *t, struct process *p)
+static bool fake_tree_empty(struct sys *s, const struct tree *tree)
 {
-	return !p->pid && !fake_of(t)->leftovers[slot(t, p)];
+	return !tree->main && !fake_of(s)->leftovers[slot(s, tree)];
 }
 
 static const struct sys_ops fake_ops = {
@@ -128,9 +138,11 @@ static struct fixture *setup_with(const char *conf)
 	unlink(path);
 	rmdir(fx->dir);
 
-	fx->t.sys = &fake_ops;
-	fx->t.test_ctx = &fx->f;
-	fx->t.verbosity = -1;
+	tend_init(&fx->t, &fake_ops);
+	fx->t.sys.fake = &fx->f;
+	fx->f.t = &fx->t;
+	fx->t.log.verbosity = -1;
+	assert_int_equal(loop_init(&fx->t.loop), 0);
 	fx->f.now = 1000000;
 	fx->f.next_pid = 100;
 	fx->t.groups = calloc(cfg.ngroups, sizeof(*fx->t.groups));
@@ -146,7 +158,8 @@ static void teardown_fixture(struct fixture *fx)
 		group_free(&fx->t, fx->t.groups[i]);
 	free(fx->t.groups);
 	pidmap_free(&fx->t.pids);
-	timer_heap_free(&fx->t.timers);
+	free(fx->t.base_env);
+	loop_close(&fx->t.loop);
 	free(fx);
 }
 
@@ -160,7 +173,7 @@ static struct process *proc(struct fixture *fx, const char *g, const char *p)
 static void advance(struct fixture *fx, uint64_t ms)
 {
 	fx->f.now += ms;
-	timers_run_due(&fx->t);
+	timers_run_due(&fx->t.loop);
 }
 
 static void exit_with(struct fixture *fx, struct process *p, int code)
