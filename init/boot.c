@@ -1,14 +1,12 @@
 /* The start of the machine, as PID 1, before the declarations are read:
  * the early filesystems, a console to write to, a PATH, the loopback
- * interface. Then, once the declarations are known, the machine-wide
- * settings of their `system` section. Nothing here can block: no name
+ * interface. Nothing here can block: no name
  * lookups, no waiting for devices. */
 #include "init/boot.h"
 #include "core/context.h"
 #include "init/early_mounts.h"
 #include "sys/log.h"
 #include "init/loopback.h"
-#include "sys/machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,26 +67,4 @@ void pid1_boot(struct tend *t)
 	 * commands by name need a PATH. */
 	setenv("PATH", DEFAULT_PATH, 0);
 	loopback_up(t);
-}
-
-void system_apply(struct tend *t, const struct system_decl *sys)
-{
-	char now[HOST_NAME_MAX + 1] = "";
-
-	if (t->mode != MODE_PID1 || !sys->hostname)
-		return;
-	if (!machine_may_set_hostname()) {
-		tend_log(&t->log, LOG_WARN,
-			 "hostname %s not set: PID 1 of a PID namespace that shares the machine's "
-			 "hostname",
-			 sys->hostname);
-		return;
-	}
-	gethostname(now, sizeof(now) - 1);
-	if (strcmp(now, sys->hostname) == 0)
-		return;
-	if (sethostname(sys->hostname, strlen(sys->hostname)) < 0)
-		tend_log(&t->log, LOG_ERR, "sethostname %s: %m", sys->hostname);
-	else
-		tend_log(&t->log, LOG_INFO, "hostname is %s", sys->hostname);
 }

@@ -1,7 +1,8 @@
 /* tend's entry point: read the command line, pick the run mode, parse
  * conf.d strictly, then set up and run, in that order. */
 #include "init/boot.h"
-#include "core/context.h"
+#include "daemon/daemon.h"
+#include "init/pid1.h"
 #include "init/emergency.h"
 #include "sys/log.h"
 
@@ -126,18 +127,19 @@ static char *default_rundir(void)
 /* PID 1 must run even without usable declarations: with the emergency
  * shell if there is one, else with no group, until a fixed conf.d is
  * reloaded (tend reloads on every edit). */
-static void pid1_fallback(struct tend *t, const struct options *o, struct config *cfg)
+static void pid1_fallback(struct daemon *d, const struct options *o, struct config *cfg)
 {
+	struct tend *t = &d->tend;
 	bool have_shell = o->emergency_shell && o->emergency_shell[0];
 	/* A missing conf.d cannot be watched: then only a request reloads. */
-	const char *when = access(t->confdir, F_OK) == 0
+	const char *when = access(d->confdir, F_OK) == 0
 			       ? "tend reloads on every edit"
 			       : "it does not exist: create it, then run tendctl reload";
 	if (have_shell && emergency_config(o->emergency_shell, cfg) == 0) {
 		tend_log(&t->log, LOG_ERR,
 			 "%s: declarations are unusable; running the emergency shell \"%s\" on "
 			 "the console until they are fixed (%s)",
-			 t->confdir, o->emergency_shell, when);
+			 d->confdir, o->emergency_shell, when);
 		return;
 	}
 	if (have_shell)
@@ -145,15 +147,16 @@ static void pid1_fallback(struct tend *t, const struct options *o, struct config
 			 o->emergency_shell, "no command words, bad quoting, or out of memory");
 	tend_log(&t->log, LOG_ERR,
 		 "%s: declarations are unusable; running no group until they are fixed (%s)",
-		 t->confdir, when);
+		 d->confdir, when);
 }
 
 /* Parse strictly first; only valid declarations reach set-up. */
-static int run(struct tend *t, const struct options *o)
+static int run(struct daemon *d, const struct options *o)
 {
+	struct tend *t = &d->tend;
 	struct config cfg = { 0 };
 	char errors[CONFIG_ERRORS_MAX];
-	int loaded = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors));
+	int loaded = config_load_dir_isolated(d->confdir, &cfg, errors, sizeof(errors));
 	bool valid = loaded == 0;
 	const char *what = loaded == CONFIG_UNREADABLE ? "could not be read" : "are invalid";
 	if (!valid) {
@@ -163,23 +166,25 @@ static int run(struct tend *t, const struct options *o)
 			for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
 				tend_log(&t->log, LOG_ERR, "%s", line);
 		if (o->check || t->mode != MODE_PID1) {
-			fprintf(stderr, "tend: %s: declarations %s; %s\n", t->confdir, what,
+			fprintf(stderr, "tend: %s: declarations %s; %s\n", d->confdir, what,
 				o->check ? "see above" : "not starting");
 			return 1;
 		}
-		pid1_fallback(t, o, &cfg);
+		pid1_fallback(d, o, &cfg);
 	}
 	if (o->check) {
-		printf("%s: %zu groups, all valid\n", t->confdir, cfg.ngroups);
+		printf("%s: %zu groups, all valid\n", d->confdir, cfg.ngroups);
 		config_free(&cfg);
 		return 0;
 	}
 	system_apply(t, &cfg.system);
+	if (t->mode == MODE_PID1)
+		pid1_early(t);
 	int status = 1;
-	if (tend_setup(t, &cfg, o->tracking) == 0)
-		status = tend_main_loop(t);
+	if (daemon_setup(d, &cfg, o->tracking) == 0)
+		status = daemon_run(d);
 	config_free(&cfg);
-	tend_teardown(t);
+	daemon_teardown(d);
 	if (t->mode == MODE_PID1 && t->shutting_down)
 		pid1_finish(t, t->shutdown_kind);
 	if (t->mode == MODE_PID1)
@@ -192,41 +197,42 @@ int main(int argc, char **argv)
 	struct options o = { .tracking = "auto",
 			     .verbosity = LOG_INFO,
 			     .emergency_shell = getenv("TEND_EMERGENCY_SHELL") };
-	struct tend t = { .log.verbosity = LOG_INFO, .devnull = -1 };
-	tend_init(&t, &sys_linux);
-	t.mode = pick_mode();
-	t.log.boot_clock = t.mode == MODE_PID1;
-	if (t.mode == MODE_PID1)
-		pid1_boot(&t);
+	struct daemon d = { .tend = { .log.verbosity = LOG_INFO, .devnull = -1 } };
+	struct tend *t = &d.tend;
+	tend_init(t, &sys_linux);
+	t->mode = pick_mode();
+	t->log.boot_clock = t->mode == MODE_PID1;
+	if (t->mode == MODE_PID1)
+		pid1_boot(t);
 	if (parse_options(argc, argv, &o) < 0) {
-		if (t.mode != MODE_PID1) {
+		if (t->mode != MODE_PID1) {
 			usage(stderr);
 			return 2;
 		}
 		/* The kernel hands init every command-line word it does not know
 		 * ("single", "splash"): PID 1 goes on with what it understood. */
-		tend_log(&t.log, LOG_WARN,
+		tend_log(&t->log, LOG_WARN,
 			 "ignoring arguments it does not understand (see tend -h)");
 		if (strcmp(o.tracking, "auto") && strcmp(o.tracking, "cgroup") &&
 		    strcmp(o.tracking, "ancestry"))
 			o.tracking = "auto";
 	}
-	if (t.mode == MODE_PID1 && o.check) {
-		tend_log(&t.log, LOG_WARN, "--check ignored: PID 1 runs");
+	if (t->mode == MODE_PID1 && o.check) {
+		tend_log(&t->log, LOG_WARN, "--check ignored: PID 1 runs");
 		o.check = false;
 	}
-	t.log.verbosity = o.verbosity;
-	t.confdir = o.confdir ? strdup(o.confdir) : default_confdir(t.mode);
-	t.rundir = o.rundir ? strdup(o.rundir) : default_rundir();
-	if (!t.confdir || !t.rundir) {
-		tend_log(&t.log, LOG_ERR, "out of memory");
-		if (t.mode == MODE_PID1)
-			pid1_stay(&t, o.emergency_shell);
+	t->log.verbosity = o.verbosity;
+	d.confdir = o.confdir ? strdup(o.confdir) : default_confdir(t->mode);
+	t->rundir = o.rundir ? strdup(o.rundir) : default_rundir();
+	if (!d.confdir || !t->rundir) {
+		tend_log(&t->log, LOG_ERR, "out of memory");
+		if (t->mode == MODE_PID1)
+			pid1_stay(t, o.emergency_shell);
 		return 1;
 	}
 
-	int status = run(&t, &o);
-	free(t.confdir);
-	free(t.rundir);
+	int status = run(&d, &o);
+	free(d.confdir);
+	free(t->rundir);
 	return status;
 }

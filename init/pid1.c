@@ -30,15 +30,6 @@
 #define KILL_WAIT_MS 2000
 #define SYNC_WAIT_MS 10000
 
-const char *shutdown_kind_name(enum shutdown_kind k)
-{
-	static const char *const names[] = { [SHUTDOWN_EXIT] = "exit",
-					     [SHUTDOWN_REBOOT] = "reboot",
-					     [SHUTDOWN_POWEROFF] = "poweroff",
-					     [SHUTDOWN_HALT] = "halt" };
-	return names[k];
-}
-
 void pid1_early(struct tend *t)
 {
 	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */

@@ -5,11 +5,10 @@
 
 #include <stdbool.h>
 
+#include "core/shutdown.h"
+
 struct tend;
 
-enum shutdown_kind { SHUTDOWN_EXIT, SHUTDOWN_REBOOT, SHUTDOWN_POWEROFF, SHUTDOWN_HALT };
-
-const char *shutdown_kind_name(enum shutdown_kind k);
 void pid1_early(struct tend *t);
 /* Ends every remaining process, syncs, unmounts, calls reboot(2). In a PID
  * namespace other than the first, the kernel ends tend at reboot(2) with

@@ -1,11 +1,10 @@
 /* The control requests: one handler each, looked up by name. */
-#include "libtend/cmdline.h"
-#include "control/events.h"
-#include "base/logfile.h"
-#include "daemon/reload.h"
-#include "sys/log.h"
+#include "control/commands.h"
+#include "control/server.h"
 #include "control/status.h"
 #include "core/context.h"
+#include "libtend/cmdline.h"
+#include "sys/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,22 +47,8 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	client_ok(c, "%s", "");
 }
 
-/* Keeps the connection open and streams events; no status line follows. */
-static void cmd_events(struct tend *t, struct client *c, char **argv)
-{
-	(void)t;
-	bool json = false;
-	for (char **a = argv + 1; *a; a++) {
-		if (strcmp(*a, "--json") != 0)
-			return client_err(c, "usage: events [--json]");
-		json = true;
-	}
-	events_subscribe(c, json);
-}
-
-/* "GROUP" or "GROUP/PROCESS"; replies with an error when there is no such thing. */
-static bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
-			struct process **pp)
+bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
+		 struct process **pp)
 {
 	char name[2 * NAME_MAX_LEN + 2];
 	snprintf(name, sizeof(name), "%s", target);
@@ -142,7 +127,7 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 	c->wait = (struct client_wait){
 		.group = g, .proc = p, .want_up = v != VERB_STOP, .active = true
 	};
-	command_wait_settled(t, c);
+	wait_settled(c);
 }
 
 static void cmd_start(struct tend *t, struct client *c, char **argv)
@@ -160,179 +145,17 @@ static void cmd_restart(struct tend *t, struct client *c, char **argv)
 	start_stop(t, c, argv, VERB_RESTART);
 }
 
-static bool process_settled(struct client *c, struct process *p, bool want_up)
-{
-	char label[2 * NAME_MAX_LEN + 2], how[64];
-	process_label(p, label, sizeof(label));
-	switch (p->state) {
-	case PS_RUNNING:
-		if (want_up)
-			client_ok(c, "%s running (pid %d)", label, (int)p->pid);
-		else
-			client_err(c, "%s was started again before it stopped", label);
-		return true;
-	case PS_DONE:
-		client_ok(c, "%s done", label);
-		return true;
-	case PS_STOPPED:
-	case PS_FAILED:
-		if (!want_up) {
-			client_ok(c, "%s %s", label, proc_state_name(p->state));
-		} else if (p->last_spawn_errno) {
-			client_err(c, "%s %s: cannot start: %s", label, proc_state_name(p->state),
-				   strerror(p->last_spawn_errno));
-		} else {
-			describe_wait_status(p->last_status, how, sizeof(how));
-			client_err(c, "%s %s (last %s)", label, proc_state_name(p->state), how);
-		}
-		return true;
-	case PS_STARTING:
-	case PS_BACKOFF:
-		if (want_up)
-			return false;
-		client_err(c, "%s was started again before it stopped", label);
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool group_settled(struct client *c, struct group *g, bool want_up)
-{
-	switch (g->state) {
-	case GS_RUNNING:
-	case GS_STARTING:
-		if (!want_up) {
-			client_err(c, "group %s was started again before it stopped", g->decl.name);
-			return true;
-		}
-		if (g->state == GS_STARTING)
-			return false;
-		client_ok(c, "group %s running", g->decl.name);
-		return true;
-	case GS_STOPPED:
-		if (want_up)
-			client_err(c, "group %s stopped", g->decl.name);
-		else
-			client_ok(c, "group %s stopped", g->decl.name);
-		return true;
-	case GS_FAILED:
-		if (want_up)
-			client_err(c, "group %s failed (see tend's log)", g->decl.name);
-		else
-			client_ok(c, "group %s failed", g->decl.name);
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool command_wait_settled(struct tend *t, struct client *c)
-{
-	(void)t;
-	struct client_wait *w = &c->wait;
-	bool done = w->proc ? process_settled(c, w->proc, w->want_up)
-			    : group_settled(c, w->group, w->want_up);
-	if (done)
-		w->active = false;
-	return done;
-}
-
-#define LOGS_DEFAULT_LINES 10
-
-struct log_line {
-	char *text; /* "TIME [process: ]line" */
-	size_t seq; /* keeps lines of one process in order when times tie */
-};
-
-static int by_time(const void *a, const void *b)
-{
-	const struct log_line *x = a, *y = b;
-	int c = strncmp(x->text, y->text, WALL_TIME_LEN - 1);
-	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* The last n lines of one process, or of every process of a group merged by
- * time and each marked with its process's name. */
-static void send_log_tail(struct tend *t, struct client *c, struct group *g, struct process *only,
-			  size_t n)
-{
-	struct log_line *all = NULL;
-	size_t count = 0, seq = 0;
-	for (size_t i = 0; i < g->nprocs; i++) {
-		struct process *p = &g->procs[i];
-		char path[4096];
-		if (only && p != only)
-			continue;
-		proclog_path(t, g->decl.name, p->decl->name, path, sizeof(path));
-		char **lines = logfile_tail(path, n);
-		size_t k = argv_count(lines);
-		struct log_line *more = realloc(all, (count + k + 1) * sizeof(*all));
-		for (size_t j = 0; more && j < k; j++) {
-			struct buf b = { 0 };
-			if (only || strlen(lines[j]) < WALL_TIME_LEN) {
-				buf_puts(&b, lines[j]);
-			} else {
-				buf_append(&b, lines[j], WALL_TIME_LEN);
-				buf_printf(&b, "%s: %s", p->decl->name, lines[j] + WALL_TIME_LEN);
-			}
-			more[count++] =
-			    (struct log_line){ .text = b.data ? b.data : strdup(""), .seq = seq++ };
-		}
-		all = more ? more : all;
-		argv_free(lines);
-	}
-	if (all)
-		qsort(all, count, sizeof(*all), by_time);
-	for (size_t i = 0; i < count; i++) {
-		if (i + n >= count)
-			client_data_raw(c, all[i].text);
-		free(all[i].text);
-	}
-	free(all);
-}
-
-/* logs GROUP[/PROCESS] [-n N] [-f] */
-static void cmd_logs(struct tend *t, struct client *c, char **argv)
-{
-	const char *target = NULL;
-	size_t n = LOGS_DEFAULT_LINES;
-	bool follow = false, bad = false;
-	for (char **a = argv + 1; *a && !bad; a++) {
-		char *end;
-		if (strcmp(*a, "-f") == 0) {
-			follow = true;
-		} else if (strcmp(*a, "-n") == 0 && a[1]) {
-			unsigned long v = strtoul(*++a, &end, 10);
-			bad = *end || **a == '-' || v > 100000;
-			n = v;
-		} else if (**a == '-' || target) {
-			bad = true;
-		} else {
-			target = *a;
-		}
-	}
-	if (bad || !target)
-		return client_err(c, "usage: logs GROUP[/PROCESS] [-n LINES] [-f]");
-	struct group *g;
-	struct process *p;
-	if (!find_target(t, c, target, &g, &p))
-		return;
-	send_log_tail(t, c, g, p, n);
-	if (!follow)
-		return client_ok(c, "%s", "");
-	c->follow_group = g;
-	c->follow_proc = p;
-	c->follow_all = !p;
-}
-
 /* Applies conf.d now and reports what changed, or every error. */
 static void cmd_reload(struct tend *t, struct client *c, char **argv)
 {
+	(void)t;
 	if (argv[1])
 		return client_err(c, "usage: reload");
+	struct control *ctl = c->ctl;
+	if (!ctl->reload)
+		return client_err(c, "reload is not available here");
 	struct buf report = { 0 };
-	int r = tend_reload(t, &report);
+	int r = ctl->reload(ctl->reload_ctx, &report);
 	char *summary = strrchr(report.data ? report.data : "", '\n');
 	if (summary)
 		*summary++ = '\0';

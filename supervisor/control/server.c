@@ -4,6 +4,8 @@
 #include "base/container_of.h"
 #include "sys/log.h"
 #include "base/logfile.h"
+#include "control/commands.h"
+#include "control/server.h"
 #include "core/context.h"
 
 #include <errno.h>
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -83,24 +84,26 @@ void client_err(struct client *c, const char *fmt, ...)
 
 /* ---- connections ---- */
 
-static void client_free(struct tend *t, struct client *c)
+static void client_free(struct client *c)
 {
-	struct client **pp = &t->control.clients;
+	struct control *ctl = c->ctl;
+	struct client **pp = &ctl->clients;
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
-	loop_remove(&t->loop, &c->w);
+	loop_remove(&ctl->t->loop, &c->w);
 	close(c->w.fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
-	t->control.nclients--;
+	ctl->nclients--;
 }
 
 /* Writes what it can; watches for writability when something is left. */
-void client_flush(struct tend *t, struct client *c)
+void client_flush(struct client *c)
 {
+	struct tend *t = c->ctl->t;
 	while (c->out.len) {
 		ssize_t n = send(c->w.fd, c->out.data, c->out.len, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -138,7 +141,7 @@ static bool client_finished(const struct client *c)
 	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group;
 }
 
-static void handle_line(struct tend *t, struct client *c, char *line)
+static void handle_line(struct client *c, char *line)
 {
 	const char *why = NULL;
 	if (c->refused)
@@ -149,13 +152,13 @@ static void handle_line(struct tend *t, struct client *c, char *line)
 	else if (!argv[0])
 		client_err(c, "usage: empty request");
 	else
-		command_dispatch(t, c, argv);
+		command_dispatch(c->ctl->t, c, argv);
 	argv_free(argv);
 }
 
 /* Handles every complete line in the input; a reply pending (a start that
  * waits) holds the next request back, so replies keep the request order. */
-static void handle_input(struct tend *t, struct client *c)
+static void handle_input(struct client *c)
 {
 	while (!c->wait.active && !c->closing) {
 		char *nl = c->in.data ? memchr(c->in.data, '\n', c->in.len) : NULL;
@@ -180,7 +183,7 @@ static void handle_input(struct tend *t, struct client *c)
 		buf_puts(&line, c->in.data);
 		buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 		if (!line.oom)
-			handle_line(t, c, line.data ? line.data : (char *)"");
+			handle_line(c, line.data ? line.data : (char *)"");
 		buf_free(&line);
 	}
 }
@@ -199,7 +202,7 @@ static void take_chunk(struct client *c, const char *data, size_t len)
 	buf_append(&c->in, data, len);
 }
 
-static void read_requests(struct tend *t, struct client *c)
+static void read_requests(struct client *c)
 {
 	char chunk[4096];
 	ssize_t n = -1;
@@ -210,7 +213,7 @@ static void read_requests(struct tend *t, struct client *c)
 		if (n <= 0)
 			break;
 		take_chunk(c, chunk, (size_t)n);
-		handle_input(t, c);
+		handle_input(c);
 	}
 	if (n == 0) {
 		c->eof = true;
@@ -223,40 +226,39 @@ static void read_requests(struct tend *t, struct client *c)
 static void on_client(struct watcher *w, uint32_t events)
 {
 	struct client *c = container_of(w, struct client, w);
-	struct tend *t = c->t;
 	if (events & (EPOLLIN | EPOLLRDHUP))
-		read_requests(t, c);
+		read_requests(c);
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		c->closing = true; /* nobody is left to read a reply */
 		buf_reset(&c->out);
 	}
-	handle_input(t, c);
+	handle_input(c);
 	if (client_finished(c))
 		c->closing = true;
-	client_flush(t, c);
+	client_flush(c);
 }
 
 /* Between batches of events (and after timers): runs requests that waited
  * behind a deferred reply, closes what is finished, frees what is done -
  * here, so that no pending event of a batch can refer to a freed client. */
-void control_after_events(struct tend *t)
+void control_after_events(void *ctx)
 {
-	struct client *c = t->control.clients, *next;
+	struct control *ctl = ctx;
+	struct client *c = ctl->clients, *next;
 	for (; c; c = next) {
 		next = c->next;
 		if (!c->wait.active && c->in.len && !c->closing)
-			handle_input(t, c);
+			handle_input(c);
 		if (client_finished(c))
 			c->closing = true;
-		client_flush(t, c);
+		client_flush(c);
 		if (c->closing && !c->out.len)
-			client_free(t, c);
+			client_free(c);
 	}
 }
 
-static bool caller_allowed(struct tend *t, struct client *c)
+static bool caller_allowed(struct client *c)
 {
-	(void)t;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	if (getsockopt(c->w.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
@@ -269,9 +271,8 @@ static bool caller_allowed(struct tend *t, struct client *c)
 /* Out of file descriptors, a pending connection would stay pending and the
  * level-triggered listener would wake tend again at once, forever. A spare
  * fd kept for this moment lets tend accept the connection and close it. */
-static void refuse_when_out_of_fds(struct tend *t, int listen_fd)
+static void refuse_when_out_of_fds(struct control *ctl, int listen_fd)
 {
-	struct control *ctl = &t->control;
 	if (ctl->spare_fd < 0)
 		return;
 	close(ctl->spare_fd);
@@ -279,23 +280,24 @@ static void refuse_when_out_of_fds(struct tend *t, int listen_fd)
 	if (fd >= 0)
 		close(fd);
 	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	tend_log(&t->log, LOG_WARN, "control: out of file descriptors; connection refused");
+	tend_log(&ctl->t->log, LOG_WARN, "control: out of file descriptors; connection refused");
 }
 
 static void on_accept(struct watcher *w, uint32_t events)
 {
 	(void)events;
-	struct tend *t = container_of(w, struct tend, control.w);
+	struct control *ctl = container_of(w, struct control, w);
+	struct tend *t = ctl->t;
 	int fd;
 	for (;;) {
 		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				refuse_when_out_of_fds(t, w->fd);
+				refuse_when_out_of_fds(ctl, w->fd);
 			break;
 		}
 		struct client *c = calloc(1, sizeof(*c));
-		if (!c || t->control.nclients >= MAX_CLIENTS) {
+		if (!c || ctl->nclients >= MAX_CLIENTS) {
 			tend_log(&t->log, LOG_WARN,
 				 "control: too many clients; connection refused");
 			free(c);
@@ -304,52 +306,28 @@ static void on_accept(struct watcher *w, uint32_t events)
 		}
 		c->w.fd = fd;
 		c->w.on_ready = on_client;
-		c->t = t;
-		c->next = t->control.clients;
-		t->control.clients = c;
-		t->control.nclients++;
+		c->ctl = ctl;
+		c->next = ctl->clients;
+		ctl->clients = c;
+		ctl->nclients++;
 		c->events = EPOLLIN | EPOLLRDHUP;
 		if (loop_add(&t->loop, &c->w, c->events) < 0) {
-			client_free(t, c);
+			client_free(c);
 			continue;
 		}
 		/* A refused caller still gets an answer to each request rather than
 		 * a connection closed under its feet. */
-		c->refused = !caller_allowed(t, c);
+		c->refused = !caller_allowed(c);
 		if (c->refused)
 			tend_log(&t->log, LOG_WARN, "control: refused uid %d (pid %d)", (int)c->uid,
 				 (int)c->pid);
 	}
 }
 
-/* One tend per run directory: a second one would fight over the socket. */
-static int take_lock(struct tend *t)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/tend.pid", t->rundir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		tend_log(&t->log, LOG_ERR, "%s: %s", path,
-			 errno == EWOULDBLOCK ? "another tend runs with this run directory"
-					      : strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	char pid[32];
-	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || write(fd, pid, (size_t)n) != n)
-		tend_log(&t->log, LOG_WARN, "%s: cannot write pid", path);
-	t->control.lock_fd = fd;
-	return 0;
-}
-
-int control_open(struct tend *t)
+int control_open(struct control *ctl, struct tend *t)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct control *ctl = &t->control;
-	if (take_lock(t) < 0)
-		return -1;
+	ctl->t = t;
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", t->rundir, TEND_SOCKET_NAME);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
 		tend_log(&t->log, LOG_ERR, "run directory path too long for a socket: %s",
@@ -371,104 +349,24 @@ int control_open(struct tend *t)
 	return 0;
 }
 
-void control_log_line(struct tend *t, struct process *p, const char *line, size_t len)
+void control_close(struct control *ctl)
 {
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->follow_group != p->group || (c->follow_proc && c->follow_proc != p) ||
-		    c->closing)
-			continue;
-		char when[WALL_TIME_LEN];
-		wall_time(when, sizeof(when));
-		struct buf msg = { 0 };
-		buf_printf(&msg, "%s ", when);
-		if (!c->follow_proc)
-			buf_printf(&msg, "%s: ", p->decl->name);
-		buf_append(&msg, line, len);
-		client_data_raw(c, msg.data);
-		buf_free(&msg);
-		client_flush(t, c);
-	}
-}
-
-void control_move_followers(struct tend *t, struct group *from, struct group *to)
-{
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->follow_group != from)
-			continue;
-		c->follow_group = to;
-		if (c->follow_proc) /* the same name in the new declaration, if any */
-			c->follow_proc = group_find_process(to, c->follow_proc->decl->name);
-		if (c->follow_proc == NULL && c->follow_group && !c->follow_all) {
-			/* the process it followed is gone from the group */
-			c->follow_group = NULL;
-			client_ok(c, "process removed by a reload");
-			c->closing = true;
-			client_flush(t, c);
-		}
-	}
-}
-
-void control_forget_followers(struct tend *t, struct group *g)
-{
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->follow_group == g) {
-			c->follow_group = NULL;
-			c->follow_proc = NULL;
-			client_ok(c, "group %s was removed by a reload", g->decl.name);
-			c->closing = true;
-			client_flush(t, c);
-		}
-	}
-}
-
-void control_forget_group(struct tend *t, struct group *g)
-{
-	control_forget_followers(t, g);
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->wait.active && c->wait.group == g) {
-			/* A stop asked for has happened; a start will not. */
-			c->wait.active = false;
-			if (c->wait.want_up)
-				client_err(c, "group %s was removed by a reload", g->decl.name);
-			else
-				client_ok(c, "group %s stopped", g->decl.name);
-			client_flush(t, c);
-		}
-	}
-}
-
-void control_close(struct tend *t)
-{
-	struct control *ctl = &t->control;
 	while (ctl->clients) {
 		if (ctl->clients->subscribed || ctl->clients->follow_group)
 			/* the stream ends by design, not by accident */
 			client_ok(ctl->clients, "tend is exiting");
-		client_flush(t, ctl->clients);
-		client_free(t, ctl->clients);
+		client_flush(ctl->clients);
+		client_free(ctl->clients);
 	}
-	watcher_close(&t->loop, &ctl->w);
+	if (ctl->t)
+		watcher_close(&ctl->t->loop, &ctl->w);
 	if (ctl->path) {
 		unlink(ctl->path);
 		free(ctl->path);
 		ctl->path = NULL;
 	}
-	if (ctl->lock_fd >= 0) {
-		close(ctl->lock_fd);
-		ctl->lock_fd = -1;
-	}
 	if (ctl->spare_fd >= 0) {
 		close(ctl->spare_fd);
 		ctl->spare_fd = -1;
-	}
-}
-
-/* Only answers: requests queued behind the wait run later, from
- * control_after_events(), never inside a state machine's transition. */
-void control_notify(struct tend *t)
-{
-	for (struct client *c = t->control.clients; c; c = c->next) {
-		if (c->wait.active && command_wait_settled(t, c))
-			client_flush(t, c);
 	}
 }

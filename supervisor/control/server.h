@@ -1,9 +1,13 @@
 /* The control socket: RUNDIR/tend.sock, a line protocol (see tools/libtend/tend.h).
  * tend never blocks on a client: sockets are non-blocking, a request longer
  * than TEND_REQUEST_MAX is refused and skipped, and a client whose unread
- * replies pile up past CLIENT_OUTPUT_MAX is dropped. */
-#ifndef TEND_CONTROL_H
-#define TEND_CONTROL_H
+ * replies pile up past CLIENT_OUTPUT_MAX is dropped.
+ *
+ * The control layer learns what happens from the bus (core/bus.h): the
+ * event stream (event_stream.c), replies that wait for a state (waiters.c)
+ * and `logs -f` (logs.c) are subscribers, wired in daemon/wiring.c. */
+#ifndef TEND_CONTROL_SERVER_H
+#define TEND_CONTROL_SERVER_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +19,7 @@
 struct tend;
 struct group;
 struct process;
+struct bus_event;
 
 #define CLIENT_OUTPUT_MAX (16u << 20)
 #define MAX_CLIENTS 256
@@ -29,7 +34,7 @@ struct client_wait {
 
 struct client {
 	struct watcher w;
-	struct tend *t; /* the tend it talks to */
+	struct control *ctl; /* the server it is a client of */
 	struct client *next;
 	struct buf in;
 	struct buf out;
@@ -49,40 +54,35 @@ struct client {
 };
 
 struct control {
-	struct watcher w;
+	struct watcher w; /* the listening socket */
+	struct tend *t;	  /* what it controls */
 	struct client *clients;
 	unsigned nclients;
 	char *path;
-	int lock_fd;
 	int spare_fd; /* kept free for refusing connections when out of fds */
+	/* `reload`: reading conf.d is the daemon's, which sets this. */
+	int (*reload)(void *ctx, struct buf *report);
+	void *reload_ctx;
 };
 
-int control_open(struct tend *t);
-void control_close(struct tend *t);
-/* After any change of state: answers clients that waited for it. */
-void control_notify(struct tend *t);
-/* A reload replaced `from` by `to`: `logs -f` readers follow the new one. */
-void control_move_followers(struct tend *t, struct group *from, struct group *to);
-/* A reload removed g: its `logs -f` readers are told and closed. */
-void control_forget_followers(struct tend *t, struct group *g);
-/* A group is about to be freed: clients waiting on it are answered. */
-void control_forget_group(struct tend *t, struct group *g);
-/* Between batches of events: queued requests, closing, freeing. */
-void control_after_events(struct tend *t);
+/* Binds RUNDIR/tend.sock and listens. 0, or -1 (logged). */
+int control_open(struct control *ctl, struct tend *t);
+void control_close(struct control *ctl);
+/* A loop hook (ctx: the control): between batches of events, runs queued
+ * requests, closes what is finished and frees what is done. */
+void control_after_events(void *ctx);
 
-/* A process wrote a line to its log: clients following it get it. */
-void control_log_line(struct tend *t, struct process *p, const char *line, size_t len);
+/* Bus subscribers (ctx: the control), wired by the daemon. */
+void event_stream_on_event(void *ctx, const struct bus_event *ev); /* events.c */
+void waiters_on_event(void *ctx, const struct bus_event *ev);	   /* waiters.c */
+void followers_on_event(void *ctx, const struct bus_event *ev);	   /* logs.c */
 
-/* Replies, used by the request handlers in commands.c. */
+/* Replies, used by the request handlers. */
 void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void client_data_raw(struct client *c, const char *payload);
 void client_ok(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void client_err(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void client_flush(struct tend *t, struct client *c);
-
-/* commands.c: handles one request line. */
-void command_dispatch(struct tend *t, struct client *c, char **argv);
-/* commands.c: checks a deferred reply; true if it was answered. */
-bool command_wait_settled(struct tend *t, struct client *c);
+/* Writes what it can; watches for writability when something is left. */
+void client_flush(struct client *c);
 
 #endif

@@ -1,5 +1,4 @@
 #include "core/group.h"
-#include "control/events.h"
 #include "sys/log.h"
 #include "core/context.h"
 
@@ -71,7 +70,8 @@ static void set_state(struct tend *t, struct group *g, enum group_state s)
 	tend_log(&t->log, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
 		 group_state_name(s));
 	g->state = s;
-	event_group_state(t, g);
+	struct bus_event ev = { .kind = BUS_GROUP_STATE, .group = g };
+	bus_publish(&t->bus, &ev);
 	tend_state_changed(t);
 }
 
@@ -261,10 +261,17 @@ static void req_forget_failure(struct tend *t, struct group *g)
 	set_state(t, g, GS_STOPPED);
 }
 
-/* requests[state][event]: NULL means nothing to do. */
+/* A request that asks for what the group already does. */
+static void nothing(struct tend *t, struct group *g)
+{
+	(void)t;
+	(void)g;
+}
+
+/* requests[state][event], every pair written out. */
 static request_fn *const requests[GS__COUNT][GE__COUNT] = {
-	[GS_STOPPED] = { [GE_START] = req_start, [GE_RESTART] = req_start },
-	[GS_STARTING] = { [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
+	[GS_STOPPED] = { [GE_START] = req_start, [GE_STOP] = nothing, [GE_RESTART] = req_start },
+	[GS_STARTING] = { [GE_START] = nothing, [GE_STOP] = req_stop, [GE_RESTART] = req_restart },
 	[GS_RUNNING] = { [GE_START] = req_start_failed,
 			 [GE_STOP] = req_stop,
 			 [GE_RESTART] = req_restart },
@@ -278,7 +285,8 @@ static request_fn *const requests[GS__COUNT][GE__COUNT] = {
 
 void group_step(struct tend *t, struct group *g, enum group_event ev)
 {
-	request_fn *fn = requests[g->state][ev];
-	if (fn)
-		fn(t, g);
+	if (bus_delivering(&t->bus))
+		tend_bug(t, "group %s was stepped while an event was being delivered",
+			 g->decl.name);
+	requests[g->state][ev](t, g);
 }

@@ -109,22 +109,26 @@ static void on_main_pidfd(struct watcher *w, uint32_t events)
 	struct process *p = container_of(w, struct process, main_pidfd);
 	struct tend *t = p->group->tend;
 	siginfo_t info = { 0 };
+	struct rusage usage;
 	char label[2 * NAME_MAX_LEN + 2];
 	if (w->fd < 0 || !p->pid)
 		return;
 	int status = W_EXITCODE(255, 0);
-	if (waitid((idtype_t)P_PIDFD, (id_t)w->fd, &info, WEXITED | WNOHANG) == 0) {
+	/* The system call itself: glibc's waitid() does not give the rusage. */
+	if (syscall(SYS_waitid, P_PIDFD, w->fd, &info, WEXITED | WNOHANG, &usage) == 0) {
 		if (info.si_pid == 0)
 			return; /* not ended after all */
 		status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
 						    : W_EXITCODE(0, info.si_status);
+		process_exited(t, p, status, &usage);
+		return;
 	} else {
 		tend_log(&t->log, LOG_WARN,
 			 "%s: main process %d ended and was reaped by another; its "
 			 "status is unknown",
 			 process_label(p, label, sizeof(label)), (int)p->pid);
 	}
-	process_exited(t, p, status);
+	process_exited(t, p, status, NULL);
 }
 
 void notify_forget_main(struct tend *t, struct process *p)

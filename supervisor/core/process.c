@@ -1,7 +1,6 @@
 #include "core/process.h"
 #include "base/container_of.h"
 #include "base/duration.h"
-#include "control/events.h"
 #include "core/group.h"
 #include "core/launch.h"
 #include "sys/log.h"
@@ -97,7 +96,16 @@ void process_free(struct tend *t, struct process *p)
 
 typedef enum proc_state action_fn(struct tend *t, struct process *p);
 
-static enum proc_state stay(struct tend *t, struct process *p)
+/* The event changes nothing in this state. */
+static enum proc_state ignore(struct tend *t, struct process *p)
+{
+	(void)t;
+	return p->state;
+}
+
+/* Nothing sends this event in this state (see the table); process_step
+ * reports it. */
+static enum proc_state cant_happen(struct tend *t, struct process *p)
 {
 	(void)t;
 	return p->state;
@@ -231,7 +239,10 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	if (pidmap_put(&t->pids, pid, p) < 0)
 		tend_log(&t->log, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);
 	tend_log(&t->log, LOG_INFO, "%s: started (pid %d)", label, (int)pid);
-	event_process_spawned(t, p, p->state == PS_BACKOFF);
+	struct bus_event spawned = { .kind = BUS_PROCESS_SPAWNED,
+				     .proc = p,
+				     .restart = p->state == PS_BACKOFF };
+	bus_publish(&t->bus, &spawned);
 	free(p->status_text);
 	p->status_text = NULL;
 	p->said_stopping = false;
@@ -466,7 +477,8 @@ static enum proc_state hung(struct tend *t, struct process *p)
 		tend_log(&t->log, LOG_WARN, "%s: watchdog: no heartbeat within %s", label, timeout);
 	tend_log(&t->log, LOG_WARN, "%s: last state \"%s\"; sending SIGABRT (SIGKILL after %llums)",
 		 label, state, (unsigned long long)p->decl->stop_timeout_ms);
-	event_process_hung(t, p, state);
+	struct bus_event ev = { .kind = BUS_PROCESS_HUNG, .proc = p, .text = state };
+	bus_publish(&t->bus, &ev);
 	return begin_abort(t, p, SIGABRT);
 }
 
@@ -502,84 +514,171 @@ static enum proc_state aborted_exited(struct tend *t, struct process *p)
 	return settle_after_exit(t, p, true);
 }
 
-/* actions[state][event]: NULL means the event does not change anything. */
+/* actions[state][event], every pair written out: an action, `ignore` (the
+ * event changes nothing in that state) or `cant_happen` (nothing sends that
+ * event in that state; if something does, it is logged as a bug, counted,
+ * and changes nothing). Why the pairs that cannot happen cannot:
+ *  - PE_EXIT needs a main process, which only STARTING, RUNNING, STOPPING
+ *    and ABORTING have (every way into the others leaves p->pid 0);
+ *  - PE_TIMER: RUNNING and DONE never have the process timer armed (every
+ *    way into them cancels it or arms nothing);
+ *  - PE_TREE_CHANGED is sent by the reaper to STOPPING processes only.
+ * PE_READY and PE_HUNG can come from any member of the tree (NOTIFY_SOCKET),
+ * also one left behind by a main process that is gone, so they are ignored
+ * where they mean nothing. */
 static action_fn *const actions[PS__COUNT][PE__COUNT] = {
 	[PS_STOPPED] = {
-		[PE_RESET] = forget_exits,
 		[PE_START] = start_fresh,
 		[PE_STOP] = stop_leftovers,
+		[PE_RESET] = forget_exits,
+		[PE_EXIT] = cant_happen,
 		[PE_TIMER] = kill_leftovers,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 	[PS_STARTING] = {
-		[PE_RESET] = forget_exits,
+		[PE_START] = ignore,
 		[PE_STOP] = begin_stop,
+		[PE_RESET] = forget_exits,
 		[PE_EXIT] = starting_main_exited,
-		[PE_READY] = became_ready,
 		[PE_TIMER] = not_ready_in_time,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = became_ready,
 		[PE_HUNG] = hung,
 	},
 	[PS_RUNNING] = {
-		[PE_RESET] = forget_exits,
+		[PE_START] = ignore,
 		[PE_STOP] = begin_stop,
+		[PE_RESET] = forget_exits,
 		[PE_EXIT] = main_exited,
+		[PE_TIMER] = cant_happen,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
 		[PE_HUNG] = hung,
 	},
 	[PS_BACKOFF] = {
-		[PE_RESET] = forget_exits,
 		[PE_START] = start_fresh,
 		[PE_STOP] = begin_stop,
+		[PE_RESET] = forget_exits,
+		[PE_EXIT] = cant_happen,
 		[PE_TIMER] = restart_after_delay,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 	[PS_STOPPING] = {
-		[PE_RESET] = forget_exits,
 		[PE_START] = request_start_after_stop,
 		[PE_STOP] = cancel_start_after_stop,
+		[PE_RESET] = forget_exits,
 		[PE_EXIT] = stopping_main_exited,
 		[PE_TIMER] = stop_timed_out,
 		[PE_TREE_CHANGED] = finish_stop_if_empty,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 	[PS_FAILED] = {
 		[PE_START] = start_fresh,
 		[PE_STOP] = stop_leftovers,
 		[PE_RESET] = forget_failure,
+		[PE_EXIT] = cant_happen,
 		[PE_TIMER] = kill_leftovers,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 	[PS_DONE] = {
-		[PE_RESET] = forget_exits,
 		[PE_START] = start_fresh,
 		[PE_STOP] = begin_stop,
+		[PE_RESET] = forget_exits,
+		[PE_EXIT] = cant_happen,
+		[PE_TIMER] = cant_happen,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 	[PS_ABORTING] = {
-		[PE_RESET] = forget_exits,
+		[PE_START] = ignore,
 		[PE_STOP] = abort_becomes_stop,
+		[PE_RESET] = forget_exits,
 		[PE_EXIT] = aborted_exited,
 		[PE_TIMER] = abort_timed_out,
+		[PE_TREE_CHANGED] = cant_happen,
+		[PE_READY] = ignore,
+		[PE_HUNG] = ignore,
 	},
 };
+
+static const char *const event_names[PE__COUNT] = {
+	[PE_START] = "start", [PE_STOP] = "stop",   [PE_RESET] = "reset",
+	[PE_EXIT] = "exit",   [PE_TIMER] = "timer", [PE_TREE_CHANGED] = "tree changed",
+	[PE_READY] = "ready", [PE_HUNG] = "hung",
+};
+
+static void publish(struct tend *t, enum bus_kind kind, struct process *p)
+{
+	struct bus_event ev = { .kind = kind, .proc = p };
+	bus_publish(&t->bus, &ev);
+}
+
+/* Reports a step that must not be: during an event's delivery (core/bus.h),
+ * or a pair of the table that cannot happen. */
+static void check_step(struct tend *t, struct process *p, enum proc_event ev, action_fn *act)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	if (!bus_delivering(&t->bus) && act != cant_happen)
+		return;
+	process_label(p, label, sizeof(label));
+	if (bus_delivering(&t->bus))
+		tend_bug(t, "%s was stepped while an event was being delivered", label);
+	if (act == cant_happen)
+		tend_bug(t, "%s: event \"%s\" in state %s", label, event_names[ev],
+			 proc_state_name(p->state));
+}
 
 void process_step(struct tend *t, struct process *p, enum proc_event ev)
 {
 	action_fn *act = actions[p->state][ev];
 	enum proc_state old = p->state;
-	p->state = (act ? act : stay)(t, p);
+	check_step(t, p, ev, act);
+	p->state = act(t, p);
 	if (p->state == old)
 		return;
 	char label[2 * NAME_MAX_LEN + 2];
 	tend_log(&t->log, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
 		 proc_state_name(old), proc_state_name(p->state));
-	event_process_state(t, p);
+	publish(t, BUS_PROCESS_STATE, p);
 	group_evaluate(t, p->group);
 	tend_state_changed(t);
 }
 
-void process_exited(struct tend *t, struct process *p, int wait_status)
+/* How its main process ended, for whoever keeps records. */
+static struct exit_record exit_record(struct tend *t, struct process *p, int wait_status,
+				      const struct rusage *usage)
 {
+	struct exit_record r = { .pid = p->pid,
+				 .wait_status = wait_status,
+				 .has_usage = usage != NULL,
+				 .start_ms = p->started_ms,
+				 .end_ms = loop_now_ms(&t->loop),
+				 .end_wall_ms = t->sys.ops->wall_ms(&t->sys) };
+	if (usage)
+		r.usage = *usage;
+	uint64_t ran = r.end_ms > r.start_ms ? r.end_ms - r.start_ms : 0;
+	r.start_wall_ms = r.end_wall_ms > ran ? r.end_wall_ms - ran : 0;
+	return r;
+}
+
+void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage)
+{
+	struct exit_record rec = exit_record(t, p, wait_status, usage);
 	p->last_status = wait_status;
 	watchdog_disarm(t, p);
 	readiness_close(t, p);
 	notify_forget_main(t, p);
 	proclog_main_exited(t, p);
-	event_process_exited(t, p);
+	struct bus_event ev = { .kind = BUS_PROCESS_EXITED, .proc = p, .exit = &rec };
+	bus_publish(&t->bus, &ev);
 	pidmap_del(&t->pids, p->pid);
 	p->pid = 0;
 	process_step(t, p, PE_EXIT);

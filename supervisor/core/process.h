@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "config/config.h"
@@ -81,8 +82,9 @@ void process_free(struct tend *t, struct process *p);
 /* The one transition function. */
 void process_step(struct tend *t, struct process *p, enum proc_event ev);
 
-/* Called by the reaper with the wait status of p's main process. */
-void process_exited(struct tend *t, struct process *p, int wait_status);
+/* Called by the reaper with the wait status of p's main process and its
+ * resource usage (NULL: unknown, it was not tend's child to reap). */
+void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage);
 
 const char *proc_state_name(enum proc_state s);
 /* "group/process", for messages, written into buf. */

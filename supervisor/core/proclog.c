@@ -43,7 +43,8 @@ static void write_line(struct tend *t, struct process *p, const char *line, size
 	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep) < 0 &&
 	    !p->log.file.path)
 		return;
-	control_log_line(t, p, line, len);
+	struct bus_event ev = { .kind = BUS_PROCESS_LOG_LINE, .proc = p, .text = line, .len = len };
+	bus_publish(&t->bus, &ev);
 }
 
 /* Cuts what arrived into lines; keeps an unfinished one for later. */

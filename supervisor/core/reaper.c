@@ -9,11 +9,6 @@
 #include <errno.h>
 #include <sys/wait.h>
 
-static struct group *nth_group(struct tend *t, size_t i)
-{
-	return i < t->ngroups ? t->groups[i] : t->retiring[i - t->ngroups];
-}
-
 /* Ancestry mode looks at each stopping process's own tree (the kernel's
  * lists of children, ancestry.c): a scan of all of /proc per reap made a
  * sequential stop of 1000 services take seconds. When many stop at once (a
@@ -23,16 +18,16 @@ static struct group *nth_group(struct tend *t, size_t i)
 
 static void tell_stopping_processes(struct tend *t)
 {
-	size_t stopping = 0, n = t->ngroups + t->nretiring;
+	size_t stopping = 0, n = registry_count(t);
 
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < nth_group(t, i)->nprocs; j++)
-			stopping += nth_group(t, i)->procs[j].state == PS_STOPPING;
+		for (size_t j = 0; j < registry_nth(t, i)->nprocs; j++)
+			stopping += registry_nth(t, i)->procs[j].state == PS_STOPPING;
 	bool batch = stopping >= WALKS_PER_SCAN && !t->tracker.batch;
 	if (batch)
 		tracker_batch_begin(&t->tracker);
 	for (size_t i = 0; i < n; i++) {
-		struct group *g = nth_group(t, i);
+		struct group *g = registry_nth(t, i);
 		for (size_t j = 0; j < g->nprocs; j++)
 			if (g->procs[j].state == PS_STOPPING)
 				process_step(t, &g->procs[j], PE_TREE_CHANGED);
@@ -45,11 +40,12 @@ void reap_children(struct tend *t)
 {
 	int status;
 	pid_t pid;
+	struct rusage usage;
 	bool others = false;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
 		struct process *p = pidmap_get(&t->pids, pid);
 		if (p)
-			process_exited(t, p, status);
+			process_exited(t, p, status, &usage);
 		else
 			others = true;
 	}

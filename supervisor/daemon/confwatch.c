@@ -2,10 +2,9 @@
  * temporary file, rename it into place) and a deployment may touch many
  * files: every relevant event re-arms one timer, and the reload runs when
  * conf.d has been quiet for RELOAD_SETTLE_MS. */
+#include "daemon/daemon.h"
 #include "base/container_of.h"
-#include "core/context.h"
 #include "sys/log.h"
-#include "daemon/reload.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,17 +26,19 @@ static bool relevant_name(const char *name, uint32_t len)
 
 static void settle_timer_fired(struct timer *tm)
 {
-	struct tend *t = container_of(tm, struct tend, reload_timer);
+	struct daemon *d = container_of(tm, struct daemon, confwatch.settle);
 	struct buf report = { 0 };
-	tend_log(&t->log, LOG_INFO, "conf.d changed; reloading");
-	tend_reload(t, &report);
+	tend_log(&d->tend.log, LOG_INFO, "conf.d changed; reloading");
+	daemon_reload(d, &report);
 	buf_free(&report);
 }
 
 static void on_inotify(struct watcher *w, uint32_t events)
 {
 	(void)events;
-	struct tend *t = container_of(w, struct tend, confwatch);
+	struct daemon *d = container_of(w, struct daemon, confwatch.w);
+	struct confwatch *cw = &d->confwatch;
+	struct tend *t = &d->tend;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool changed = false;
 	ssize_t n;
@@ -46,7 +47,7 @@ static void on_inotify(struct watcher *w, uint32_t events)
 			struct inotify_event *ev = (struct inotify_event *)p;
 			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF))
 				tend_log(&t->log, LOG_WARN,
-					 "%s was removed or moved; no longer watched", t->confdir);
+					 "%s was removed or moved; no longer watched", d->confdir);
 			else if (ev->mask & IN_Q_OVERFLOW || relevant_name(ev->name, ev->len))
 				changed = true;
 			p += sizeof(*ev) + ev->len;
@@ -57,32 +58,31 @@ static void on_inotify(struct watcher *w, uint32_t events)
 	/* Quiet for RELOAD_SETTLE_MS, but never later than RELOAD_MAX_WAIT_MS
 	 * after the first change: a file rewritten without pause still loads. */
 	uint64_t now = loop_now_ms(&t->loop);
-	if (!timer_armed(&t->reload_timer))
-		t->reload_first_change_ms = now;
+	if (!timer_armed(&cw->settle))
+		cw->first_change_ms = now;
 	uint64_t due = now + RELOAD_SETTLE_MS;
-	uint64_t latest = t->reload_first_change_ms + RELOAD_MAX_WAIT_MS;
-	if (timer_arm(&t->loop.timers, &t->reload_timer, due < latest ? due : latest) < 0)
-		tend_log(&t->log, LOG_ERR, "out of memory arming a timer");
+	uint64_t latest = cw->first_change_ms + RELOAD_MAX_WAIT_MS;
+	loop_timer_at(&t->loop, &cw->settle, due < latest ? due : latest);
 }
 
-void confwatch_open(struct tend *t)
+void confwatch_open(struct daemon *d)
 {
-	timer_init(&t->reload_timer, settle_timer_fired);
-	t->confwatch.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	t->confwatch.on_ready = on_inotify;
-	if (t->confwatch.fd < 0 ||
-	    inotify_add_watch(t->confwatch.fd, t->confdir, WATCHED_EVENTS | IN_ONLYDIR) < 0 ||
-	    loop_add(&t->loop, &t->confwatch, EPOLLIN) < 0) {
+	struct confwatch *cw = &d->confwatch;
+	struct tend *t = &d->tend;
+	timer_init(&cw->settle, settle_timer_fired);
+	cw->w.fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	cw->w.on_ready = on_inotify;
+	if (cw->w.fd < 0 ||
+	    inotify_add_watch(cw->w.fd, d->confdir, WATCHED_EVENTS | IN_ONLYDIR) < 0 ||
+	    loop_add(&t->loop, &cw->w, EPOLLIN) < 0) {
 		tend_log(&t->log, LOG_WARN,
-			 "cannot watch %s (%m); reload with SIGHUP or tendctl reload", t->confdir);
-		confwatch_close(t);
+			 "cannot watch %s (%m); reload with SIGHUP or tendctl reload", d->confdir);
+		confwatch_close(d);
 	}
 }
 
-void confwatch_close(struct tend *t)
+void confwatch_close(struct daemon *d)
 {
-	if (t->confwatch.fd >= 0)
-		close(t->confwatch.fd);
-	t->confwatch.fd = -1;
-	loop_timer_cancel(&t->loop, &t->reload_timer);
+	watcher_close(&d->tend.loop, &d->confwatch.w);
+	loop_timer_cancel(&d->tend.loop, &d->confwatch.settle);
 }

@@ -1,185 +1,52 @@
-/* Reload: read conf.d again and apply the difference.
- *
- * Everything is parsed first; if anything is invalid nothing changes. Then,
- * group by group:
- *  - unchanged (same declaration, wherever it is written): not touched;
- *  - only autostart or restart settings changed: updated in place;
- *  - what runs changed: the old group stops, whole trees, and the new one
- *    starts once the old is gone (if the old one was up, or if autostart);
- *  - new: created, started if autostart;
- *  - gone: stopped, then freed.
- * Groups on their way out ("retiring") leave t->groups at once, so names stay
- * unique there; they live in t->retiring until they are down. Finishing them
- * and starting what waited for them happens in reload_after_events(), between
- * batches of events, never inside a state machine's transition. */
-#include "daemon/reload.h"
-#include "init/boot.h"
-#include "core/context.h"
-#include "control/events.h"
+/* Reload: read conf.d again and apply the difference. Everything is parsed
+ * first (in a child: config/isolate.c); if anything is invalid nothing
+ * changes and every error is reported. Otherwise the `system` settings are
+ * applied and the core applies the plan (core/reload_apply.c). Triggered
+ * by SIGHUP, `tendctl reload` and edits of conf.d (confwatch.c). */
+#include "daemon/daemon.h"
+#include "core/reload_apply.h"
 #include "sys/log.h"
 
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for every current group to retire, taken before anything changes,
- * so that retire() cannot fail half-way through a reload. */
-static int reserve_retiring(struct tend *t)
+static void publish(struct tend *t, const char *what, const char *message)
 {
-	struct group **v = realloc(t->retiring, (t->nretiring + t->ngroups + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	t->retiring = v;
-	return 0;
+	struct bus_event ev = { .kind = BUS_RELOAD, .what = what, .text = message };
+	bus_publish(&t->bus, &ev);
 }
 
-static void retire(struct tend *t, struct group *g)
+static int rejected(struct daemon *d, int loaded, char *errors, struct buf *report)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i] == g)
-			t->groups[i] = NULL;
-	t->retiring[t->nretiring++] = g;
-	group_step(t, g, GE_STOP);
+	struct tend *t = &d->tend;
+	const char *what = loaded == CONFIG_UNREADABLE
+			       ? "declarations could not be read; nothing changed"
+			       : "declarations are invalid; nothing changed";
+	tend_log(&t->log, LOG_ERR, "reload: %s: %s", d->confdir, what);
+	for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n")) {
+		tend_log(&t->log, LOG_ERR, "reload: %s", line);
+		buf_printf(report, "%s\n", line);
+	}
+	buf_puts(report, what);
+	publish(t, "rejected", what);
+	return -1;
 }
 
-static bool group_is_up(const struct group *g)
+int daemon_reload(struct daemon *d, struct buf *report)
 {
-	return g->state == GS_STARTING || g->state == GS_RUNNING || g->start_pending ||
-	       (g->state == GS_STOPPING && g->after_stop == GS_STARTING); /* a restart */
-}
-
-/* The new declaration takes the place of the old one in g, processes keep
- * running; restart windows start afresh with the new limits. */
-static void update_in_place(struct group *g, struct group_decl *decl)
-{
-	struct group_decl old = g->decl;
-	g->decl = *decl;
-	memset(decl, 0, sizeof(*decl));
-	for (size_t i = 0; i < g->nprocs; i++) {
-		struct process *p = &g->procs[i];
-		p->decl = &g->decl.procs[i];
-		restart_window_free(&p->window);
-		restart_window_init(&p->window, p->decl->restart_limit, p->decl->restart_window_ms);
-	}
-	group_decl_free(&old);
-}
-
-struct reload_plan {
-	struct group **groups; /* the new t->groups, in declaration order */
-	size_t ngroups;
-	size_t started, restarted, updated, stopped, unchanged;
-};
-
-/* Decides what becomes of one new declaration; the old group, if any, is
- * taken out of t->groups (set to NULL) once accounted for. */
-static struct group *plan_group(struct tend *t, struct group_decl *decl, struct reload_plan *pl,
-				struct buf *report)
-{
-	struct group *old = NULL;
-	size_t i;
-	for (i = 0; i < t->ngroups; i++)
-		if (t->groups[i] && strcmp(t->groups[i]->decl.name, decl->name) == 0)
-			old = t->groups[i];
-	if (old && group_decl_equal(&old->decl, decl)) {
-		pl->unchanged++;
-		return old;
-	}
-	if (old && group_decl_runs_same(&old->decl, decl)) {
-		buf_printf(report, "updated %s in place\n", decl->name);
-		update_in_place(old, decl);
-		pl->updated++;
-		return old;
-	}
-	bool start = decl->autostart;
-	if (old) {
-		start = group_is_up(old);
-		buf_printf(report, "restarting %s with its new declaration\n", decl->name);
-		pl->restarted++;
-	} else {
-		buf_printf(report, "added %s%s\n", decl->name, start ? "; starting it" : "");
-		pl->started++;
-	}
-	struct group *g = group_new(t, decl);
-	if (!g)
-		return old; /* out of memory: the old declaration stays */
-	g->start_pending = start;
-	if (old) {
-		control_move_followers(t, old, g);
-		retire(t, old);
-	}
-	return g;
-}
-
-/* Applies a valid new configuration. Returns -1 only when out of memory
- * (then what was applied so far stays applied). */
-static int apply(struct tend *t, struct config *cfg, struct buf *report)
-{
-	struct reload_plan pl = { 0 };
-	pl.groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*pl.groups));
-	if (!pl.groups || reserve_retiring(t) < 0) {
-		free(pl.groups);
-		return -1;
-	}
-	for (size_t i = 0; i < cfg->ngroups; i++) {
-		struct group *g = plan_group(t, &cfg->groups[i], &pl, report);
-		if (g) /* NULL: a new group that could not be made (out of memory) */
-			pl.groups[pl.ngroups++] = g;
-	}
-	/* What is left in t->groups was not declared any more. */
-	for (size_t i = 0; i < t->ngroups; i++) {
-		struct group *g = t->groups[i];
-		bool kept = false;
-		for (size_t j = 0; j < pl.ngroups && g && !kept; j++)
-			kept = pl.groups[j] == g;
-		if (!g || kept)
-			continue;
-		buf_printf(report, "removed %s; stopping it\n", g->decl.name);
-		pl.stopped++;
-		control_forget_followers(t, g);
-		retire(t, g);
-	}
-	free(t->groups);
-	t->groups = pl.groups;
-	t->ngroups = pl.ngroups;
-	buf_printf(report,
-		   "%zu added, %zu restarted, %zu updated in place, %zu removed, %zu unchanged",
-		   pl.started, pl.restarted, pl.updated, pl.stopped, pl.unchanged);
-	return pl.ngroups == cfg->ngroups ? 0 : -1;
-}
-
-static void reload_event(struct tend *t, const char *what, const char *message)
-{
-	struct event ev = {
-		.kind = EVENT_RELOAD, .what = what, .wait_status = -1, .message = message
-	};
-	event_emit(t, &ev);
-}
-
-int tend_reload(struct tend *t, struct buf *report)
-{
+	struct tend *t = &d->tend;
 	struct config cfg = { 0 };
 	char errors[8192];
 	if (t->shutting_down) {
 		buf_puts(report, "tend is shutting down");
 		return -1;
 	}
-	int loaded = config_load_dir_isolated(t->confdir, &cfg, errors, sizeof(errors));
-	if (loaded < 0) {
-		const char *what = loaded == CONFIG_UNREADABLE
-				       ? "declarations could not be read; nothing changed"
-				       : "declarations are invalid; nothing changed";
-		tend_log(&t->log, LOG_ERR, "reload: %s: %s", t->confdir, what);
-		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n")) {
-			tend_log(&t->log, LOG_ERR, "reload: %s", line);
-			buf_printf(report, "%s\n", line);
-		}
-		buf_puts(report, what);
-		reload_event(t, "rejected", what);
-		return -1;
-	}
+	int loaded = config_load_dir_isolated(d->confdir, &cfg, errors, sizeof(errors));
+	if (loaded < 0)
+		return rejected(d, loaded, errors, report);
 	system_apply(t, &cfg.system);
-	int r = apply(t, &cfg, report);
-	t->reload_unfinished = true;
+	int r = reload_apply(t, &cfg, report);
 	config_free(&cfg);
 	/* The declarations that changed nothing (most of them, usually) were
 	 * received only to be compared, and are freed now: give the pages back. */
@@ -188,45 +55,6 @@ int tend_reload(struct tend *t, struct buf *report)
 	summary = summary ? summary + 1 : report->data;
 	tend_log(&t->log, r < 0 ? LOG_ERR : LOG_INFO, "reload: %s",
 		 r < 0 ? "out of memory" : summary);
-	reload_event(t, r < 0 ? "failed" : "applied", r < 0 ? "out of memory" : summary);
+	publish(t, r < 0 ? "failed" : "applied", r < 0 ? "out of memory" : summary);
 	return r;
-}
-
-static bool name_retiring(struct tend *t, const char *name)
-{
-	for (size_t i = 0; i < t->nretiring; i++)
-		if (strcmp(t->retiring[i]->decl.name, name) == 0)
-			return true;
-	return false;
-}
-
-void reload_after_events(struct tend *t)
-{
-	/* Runs after every batch of events: only look when a reload left work. */
-	if (!t->reload_unfinished)
-		return;
-	for (size_t i = 0; i < t->nretiring;) {
-		struct group *g = t->retiring[i];
-		if (g->state != GS_STOPPED && g->state != GS_FAILED) {
-			i++;
-			continue;
-		}
-		tend_log(&t->log, LOG_INFO, "group %s: gone", g->decl.name);
-		control_forget_group(t, g);
-		group_release_trees(t, g);
-		group_free(t, g);
-		t->retiring[i] = t->retiring[--t->nretiring];
-		tend_state_changed(t);
-	}
-	/* New declarations start once their old group is gone. */
-	bool waiting = false;
-	for (size_t i = 0; i < t->ngroups && !t->shutting_down; i++) {
-		struct group *g = t->groups[i];
-		if (g->start_pending && !name_retiring(t, g->decl.name)) {
-			g->start_pending = false;
-			group_step(t, g, GE_START);
-		}
-		waiting |= g->start_pending;
-	}
-	t->reload_unfinished = t->nretiring > 0 || waiting;
 }

@@ -14,6 +14,14 @@ static uint64_t linux_now_ms(struct sys *s)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static uint64_t linux_wall_ms(struct sys *s)
+{
+	(void)s;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static pid_t linux_spawn(struct sys *s, const struct spawn_request *req, int *err)
 {
 	(void)s;
@@ -39,6 +47,7 @@ static bool linux_tree_empty(struct sys *s, const struct tree *tree)
 
 const struct sys_ops sys_linux = {
 	.now_ms = linux_now_ms,
+	.wall_ms = linux_wall_ms,
 	.spawn = linux_spawn,
 	.signal_main = linux_signal_main,
 	.signal_tree = linux_signal_tree,

@@ -18,6 +18,8 @@ struct tree;
 struct sys_ops {
 	/* Milliseconds on a monotonic clock. */
 	uint64_t (*now_ms)(struct sys *s);
+	/* Milliseconds since the epoch: the wall clock, for records people read. */
+	uint64_t (*wall_ms)(struct sys *s);
 	/* Starts what req describes. Returns the pid, or -1 with *err set to the
 	 * errno of the step that failed (fork: EAGAIN/ENOMEM; exec: ENOENT,
 	 * EACCES...). */

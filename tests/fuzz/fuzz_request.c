@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "libtend/cmdline.h"
+#include "control/commands.h"
+#include "control/server.h"
 #include "core/context.h"
 #include "sys/exec.h"
 
@@ -47,6 +49,7 @@ static bool fake_tree_empty(struct sys *s, const struct tree *tree)
 
 static const struct sys_ops fake_ops = {
 	.now_ms = fake_now,
+	.wall_ms = fake_now,
 	.spawn = fake_spawn,
 	.signal_main = fake_signal,
 	.signal_tree = fake_signal,
@@ -97,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tend t = { .log.verbosity = -1 };
 	tend_init(&t, &fake_ops);
-	struct client c = { .uid = 0 };
+	struct control ctl = { .t = &t };
+	struct client c = { .uid = 0, .ctl = &ctl };
 	build_world(&t);
 	char *text = strndup((const char *)data, size);
 	char *save = NULL;

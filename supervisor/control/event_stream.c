@@ -1,4 +1,9 @@
-#include "control/events.h"
+/* The event stream: `tendctl events [--json]`. Every change tend makes or
+ * sees becomes one line (text or JSON), sent to each client that asked the
+ * moment it happens: a subscriber to the bus. Later work adds kinds (hosts,
+ * services); a client must ignore kinds and fields it does not know. */
+#include "control/commands.h"
+#include "control/server.h"
 #include "core/context.h"
 #include "base/json.h"
 #include "base/logfile.h"
@@ -7,6 +12,20 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+
+/* One line of the stream. */
+enum event_kind { EVENT_PROCESS, EVENT_GROUP, EVENT_RELOAD, EVENT__COUNT };
+
+struct event {
+	enum event_kind kind;
+	const char *what;    /* "started", "exited", a state name, "applied", ... */
+	const char *group;   /* NULL: not about a group */
+	const char *process; /* NULL: not about a process */
+	pid_t pid;	     /* 0: none */
+	int wait_status;     /* -1: none */
+	unsigned restarts;
+	const char *message; /* NULL: none */
+};
 
 static const char *const kind_names[EVENT__COUNT] = {
 	[EVENT_PROCESS] = "process",
@@ -62,11 +81,12 @@ static void format_json(const struct event *ev, const char *when, struct buf *ou
 	buf_puts(out, "}");
 }
 
-void event_emit(struct tend *t, const struct event *ev)
+/* Sends ev to every client that asked for events, formatted as it asked. */
+static void emit(struct control *ctl, const struct event *ev)
 {
 	char when[WALL_TIME_LEN] = "";
 	struct buf text = { 0 }, json = { 0 };
-	for (struct client *c = t->control.clients; c; c = c->next) {
+	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (!c->subscribed || c->closing)
 			continue;
 		/* Only when someone listens: formatting the time was half of
@@ -77,7 +97,7 @@ void event_emit(struct tend *t, const struct event *ev)
 		if (!line->len)
 			(c->subscribed_json ? format_json : format_text)(ev, when, line);
 		client_data_raw(c, line->data);
-		client_flush(t, c);
+		client_flush(c);
 	}
 	buf_free(&text);
 	buf_free(&json);
@@ -94,43 +114,59 @@ static struct event process_event(struct process *p, const char *what)
 			       .restarts = p->restarts };
 }
 
-void event_process_state(struct tend *t, struct process *p)
+/* What a bus event looks like on the stream; false: not shown there. */
+static bool stream_event(const struct bus_event *b, struct event *ev)
 {
-	struct event ev = process_event(p, proc_state_name(p->state));
-	event_emit(t, &ev);
+	switch (b->kind) {
+	case BUS_PROCESS_SPAWNED:
+		*ev = process_event(b->proc, b->restart ? "restarted" : "started");
+		return true;
+	case BUS_PROCESS_EXITED:
+		*ev = process_event(b->proc, "exited");
+		ev->pid = b->exit->pid;
+		ev->wait_status = b->exit->wait_status;
+		return true;
+	case BUS_PROCESS_STATE:
+		*ev = process_event(b->proc, proc_state_name(b->proc->state));
+		return true;
+	case BUS_PROCESS_HUNG:
+		*ev = process_event(b->proc, "hung");
+		ev->message = b->text;
+		return true;
+	case BUS_GROUP_STATE:
+		*ev = (struct event){ .kind = EVENT_GROUP,
+				      .what = group_state_name(b->group->state),
+				      .group = b->group->decl.name,
+				      .wait_status = -1 };
+		return true;
+	case BUS_RELOAD:
+		*ev = (struct event){
+			.kind = EVENT_RELOAD, .what = b->what, .wait_status = -1, .message = b->text
+		};
+		return true;
+	default:
+		return false;
+	}
 }
 
-void event_process_spawned(struct tend *t, struct process *p, bool restart)
+void event_stream_on_event(void *ctx, const struct bus_event *b)
 {
-	struct event ev = process_event(p, restart ? "restarted" : "started");
-	event_emit(t, &ev);
+	struct control *ctl = ctx;
+	struct event ev;
+	if (ctl->clients && stream_event(b, &ev))
+		emit(ctl, &ev);
 }
 
-void event_process_exited(struct tend *t, struct process *p)
+/* Keeps the connection open and streams events; no status line follows. */
+void cmd_events(struct tend *t, struct client *c, char **argv)
 {
-	struct event ev = process_event(p, "exited");
-	ev.wait_status = p->last_status;
-	event_emit(t, &ev);
-}
-
-void event_process_hung(struct tend *t, struct process *p, const char *state_text)
-{
-	struct event ev = process_event(p, "hung");
-	ev.message = state_text;
-	event_emit(t, &ev);
-}
-
-void event_group_state(struct tend *t, struct group *g)
-{
-	struct event ev = { .kind = EVENT_GROUP,
-			    .what = group_state_name(g->state),
-			    .group = g->decl.name,
-			    .wait_status = -1 };
-	event_emit(t, &ev);
-}
-
-void events_subscribe(struct client *c, bool json)
-{
+	(void)t;
+	bool json = false;
+	for (char **a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--json") != 0)
+			return client_err(c, "usage: events [--json]");
+		json = true;
+	}
 	c->subscribed = true;
 	c->subscribed_json = json;
 }

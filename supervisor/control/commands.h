@@ -1,0 +1,29 @@
+/* The control requests (commands.c has the table), and what the handlers
+ * in other files of the layer offer each other. */
+#ifndef TEND_CONTROL_COMMANDS_H
+#define TEND_CONTROL_COMMANDS_H
+
+#include <stdbool.h>
+
+struct tend;
+struct client;
+struct group;
+struct process;
+
+/* Handles one request line, split into words. */
+void command_dispatch(struct tend *t, struct client *c, char **argv);
+
+/* "GROUP" or "GROUP/PROCESS"; replies with an error when there is no such
+ * thing. */
+bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
+		 struct process **pp);
+
+/* events.c: `events [--json]`. */
+void cmd_events(struct tend *t, struct client *c, char **argv);
+/* logs.c: `logs GROUP[/PROCESS] [-n N] [-f]`. */
+void cmd_logs(struct tend *t, struct client *c, char **argv);
+/* waiters.c: answers c's deferred reply if what it waits for has happened;
+ * true if it was answered. */
+bool wait_settled(struct client *c);
+
+#endif

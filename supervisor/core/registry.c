@@ -1,0 +1,50 @@
+#include "core/registry.h"
+#include "core/context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int registry_adopt(struct tend *t, struct config *cfg)
+{
+	t->groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*t->groups));
+	if (!t->groups)
+		return -1;
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		struct group *g = group_new(t, &cfg->groups[i]);
+		if (!g)
+			return -1;
+		t->groups[t->ngroups++] = g;
+	}
+	config_free(cfg);
+	return 0;
+}
+
+struct group *tend_find_group(struct tend *t, const char *name)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (strcmp(t->groups[i]->decl.name, name) == 0)
+			return t->groups[i];
+	return NULL;
+}
+
+size_t registry_count(const struct tend *t)
+{
+	return t->ngroups + t->nretiring;
+}
+
+struct group *registry_nth(struct tend *t, size_t i)
+{
+	return i < t->ngroups ? t->groups[i] : t->retiring[i - t->ngroups];
+}
+
+void registry_free(struct tend *t)
+{
+	for (size_t i = 0; i < registry_count(t); i++)
+		group_release_trees(t, registry_nth(t, i));
+	for (size_t i = 0; i < registry_count(t); i++)
+		group_free(t, registry_nth(t, i));
+	free(t->retiring);
+	free(t->groups);
+	t->retiring = t->groups = NULL;
+	t->nretiring = t->ngroups = 0;
+}

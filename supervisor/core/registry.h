@@ -1,0 +1,24 @@
+/* The groups tend supervises: those declared now, in declaration order,
+ * and those a reload removed or replaced that are still stopping
+ * ("retiring"; a name may be in both). */
+#ifndef TEND_REGISTRY_H
+#define TEND_REGISTRY_H
+
+#include <stddef.h>
+
+struct tend;
+struct config;
+struct group;
+
+/* Makes a group of every declaration in cfg (which it empties). -1 when out
+ * of memory. */
+int registry_adopt(struct tend *t, struct config *cfg);
+/* The declared group of that name, or NULL (retiring ones are not found). */
+struct group *tend_find_group(struct tend *t, const char *name);
+/* Every group, declared ones first, then retiring ones: i < registry_count. */
+size_t registry_count(const struct tend *t);
+struct group *registry_nth(struct tend *t, size_t i);
+/* Frees every group, after releasing what the tracker keeps for them. */
+void registry_free(struct tend *t);
+
+#endif

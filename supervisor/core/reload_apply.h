@@ -1,0 +1,19 @@
+/* Applying a reload's plan to the running groups (see reload_apply.c). */
+#ifndef TEND_RELOAD_APPLY_H
+#define TEND_RELOAD_APPLY_H
+
+#include "base/buf.h"
+
+struct tend;
+struct config;
+
+/* Applies a valid new configuration (whose declarations it takes). report
+ * receives one line per change, then a summary. Returns -1 only when out of
+ * memory (then what was applied so far stays applied). */
+int reload_apply(struct tend *t, struct config *cfg, struct buf *report);
+
+/* After every batch of events (a loop hook): frees retiring groups that
+ * finished stopping and starts the new ones that waited for them. */
+void reload_finish(struct tend *t);
+
+#endif

@@ -1,0 +1,32 @@
+/* The machine-wide settings of the declarations' `system` section. Only
+ * tend as PID 1 applies them: a supervisor under another init leaves the
+ * machine's settings to it. */
+#include "daemon/daemon.h"
+#include "sys/log.h"
+#include "sys/machine.h"
+
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+void system_apply(struct tend *t, const struct system_decl *sys)
+{
+	char now[HOST_NAME_MAX + 1] = "";
+
+	if (t->mode != MODE_PID1 || !sys->hostname)
+		return;
+	if (!machine_may_set_hostname()) {
+		tend_log(&t->log, LOG_WARN,
+			 "hostname %s not set: PID 1 of a PID namespace that shares the machine's "
+			 "hostname",
+			 sys->hostname);
+		return;
+	}
+	gethostname(now, sizeof(now) - 1);
+	if (strcmp(now, sys->hostname) == 0)
+		return;
+	if (sethostname(sys->hostname, strlen(sys->hostname)) < 0)
+		tend_log(&t->log, LOG_ERR, "sethostname %s: %m", sys->hostname);
+	else
+		tend_log(&t->log, LOG_INFO, "hostname is %s", sys->hostname);
+}

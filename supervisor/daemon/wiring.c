@@ -1,0 +1,49 @@
+/* Who hears what: every subscription to the core's bus and every hook of
+ * the loop, in one place. The core publishes and does not know who
+ * listens; the loop runs hooks and does not know what they are. Order
+ * matters where two parties react to one event: subscribers are called,
+ * and hooks run, in the order registered here. */
+#include "daemon/daemon.h"
+#include "core/reload_apply.h"
+
+/* The control socket's parts, each a subscriber (control/server.h). */
+#define STREAMED                                                                                   \
+	(BUS_KIND(BUS_PROCESS_SPAWNED) | BUS_KIND(BUS_PROCESS_EXITED) |                            \
+	 BUS_KIND(BUS_PROCESS_STATE) | BUS_KIND(BUS_PROCESS_HUNG) | BUS_KIND(BUS_GROUP_STATE) |    \
+	 BUS_KIND(BUS_RELOAD))
+#define FOLLOWED                                                                                   \
+	(BUS_KIND(BUS_PROCESS_LOG_LINE) | BUS_KIND(BUS_GROUP_REPLACED) |                           \
+	 BUS_KIND(BUS_GROUP_REMOVED) | BUS_KIND(BUS_GROUP_GONE))
+#define AWAITED (BUS_KIND(BUS_CHANGED) | BUS_KIND(BUS_GROUP_GONE))
+
+/* `tendctl reload` reads conf.d, which is the daemon's to do. */
+static int reload_for_control(void *ctx, struct buf *report)
+{
+	return daemon_reload(ctx, report);
+}
+
+static void reload_finish_hook(void *ctx)
+{
+	reload_finish(ctx);
+}
+
+int daemon_wire(struct daemon *d)
+{
+	struct tend *t = &d->tend;
+	struct control *ctl = &d->control;
+
+	ctl->reload = reload_for_control;
+	ctl->reload_ctx = d;
+	/* A removed group's `logs -f` readers are told before a stop that
+	 * waited for it is answered. */
+	if (bus_subscribe(&t->bus, STREAMED, event_stream_on_event, ctl) < 0 ||
+	    bus_subscribe(&t->bus, FOLLOWED, followers_on_event, ctl) < 0 ||
+	    bus_subscribe(&t->bus, AWAITED, waiters_on_event, ctl) < 0)
+		return -1;
+	/* Between batches of events: first the clients (queued requests,
+	 * closing), then what a reload left to finish. */
+	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
+	    loop_add_hook(&t->loop, reload_finish_hook, t) < 0)
+		return -1;
+	return 0;
+}
