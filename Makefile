@@ -14,12 +14,36 @@ CFLAGS_ALL = -std=c11 $(OPT) $(WARN) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
 SAN        = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B := build
-# The daemon's own code, without main(): unit tests link against this.
-CORE_SRC    := $(sort $(wildcard supervisor/*/*.c) $(filter-out init/main.c,$(wildcard init/*.c)))
+# The daemon's layers, lowest first (README "Layout"): one archive each,
+# build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
+# only the layers before it; tools/layers.sh checks that in make check.
+LAYERS      := base config sys core control daemon
+LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
+layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
+INIT_SRC    := $(sort $(wildcard init/*.c))
 LIBTEND_SRC := $(sort $(wildcard tools/libtend/*.c))
+ALL_SRC     := $(foreach l,$(LAYERS),$(call layer_src,$(l))) $(INIT_SRC)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS   := $(UNIT_SRC:tests/unit/%.c=$(B)/unit/%)
 SAN_BINS    := $(UNIT_SRC:tests/unit/%.c=$(B)/san/unit/%)
+# The archives for a link, the highest layer first, so that the linker
+# resolves each layer's needs from the layers below it.
+layer_libs   = $(foreach l,$(LAYERS_DOWN),$(if $(filter $(l),$(1)),$(2)/lib/$(l).a))
+
+# What each unit test links: the layers it tests and those below them, never
+# more, so that a call upwards from a layer fails the link. (test_config
+# also tests init/'s emergency declaration.)
+UNIT_LAYERS_test_cmdline         :=
+UNIT_LAYERS_test_libtend         :=
+UNIT_LAYERS_test_watchdog        :=
+UNIT_LAYERS_test_duration        := base
+UNIT_LAYERS_test_core_structures := base
+UNIT_LAYERS_test_config          := config base
+UNIT_LAYERS_test_config_pack     := config base
+UNIT_LAYERS_test_exec            := sys config base
+UNIT_LAYERS_test_supervision     := core sys config base
+UNIT_LAYERS_test_bus             := core sys config base
+UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format
 all: deps tend tendctl $(B)/libtend.so $(B)/heartbeat
@@ -46,7 +70,7 @@ endif
 # that it needs glibc's shared NSS modules at run time. libconfuse ("~user" in
 # file names) and libnl (address helpers) refer to them; tend calls none of
 # those paths, so tools/ld-nss-notes.awk drops exactly those notes.
-tend: $(CORE_SRC:%.c=$(B)/%.o) $(B)/init/main.o $(B)/libtend.a
+tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
 	@echo "$(CC) $(OPT) $(TEND_LINK) -o $@ ... $(TEND_LIBS)"
 	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$(B)/tend.ld.txt; rc=$$?; \
 		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
@@ -56,6 +80,19 @@ tendctl: $(B)/tools/tendctl.o $(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 
 $(B)/libtend.a: $(LIBTEND_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+# One archive per layer, plain and sanitized.
+define layer_rules
+$(B)/lib/$(1).a: $(patsubst %.c,$(B)/%.o,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+$(B)/san/lib/$(1).a: $(patsubst %.c,$(B)/san/%.o,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rules,$(l))))
+$(B)/san/libtend.a: $(LIBTEND_SRC:%.c=$(B)/san/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 # The same -fPIC objects as a shared library, exporting only tend_* (libtend.map).
@@ -80,18 +117,24 @@ $(B)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
 
-$(B)/unit/%: $(B)/tests/unit/%.o $(CORE_SRC:%.c=$(B)/%.o) $(B)/libtend.a
-	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(PKG_LIBS) -lcmocka
-
-$(B)/san/unit/%: $(B)/san/tests/unit/%.o $(CORE_SRC:%.c=$(B)/san/%.o) $(LIBTEND_SRC:%.c=$(B)/san/%.o)
-	@mkdir -p $(dir $@)
-	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka
+# A unit test and what it links (UNIT_LAYERS_*, UNIT_OBJS_*); libraries
+# only as needed, so that a test of the lower layers loads no libnl.
+unit_deps = $(2)/tests/unit/$(1).o $(addprefix $(2)/,$(UNIT_OBJS_$(1))) \
+	$(call layer_libs,$(UNIT_LAYERS_$(1)),$(2)) $(2)/libtend.a
+define unit_rules
+$(B)/unit/$(1): $(call unit_deps,$(1),$(B))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(OPT) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
+$(B)/san/unit/$(1): $(call unit_deps,$(1),$(B)/san)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(OPT) $$(SAN) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
+endef
+$(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(eval $(call unit_rules,$(t))))
 
 unit: $(UNIT_BINS) $(SAN_BINS) $(B)/san/tend
 
 # tend itself under ASan+UBSan: the integration tests run against it too.
-$(B)/san/tend: $(CORE_SRC:%.c=$(B)/san/%.o) $(B)/san/init/main.o $(LIBTEND_SRC:%.c=$(B)/san/%.o)
+$(B)/san/tend: $(INIT_SRC:%.c=$(B)/san/%.o) $(call layer_libs,$(LAYERS),$(B)/san) $(B)/san/libtend.a
 	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 # Every test: unit tests plain, under ASan+UBSan and under valgrind, then the
@@ -113,12 +156,13 @@ run: deps
 # Each runs FUZZ_SECONDS (default 60) from its corpus in build/fuzz/.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
-FUZZ_FLAGS    = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(LIBTEND_SRC)
+FUZZ_SRC      := $(filter-out init/main.c,$(ALL_SRC)) $(LIBTEND_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(filter-out $(CORE_SRC),$(LIBTEND_SRC)) $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(PKG_LIBS)
 
 .PHONY: fuzz
 fuzz:

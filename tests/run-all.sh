@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite that `make check` built and sums them up. Suites, in order:
+#   layers    tools/layers.sh            the layering check: includes and calls go down
+#                                        the layers, no cycle (README "Layout")
 #   unit      build/unit/test_*          cmocka binaries, TAP output
 #   san       build/san/unit/test_*      the same built with ASan+UBSan
 #   valgrind  build/unit/test_*          under valgrind; each binary is ONE test
@@ -17,7 +19,7 @@ shopt -s nullglob lastpipe
 exec </dev/null
 cd "$(dirname "$0")/.." || exit 1
 
-suites=${TEND_TESTS:-unit san valgrind bats bats-san qemu}
+suites=${TEND_TESTS:-layers unit san valgrind bats bats-san qemu}
 limit=${TEND_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0
 failures=() skips=()
@@ -80,6 +82,8 @@ lsan_works() {
 	rm -rf "$d"
 	return "$rc"
 }
+
+suite_layers() { run_tap layers layers.sh tools/layers.sh; }
 
 suite_unit() {
 	local b
@@ -149,11 +153,11 @@ suite_qemu() { run_bats qemu tests/qemu/*.bats; }
 
 for s in $suites; do
 	case $s in
-	unit | san | valgrind | bats | bats-san | qemu)
+	layers | unit | san | valgrind | bats | bats-san | qemu)
 		header "$s"
 		"suite_$s"
 		;;
-	*) fail "unknown suite '$s' in TEND_TESTS (unit san valgrind bats bats-san qemu)" ;;
+	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind bats bats-san qemu)" ;;
 	esac
 done
 

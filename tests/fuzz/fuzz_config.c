@@ -37,7 +37,8 @@ static int write_temp(char *path, size_t len, const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct config cfg = { (struct group_decl *)&cfg, 12345 };
+	/* A marker: an input that is refused must leave it untouched. */
+	struct config cfg = { .groups = (struct group_decl *)&cfg, .ngroups = 12345 };
 	char path[4096], err[1024];
 	int fd = write_temp(path, sizeof(path), data, size);
 	int rc;
