@@ -153,7 +153,8 @@ run: deps
 	@tools/demo.sh "$(RUN_DIR)"
 
 # libFuzzer targets (clang): the config parser and the control protocol.
-# Each runs FUZZ_SECONDS (default 60) from its corpus in build/fuzz/.
+# Each runs FUZZ_SECONDS (default 60) from its corpus in build/fuzz/ and the
+# seeds in tests/fuzz/corpus/NAME/, with tests/fuzz/NAME.dict if there is one.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $(PKG_CFLAGS)
@@ -168,9 +169,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
 fuzz:
 	@tools/ensure-deps.sh fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
-	@for f in $(FUZZ_TARGETS); do mkdir -p $$f.corpus; \
+	@for f in $(FUZZ_TARGETS); do n=$${f##*/}; mkdir -p $$f.corpus; \
+		seeds=$$(test -d tests/fuzz/corpus/$$n && echo tests/fuzz/corpus/$$n); \
+		dict=$$(test -f tests/fuzz/$$n.dict && echo -dict=tests/fuzz/$$n.dict); \
 		echo "== $$f ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$f.corpus || exit 1; done
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$f.corpus $$seeds || exit 1; done
 
 # A bootable initramfs with tend as /init, the Debian cloud kernel, and QEMU to boot
 # them (initramfs/). `make boot` gives the guest's console on this terminal.

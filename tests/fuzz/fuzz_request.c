@@ -1,127 +1,290 @@
-/* libFuzzer target for the control protocol: every input line is a request,
- * handled as tend would (split, dispatch to the command handlers) against a
- * small supervised world whose processes are simulated through the sys_ops
- * seam. Built and run by `make fuzz`.
+/* libFuzzer target for the control protocol and the state machines behind
+ * it. Every input line is either a request, handled as tend would (split,
+ * dispatched to the command handlers, answered through the control layer's
+ * bus subscribers), or, starting with '!', something the simulated kernel
+ * does to the small supervised world below:
+ *   !exit GROUP/PROCESS STATUS    its main process exits with STATUS
+ *   !kill GROUP/PROCESS SIGNAL    its main process is killed by SIGNAL
+ *   !tick MS                      the clock moves on; due timers fire
+ *   !left GROUP/PROCESS 0|1       whether its tree has members besides the main
+ *   !fail ERRNO                   spawns fail with ERRNO from now on (0: succeed)
+ *   !ready GROUP/PROCESS          it says it is ready
+ *   !hung GROUP/PROCESS           its watchdog expires
+ * so that every pair of the transition tables can be reached. Built and run
+ * by `make fuzz`.
  *
- * Besides not crashing: every request gets exactly one status line, and
- * every reply line is a data line ("> ...") or a status line. */
+ * Besides not crashing: every reply line is a data line ("> ...") or a
+ * status line; a request gets exactly one status line, unless its reply is
+ * deferred (start/stop waiting for a state, `events`, `logs -f`), when it
+ * gets none yet; a simulated event answers at most the one deferred
+ * request; and nothing that cannot happen happens (tend_bug). */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "libtend/cmdline.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
+#include "libtend/cmdline.h"
 #include "sys/exec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The simulated kernel: a clock, pids, and trees that may outlive their
+ * main process. Leftovers are keyed by the process's address. */
+struct world {
+	struct tend t;
+	uint64_t now;
+	pid_t next_pid;
+	int spawn_errno;
+	const struct process *left[8];
+	size_t nleft;
+};
+
+static struct world *world_of(struct sys *s)
+{
+	return s->fake;
+}
+
 static uint64_t fake_now(struct sys *s)
 {
-	(void)s;
-	return 1000;
+	return world_of(s)->now;
 }
 
 static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err)
 {
-	(void)s;
 	(void)req;
-	(void)err;
-	static pid_t next = 100; /* fake pids only: never signalled */
-	return next++;
+	struct world *w = world_of(s);
+	if (w->spawn_errno) {
+		*err = w->spawn_errno;
+		return -1;
+	}
+	return w->next_pid++; /* fake pids only: never signalled */
 }
 
-static void fake_signal(struct sys *s, const struct tree *tree, int sig)
+static struct process *find(struct world *w, const char *target)
+{
+	char name[2 * NAME_MAX_LEN + 2];
+	snprintf(name, sizeof(name), "%s", target);
+	char *slash = strchr(name, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	struct group *g = tend_find_group(&w->t, name);
+	return g ? group_find_process(g, slash + 1) : NULL;
+}
+
+static const struct process *process_of_tree(struct world *w, const struct tree *tree)
+{
+	char target[2 * NAME_MAX_LEN + 2];
+	snprintf(target, sizeof(target), "%s/%s", tree->group, tree->process);
+	return find(w, target);
+}
+
+static bool has_leftovers(struct world *w, const struct tree *tree)
+{
+	const struct process *p = process_of_tree(w, tree);
+	for (size_t i = 0; i < w->nleft; i++)
+		if (w->left[i] == p)
+			return true;
+	return false;
+}
+
+static void set_leftovers(struct world *w, const struct process *p, bool on)
+{
+	for (size_t i = 0; i < w->nleft; i++)
+		if (w->left[i] == p) {
+			if (!on)
+				w->left[i] = w->left[--w->nleft];
+			return;
+		}
+	if (on && w->nleft < sizeof(w->left) / sizeof(w->left[0]))
+		w->left[w->nleft++] = p;
+}
+
+static void fake_signal_main(struct sys *s, const struct tree *tree, int sig)
 {
 	(void)s;
 	(void)tree;
 	(void)sig;
 }
 
+/* What is left of a tree ends on SIGTERM or SIGKILL (the main process
+ * exits only when the input says so). */
+static void fake_signal_tree(struct sys *s, const struct tree *tree, int sig)
+{
+	struct world *w = world_of(s);
+	if (sig == SIGKILL || sig == SIGTERM)
+		set_leftovers(w, process_of_tree(w, tree), false);
+}
+
 static bool fake_tree_empty(struct sys *s, const struct tree *tree)
 {
-	(void)s;
-	return !tree->main;
+	return !tree->main && !has_leftovers(world_of(s), tree);
 }
 
 static const struct sys_ops fake_ops = {
 	.now_ms = fake_now,
 	.wall_ms = fake_now,
 	.spawn = fake_spawn,
-	.signal_main = fake_signal,
-	.signal_tree = fake_signal,
+	.signal_main = fake_signal_main,
+	.signal_tree = fake_signal_tree,
 	.tree_empty = fake_tree_empty,
 };
 
-static const char world[] = "group \"web\" {\n"
-			    " process \"db\" { command = \"db\" critical = true }\n"
-			    " process \"app\" { command = \"app\" dependent = true }\n"
-			    "}\n"
-			    "process \"solo\" { command = \"solo\" type = oneshot }\n";
+static const char world_conf[] =
+    "group \"web\" {\n"
+    " process \"db\" { command = \"db\" critical = true restart-limit = 2 }\n"
+    " process \"app\" { command = \"app\" dependent = true ready = notify watchdog = 1s }\n"
+    " process \"up\" { command = \"up\" ready = fd:3 ready-timeout = 1s }\n"
+    "}\n"
+    "group \"batch\" { autostart = false\n"
+    " process \"init\" { command = \"init\" type = oneshot }\n"
+    " process \"run\" { command = \"run\" restart = on-failure }\n"
+    "}\n"
+    "process \"solo\" { command = \"solo\" type = oneshot }\n";
 
-static void build_world(struct tend *t)
+static void build_world(struct world *w)
 {
 	struct config cfg = { 0 };
 	char err[512];
 	char path[] = "/tmp/fuzz_request-XXXXXX";
 	int fd = mkstemp(path);
-	if (fd < 0 || write(fd, world, sizeof(world) - 1) < 0 ||
+	if (fd < 0 || write(fd, world_conf, sizeof(world_conf) - 1) < 0 ||
 	    config_parse_file(path, &cfg, err, sizeof(err)) < 0)
 		abort();
 	close(fd);
 	unlink(path);
-	t->groups = calloc(cfg.ngroups, sizeof(*t->groups));
-	for (size_t i = 0; i < cfg.ngroups; i++)
-		t->groups[t->ngroups++] = group_new(t, &cfg.groups[i]);
-	config_free(&cfg);
+	if (registry_adopt(&w->t, &cfg) < 0)
+		abort();
 }
 
-static void check_reply(const struct buf *out)
+/* What the client received since the last look: sent through a real
+ * socket pair, as the server sends it. */
+static void receive(struct client *c, int peer, struct buf *got)
 {
-	size_t status_lines = 0;
-	for (const char *line = out->data; line && *line;) {
+	char chunk[4096];
+	ssize_t n;
+	for (int round = 0; round < 1000 && (c->out.len || round == 0); round++) {
+		client_flush(c);
+		while ((n = read(peer, chunk, sizeof(chunk))) > 0)
+			buf_append(got, chunk, (size_t)n);
+	}
+}
+
+/* Counts status lines; aborts on a line that is neither data nor status. */
+static size_t status_lines(struct buf *got)
+{
+	size_t n = 0;
+	for (const char *line = got->data; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		if (!nl)
 			abort(); /* every reply line ends with a newline */
 		if (strncmp(line, "OK", 2) == 0 || strncmp(line, "ERR", 3) == 0)
-			status_lines++;
+			n++;
 		else if (strncmp(line, "> ", 2) != 0)
 			abort();
 		line = nl + 1;
 	}
-	if (status_lines > 1)
-		abort();
+	buf_reset(got);
+	return n;
+}
+
+/* What the simulated kernel does for one '!' line. */
+static void simulate(struct world *w, char **argv)
+{
+	struct process *p = argv[1] ? find(w, argv[1]) : NULL;
+	long n = argv[1] && argv[2] ? strtol(argv[2], NULL, 10) : 0;
+	if (strcmp(argv[0], "!tick") == 0 && argv[1]) {
+		w->now += (uint64_t)(strtoul(argv[1], NULL, 10) % 100000);
+		timers_run_due(&w->t.loop);
+	} else if (strcmp(argv[0], "!fail") == 0 && argv[1]) {
+		w->spawn_errno = (int)(strtoul(argv[1], NULL, 10) % 200);
+	} else if (!p) {
+		return;
+	} else if (strcmp(argv[0], "!exit") == 0 && p->pid) {
+		process_exited(&w->t, p, W_EXITCODE((int)(n & 0xff), 0), NULL);
+	} else if (strcmp(argv[0], "!kill") == 0 && p->pid && n > 0 && n < 32) {
+		process_exited(&w->t, p, W_EXITCODE(0, (int)n), NULL);
+	} else if (strcmp(argv[0], "!left") == 0) {
+		set_leftovers(w, p, n != 0);
+	} else if (strcmp(argv[0], "!ready") == 0) {
+		process_step(&w->t, p, PE_READY);
+	} else if (strcmp(argv[0], "!hung") == 0) {
+		process_step(&w->t, p, PE_HUNG);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tend t = { .log.verbosity = -1 };
-	tend_init(&t, &fake_ops);
-	struct control ctl = { .t = &t };
+	static struct world w;
+	memset(&w, 0, sizeof(w));
+	w.t.log.verbosity = -1;
+	w.now = 1000;
+	w.next_pid = 100;
+	tend_init(&w.t, &fake_ops);
+	w.t.sys.fake = &w;
+	if (loop_init(&w.t.loop) < 0)
+		abort();
+	build_world(&w);
+	struct control ctl = { .t = &w.t, .w.fd = -1, .spare_fd = -1 };
 	struct client c = { .uid = 0, .ctl = &ctl };
-	build_world(&t);
+	struct buf got = { 0 };
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0)
+		abort();
+	c.w.fd = pair[0];
+	w.t.rundir = "/nonexistent/tend-fuzz"; /* logs: no files */
+	/* The control layer's subscribers, as the daemon wires them. */
+	bus_subscribe(&w.t.bus, ~0u, event_stream_on_event, &ctl);
+	bus_subscribe(&w.t.bus, ~0u, followers_on_event, &ctl);
+	bus_subscribe(&w.t.bus, ~0u, waiters_on_event, &ctl);
+	ctl.clients = &c;
+
 	char *text = strndup((const char *)data, size);
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *why;
 		char **argv = cmdline_split(line, &why);
-		if (argv && argv[0]) {
-			c.wait.active = false;
-			command_dispatch(&t, &c, argv);
-			check_reply(&c.out);
+		bool waiting = c.wait.active;
+		if (argv && argv[0] && argv[0][0] == '!') {
+			simulate(&w, argv);
+			receive(&c, pair[1], &got);
+			/* At most the deferred reply is answered. */
+			if (status_lines(&got) > (waiting ? 1u : 0u))
+				abort();
+		} else if (argv && argv[0]) {
+			c.wait.active = false; /* tend would hold the request back */
+			command_dispatch(&w.t, &c, argv);
+			receive(&c, pair[1], &got);
+			size_t n = status_lines(&got);
+			/* One status line; none yet for a deferred reply (a wait, or
+			 * `events` and `logs -f`, which stream until the end). */
+			bool streams = c.wait.active || c.subscribed || c.follow_group;
+			if (streams ? n > 1 : n != 1)
+				abort();
 		}
 		argv_free(argv);
-		buf_reset(&c.out);
+		if (w.t.bugs)
+			abort(); /* something that cannot happen happened */
+		if (c.closing)
+			break; /* dropped (it would not be read any more) */
 	}
 	free(text);
+	ctl.clients = NULL;
+	close(pair[0]);
+	close(pair[1]);
+	buf_free(&got);
 	buf_free(&c.out);
-	for (size_t i = 0; i < t.ngroups; i++)
-		group_free(&t, t.groups[i]);
-	free(t.groups);
-	pidmap_free(&t.pids);
-	loop_close(&t.loop);
+	buf_free(&c.in);
+	registry_free(&w.t);
+	pidmap_free(&w.t.pids);
+	free(w.t.base_env);
+	loop_close(&w.t.loop);
 	return 0;
 }
