@@ -117,19 +117,24 @@ EOF
 }
 
 @test "start is refused while tend shuts down, and tend exits with nothing left" {
+	# On SIGTERM, slow stays until the test has tried its start ($T/go).
 	conf 10-a.conf <<CONF
-group "a" { process "slow" { command = "sh -c 'trap \"sleep 1; exit 0\" TERM; sleep 1000 & wait'" } }
+group "a" { process "slow" { command = "sh -c 'trap \"while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; sleep 1000 & echo \$! > $T/leftover; wait'" } }
 group "b" { autostart = false process "p" { command = "sleep 1000" } }
 CONF
 	start_tend
 	wait_until state_is running a
+	wait_until test -s "$T/leftover"
+	leftover=$(cat "$T/leftover")
+	track_pid "$leftover"
 	kill -TERM "$TEND_PID"
 	wait_until state_is stopping a
 	run tctl start b
+	touch "$T/go"
 	assert_failure 1
 	assert_output "tendctl: tend is shutting down"
 	wait_until gone "$TEND_PID"
-	! pgrep -f "sleep 1000" -P "$TEND_PID"
+	wait_until gone "$leftover"
 }
 
 @test "tend started with stdin closed still gives children /dev/null as stdin" {
