@@ -197,8 +197,9 @@ CONF
 }
 
 @test "a stop that is overridden by a start is answered, not left waiting" {
+	# On SIGTERM, slow stays until the test has sent its start ($T/go).
 	conf 10-a.conf <<CONF
-group "g" { process "slow" { command = "sh -c 'trap \"sleep 0.5; exit 0\" TERM; sleep 1000 & wait'" } }
+group "g" { process "slow" { command = "sh -c 'trap \"while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; sleep 1000 & wait'" } }
 CONF
 	start_tend
 	wait_until state_is running g
@@ -206,6 +207,7 @@ CONF
 	stopper=$!
 	wait_until state_is stopping g
 	run tctl start --no-wait g
+	touch "$T/go"
 	assert_success
 	wait_until gone "$stopper"
 	run wait "$stopper"

@@ -169,14 +169,16 @@ CONF
 }
 
 @test "a removed group that is still stopping is listed as retiring" {
+	# On SIGTERM, b/p stays until the test has seen b retiring ($T/go).
 	conf 20-b.conf <<CONF
-group "b" { process "p" { command = "sh -c 'trap \"sleep 1; exit 0\" TERM; sleep 1000 & wait'" } }
+group "b" { process "p" { command = "sh -c 'trap \"while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; sleep 1000 & wait'" } }
 CONF
 	start_both
 	rm "$CONF/20-b.conf"
 	run tctl reload
 	assert_success
 	run status_json
+	touch "$T/go"
 	echo "$output" | jq -e '.retiring[0].name == "b" and .retiring[0].state == "stopping"'
 	echo "$output" | jq -e '[.groups[].name] == ["a"]'
 	empty_retiring() { [ "$(status_json | jq '.retiring | length')" = 0 ]; }
