@@ -123,14 +123,25 @@ CONF
 }
 
 @test "a line cut at 4096 bytes whose newline comes later adds no empty line" {
-	printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x\nsleep 0.2\necho\necho after\nexec sleep 1000\n' >"$T/cut.sh"
+	# The newline is written only once tend has logged the 4096-byte piece.
+	cat >"$T/cut.sh" <<'SH'
+#!/bin/sh
+head -c 4096 /dev/zero | tr '\0' x
+while [ ! -e "$1" ]; do sleep 0.05; done
+echo
+echo after
+exec sleep 1000
+SH
 	chmod +x "$T/cut.sh"
 	conf 10-a.conf <<CONF
-group "g" { process "p" { command = "$T/cut.sh" } }
+group "g" { process "p" { command = "$T/cut.sh $T/go" } }
 CONF
 	start_tend
+	piece_logged() { [ "$(cut -c 26- "$RUN/log/g.p.log")" = "$(head -c 4096 /dev/zero | tr '\0' x)" ]; }
+	wait_until piece_logged
+	touch "$T/go"
 	wait_until log_has g.p after
-	run cut -c 26- "$RUN/log/g.p.log"
+	run --keep-empty-lines cut -c 26- "$RUN/log/g.p.log"
 	assert_line --index 0 "$(head -c 4096 /dev/zero | tr '\0' x)"
 	assert_line --index 1 "after"
 }
