@@ -96,10 +96,15 @@ EOF
 }
 
 @test "a process that exits leaves no descendants behind when it is restarted" {
+	# The leftover is a shell in a session of its own, so that only the
+	# TEND_PROCESS tag in its environment ties it to leaky, with a sleep
+	# below it. It writes both pids once it runs there and has forked the
+	# sleep; leaky exits only then, not while the shell may still be in
+	# leaky's session or in the middle of its exec (no environment to read).
 	cat >"$T/leaky.sh" <<'SH'
 #!/bin/sh
-setsid sleep 1000 & echo $! >>"$1"
-sleep 0.2
+setsid sh -c 'sleep 1000 & echo $$ $! >>"$1"; wait' sh "$1" &
+while [ ! -s "$1" ]; do sleep 0.05; done
 exit 1
 SH
 	chmod +x "$T/leaky.sh"
@@ -110,9 +115,11 @@ group "g" {
 EOF
 	start_tend --tracking=ancestry
 	wait_until state_is failed g leaky
-	pid=$(head -n 1 "$T/leftover")
-	track_pid "$pid"
-	wait_until gone "$pid"
+	read -r shell sleeper <"$T/leftover"
+	track_pid "$shell"
+	track_pid "$sleeper"
+	wait_until gone "$shell"
+	wait_until gone "$sleeper"
 }
 
 @test "the group's whole tree is gone after tendctl stop GROUP" {
