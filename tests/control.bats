@@ -144,15 +144,26 @@ sock() { echo "$RUN/tend.sock"; }
 }
 
 @test "a client that disconnects while waiting for a start does no harm" {
+	# first ends only once the client is gone and tend has dropped it ($T/go).
 	conf 10-a.conf <<EOF
 group "slow" {
 	autostart = false
-	process "first" { type = oneshot command = "sleep 1" }
+	process "first" { type = oneshot command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done'" }
 	process "second" { command = "sleep 1000" }
 }
 EOF
 	start_tend
-	timeout 0.2 "$TENDCTL" -r "$RUN" start slow || true
+	"$TENDCTL" -r "$RUN" start slow & # not tctl: $! must be tendctl itself
+	client=$!
+	track_pid "$client"
+	wait_until state_is starting slow # the start is taken: its reply waits
+	kill -TERM "$client"
+	run wait "$client"
+	assert_failure 143 # killed while it waited, not answered
+	# tend has seen the hangup and closed its end.
+	no_connection() { [ -z "$(ss -x -H | awk -v s="$(sock)" '$5 == s')" ]; }
+	wait_until no_connection
+	touch "$T/go"
 	wait_until state_is running slow
 	run tctl ping
 	assert_success
