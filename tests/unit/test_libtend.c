@@ -12,11 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "libtend/cmdline.h"
 #include "libtend/tend.h"
@@ -238,7 +242,9 @@ enum how {
 	ECHO,	  /* then "OK", and it waits for the next request */
 	BYTEWISE, /* then the reply text one byte per write (SOCK_SEQPACKET:
 		   * one read each for the client), and it closes */
-	SLOW,	  /* then the reply text after 200 ms, and it closes */
+	SLOW,	  /* then, once the client is blocked reading, interrupts that
+		   * read (SIGUSR1), waits for the handler to say so (slow_ack),
+		   * then the reply text, and it closes */
 	BIG,	  /* then a BIG_LINE-byte data line and the reply text; it closes */
 };
 
@@ -246,6 +252,11 @@ struct server {
 	pid_t pid;
 	int fd; /* the client's end */
 };
+
+/* SLOW: the client's fd (its number in the parent), and a pipe whose write
+ * end the parent's signal handler writes a byte to. */
+static int slow_client_fd = -1;
+static int slow_ack[2] = { -1, -1 };
 
 static void put(int fd, const char *s, size_t len)
 {
@@ -260,6 +271,76 @@ static void put(int fd, const char *s, size_t len)
 		s += n;
 		len -= (size_t)n;
 	}
+}
+
+/* Bytes written on fd that the peer has not read yet (SIOCOUTQ). */
+static int unread(int fd)
+{
+	int n;
+
+	if (ioctl(fd, SIOCOUTQ, &n) < 0)
+		_exit(6);
+	return n;
+}
+
+/* Whether process pid is blocked in read(fd, ...). Best from the system
+ * call it sleeps in (/proc/PID/syscall); where that file cannot be read
+ * (no ptrace access), from its state: once the client has taken all that
+ * was sent to it, a read of its socket is the only place it can sleep. */
+static int blocked_in_read(pid_t pid, int fd)
+{
+	char path[64], buf[256], *rp;
+	long nr, arg0;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f >= 0) {
+		n = read(f, buf, sizeof(buf) - 1);
+		close(f);
+		if (n > 0) {
+			buf[n] = '\0';
+			return sscanf(buf, "%ld %lx", &nr, &arg0) == 2 && nr == SYS_read &&
+			       arg0 == fd;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		_exit(7);
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		_exit(7);
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'S';
+}
+
+/* SLOW: waits until the client (the parent) is blocked in its read of the
+ * reply, interrupts that read with a signal, and waits until the client's
+ * handler has run: the read has failed with EINTR before any reply is sent. */
+static void interrupt_client_read(int fd)
+{
+	pid_t client = getppid();
+	ssize_t n;
+	int tries;
+	char c;
+
+	/* 10 s at most: then the client gets no reply and the test fails. */
+	for (tries = 0; unread(fd) > 0 || !blocked_in_read(client, slow_client_fd); tries++) {
+		if (tries == 10000)
+			_exit(11);
+		usleep(1000);
+	}
+	if (kill(client, SIGUSR1) < 0)
+		_exit(8);
+	do
+		n = read(slow_ack[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(9);
 }
 
 /* Answers one request; returns 0 to wait for another. */
@@ -280,7 +361,7 @@ static int answer(int fd, const char *req, enum how how, const char *text)
 			put(fd, text + i, 1);
 		return 1;
 	case SLOW:
-		usleep(200 * 1000);
+		interrupt_client_read(fd);
 		break;
 	case BIG:
 		big[0] = '>';
@@ -331,14 +412,27 @@ static void server_start(struct server *s, enum how how, const char *text)
 	int sv[2];
 
 	assert_int_equal(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv), 0);
+	if (how == SLOW) {
+		assert_int_equal(pipe2(slow_ack, O_CLOEXEC), 0);
+		slow_client_fd = sv[0];
+	}
 	s->pid = fork();
 	assert_true(s->pid >= 0);
 	if (s->pid == 0) {
 		close(sv[0]);
+		if (how == SLOW)
+			close(slow_ack[1]);
 		serve(sv[1], how, text);
 	}
 	close(sv[1]);
 	s->fd = sv[0];
+	if (how == SLOW) {
+		close(slow_ack[0]);
+		slow_ack[0] = -1;
+		/* Where Yama restricts ptrace to descendants, let the fake tend
+		 * read /proc/OUR_PID/syscall (EINVAL without Yama: no matter). */
+		(void)prctl(PR_SET_PTRACER, (unsigned long)s->pid, 0, 0, 0);
+	}
 }
 
 /* Closes the client's end and asserts that the fake tend was content. */
@@ -536,18 +630,25 @@ static void test_request_two_on_one_connection(void **state)
 	lines_free(&l);
 }
 
-static void on_alarm(int sig)
+static volatile sig_atomic_t interrupts;
+
+/* Tells the fake tend that the signal has been handled. */
+static void on_interrupt(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
+	interrupts++;
+	if (write(slow_ack[1], "!", 1) != 1)
+		_exit(10);
+	errno = saved;
 }
 
-/* A signal without SA_RESTART interrupts the read; tend_request carries on. */
+/* A signal without SA_RESTART interrupts the read; tend_request carries on.
+ * The fake tend sends it while the client is blocked reading the reply. */
 static void test_request_eintr(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	struct itimerval it = { .it_value = { .tv_usec = 20 * 1000 },
-				.it_interval = { .tv_usec = 20 * 1000 } };
-	struct itimerval off = { 0 };
+	struct sigaction sa = { .sa_handler = on_interrupt }, old;
 	char *argv[] = { "ping", NULL };
 	struct lines l = { 0 };
 	struct server s;
@@ -555,16 +656,21 @@ static void test_request_eintr(void **state)
 	int ret;
 
 	(void)state;
-	server_start(&s, SLOW, "OK late\n");
 	sigemptyset(&sa.sa_mask);
-	assert_int_equal(sigaction(SIGALRM, &sa, &old), 0);
-	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	interrupts = 0;
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	server_start(&s, SLOW, "OK late\n");
 	ret = tend_request(s.fd, argv, collect, &l, err, sizeof(err));
-	setitimer(ITIMER_REAL, &off, NULL);
-	sigaction(SIGALRM, &old, NULL);
+	sigaction(SIGUSR1, &old, NULL);
+	prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+	close(slow_ack[1]);
+	slow_ack[1] = -1;
 	server_finish(&s);
 	assert_int_equal(ret, 0);
 	assert_string_equal(err, "late");
+	assert_int_equal(interrupts, 1);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "ping");
 	lines_free(&l);
 }
 
