@@ -218,19 +218,23 @@ CONF
 	# it over, then exits 0: the child goes on as the main process.
 	conf 10-a.conf <<CONF
 process "forking" {
-    command = "sh -c 'sleep 1000 & echo \$! > $T/child; systemd-notify --pid=\$\$ MAINPID=\$! READY=1; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0'"
+    command = "sh -c 'echo \$\$ > $T/shell; sleep 1000 & echo \$! > $T/child; systemd-notify --pid=\$\$ MAINPID=\$! READY=1; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0'"
     ready   = notify
     restart = on-failure
 }
 CONF
 	start_tend
 	wait_until test -s "$T/child"
+	shell=$(cat "$T/shell") # written before $T/child
 	child=$(cat "$T/child")
 	track_pid "$child"
 	main_is_child() { [ "$(pid_of local forking)" = "$child" ]; }
 	wait_until main_is_child
 	grep -q "local/forking: main process is now $child (MAINPID)" "$T/tend.out"
 	touch "$T/go" # the shell exits: not the main process any more
+	# Once the shell has exited (a zombie counts: the child was re-parented
+	# to tend as the shell exited), tend can reap the child: kill it only then.
+	wait_until gone "$shell"
 	wait_until grep -q 'local/forking: ready' "$T/tend.out"
 	[ "$(state local forking)" = running ]
 	[ "$(pid_of local forking)" = "$child" ]
