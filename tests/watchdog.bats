@@ -85,7 +85,7 @@ CONF
 	# It kicks no more; three timeouts pass with it alive and not restarted.
 	timeouts_pass 3
 	[ "$(pid_of local beat)" = "$pid" ]
-	! grep -q 'local/beat: watchdog: no heartbeat' "$T/tend.out"
+	run ! grep -q 'local/beat: watchdog: no heartbeat' "$T/tend.out"
 }
 
 @test "tendctl watchdog suspend prevents the kill; resume lets the watchdog act again" {
