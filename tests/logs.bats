@@ -251,3 +251,50 @@ CONF
 	touch "$T/go"
 	wait_until log_has g.once "Z tail$"
 }
+
+@test "logs of a group or process a reload removed still shows what it printed" {
+	conf 10-a.conf <<CONF
+group "old" {
+	process "one" { command = "sh -c 'echo from one; exec sleep 1000'" }
+	process "two" { command = "sh -c 'echo from two; exec sleep 1000'" }
+}
+group "old.x" { process "y" { command = "sh -c 'echo from x.y; exec sleep 1000'" } }
+group "kept" {
+	process "a" { command = "sh -c 'echo from a; exec sleep 1000'" }
+	process "b" { command = "sh -c 'echo from b; exec sleep 1000'" }
+}
+CONF
+	start_tend
+	wait_until log_has old.one "from one"
+	wait_until log_has old.two "from two"
+	wait_until log_has old.x.y "from x.y"
+	wait_until log_has kept.b "from b"
+	conf 10-a.conf <<CONF
+group "old.x" { process "y" { command = "sh -c 'echo from x.y; exec sleep 1000'" } }
+group "kept" { process "a" { command = "sh -c 'echo from a; exec sleep 1000'" } }
+CONF
+	run tctl reload
+	assert_success
+	run tctl logs old
+	assert_success
+	assert_line --regexp "Z one: from one$"
+	assert_line --regexp "Z two: from two$"
+	# old.x is another group, still declared: its file is not old's
+	refute_line --partial "from x.y"
+	run tctl logs old/two
+	assert_success
+	assert_output --regexp "Z from two$"
+	run tctl logs kept/b
+	assert_success
+	assert_output --regexp "Z from b$"
+	run tctl logs old -f
+	assert_success
+	assert_line --regexp "Z one: from one$"
+	assert_line --index 2 "old is not declared (a reload removed it): no new lines will come"
+	run tctl logs nothing
+	assert_failure 1
+	assert_output "tendctl: no such group: nothing"
+	run tctl logs kept/nothing
+	assert_failure 1
+	assert_output "tendctl: no such process: kept/nothing"
+}

@@ -8,6 +8,7 @@
 #include "core/context.h"
 #include "libtend/cmdline.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,29 +27,43 @@ static int by_time(const void *a, const void *b)
 	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The processes whose logs one request reads: their names and files. */
+struct log_sources {
+	char (*names)[NAME_MAX_LEN + 1];
+	size_t n;
+	bool one; /* a single process: its lines are not marked with its name */
+};
+
+static void add_source(struct log_sources *src, const char *name)
+{
+	char(*more)[NAME_MAX_LEN + 1] = realloc(src->names, (src->n + 1) * sizeof(*more));
+	if (!more)
+		return;
+	src->names = more;
+	snprintf(src->names[src->n++], sizeof(src->names[0]), "%s", name);
+}
+
 /* The last n lines of one process, or of every process of a group merged by
  * time and each marked with its process's name. */
-static void send_log_tail(struct tend *t, struct client *c, struct group *g, struct process *only,
-			  size_t n)
+static void send_log_tail(struct tend *t, struct client *c, const char *group,
+			  const struct log_sources *src, size_t n)
 {
 	struct log_line *all = NULL;
 	size_t count = 0, seq = 0;
-	for (size_t i = 0; i < g->nprocs; i++) {
-		struct process *p = &g->procs[i];
+	for (size_t i = 0; i < src->n; i++) {
+		const char *name = src->names[i];
 		char path[4096];
-		if (only && p != only)
-			continue;
-		proclog_path(t, g->decl.name, p->decl->name, path, sizeof(path));
+		proclog_path(t, group, name, path, sizeof(path));
 		char **lines = logfile_tail(path, n);
 		size_t k = argv_count(lines);
 		struct log_line *more = realloc(all, (count + k + 1) * sizeof(*all));
 		for (size_t j = 0; more && j < k; j++) {
 			struct buf b = { 0 };
-			if (only || strlen(lines[j]) < WALL_TIME_LEN) {
+			if (src->one || strlen(lines[j]) < WALL_TIME_LEN) {
 				buf_puts(&b, lines[j]);
 			} else {
 				buf_append(&b, lines[j], WALL_TIME_LEN);
-				buf_printf(&b, "%s: %s", p->decl->name, lines[j] + WALL_TIME_LEN);
+				buf_printf(&b, "%s: %s", name, lines[j] + WALL_TIME_LEN);
 			}
 			more[count++] =
 			    (struct log_line){ .text = b.data ? b.data : strdup(""), .seq = seq++ };
@@ -64,6 +79,87 @@ static void send_log_tail(struct tend *t, struct client *c, struct group *g, str
 		free(all[i].text);
 	}
 	free(all);
+}
+
+/* A file of RUNDIR/log that a declared group owns: GROUP.PROCESS.log of a
+ * process it declares. Names may hold dots, so "a.b.c.log" may be group
+ * "a" or group "a.b": a declared group's claim wins. */
+static bool declared_log(struct tend *t, const char *file)
+{
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct group *g = t->groups[i];
+		size_t len = strlen(g->decl.name);
+		if (strncmp(file, g->decl.name, len) != 0 || file[len] != '.')
+			continue;
+		for (size_t j = 0; j < g->nprocs; j++) {
+			const char *p = g->procs[j].decl->name;
+			size_t plen = strlen(p);
+			if (strncmp(file + len + 1, p, plen) == 0 &&
+			    strcmp(file + len + 1 + plen, ".log") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The log files a group left on disk that no declared group owns: what a
+ * reload removed (journalctl shows the logs of a removed unit too). With
+ * only, just that process's. */
+static void undeclared_sources(struct tend *t, const char *group, const char *only,
+			       struct log_sources *src)
+{
+	char dir[4096];
+	size_t glen = strlen(group);
+	snprintf(dir, sizeof(dir), "%s/log", t->rundir);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (len <= glen + 5 || strncmp(e->d_name, group, glen) != 0 ||
+		    e->d_name[glen] != '.' || strcmp(e->d_name + len - 4, ".log") != 0 ||
+		    declared_log(t, e->d_name))
+			continue;
+		char name[NAME_MAX_LEN + 1];
+		size_t nlen = len - glen - 5;
+		if (nlen > NAME_MAX_LEN)
+			continue;
+		memcpy(name, e->d_name + glen + 1, nlen);
+		name[nlen] = '\0';
+		if (valid_name(name) && (!only || strcmp(name, only) == 0))
+			add_source(src, name);
+	}
+	if (d)
+		closedir(d);
+	src->one = only != NULL;
+}
+
+/* What `logs TARGET` reads: the declared group's processes, or the files a
+ * removed group or process left. false (and an error reply): nothing. */
+static bool find_sources(struct tend *t, struct client *c, const char *target,
+			 struct group **gp, struct process **pp, struct log_sources *src,
+			 char *group, size_t len)
+{
+	snprintf(group, len, "%s", target);
+	char *slash = strchr(group, '/');
+	if (slash)
+		*slash = '\0';
+	*gp = tend_find_group(t, group);
+	*pp = *gp && slash ? group_find_process(*gp, slash + 1) : NULL;
+	if (*gp && (!slash || *pp)) {
+		for (size_t i = 0; i < (*gp)->nprocs; i++)
+			if (!*pp || &(*gp)->procs[i] == *pp)
+				add_source(src, (*gp)->procs[i].decl->name);
+		src->one = *pp != NULL;
+		return true;
+	}
+	undeclared_sources(t, group, slash ? slash + 1 : NULL, src);
+	if (src->n)
+		return true;
+	if (*gp)
+		client_err(c, "no such process: %s", target);
+	else
+		client_err(c, "no such group: %s", group);
+	return false;
 }
 
 /* logs GROUP[/PROCESS] [-n N] [-f] */
@@ -90,11 +186,17 @@ void cmd_logs(struct tend *t, struct client *c, char **argv)
 		return client_err(c, "usage: logs GROUP[/PROCESS] [-n LINES] [-f]");
 	struct group *g;
 	struct process *p;
-	if (!find_target(t, c, target, &g, &p))
-		return;
-	send_log_tail(t, c, g, p, n);
+	struct log_sources src = { 0 };
+	char group[2 * NAME_MAX_LEN + 2];
+	if (!find_sources(t, c, target, &g, &p, &src, group, sizeof(group)))
+		return free(src.names);
+	send_log_tail(t, c, group, &src, n);
+	free(src.names);
 	if (!follow)
 		return client_ok(c, "%s", "");
+	if (!g || (strchr(target, '/') && !p))
+		return client_ok(c, "%s is not declared (a reload removed it): no new lines will come",
+				 target);
 	c->follow_group = g;
 	c->follow_proc = p;
 	c->follow_all = !p;
