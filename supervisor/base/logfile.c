@@ -1,4 +1,5 @@
 #include "base/logfile.h"
+#include "base/fault.h"
 #include "libtend/cmdline.h"
 
 #include <errno.h>
@@ -72,7 +73,7 @@ static void rotate(struct logfile *lf, unsigned keep)
 }
 
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
-		  unsigned keep)
+		  unsigned keep, struct fault_plan *faults)
 {
 	char when[WALL_TIME_LEN + 1];
 	wall_time(when, sizeof(when));
@@ -86,7 +87,7 @@ int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max
 		if (logfile_open(lf) < 0)
 			return -1;
 	}
-	ssize_t n = writev(lf->fd, iov, 3);
+	ssize_t n = fault_check(faults, FAULT_WRITE) ? -1 : writev(lf->fd, iov, 3);
 	if (n > 0)
 		lf->size += (uint64_t)n;
 	return n == (ssize_t)total ? 0 : -1;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct fault_plan;
+
 struct logfile {
 	char *path;
 	int fd; /* -1 until the first line */
@@ -20,9 +22,10 @@ void wall_time(char *buf, size_t len);
 
 void logfile_init(struct logfile *lf, const char *path);
 /* Appends "TIME line\n" (line has no newline), rotating first if the file
- * would grow past max_size. Returns -1 if the line could not be written. */
+ * would grow past max_size. Returns -1 if the line could not be written.
+ * faults: the seam's fault plan (FAULT_WRITE), or NULL. */
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
-		  unsigned keep);
+		  unsigned keep, struct fault_plan *faults);
 /* If the file was deleted (or its directory), the next line goes to a new one. */
 void logfile_check_removed(struct logfile *lf);
 void logfile_close(struct logfile *lf);

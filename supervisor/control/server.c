@@ -290,7 +290,9 @@ static void on_accept(struct watcher *w, uint32_t events)
 	struct tend *t = ctl->t;
 	int fd;
 	for (;;) {
-		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		fd = fault_check(&t->sys.faults, FAULT_ACCEPT)
+			 ? -1
+			 : accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				refuse_when_out_of_fds(ctl, w->fd);

@@ -40,7 +40,8 @@ static void write_line(struct tend *t, struct process *p, const char *line, size
 		proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
 		logfile_init(&p->log.file, path);
 	}
-	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep) < 0 &&
+	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep,
+			  &t->sys.faults) < 0 &&
 	    !p->log.file.path)
 		return;
 	struct bus_event ev = { .kind = BUS_PROCESS_LOG_LINE, .proc = p, .text = line, .len = len };

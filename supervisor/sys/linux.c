@@ -6,25 +6,30 @@
 #include <signal.h>
 #include <time.h>
 
+/* clock in ms, moved by the fault plan's jump (never below 1: 0 means
+ * "none" to the timers). */
+static uint64_t clock_ms(struct sys *s, clockid_t clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + s->faults.clock_jump_ms;
+	return ms > 0 ? (uint64_t)ms : 1;
+}
+
 static uint64_t linux_now_ms(struct sys *s)
 {
-	(void)s;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_ms(s, CLOCK_MONOTONIC);
 }
 
 static uint64_t linux_wall_ms(struct sys *s)
 {
-	(void)s;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_ms(s, CLOCK_REALTIME);
 }
 
 static pid_t linux_spawn(struct sys *s, const struct spawn_request *req, int *err)
 {
-	(void)s;
+	if ((*err = fault_check(&s->faults, FAULT_FORK)))
+		return -1;
 	return spawn_request_run(req, err);
 }
 

@@ -68,6 +68,6 @@ void tend_log(struct logger *lg, enum log_level level, const char *fmt, ...)
 		int m = snprintf(entry, sizeof(entry), "%s%s", level_prefix[level], line);
 		logfile_write(&lg->file, entry,
 			      (size_t)m < sizeof(entry) ? (size_t)m : sizeof(entry) - 1,
-			      DEFAULT_LOG_SIZE, DEFAULT_LOG_KEEP);
+			      DEFAULT_LOG_SIZE, DEFAULT_LOG_KEEP, lg->faults);
 	}
 }

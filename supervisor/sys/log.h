@@ -8,16 +8,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/fault.h"
 #include "base/logfile.h"
 
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct logger {
-	int verbosity;		  /* highest enum log_level printed */
-	bool boot_clock;	  /* lines on stderr start with the time since boot (PID 1) */
-	bool console_midline;	  /* the console took only part of the last line */
-	uint64_t console_dropped; /* lines the (non-blocking) console did not take */
-	struct logfile file;	  /* RUNDIR/log/tend.log; path NULL: none (yet) */
+	int verbosity;		   /* highest enum log_level printed */
+	bool boot_clock;	   /* lines on stderr start with the time since boot (PID 1) */
+	bool console_midline;	   /* the console took only part of the last line */
+	uint64_t console_dropped;  /* lines the (non-blocking) console did not take */
+	struct logfile file;	   /* RUNDIR/log/tend.log; path NULL: none (yet) */
+	struct fault_plan *faults; /* the seam's (FAULT_WRITE to tend.log), or NULL */
 };
 
 void tend_log(struct logger *log, enum log_level level, const char *fmt, ...)

@@ -113,7 +113,9 @@ void timers_run_due(struct loop *l)
 		tm->fire(tm);
 }
 
-/* Arms the timerfd for the earliest timer; no timer, no wake-up. */
+/* Arms the timerfd for the earliest timer; no timer, no wake-up. Relative
+ * to the loop's clock, not at an absolute time of CLOCK_MONOTONIC: the
+ * seam's clock may differ from it (a test's clock jump). */
 static void rearm_timerfd(struct loop *l)
 {
 	struct timer *first = timer_earliest(&l->timers);
@@ -122,10 +124,14 @@ static void rearm_timerfd(struct loop *l)
 		return;
 	struct itimerspec its = { 0 };
 	if (due) {
-		its.it_value.tv_sec = (time_t)(due / 1000);
-		its.it_value.tv_nsec = (long)(due % 1000) * 1000000L;
+		uint64_t now = loop_now_ms(l);
+		uint64_t in = due > now ? due - now : 0;
+		its.it_value.tv_sec = (time_t)(in / 1000);
+		its.it_value.tv_nsec = (long)(in % 1000) * 1000000L;
+		if (!in)
+			its.it_value.tv_nsec = 1; /* due now: zero would disarm it */
 	}
-	if (timerfd_settime(l->timerfd.fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+	if (timerfd_settime(l->timerfd.fd, 0, &its, NULL) < 0)
 		tend_log(l->log, LOG_ERR, "timerfd_settime: %s", strerror(errno));
 	l->timerfd_due = due;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/fault.h"
+
 struct sys;
 struct spawn_request;
 struct tracker;
@@ -34,8 +36,9 @@ struct sys_ops {
 
 struct sys {
 	const struct sys_ops *ops;
-	struct tracker *tracker; /* what the Linux implementation tracks trees with */
-	void *fake;		 /* unit tests hang their fakes here */
+	struct fault_plan faults; /* empty unless a test arms it (base/fault.h) */
+	struct tracker *tracker;  /* what the Linux implementation tracks trees with */
+	void *fake;		  /* unit tests hang their fakes here */
 };
 
 extern const struct sys_ops sys_linux;
