@@ -19,51 +19,6 @@
  * (uninterruptible sleep): stopping must end, even on broken hardware. */
 #define KILL_GRACE_MS 5000
 
-static const char *const state_names[PS__COUNT] = {
-	[PS_STOPPED] = "stopped", [PS_STARTING] = "starting", [PS_RUNNING] = "running",
-	[PS_BACKOFF] = "backoff", [PS_STOPPING] = "stopping", [PS_FAILED] = "failed",
-	[PS_DONE] = "done",	  [PS_ABORTING] = "aborting",
-};
-
-const char *proc_state_name(enum proc_state s)
-{
-	return s < PS__COUNT ? state_names[s] : "?";
-}
-
-const char *process_label(const struct process *p, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", p->group->decl.name, p->decl->name);
-	return buf;
-}
-
-const char *process_tag(const struct process *p, char *buf, size_t len)
-{
-	snprintf(buf, len, "TEND_PROCESS=%s/%s", p->group->decl.name, p->decl->name);
-	return buf;
-}
-
-void describe_wait_status(int status, char *buf, size_t len)
-{
-	if (status < 0)
-		snprintf(buf, len, "not started");
-	else if (WIFEXITED(status))
-		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by SIG%s%s", sigabbrev_np(WTERMSIG(status)) ?: "?",
-			 WCOREDUMP(status) ? " (core dumped)" : "");
-	else
-		snprintf(buf, len, "status 0x%x", status);
-}
-
-struct tree process_tree(const struct process *p)
-{
-	return (struct tree){ .group = p->group->decl.name,
-			      .process = p->decl->name,
-			      .main = p->pid,
-			      .session = p->session,
-			      .in_cgroup = p->in_cgroup };
-}
-
 static void process_timer_fired(struct timer *tm)
 {
 	struct process *p = container_of(tm, struct process, timer);
@@ -652,26 +607,9 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 	tend_state_changed(t);
 }
 
-/* How its main process ended, for whoever keeps records. */
-static struct exit_record exit_record(struct tend *t, struct process *p, int wait_status,
-				      const struct rusage *usage)
-{
-	struct exit_record r = { .pid = p->pid,
-				 .wait_status = wait_status,
-				 .has_usage = usage != NULL,
-				 .start_ms = p->started_ms,
-				 .end_ms = loop_now_ms(&t->loop),
-				 .end_wall_ms = t->sys.ops->wall_ms(&t->sys) };
-	if (usage)
-		r.usage = *usage;
-	uint64_t ran = r.end_ms > r.start_ms ? r.end_ms - r.start_ms : 0;
-	r.start_wall_ms = r.end_wall_ms > ran ? r.end_wall_ms - ran : 0;
-	return r;
-}
-
 void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage)
 {
-	struct exit_record rec = exit_record(t, p, wait_status, usage);
+	struct exit_record rec = process_exit_record(t, p, wait_status, usage);
 	p->last_status = wait_status;
 	watchdog_disarm(t, p);
 	readiness_close(t, p);

@@ -15,6 +15,7 @@
 #include "core/proclog.h"
 #include "base/restart_window.h"
 #include "base/timer.h"
+#include "core/bus.h"
 #include "sys/tracker.h"
 #include "core/watchdog.h"
 
@@ -95,6 +96,10 @@ const char *process_label(const struct process *p, char *buf, size_t len);
 const char *process_tag(const struct process *p, char *buf, size_t len);
 /* p's tree as the tracker and the seam see it. */
 struct tree process_tree(const struct process *p);
+/* How p's main process ended, as the bus carries it to whoever keeps
+ * records: usage NULL when unknown. */
+struct exit_record process_exit_record(struct tend *t, const struct process *p, int wait_status,
+				       const struct rusage *usage);
 /* Describes a wait status: "exited 0", "killed by SIGKILL". */
 void describe_wait_status(int status, char *buf, size_t len);
 
