@@ -6,7 +6,9 @@ CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
 VERSION   = 0.1.0
-CPPFLAGS  = -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -Isupervisor -Itools -I.
+# The project's folders are searched for "..." includes only (-iquote):
+# supervisor/sys/ must not stand for the system's <sys/...> headers.
+CPPFLAGS  = -D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -iquote supervisor -iquote tools -iquote .
 # `=` (not `:=`): pkg-config runs only once the packages are there.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -106,7 +108,9 @@ $(B)/libtend.so: $(B)/libtend.so.0
 	ln -sf libtend.so.0 $@
 
 # The heartbeat example (tools/examples/), linked statically so that the
-# integration tests can run it from build/ as it is.
+# integration tests can run it from build/ as it is. It includes <tend.h>
+# as an installed program does.
+$(B)/tools/examples/%.o: CPPFLAGS += -Itools/libtend
 $(B)/heartbeat: $(B)/tools/examples/heartbeat.o $(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 

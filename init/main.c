@@ -178,8 +178,6 @@ static int run(struct daemon *d, const struct options *o)
 		return 0;
 	}
 	system_apply(t, &cfg.system);
-	if (t->mode == MODE_PID1)
-		pid1_early(t);
 	int status = 1;
 	if (daemon_setup(d, &cfg, o->tracking) == 0)
 		status = daemon_run(d);

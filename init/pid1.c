@@ -30,13 +30,6 @@
 #define KILL_WAIT_MS 2000
 #define SYNC_WAIT_MS 10000
 
-void pid1_early(struct tend *t)
-{
-	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
-	if (reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL)
-		tend_log(&t->log, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
-}
-
 /* Reaps until no child is left or limit_ms passed; returns how many remain
  * (-1: unknown, some are left). As PID 1 every process is our child. */
 static int reap_until_none(struct tend *t, uint64_t limit_ms)

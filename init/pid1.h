@@ -1,5 +1,6 @@
-/* What only PID 1 does: ask the kernel for Ctrl-Alt-Del as a signal, and
- * the end of a shutdown once every group has stopped (see pid1.c). */
+/* What only PID 1 does at the end: once every group has stopped, the end
+ * of the machine (see pid1.c); and, when it cannot set itself up, staying
+ * alive. */
 #ifndef TEND_PID1_H
 #define TEND_PID1_H
 
@@ -9,7 +10,6 @@
 
 struct tend;
 
-void pid1_early(struct tend *t);
 /* Ends every remaining process, syncs, unmounts, calls reboot(2). In a PID
  * namespace other than the first, the kernel ends tend at reboot(2) with
  * SIGHUP (reboot) or SIGINT (power off, halt); on a machine it does not

@@ -48,6 +48,20 @@ sources=$(ls supervisor/*/*.[ch] init/*.[ch] tools/libtend/*.[ch] 2>/dev/null)
 edges=$(mktemp) bad=$(mktemp)
 trap 'rm -f "$edges" "$bad"' EXIT
 
+# ---- every source is in a layer folder (the Makefile builds only those) ----
+mapfile -t lines < <(find supervisor init -name '*.[ch]' | while read -r f; do
+	case $f in
+	supervisor/*/*/*) echo "$f: nested below a layer folder" ;;
+	supervisor/*/*) [[ -n ${RANK[$(folder_of "$f")]+x} ]] || echo "$f: not a layer folder" ;;
+	supervisor/*) echo "$f: directly in supervisor/, in no layer" ;;
+	esac
+done)
+if ((${#lines[@]})); then
+	report FAIL "every source is in a layer folder" "${lines[@]}"
+else
+	report OK "every source is in a layer folder"
+fi
+
 # ---- includes ----
 : >"$bad"
 for f in $sources; do

@@ -1,5 +1,6 @@
 #include "base/pid_list.h"
 
+#include <signal.h>
 #include <stdlib.h>
 
 void pid_list_add(struct pid_list *l, pid_t pid)
@@ -23,6 +24,12 @@ bool pid_list_has(const struct pid_list *l, pid_t pid)
 		if (l->pids[i] == pid)
 			return true;
 	return false;
+}
+
+void pid_list_signal(const struct pid_list *l, int sig)
+{
+	for (size_t i = 0; i < l->len; i++)
+		kill(l->pids[i], sig);
 }
 
 void pid_list_free(struct pid_list *l)

@@ -16,6 +16,8 @@ struct pid_list {
 /* Adds pid unless it is there already; out of memory, it is not added. */
 void pid_list_add(struct pid_list *l, pid_t pid);
 bool pid_list_has(const struct pid_list *l, pid_t pid);
+/* Sends sig to every pid of the list (those gone meanwhile are passed over). */
+void pid_list_signal(const struct pid_list *l, int sig);
 void pid_list_free(struct pid_list *l);
 
 #endif

@@ -1,5 +1,5 @@
 /* The declarations model: what conf.d says, after parsing and validation.
- * Parsing lives in config_parse.c; nothing here touches libconfuse. */
+ * Parsing lives in parse.c; nothing here touches libconfuse. */
 #ifndef TEND_CONFIG_H
 #define TEND_CONFIG_H
 
@@ -98,7 +98,7 @@ int size_parse(const char *text, uint64_t *bytes);
 int config_load_dir(const char *dir, struct config *out, char *err, size_t errlen);
 
 /* config_load_dir in a child process, which sends the result up a pipe
- * (config_isolate.c): tend keeps none of the parse's garbage, and a parser
+ * (isolate.c): tend keeps none of the parse's garbage, and a parser
  * that crashes or hangs (30 s) makes an error (CONFIG_UNREADABLE), not a
  * dead tend. Falls back to parsing in this process when it cannot fork. */
 int config_load_dir_isolated(const char *dir, struct config *out, char *err, size_t errlen);
@@ -128,11 +128,11 @@ int config_parse_text(const char *path, const char *text, struct config *out, ch
 /* Free what the structure owns (not the structure itself) and zero it. */
 void config_free(struct config *cfg);
 void group_decl_free(struct group_decl *g); /* frees what g holds, not g itself */
-/* Moves everything g points to into one block (config_pack.c); -1 only when
+/* Moves everything g points to into one block (pack.c); -1 only when
  * out of memory, and g is then as it was. */
 int group_decl_pack(struct group_decl *g);
 /* g is a packed declaration whose pointers still point into the block as it
- * was at g->pack (in another process: config_isolate.c); `block` holds a copy
+ * was at g->pack (in another process: isolate.c); `block` holds a copy
  * of its g->pack_len bytes. Points g into `block`, which it then owns.
  * Returns -1 (g untouched, block not taken) if a pointer falls outside the
  * block or a string or vector is not terminated inside it. */

@@ -5,7 +5,7 @@
  * declarations makes tens of thousands of short allocations (libconfuse's
  * trees, the text, the words) between the few that last, and the heap keeps
  * those holes for good. So a child parses, packs each group into one block
- * (config_pack.c) and sends the blocks up a pipe; tend only allocates what it
+ * (pack.c) and sends the blocks up a pipe; tend only allocates what it
  * keeps. The parser's code is never touched by tend either, and a parser
  * that crashes or loops on some input takes the child with it, not PID 1.
  *

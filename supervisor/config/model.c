@@ -1,5 +1,5 @@
 /* The declarations model: freeing, lookup, comparison and names. Parsing is
- * in config_parse.c. */
+ * in parse.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Reading conf.d with libconfuse into the model of config.h.
  *
  * Two libconfuse 3.3 habits shape this file (a third, its comment handling,
- * is dealt with in config_text.c):
+ * is dealt with in text.c):
  * - A section's cfg_t ends up carrying the line of its closing brace. The
  *   opening line is only known while libconfuse creates the section, which is
  *   when it parses the defaults of the section's options: the default-parsing

@@ -1,4 +1,4 @@
-/* Getting conf.d text ready for libconfuse (see config_text.h).
+/* Getting conf.d text ready for libconfuse (see text.h).
  *
  * Why comments are removed here: libconfuse 3.3's lexer counts every comment
  * line two or three times, so all line numbers after a comment would be

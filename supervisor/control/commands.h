@@ -18,7 +18,7 @@ void command_dispatch(struct tend *t, struct client *c, char **argv);
 bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
 		 struct process **pp);
 
-/* events.c: `events [--json]`. */
+/* event_stream.c: `events [--json]`. */
 void cmd_events(struct tend *t, struct client *c, char **argv);
 /* logs.c: `logs GROUP[/PROCESS] [-n N] [-f]`. */
 void cmd_logs(struct tend *t, struct client *c, char **argv);

@@ -73,7 +73,7 @@ void control_close(struct control *ctl);
 void control_after_events(void *ctx);
 
 /* Bus subscribers (ctx: the control), wired by the daemon. */
-void event_stream_on_event(void *ctx, const struct bus_event *ev); /* events.c */
+void event_stream_on_event(void *ctx, const struct bus_event *ev); /* event_stream.c */
 void waiters_on_event(void *ctx, const struct bus_event *ev);	   /* waiters.c */
 void followers_on_event(void *ctx, const struct bus_event *ev);	   /* logs.c */
 

@@ -9,6 +9,7 @@ void tend_init(struct tend *t, const struct sys_ops *ops)
 	t->sys.ops = ops;
 	t->sys.tracker = &t->tracker;
 	t->log.faults = &t->sys.faults;
+	t->log.file.fd = -1; /* no tend.log until the run directory exists */
 	loop_wire(&t->loop, &t->sys, &t->log);
 	tracker_wire(&t->tracker, &t->log, &t->pids);
 	t->notify.fd = -1;

@@ -30,7 +30,7 @@ struct watchdog {
 /* Cancels p's watchdog timer and frees its watchdog, if it has one. */
 void watchdog_free(struct tend *t, struct process *p);
 
-/* Before p starts (spawn.c): a new watchdog page (sealed memfd, for the
+/* Before p starts (launch.c): a new watchdog page (sealed memfd, for the
  * child: watchdog_child_fd). Returns 0 (also when p has no watchdog), or -1
  * with errno. */
 int watchdog_prepare(struct tend *t, struct process *p);

@@ -1,12 +1,14 @@
 /* Setting tend up and taking it down, in a fixed order that a reader can
  * follow: standard descriptors, limits, /dev/null, the run directory and
- * its lock, tend.log, the subreaper, the loop and signals, the control
- * socket, tree tracking, NOTIFY_SOCKET, conf.d's watch, the groups; the
- * subscriptions and hooks between them (wiring.c). */
+ * tend.log, the subreaper (or, as PID 1, Ctrl-Alt-Del as a signal), the
+ * loop and signals, the run directory's lock, the control socket, tree
+ * tracking, NOTIFY_SOCKET, conf.d's watch, the subscriptions and hooks
+ * between them (wiring.c), the groups. */
 #include "daemon/daemon.h"
 #include "core/notify.h"
 #include "core/startup.h"
 #include "sys/log.h"
+#include "sys/machine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +136,8 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	 * can still stop them. (As PID 1 we get them anyway.) */
 	if (t->mode != MODE_PID1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		tend_log(&t->log, LOG_WARN, "PR_SET_CHILD_SUBREAPER: %m");
+	if (t->mode == MODE_PID1 && machine_catch_ctrl_alt_del() < 0)
+		tend_log(&t->log, LOG_WARN, "reboot(RB_DISABLE_CAD): %m");
 	if (loop_init(&t->loop) < 0 || signals_open(d) < 0) {
 		tend_log(&t->log, LOG_ERR, "cannot set up the event loop: %m");
 		return -1;

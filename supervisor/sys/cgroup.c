@@ -149,8 +149,7 @@ void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig)
 		return;
 	struct pid_list members = { 0 };
 	cgroup_members(tr, tree, &members);
-	for (size_t i = 0; i < members.len; i++)
-		kill(members.pids[i], sig);
+	pid_list_signal(&members, sig);
 	pid_list_free(&members);
 }
 

@@ -11,9 +11,10 @@
  * memory. */
 char **environment_inherited(void);
 
-/* base minus the keys that `add` or `own` set, then `add`, then `own`. A
- * vector of the given strings (free only the vector); NULL when out of
- * memory. */
+/* base minus the keys that `add` sets, then `add` minus the keys `own`
+ * sets, then `own` (base comes from environment_inherited, without tend's
+ * own keys). A vector of the given strings (free only the vector); NULL
+ * when out of memory. */
 char **environment_merge(char *const *base, char *const *add, char *const *own);
 
 #endif

@@ -1,5 +1,7 @@
 #include "sys/machine.h"
 
+#include <errno.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 
 /* The inode of the first PID namespace (PROC_PID_INIT_INO in the kernel). */
@@ -23,4 +25,9 @@ bool machine_may_set_hostname(void)
 	if (stat("/proc/self/ns/uts", &st) == 0 && st.st_ino != INIT_UTS_NS_INO)
 		return true;
 	return machine_is_ours();
+}
+
+int machine_catch_ctrl_alt_del(void)
+{
+	return reboot(RB_DISABLE_CAD) < 0 && errno != EINVAL ? -1 : 0;
 }

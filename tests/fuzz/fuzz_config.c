@@ -1,9 +1,5 @@
 /* libFuzzer target for the conf.d parser: the input becomes one file.
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isupervisor \
- *     tests/fuzz/fuzz_config.c supervisor/config_parse.c supervisor/config_text.c \
- *     supervisor/config.c supervisor/duration.c supervisor/cmdline.c -lconfuse \
- *     -o fuzz_config && ./fuzz_config -max_len=4096
+ * Built and run by `make fuzz` (build/fuzz/fuzz_config).
  *
  * Besides not crashing, a failed parse must leave the model untouched and
  * say why; a successful one must say nothing. */

@@ -10,7 +10,7 @@
  *   !fail ERRNO                   spawns fail with ERRNO from now on (0: succeed)
  *   !ready GROUP/PROCESS          it says it is ready
  *   !hung GROUP/PROCESS           its watchdog expires
- * so that every pair of the transition tables can be reached. Built and run
+ * so that every pair of the transition tables that can happen is reached. Built and run
  * by `make fuzz`.
  *
  * Besides not crashing: every reply line is a data line ("> ...") or a

@@ -1,5 +1,5 @@
-/* Packed declarations (config_pack.c) and conf.d read in a child process
- * (config_isolate.c): a packed group says the same as it did unpacked, a
+/* Packed declarations (config/pack.c) and conf.d read in a child process
+ * (config/isolate.c): a packed group says the same as it did unpacked, a
  * block moved elsewhere says the same once relocated, a damaged one is
  * refused, and the child's answer equals reading conf.d in place. */
 #include <stdarg.h>

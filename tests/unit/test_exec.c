@@ -98,50 +98,42 @@ static bool vfork_shares_memory(void)
 		}                                                                                  \
 	} while (0)
 
-static void a_missing_command_is_an_error_of_the_spawn(void **state)
+/* A request that cannot be run: -1 and the errno of the step that failed,
+ * as an error of the spawn, not as an exit status. */
+static void assert_spawn_fails(char **argv, char **envp, const char *directory, int want)
 {
-	(void)state;
-	NEEDS_VFORK_MEMORY();
-	char *argv[] = { "/nonexistent/daemon", "--fg", NULL };
-	char *envp[] = { NULL };
 	struct run r;
 	int err = 0;
 
 	run_init(&r, argv, envp);
+	r.req.directory = directory;
 	assert_int_equal(spawn_request_run(&r.req, &err), -1);
-	assert_int_equal(err, ENOENT);
+	assert_int_equal(err, want);
 	run_fini(&r);
+}
+
+static void a_missing_command_is_an_error_of_the_spawn(void **state)
+{
+	(void)state;
+	NEEDS_VFORK_MEMORY();
+	assert_spawn_fails((char *[]){ "/nonexistent/daemon", "--fg", NULL }, (char *[]){ NULL },
+			   NULL, ENOENT);
 }
 
 static void a_command_found_nowhere_on_the_path_is_enoent(void **state)
 {
 	(void)state;
 	NEEDS_VFORK_MEMORY();
-	char *argv[] = { "tend-no-such-command", NULL };
-	char *envp[] = { "PATH=/nonexistent:/also-not-there", NULL };
-	struct run r;
-	int err = 0;
-
-	run_init(&r, argv, envp);
-	assert_int_equal(spawn_request_run(&r.req, &err), -1);
-	assert_int_equal(err, ENOENT);
-	run_fini(&r);
+	assert_spawn_fails((char *[]){ "tend-no-such-command", NULL },
+			   (char *[]){ "PATH=/nonexistent:/also-not-there", NULL }, NULL, ENOENT);
 }
 
 static void a_directory_that_is_not_there_is_an_error(void **state)
 {
 	(void)state;
 	NEEDS_VFORK_MEMORY();
-	char *argv[] = { "/bin/true", NULL };
-	char *envp[] = { NULL };
-	struct run r;
-	int err = 0;
-
-	run_init(&r, argv, envp);
-	r.req.directory = "/nonexistent/dir";
-	assert_int_equal(spawn_request_run(&r.req, &err), -1);
-	assert_int_equal(err, ENOENT);
-	run_fini(&r);
+	assert_spawn_fails((char *[]){ "/bin/true", NULL }, (char *[]){ NULL }, "/nonexistent/dir",
+			   ENOENT);
 }
 
 /* The child gets the request's environment (only it), its directory, its
