@@ -126,9 +126,12 @@ sock() { echo "$RUN/tend.sock"; }
 	wait_until state_is running web
 	# 20000 status requests whose replies are never read (socat -u only writes).
 	yes 'status --json' | head -n 20000 >"$T/requests"
-	(cat "$T/requests"; sleep 60) | socat -u - "UNIX-CONNECT:$(sock)" &
+	# socat reads the requests, then its input stays open (fd 8 of this
+	# test) so that it keeps the connection without reading a reply.
+	exec 8> >(socat -u - "UNIX-CONNECT:$(sock)")
 	slow=$!
 	track_pid "$slow"
+	cat "$T/requests" >&8
 	# Wait until tend has taken the requests in: the unread replies pile up.
 	replies_piled_up() { [ "$(ss -x -H | awk -v s="$(sock)" '$5 == s {q += $4} END {print q + 0}')" -gt 100000 ]; }
 	wait_until replies_piled_up
@@ -173,20 +176,26 @@ EOF
 	conf 10-a.conf <<EOF
 group "slow" {
 	autostart = false
-	process "first" { type = oneshot command = "sleep 0.5" }
+	process "first" { type = oneshot command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done'" }
 	process "second" { command = "sleep 1000" }
 }
 EOF
+	# first finishes once $T/go exists: a start that waits needs it before,
+	# one that does not wait leaves the group starting until it is made.
 	start_tend
+	touch "$T/go"
 	run tctl start slow
 	assert_success
 	[ "$(state slow second)" = running ]
 	run tctl stop slow
 	assert_success
 	[ "$(state slow)" = stopped ]
+	rm "$T/go"
 	run tctl start --no-wait slow
 	assert_success
 	[ "$(state slow)" = starting ]
+	[ "$(state slow first)" = starting ]
+	touch "$T/go"
 	wait_until state_is running slow
 }
 

@@ -25,12 +25,19 @@ EOF
 @test "processes start in declaration order; a oneshot finishes before the next starts" {
 	conf 10-a.conf <<EOF
 group "g" {
-	process "first"  { type = oneshot  command = "sh -c 'sleep 0.3; echo first >> $T/order'" }
+	process "first"  { type = oneshot  command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; echo first >> $T/order'" }
 	process "second" { command = "sh -c 'echo second >> $T/order; exec sleep 1000'" }
 	process "third"  { command = "sh -c 'echo third >> $T/order; exec sleep 1000'" }
 }
 EOF
 	start_tend
+	# While the oneshot runs, nothing after it has been started (tend would
+	# have started them together with it, in the same step).
+	wait_until state_is starting g first
+	[ "$(state g second)" = stopped ]
+	[ "$(state g third)" = stopped ]
+	[ ! -e "$T/order" ]
+	touch "$T/go"
 	wait_until state_is running g
 	wait_until has_lines "$T/order" 3
 	# The oneshot finished (wrote its line) before anything else started.
