@@ -155,3 +155,22 @@ CONF
 	assert_output --partial "refusing to use it"
 	[ ! -e "$RUN/tend.sock" ]
 }
+
+@test "tend.pid is removed when tend exits, and a second stop finds no stale pid" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	[ "$(cat "$RUN/tend.pid")" = "$TEND_PID" ]
+	kill -TERM "$(cat "$RUN/tend.pid")"
+	wait_until gone "$TEND_PID"
+	run wait "$TEND_PID"
+	assert_success
+	[ ! -e "$RUN/tend.pid" ]
+	# Started again on the same run directory, it takes the lock as before.
+	start_tend
+	[ "$(cat "$RUN/tend.pid")" = "$TEND_PID" ]
+	run "$TEND" -c "$CONF" -r "$RUN"
+	assert_failure 1
+	assert_output --partial "another tend runs with this run directory"
+}

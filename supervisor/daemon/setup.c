@@ -108,6 +108,20 @@ static void ensure_standard_fds(void)
 			break;
 }
 
+/* Last of all: tend.pid goes while it is still locked, so that nobody takes
+ * a stale pid from it (`kill $(cat RUNDIR/tend.pid)` run twice); a tend
+ * starting now makes a new file and locks that. */
+static void unlock_rundir(struct daemon *d)
+{
+	char path[4096];
+	if (d->lock_fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/tend.pid", d->tend.rundir);
+	unlink(path);
+	close(d->lock_fd);
+	d->lock_fd = -1;
+}
+
 /* Everything teardown may close or cancel, whatever set-up reached. */
 static void mark_closed(struct daemon *d)
 {
@@ -178,8 +192,6 @@ void daemon_teardown(struct daemon *d)
 	loop_close(&t->loop);
 	if (t->devnull >= 0)
 		close(t->devnull);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
-	d->lock_fd = -1;
+	unlock_rundir(d);
 	logfile_close(&t->log.file);
 }
