@@ -256,6 +256,22 @@ CONF
 	[ "$(pid_of local a)" != "$outsider" ]
 }
 
+@test "MAINPID= naming the main process itself is no change and not dropped" {
+	# haproxy -Ws says MAINPID=<its own pid> with READY=1 at every start.
+	conf 10-a.conf <<CONF
+process "a" {
+    command = "sh -c 'systemd-notify --pid=\$\$ MAINPID=\$\$ READY=1; exec sleep 1000'"
+    ready   = notify
+}
+CONF
+	start_tend
+	wait_until ready_is local a true
+	[ "$(state local a)" = running ]
+	dropped_is 0
+	run grep -c "main process is now" "$T/tend.out"
+	assert_output 0
+}
+
 @test "WATCHDOG_USEC= gives a process without a declared watchdog one" {
 	conf 10-a.conf <<CONF
 process "a" {

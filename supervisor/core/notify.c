@@ -144,7 +144,9 @@ static void change_main_pid(struct tend *t, struct process *p, const char *value
 	char *end;
 	char label[2 * NAME_MAX_LEN + 2];
 	long pid = strtol(value, &end, 10);
-	if (*end || pid <= 1 || pid > INT32_MAX || (pid_t)pid == p->pid || !p->pid ||
+	if (!*end && p->pid && (pid_t)pid == p->pid)
+		return; /* the main process naming itself (haproxy -Ws does): nothing to do */
+	if (*end || pid <= 1 || pid > INT32_MAX || !p->pid ||
 	    (p->state != PS_STARTING && p->state != PS_RUNNING) ||
 	    pidmap_get(&t->pids, (pid_t)pid) || !in_tree(t, p, (pid_t)pid)) {
 		t->notify_dropped++;
