@@ -185,3 +185,44 @@ CONF
 	wait_until empty_retiring
 	gone "$b"
 }
+
+@test "a start after a stop still waits for the old declaration; two never share a cgroup" {
+	cgroup_v2_writable || skip "needs root and a writable cgroup2 hierarchy"
+	# On SIGTERM the old declaration's process stays until the test has
+	# seen the new one held back ($T/go), then ends.
+	conf 30-g.conf <<CONF
+group "g" { process "p" { command = "sh -c 'trap \"while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; sleep 1000 & wait'" } }
+CONF
+	start_tend --tracking=cgroup
+	wait_until state_is running g p
+	old=$(pid_of g p)
+	conf 30-g.conf <<CONF
+group "g" { process "p" { command = "sh -c 'trap \"while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; sleep 1000 & wait'" environment = { "V=2" } } }
+CONF
+	run tctl reload
+	assert_success
+	run tctl stop g
+	assert_success
+	assert_output --partial "group g will not start"
+	run tctl start g
+	assert_success
+	assert_output --partial "group g starts once its old declaration stopped"
+	run tctl restart g
+	assert_output --partial "group g starts once its old declaration stopped"
+	grep -q "control: stop g" "$T/tend.out"
+	# Held back: not started while the old one still runs in g's cgroup.
+	[ "$(pid_of g p)" = null ]
+	status_json | jq -e '.retiring[0].name == "g" and .retiring[0].state == "stopping"'
+	alive "$old"
+	touch "$T/go"
+	wait_until state_is running g p
+	new=$(pid_of g p)
+	wait_until gone "$old"
+	empty_retiring() { [ "$(status_json | jq '.retiring | length')" = 0 ]; }
+	wait_until empty_retiring
+	# The new declaration was started once, after the old one had gone.
+	[ "$(pid_of g p)" = "$new" ]
+	[ "$(restarts_of g p)" = 0 ]
+	run tctl status --json g
+	echo "$output" | jq -e --argjson old "$old" '.groups[0].processes[0].descendants | index($old) == null'
+}

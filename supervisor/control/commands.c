@@ -3,6 +3,7 @@
 #include "control/server.h"
 #include "control/status.h"
 #include "core/context.h"
+#include "core/reload_apply.h"
 #include "libtend/cmdline.h"
 #include "sys/log.h"
 
@@ -102,18 +103,18 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return;
 	if (v != VERB_STOP && t->shutting_down)
 		return client_err(c, "tend is shutting down");
-	if (g->start_pending) {
-		/* Its old declaration is still stopping; it starts when that is gone. */
-		if (v == VERB_STOP)
-			g->start_pending = false;
-		return client_ok(c, "group %s %s", g->decl.name,
-				 v == VERB_STOP ? "will not start"
-						: "starts once its old declaration stopped");
-	}
-	if (p && v != VERB_STOP && !group_allows_restart(g))
+	/* A group whose old declaration is still stopping starts when that is
+	 * gone: a request about it (or about one of its processes while its
+	 * start is held) is held too. */
+	bool may_hold = g->start_pending || !p;
+	if (p && !may_hold && v != VERB_STOP && !group_allows_restart(g))
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
 	tend_log(&t->log, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
+	if (may_hold && reload_hold_request(t, g, v != VERB_STOP))
+		return client_ok(c, "group %s %s", g->decl.name,
+				 v == VERB_STOP ? "will not start"
+						: "starts once its old declaration stopped");
 	if (p)
 		process_request(t, p, v);
 	else

@@ -147,6 +147,21 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	return pl.ngroups == cfg->ngroups ? 0 : -1;
 }
 
+static bool name_retiring(struct tend *t, const char *name);
+
+bool reload_hold_request(struct tend *t, struct group *g, bool start)
+{
+	if (g->start_pending) {
+		g->start_pending = start;
+		return true;
+	}
+	if (!start || !name_retiring(t, g->decl.name))
+		return false;
+	g->start_pending = true;
+	t->reload_unfinished = true; /* reload_finish() starts it */
+	return true;
+}
+
 static bool name_retiring(struct tend *t, const char *name)
 {
 	for (size_t i = 0; i < t->nretiring; i++)
