@@ -256,6 +256,43 @@ CONF
 	[ "$(pid_of local a)" != "$outsider" ]
 }
 
+@test "a process running as another user reaches NOTIFY_SOCKET and becomes ready" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run a process as another user"
+	chmod 0711 "$T" # mktemp made it 0700: nobody else could enter the run directory's parent
+	conf 10-a.conf <<CONF
+process "a" {
+    command       = "setpriv --reuid=nobody --regid=nogroup --clear-groups -- sh -c 'systemd-notify --ready; exec sleep 1000'"
+    ready         = notify
+    ready-timeout = 1h
+}
+CONF
+	start_tend
+	wait_until ready_is local a true
+	[ "$(ps -o uid= -p "$(pid_of local a)" | tr -d ' ')" = "$(id -u nobody)" ]
+	dropped_is 0
+	# The run directory may be entered, not listed; the control socket stays tend's.
+	[ "$(stat -c %a "$RUN")" = 711 ]
+	[ "$(stat -c %a "$RUN/tend.sock")" = 600 ]
+	[ "$(stat -c %a "$RUN/log")" = 700 ]
+}
+
+@test "a ready-timeout says when the process could not reach NOTIFY_SOCKET" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run a process as another user"
+	# $T stays 0700: nobody cannot enter it, so not the run directory below it.
+	conf 10-a.conf <<CONF
+process "a" {
+    command       = "setpriv --reuid=nobody --regid=nogroup --clear-groups -- sh -c 'systemd-notify --ready; exec sleep 1000'"
+    ready         = notify
+    ready-timeout = 1s
+    restart       = never
+}
+CONF
+	start_tend
+	wait_until state_is failed local a
+	grep -q "local/a: not ready within 1s (ready-timeout)" "$T/tend.out"
+	grep -q "local/a: it runs as uid $(id -u nobody), which cannot reach NOTIFY_SOCKET $RUN/notify" "$T/tend.out"
+}
+
 @test "MAINPID= naming the main process itself is no change and not dropped" {
 	# haproxy -Ws says MAINPID=<its own pid> with READY=1 at every start.
 	conf 10-a.conf <<CONF

@@ -136,6 +136,61 @@ void notify_forget_main(struct tend *t, struct process *p)
 	watcher_close(&t->loop, &p->main_pidfd);
 }
 
+#define GROUPS_MAX 64
+
+/* Whether uid (with gid and groups) has permission `bit` (1: search, 2:
+ * write) on path: owner, group or other bits, as the kernel decides. */
+static bool permitted(const struct stat *st, uid_t uid, gid_t gid, const gid_t *groups,
+		      size_t ngroups, mode_t bit)
+{
+	if (uid == 0)
+		return true;
+	if (st->st_uid == uid)
+		return st->st_mode & (bit << 6);
+	bool member = st->st_gid == gid;
+	for (size_t i = 0; i < ngroups && !member; i++)
+		member = groups[i] == st->st_gid;
+	return st->st_mode & (member ? bit << 3 : bit);
+}
+
+/* Whether a process with these credentials can send to NOTIFY_SOCKET:
+ * enter every directory on the way, and write to the socket. */
+static bool notify_reachable(struct tend *t, uid_t uid, gid_t gid, const gid_t *groups,
+			     size_t ngroups)
+{
+	char path[4096];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s", t->notify_path);
+	for (char *s = path + 1;; s++) {
+		char *slash = strchr(s, '/');
+		if (slash)
+			*slash = '\0';
+		bool ok = stat(path, &st) == 0 &&
+			  permitted(&st, uid, gid, groups, ngroups, slash ? 1 : 2);
+		if (!ok || !slash)
+			return ok;
+		*slash = '/';
+		s = slash;
+	}
+}
+
+void notify_explain_not_ready(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	gid_t groups[GROUPS_MAX];
+	size_t ngroups = GROUPS_MAX;
+	uid_t uid;
+	gid_t gid;
+	if (p->decl->ready != READY_NOTIFY || !p->pid || !t->notify_path ||
+	    proc_credentials(p->pid, &uid, &gid, groups, &ngroups) < 0 ||
+	    notify_reachable(t, uid, gid, groups, ngroups))
+		return;
+	tend_log(&t->log, LOG_WARN,
+		 "%s: it runs as uid %d, which cannot reach NOTIFY_SOCKET %s (a directory on the "
+		 "way is closed to it): its READY=1 could not arrive",
+		 process_label(p, label, sizeof(label)), (int)uid, t->notify_path);
+}
+
 /* MAINPID=: the daemon's main process is now another member of its tree
  * (a forking daemon's child). Taken only from a process that runs, for a
  * pid tend can watch (a pidfd: the new main need not be tend's child). */

@@ -16,4 +16,9 @@ void notify_close(struct tend *t);
  * that MAINPID= named. */
 void notify_forget_main(struct tend *t, struct process *p);
 
+/* p was not ready in time: if its main process runs as a user that cannot
+ * reach NOTIFY_SOCKET (a directory on the way it may not enter), says so:
+ * its READY=1 could never arrive. */
+void notify_explain_not_ready(struct tend *t, struct process *p);
+
 #endif

@@ -414,6 +414,7 @@ static enum proc_state not_ready_in_time(struct tend *t, struct process *p)
 	duration_format(p->decl->ready_timeout_ms, timeout, sizeof(timeout));
 	tend_log(&t->log, LOG_WARN, "%s: not ready within %s (ready-timeout); ending it as failed",
 		 process_label(p, label, sizeof(label)), timeout);
+	notify_explain_not_ready(t, p);
 	return begin_abort(t, p, SIGTERM);
 }
 

@@ -49,6 +49,25 @@ static bool private_dir(struct tend *t, const char *path)
 	return true;
 }
 
+/* Processes that run as another user than tend (postgres, redis) must
+ * reach RUNDIR/notify: the run directory may be entered by anyone (0711)
+ * but not listed; the control socket (0600) and the logs (log/, 0700)
+ * stay tend's. An existing run directory gets the search bits too. */
+static int searchable_by_all(struct tend *t, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	if ((st.st_mode & 0011) == 0011)
+		return 0;
+	if (chmod(path, (st.st_mode & 07777) | 0011) < 0) {
+		tend_log(&t->log, LOG_WARN, "%s: cannot make it searchable for other users: %m",
+			 path);
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_rundir(struct tend *t)
 {
 	char logdir[4096];
@@ -61,8 +80,9 @@ static int setup_rundir(struct tend *t)
 			return -1;
 	}
 	snprintf(logdir, sizeof(logdir), "%s/log", t->rundir);
-	if (make_dir(t, t->rundir, 0700) < 0 || !private_dir(t, t->rundir))
+	if (make_dir(t, t->rundir, 0711) < 0 || !private_dir(t, t->rundir))
 		return -1;
+	searchable_by_all(t, t->rundir);
 	return make_dir(t, logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
 }
 

@@ -129,6 +129,35 @@ int proc_tag(pid_t pid, char *buf, size_t len)
 	return found ? 0 : -1;
 }
 
+int proc_credentials(pid_t pid, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups)
+{
+	char path[64], line[4096];
+	size_t max = *ngroups;
+	int found = 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	*ngroups = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long r, e, s, fs;
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &r, &e, &s, &fs) == 4) {
+			*uid = (uid_t)fs;
+			found |= 1;
+		} else if (sscanf(line, "Gid: %lu %lu %lu %lu", &r, &e, &s, &fs) == 4) {
+			*gid = (gid_t)fs;
+			found |= 2;
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			char *p = line + 7, *end;
+			for (unsigned long g;
+			     *ngroups < max && (g = strtoul(p, &end, 10), end != p); p = end)
+				groups[(*ngroups)++] = (gid_t)g;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -1;
+}
+
 static bool orphan_belongs_to(struct tracker *tr, const struct proc_entry *e,
 			      const struct tree *tree)
 {

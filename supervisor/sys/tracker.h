@@ -89,6 +89,9 @@ struct proc_table *ancestry_scan(void);
 int proc_parent_session(pid_t pid, pid_t *ppid, pid_t *session);
 /* The GROUP/PROCESS of pid's TEND_PROCESS tag into buf. 0, or -1: no tag. */
 int proc_tag(pid_t pid, char *buf, size_t len);
+/* The credentials pid opens files with (its fs uid and gid) and up to
+ * *ngroups supplementary groups, from /proc. 0, or -1: gone or unreadable. */
+int proc_credentials(pid_t pid, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups);
 void ancestry_table_free(struct proc_table *tab);
 
 #endif
