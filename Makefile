@@ -151,7 +151,8 @@ check: deps-check
 		echo "tend: could not fetch the kernel (above): the QEMU tests will be skipped"
 	@tests/run-all.sh
 
-# The demo: tend in user mode on the shipped conf.d, then its status.
+# The demo: tend on the shipped conf.d (user mode as a user, system mode as
+# root), run in its run directory, then its status.
 RUN_DIR ?= $(if $(XDG_RUNTIME_DIR),$(XDG_RUNTIME_DIR)/tend-demo,/tmp/tend-demo-$(shell id -u))
 run: deps
 	@$(MAKE) --no-print-directory all

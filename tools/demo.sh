@@ -1,15 +1,24 @@
 #!/bin/sh
-# `make run`: start tend in user mode on the shipped conf.d and show its status.
+# `make run`: start tend on the shipped conf.d and show its status. As an
+# ordinary user tend runs in user mode (trees tracked by ancestry, unless a
+# writable cgroup2 hierarchy is there); as root in system mode (cgroups).
+# tend runs in its run directory, where the demo's processes keep their
+# files (conf.d/10-web.conf), so the demo leaves nothing anywhere else and
+# another user's demo does not collide with it.
 # usage: tools/demo.sh RUNDIR
 set -u
-rundir=$1
-tendctl="./tendctl -r $rundir"
+top=$(pwd)
+case $1 in /*) rundir=$1 ;; *) rundir=$top/$1 ;; esac
+tendctl="$top/tendctl -r $rundir"
 if $tendctl ping >/dev/null 2>&1; then
 	echo "tend is already running with run directory $rundir:"
 else
-	mkdir -p "$rundir"
-	echo "starting tend: ./tend -c conf.d -r $rundir (its messages go to $rundir/tend.out)"
-	nohup ./tend -c conf.d -r "$rundir" >"$rundir/tend.out" 2>&1 </dev/null &
+	# The mode tend gives a run directory it makes (README "The run directory").
+	mkdir -p "$(dirname "$rundir")" && mkdir -m 0711 -p "$rundir" || exit 1
+	mode=$( [ "$(id -u)" -eq 0 ] && echo "system mode" || echo "user mode")
+	echo "starting tend ($mode) in $rundir: $top/tend -c $top/conf.d -r $rundir"
+	echo "(its messages go to $rundir/tend.out)"
+	(cd "$rundir" && exec nohup "$top/tend" -c "$top/conf.d" -r "$rundir" >tend.out 2>&1 </dev/null) &
 	# Wait for the control socket to answer, then for the groups to settle.
 	i=0
 	until $tendctl ping >/dev/null 2>&1; do
