@@ -147,3 +147,65 @@ EOF
 	assert_success
 	while read -r pid; do gone "$pid"; done <"$T/gc"
 }
+
+# descendants_of GROUP PROCESS: the pids status lists under it, one per line
+descendants_of() {
+	status_json | jq -r --arg g "$1" --arg p "$2" \
+		'.groups[] | select(.name==$g) | .processes[] | select(.name==$p) | .descendants[]'
+}
+lists() { descendants_of "$1" "$2" | grep -qx "$3"; } # lists GROUP PROCESS PID
+
+@test "kill-mode = main leaves what the main process started (a session) running and listed" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "sshd" {
+		command      = "sh -c 'sleep 1000 & echo \$! >> $T/sessions; exec sleep 1000'"
+		kill-mode    = main
+		restart-delay = 10ms
+	}
+}
+EOF
+	start_tend
+	wait_until has_lines "$T/sessions" 1
+	first=$(sed -n 1p "$T/sessions")
+	track_pid "$first"
+	wait_until lists g sshd "$first"
+	old=$(pid_of g sshd)
+	kill -KILL "$old"
+	wait_until pid_changed g sshd "$old"
+	wait_until has_lines "$T/sessions" 2
+	second=$(sed -n 2p "$T/sessions")
+	track_pid "$second"
+	alive "$first"
+	wait_until lists g sshd "$first"
+	run tctl stop g
+	assert_success
+	[ "$(state g sshd)" = stopped ]
+	alive "$first"
+	alive "$second"
+	lists g sshd "$first"
+	lists g sshd "$second"
+}
+
+@test "kill-mode = mixed asks the main process alone, then ends the whole tree" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "pg" {
+		command   = "sh -c 'trap \"echo term >> $T/got; exit 0\" TERM; sleep 1000 & echo \$! > $T/child; wait'"
+		kill-mode = mixed
+	}
+}
+EOF
+	start_tend
+	wait_until test -s "$T/child"
+	child=$(cat "$T/child")
+	track_pid "$child"
+	run tctl stop g
+	assert_success
+	[ "$(state g pg)" = stopped ]
+	gone "$child"
+	# Only the main process was asked (the shell's trap ran once), and
+	# its child was killed, not asked: SIGKILL once the main had gone.
+	[ "$(cat "$T/got")" = term ]
+	grep -q "g/pg: main process gone; SIGKILL to the rest of its tree (kill-mode = mixed)" "$T/tend.out"
+}

@@ -12,6 +12,12 @@
 #define NAME_MAX_LEN 64
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+/* What a stop ends (systemd's KillMode=). */
+enum kill_mode {
+	KILL_TREE,  /* every process of the tree: SIGTERM, then SIGKILL */
+	KILL_MAIN,  /* the main process only; what it left running is left alone */
+	KILL_MIXED, /* SIGTERM to the main process, SIGKILL to the whole tree */
+};
 enum process_type { TYPE_LONGRUN, TYPE_ONESHOT };
 /* When a longrun counts as up, so that the next process of its group starts. */
 enum ready_kind {
@@ -38,6 +44,7 @@ struct process_decl {
 	enum process_type type;
 	enum restart_policy restart;
 	enum ready_kind ready;
+	enum kill_mode kill_mode;
 	int ready_fd; /* READY_FD: the child's descriptor, 3 or more */
 	unsigned restart_limit;
 	unsigned log_keep; /* rotated logs kept: NAME.log.1 ... NAME.log.N */
@@ -146,7 +153,8 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
 /* True when the two groups run the same processes the same way and differ at
  * most in autostart and restart settings (policy, limits, delay, critical,
- * dependent, stop-timeout), which a reload changes without a restart. */
+ * dependent, stop-timeout, kill-mode), which a reload changes without a
+ * restart. */
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b);
 
 /* A hostname: 1 to 64 of [A-Za-z0-9.-], not starting with '-' or '.'. */
@@ -167,6 +175,8 @@ int ready_parse(const char *text, enum ready_kind *kind, int *fd);
 
 /* The inverses of the above: 0, or -1 when `name` is none of them. */
 int restart_policy_parse(const char *name, enum restart_policy *p);
+int kill_mode_parse(const char *name, enum kill_mode *m);
+const char *kill_mode_name(enum kill_mode m);
 int process_type_parse(const char *name, enum process_type *t);
 
 #endif

@@ -302,7 +302,7 @@ int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config 
 	int rc = config_receive(fds[0], deadline_ms, out, err, errlen, &why);
 	close(fds[0]);
 	if (why)
-		kill(pid, SIGKILL); /* it is ours, and not reaped yet */
+		kill(pid, SIGKILL);	       /* it is ours, and not reaped yet */
 	status = reap_child_within(pid, 1000); /* a reader stuck in the kernel is left */
 	/* A reader that failed after a whole answer (a checker's verdict, a
 	 * crash in its clean-up) is not trusted either. */

@@ -99,7 +99,7 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
 	       a->log_keep == b->log_keep && a->console == b->console && a->ready == b->ready &&
 	       a->ready_fd == b->ready_fd && a->ready_timeout_ms == b->ready_timeout_ms &&
-	       a->watchdog_ms == b->watchdog_ms;
+	       a->watchdog_ms == b->watchdog_ms && a->kill_mode == b->kill_mode;
 }
 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
@@ -218,6 +218,32 @@ const char *process_type_name(enum process_type t)
 	return "?";
 }
 
+const char *kill_mode_name(enum kill_mode m)
+{
+	switch (m) {
+	case KILL_TREE:
+		return "tree";
+	case KILL_MAIN:
+		return "main";
+	case KILL_MIXED:
+		return "mixed";
+	}
+	return "?";
+}
+
+int kill_mode_parse(const char *name, enum kill_mode *m)
+{
+	static const enum kill_mode all[] = { KILL_TREE, KILL_MAIN, KILL_MIXED };
+
+	for (size_t i = 0; name && i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(name, kill_mode_name(all[i])) == 0) {
+			*m = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int restart_policy_parse(const char *name, enum restart_policy *p)
 {
 	static const enum restart_policy all[] = { RESTART_ALWAYS, RESTART_ON_FAILURE,
@@ -282,4 +308,3 @@ int ready_parse(const char *text, enum ready_kind *kind, int *fd)
 	*fd = (int)n;
 	return 0;
 }
-

@@ -216,7 +216,7 @@ static bool process_sane(const struct process_decl *p)
 {
 	return p->name && valid_name(p->name) && p->file && p->argv && p->argv[0] &&
 	       p->environment && p->type <= TYPE_ONESHOT && p->restart <= RESTART_NEVER &&
-	       p->ready <= READY_FD &&
+	       p->ready <= READY_FD && p->kill_mode <= KILL_MIXED &&
 	       (p->ready != READY_FD || (p->ready_fd >= 3 && p->ready_fd <= MAX_READY_FD)) &&
 	       p->restart_limit <= MAX_RESTART_LIMIT && p->log_keep <= MAX_LOG_KEEP;
 }

@@ -192,6 +192,13 @@ static bool restart_ok(const char *s)
 	return restart_policy_parse(s, &p) == 0;
 }
 
+static bool kill_mode_ok(const char *s)
+{
+	enum kill_mode m;
+
+	return kill_mode_parse(s, &m) == 0;
+}
+
 static bool size_ok(const char *s)
 {
 	uint64_t bytes;
@@ -221,6 +228,7 @@ static const struct {
 	{ "directory", nonempty, "a directory" },
 	{ "type", type_ok, "longrun or oneshot" },
 	{ "restart", restart_ok, "always, on-failure or never" },
+	{ "kill-mode", kill_mode_ok, "tree, main or mixed" },
 	{ "restart-window", duration_ok, DURATION_RULE },
 	{ "restart-delay", duration_ok, DURATION_RULE },
 	{ "stop-timeout", duration_ok, DURATION_RULE },
@@ -421,6 +429,8 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process
 	process_type_parse(opt_str(sec, "type"), &p->type);
 	p->restart = RESTART_ALWAYS;
 	restart_policy_parse(opt_str(sec, "restart"), &p->restart);
+	p->kill_mode = KILL_TREE;
+	kill_mode_parse(opt_str(sec, "kill-mode"), &p->kill_mode);
 	p->critical = cfg_getbool(sec, "critical");
 	p->dependent = cfg_getbool(sec, "dependent");
 	p->console = cfg_getbool(sec, "console");
@@ -710,6 +720,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_LIST_CB("environment", NULL, CFGF_NODEFAULT, check_env),
 		CFG_STR_CB("type", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("kill-mode", NULL, CFGF_NODEFAULT, check_str),
 		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),

@@ -91,22 +91,40 @@ static bool tree_empty(struct tend *t, struct process *p)
 	return t->sys.ops->tree_empty(&t->sys, &tree);
 }
 
-/* True when nothing of p's tree is left. Then its session id is forgotten:
- * the kernel may give that number to an unrelated process, whose orphans
- * must not be taken for p's. */
+/* True when nothing of p's tree that tend must end is left: nothing at all,
+ * or (kill-mode = main) no main process; what such a process left running
+ * is not tend's to end. With nothing left its session id is forgotten: the
+ * kernel may give that number to an unrelated process, whose orphans must
+ * not be taken for p's. */
 static bool tree_gone(struct tend *t, struct process *p)
 {
-	if (p->pid || !tree_empty(t, p))
+	if (p->pid)
 		return false;
+	if (!tree_empty(t, p))
+		return p->decl->kill_mode == KILL_MAIN;
 	p->session = 0;
 	return true;
 }
 
-/* Sends sig, and SIGCONT so that a stopped process sees it. */
-static void signal_and_continue(struct tend *t, struct process *p, int sig)
+/* Sends sig to what a stop asks to end first: the whole tree, or (kill-mode
+ * main or mixed) the main process only; and SIGCONT, so that a stopped
+ * process sees it. */
+static void ask_and_continue(struct tend *t, struct process *p, int sig)
 {
-	signal_tree(t, p, sig);
-	signal_tree(t, p, SIGCONT);
+	void (*send)(struct tend *, struct process *, int) =
+	    p->decl->kill_mode == KILL_TREE ? signal_tree : signal_main;
+	send(t, p, sig);
+	send(t, p, SIGCONT);
+}
+
+/* SIGKILL to what a stop ends: the whole tree, or (kill-mode = main) the
+ * main process only. */
+static void kill_now(struct tend *t, struct process *p)
+{
+	if (p->decl->kill_mode == KILL_MAIN)
+		signal_main(t, p, SIGKILL);
+	else
+		signal_tree(t, p, SIGKILL);
 }
 
 /* SIGTERM; and SIGHUP to a console process, since interactive shells and
@@ -114,8 +132,18 @@ static void signal_and_continue(struct tend *t, struct process *p, int sig)
 static void ask_to_stop(struct tend *t, struct process *p)
 {
 	if (p->decl->console)
-		signal_tree(t, p, SIGHUP);
-	signal_and_continue(t, p, SIGTERM);
+		(p->decl->kill_mode == KILL_TREE ? signal_tree : signal_main)(t, p, SIGHUP);
+	ask_and_continue(t, p, SIGTERM);
+}
+
+/* What a dead main process left behind: SIGTERM to it now (and SIGCONT),
+ * unless it is not tend's to end (kill-mode = main). */
+static void term_leftovers(struct tend *t, struct process *p)
+{
+	if (p->decl->kill_mode == KILL_MAIN)
+		return;
+	signal_tree(t, p, SIGTERM);
+	signal_tree(t, p, SIGCONT);
 }
 
 /* A process that ended for good leaves nothing behind: SIGTERM to what is
@@ -124,7 +152,7 @@ static void sweep_leftovers(struct tend *t, struct process *p)
 {
 	if (tree_gone(t, p))
 		return;
-	ask_to_stop(t, p);
+	term_leftovers(t, p);
 	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 }
 
@@ -165,7 +193,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 	}
 	/* Whatever the dead main process left behind gets SIGTERM now and
 	 * SIGKILL when the delay is over, so two copies never run at once. */
-	signal_and_continue(t, p, SIGTERM);
+	term_leftovers(t, p);
 	p->restarts++;
 	loop_timer_in(&t->loop, &p->timer, d->restart_delay_ms);
 	return PS_BACKOFF;
@@ -246,12 +274,27 @@ static enum proc_state begin_stop(struct tend *t, struct process *p)
 	return PS_STOPPING;
 }
 
+/* kill-mode = mixed: the main process, which alone got SIGTERM, is gone;
+ * what is left of its tree gets SIGKILL now, not after stop-timeout. */
+static void kill_rest_after_main(struct tend *t, struct process *p)
+{
+	char label[2 * NAME_MAX_LEN + 2];
+	tend_log(&t->log, LOG_INFO,
+		 "%s: main process gone; SIGKILL to the rest of its tree (kill-mode = mixed)",
+		 process_label(p, label, sizeof(label)));
+	p->kill_sent = true;
+	signal_tree(t, p, SIGKILL);
+	loop_timer_in(&t->loop, &p->timer, KILL_GRACE_MS);
+}
+
 static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
 {
 	if (!tree_gone(t, p)) {
 		/* After SIGKILL, members forked since the last look get theirs too. */
 		if (p->kill_sent)
-			signal_tree(t, p, SIGKILL);
+			kill_now(t, p);
+		else if (p->decl->kill_mode == KILL_MIXED && !p->pid)
+			kill_rest_after_main(t, p);
 		return PS_STOPPING;
 	}
 	loop_timer_cancel(&t->loop, &p->timer);
@@ -263,8 +306,8 @@ static enum proc_state finish_stop_if_empty(struct tend *t, struct process *p)
 	return PS_STOPPED;
 }
 
-/* The second step of stopping or aborting: SIGKILL to the tree, and
- * KILL_GRACE_MS for it to go. */
+/* The second step of stopping or aborting: SIGKILL to the tree (to the main
+ * process only with kill-mode = main), and KILL_GRACE_MS for it to go. */
 static void send_kill(struct tend *t, struct process *p, const char *label, const char *asked)
 {
 	char timeout[32];
@@ -272,7 +315,7 @@ static void send_kill(struct tend *t, struct process *p, const char *label, cons
 	tend_log(&t->log, LOG_WARN, "%s: still running %s after %s; sending SIGKILL", label,
 		 timeout, asked);
 	p->kill_sent = true;
-	signal_tree(t, p, SIGKILL);
+	kill_now(t, p);
 	loop_timer_in(&t->loop, &p->timer, KILL_GRACE_MS);
 }
 
@@ -388,9 +431,9 @@ static enum proc_state became_ready(struct tend *t, struct process *p)
 	return PS_RUNNING;
 }
 
-/* Ending a process tend gave up on: `first` to it now (SIGTERM to the tree
- * for a readiness timeout; SIGABRT to the main process for a hang, so a
- * core dump shows where it hung), SIGKILL to the tree after stop-timeout. */
+/* Ending a process tend gave up on: `first` to it now (SIGTERM, as a stop
+ * asks, for a readiness timeout; SIGABRT to the main process for a hang, so
+ * a core dump shows where it hung), SIGKILL after stop-timeout. */
 static enum proc_state begin_abort(struct tend *t, struct process *p, int first)
 {
 	loop_timer_cancel(&t->loop, &p->timer);
@@ -400,7 +443,7 @@ static enum proc_state begin_abort(struct tend *t, struct process *p, int first)
 		signal_main(t, p, SIGABRT);
 		signal_main(t, p, SIGCONT);
 	} else {
-		signal_and_continue(t, p, first);
+		ask_and_continue(t, p, first);
 	}
 	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 	return PS_ABORTING;

@@ -281,6 +281,32 @@ static void test_values(void **state)
 	assert_true(proc(g, "d")->stop_timeout_ms == 0);
 }
 
+static void test_kill_modes(void **state)
+{
+	struct fixture *f = *state;
+	const struct group_decl *g;
+
+	put_file(f, "a.conf",
+		 "group g {\n"
+		 "  process a { command = x }\n"
+		 "  process b { command = x  kill-mode = tree }\n"
+		 "  process c { command = x  kill-mode = main }\n"
+		 "  process d { command = x  kill-mode = mixed }\n"
+		 "}\n");
+	load_ok(f);
+	g = group(f, "g");
+	assert_int_equal(proc(g, "a")->kill_mode, KILL_TREE);
+	assert_int_equal(proc(g, "b")->kill_mode, KILL_TREE);
+	assert_int_equal(proc(g, "c")->kill_mode, KILL_MAIN);
+	assert_int_equal(proc(g, "d")->kill_mode, KILL_MIXED);
+}
+
+static void test_bad_kill_mode(void **state)
+{
+	file_fails(*state, "group g {\n  process a { command = x  kill-mode = process }\n}\n",
+		   "2: kill-mode: invalid value \"process\" (tree, main or mixed)\n");
+}
+
 static void test_console_and_system(void **state)
 {
 	struct fixture *f = *state;
@@ -1130,6 +1156,8 @@ int main(void)
 		T(test_full_example),
 		T(test_defaults),
 		T(test_values),
+		T(test_kill_modes),
+		T(test_bad_kill_mode),
 		T(test_console_and_system),
 		T(test_system_without_hostname),
 		T(test_system_errors),

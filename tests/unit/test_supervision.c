@@ -336,6 +336,74 @@ static void stop_timeout_escalates_to_sigkill(void **state)
 	teardown_fixture(fx);
 }
 
+/* kill-mode = main: a stop, a crash and a restart end the main process
+ * only; what it left running (a login session) is left alone. */
+static void kill_mode_main_ends_the_main_process_only(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("process \"sshd\" { command = \"sshd\" kill-mode = main restart-delay = 1s "
+		       "stop-timeout = 2s }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	struct process *p = proc(fx, "local", "sshd");
+	group_step(&fx->t, g, GE_START);
+	fx->f.leftovers[0] = 1; /* a session it forked */
+	fx->f.nlog = 0;
+	killed_by(fx, p, SIGSEGV); /* a crash: the session stays */
+	assert_int_equal(p->state, PS_BACKOFF);
+	advance(fx, 1000);
+	assert_log(fx, (const char *[]){ "spawn sshd", NULL });
+	assert_int_equal(fx->f.leftovers[0], 1);
+	fx->f.ignore_term = true;
+	group_step(&fx->t, g, GE_STOP);
+	assert_log(fx, (const char *[]){ "signal-main sshd TERM", "signal-main sshd CONT", NULL });
+	advance(fx, 2000);
+	assert_log(fx, (const char *[]){ "signal-main sshd KILL", NULL });
+	killed_by(fx, p, SIGKILL);
+	assert_int_equal(p->state, PS_STOPPED); /* the session still runs: not tend's */
+	assert_int_equal(g->state, GS_STOPPED);
+	assert_int_equal(fx->f.leftovers[0], 1);
+	group_step(&fx->t, g, GE_STOP); /* stopping it again ends nothing more */
+	group_step(&fx->t, g, GE_START);
+	assert_log(fx, (const char *[]){ "spawn sshd", NULL });
+	assert_int_equal(fx->f.leftovers[0], 1);
+	teardown_fixture(fx);
+}
+
+/* kill-mode = mixed: SIGTERM to the main process only; SIGKILL to the
+ * whole tree when it is gone, or after stop-timeout. */
+static void kill_mode_mixed_terms_the_main_and_kills_the_tree(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("process \"pg\" { command = \"pg\" kill-mode = mixed stop-timeout = 2s }\n");
+	struct group *g = tend_find_group(&fx->t, "local");
+	struct process *p = proc(fx, "local", "pg");
+	group_step(&fx->t, g, GE_START);
+	fx->f.leftovers[0] = 1; /* its backends */
+	fx->f.ignore_term = true;
+	fx->f.nlog = 0;
+	group_step(&fx->t, g, GE_STOP);
+	assert_log(fx, (const char *[]){ "signal-main pg TERM", "signal-main pg CONT", NULL });
+	exit_with(fx, p, 0); /* a smart shutdown that left backends behind */
+	assert_log(fx, (const char *[]){ "signal pg KILL", NULL });
+	assert_int_equal(p->state, PS_STOPPING);
+	process_step(&fx->t, p, PE_TREE_CHANGED); /* the reaper took the backends */
+	assert_int_equal(p->state, PS_STOPPED);
+	assert_int_equal(g->state, GS_STOPPED);
+
+	group_step(&fx->t, g, GE_START);
+	fx->f.leftovers[0] = 1;
+	fx->f.nlog = 0;
+	group_step(&fx->t, g, GE_STOP);
+	advance(fx, 2000); /* the main process did not end in time */
+	assert_log(fx, (const char *[]){ "signal-main pg TERM", "signal-main pg CONT",
+					 "signal pg KILL", NULL });
+	killed_by(fx, p, SIGKILL);
+	assert_int_equal(g->state, GS_STOPPED);
+	teardown_fixture(fx);
+}
+
 static void console_process_gets_a_hangup_on_stop(void **state)
 {
 	(void)state;
@@ -676,6 +744,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(starts_in_order_stops_in_reverse),
+		cmocka_unit_test(kill_mode_main_ends_the_main_process_only),
+		cmocka_unit_test(kill_mode_mixed_terms_the_main_and_kills_the_tree),
 		cmocka_unit_test(oneshot_gates_the_next_process),
 		cmocka_unit_test(failed_oneshot_is_retried_before_the_next),
 		cmocka_unit_test(killed_process_restarts_after_delay),
