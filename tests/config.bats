@@ -200,3 +200,27 @@ group "g" {
 CONF
 	check_fails_with "$CONF/10-a.conf:2: negotiable: not supported yet (planned; see README, \"Not yet\")"
 }
+
+@test "user and group are errors with path:line for a tend that is not root, and for unknown names" {
+	conf 10-a.conf <<EOF
+group "g" {
+	process "p" {
+		command = "sleep 1000"
+		user    = "tend-no-such-user"
+	}
+}
+EOF
+	as=$(id -u)
+	if [ "$as" -eq 0 ]; then
+		run "$TEND" --check -c "$CONF"
+		assert_failure 1
+		assert_line "$CONF/10-a.conf:4: user: no user \"tend-no-such-user\" in /etc/passwd (tend reads the file: no NSS, no LDAP)"
+		chmod 0755 "$T" "$CONF" && chmod 0644 "$CONF/10-a.conf"
+		as=$(id -u nobody)
+		run runuser -u nobody -- "$TEND" --check -c "$CONF"
+	else
+		run "$TEND" --check -c "$CONF"
+	fi
+	assert_failure 1
+	assert_line "$CONF/10-a.conf:4: user: tend runs as uid $as, not as root: it cannot give a process another user or group"
+}

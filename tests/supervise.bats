@@ -214,3 +214,38 @@ EOF
 	wait_until state_is running local solo
 	[ "$(status_json | jq -r '.groups[0].name')" = local ]
 }
+
+@test "user, group and supplementary-groups: the process runs with them and can notify" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run a process as another user"
+	chmod 0711 "$T" # the run directory's parent: nobody must reach NOTIFY_SOCKET
+	conf 10-a.conf <<EOF
+group "g" {
+	user = "nobody"
+	process "web" {
+		command              = "sh -c 'systemd-notify --ready; exec sleep 1000'"
+		ready                = notify
+		ready-timeout        = 1h
+		supplementary-groups = { "daemon" }
+	}
+	process "helper" { command = "sleep 1001"  group = "daemon" }
+	process "admin"  { command = "sleep 1002"  user = "root" }
+}
+EOF
+	start_tend
+	wait_until state_is running g
+	[ "$(process_field g web ready)" = true ]
+	ids() { awk '/^(Uid|Gid|Groups):/ { $1 = ""; print }' "/proc/$1/status" | tr -s ' \t' ' ' | sed 's/^ //'; }
+	run ids "$(pid_of g web)"
+	assert_line --index 0 "65534 65534 65534 65534"
+	assert_line --index 1 "65534 65534 65534 65534"
+	assert_line --index 2 "1"
+	run ids "$(pid_of g helper)"
+	assert_line --index 0 "65534 65534 65534 65534"
+	assert_line --index 1 "1 1 1 1"
+	run ids "$(pid_of g admin)"
+	assert_line --index 0 "0 0 0 0"
+	# tend still writes their logs (as root), and stops them as usual.
+	[ "$(stat -c %U "$RUN/log")" = root ]
+	run tctl stop g
+	assert_success
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define LOCAL_GROUP "local" /* the reserved group of top-level processes */
 #define DEFAULT_TENANT "default"
@@ -35,6 +36,7 @@ struct process_decl {
 	char *directory;	   /* NULL: inherit tend's */
 	char **environment;	   /* NULL-terminated "K=V" additions */
 	char *file;		   /* where it was declared, for messages */
+	gid_t *groups;		   /* supplementary groups it gets (ngroups of them) */
 	uint64_t ready_timeout_ms; /* not ready this long after start: a failure */
 	uint64_t watchdog_ms;	   /* heartbeat timeout; 0: no watchdog */
 	uint64_t restart_window_ms;
@@ -49,6 +51,11 @@ struct process_decl {
 	unsigned restart_limit;
 	unsigned log_keep; /* rotated logs kept: NAME.log.1 ... NAME.log.N */
 	int line;
+	/* Credentials, from user, group and supplementary-groups (resolved at
+	 * load: config/users.c): NO_ID / -1 where tend's own are kept. */
+	uid_t uid;
+	gid_t gid;
+	int ngroups; /* -1: tend's supplementary groups */
 	bool critical;
 	bool dependent;
 	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
@@ -93,6 +100,8 @@ struct config {
 #define DEFAULT_LOG_KEEP 3
 #define MAX_LOG_KEEP 100
 #define DEFAULT_READY_TIMEOUT_MS 30000
+#define NO_ID ((uid_t)-1)	    /* uid or gid not set: tend's own is kept */
+#define MAX_SUPPLEMENTARY_GROUPS 64 /* of a process */
 #define MAX_READY_FD 1023
 
 /* "512k", "1M", "1G" (powers of 1024) or a plain number of bytes, at least

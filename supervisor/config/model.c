@@ -15,6 +15,7 @@ void process_decl_free(struct process_decl *p)
 	free(p->directory);
 	argv_free(p->environment);
 	free(p->file);
+	free(p->groups);
 	*p = (struct process_decl){ 0 };
 }
 
@@ -85,6 +86,13 @@ static bool argv_equal(char *const *a, char *const *b)
 	return true;
 }
 
+static bool same_credentials(const struct process_decl *a, const struct process_decl *b)
+{
+	return a->uid == b->uid && a->gid == b->gid && a->ngroups == b->ngroups &&
+	       (a->ngroups <= 0 ||
+		memcmp(a->groups, b->groups, (size_t)a->ngroups * sizeof(gid_t)) == 0);
+}
+
 /* Everything but file and line: moving a declaration to another file or
  * line must not restart it on reload. */
 bool process_decl_equal(const struct process_decl *a, const struct process_decl *b)
@@ -99,7 +107,8 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->stop_timeout_ms == b->stop_timeout_ms && a->log_size == b->log_size &&
 	       a->log_keep == b->log_keep && a->console == b->console && a->ready == b->ready &&
 	       a->ready_fd == b->ready_fd && a->ready_timeout_ms == b->ready_timeout_ms &&
-	       a->watchdog_ms == b->watchdog_ms && a->kill_mode == b->kill_mode;
+	       a->watchdog_ms == b->watchdog_ms && a->kill_mode == b->kill_mode &&
+	       same_credentials(a, b);
 }
 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
@@ -124,7 +133,7 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 	       str_equal(a->directory, b->directory) &&
 	       argv_equal(a->environment, b->environment) && a->type == b->type &&
 	       a->console == b->console && a->ready == b->ready && a->ready_fd == b->ready_fd &&
-	       a->watchdog_ms == b->watchdog_ms;
+	       a->watchdog_ms == b->watchdog_ms && same_credentials(a, b);
 }
 
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)

@@ -6,7 +6,7 @@
  * overhead. A declaration lives as long as its group, so once it is complete
  * everything it points to is copied into one block, laid out as
  *
- *     [process_decl array][argv and environment vectors][strings]
+ *     [process_decl array][argv and environment vectors][group ids][strings]
  *
  * which halves what a small service costs tend (issue 6: 1000 services in
  * under 2 MiB). group_decl_free() frees the block in one go. */
@@ -19,11 +19,13 @@
 
 struct pack_size {
 	size_t ptrs;  /* vector slots, terminators included */
+	size_t gids;  /* supplementary group ids */
 	size_t chars; /* string bytes, NULs included */
 };
 
 struct pack_cursor {
 	char **vec; /* next free vector slot */
+	gid_t *gid; /* next free group id */
 	char *str;  /* next free string byte */
 };
 
@@ -66,6 +68,8 @@ static struct pack_size measure(const struct group_decl *g)
 			measure_str(&sz, p->file);
 		measure_vec(&sz, p->argv);
 		measure_vec(&sz, p->environment);
+		if (p->ngroups > 0)
+			sz.gids += (size_t)p->ngroups;
 	}
 	return sz;
 }
@@ -97,6 +101,16 @@ static char **put_vec(struct pack_cursor *c, char *const *v)
 	return d;
 }
 
+static gid_t *put_gids(struct pack_cursor *c, const gid_t *gids, int n)
+{
+	gid_t *d = c->gid;
+	if (n <= 0)
+		return NULL;
+	memcpy(d, gids, (size_t)n * sizeof(*d));
+	c->gid += n;
+	return d;
+}
+
 static void put_process(struct pack_cursor *c, const struct group_decl *packed,
 			const struct group_decl *g, size_t i)
 {
@@ -109,6 +123,7 @@ static void put_process(struct pack_cursor *c, const struct group_decl *packed,
 	to->file = same_file(g, from) ? packed->file : put_str(c, from->file);
 	to->argv = put_vec(c, from->argv);
 	to->environment = put_vec(c, from->environment);
+	to->groups = put_gids(c, from->groups, from->ngroups);
 }
 
 int group_decl_pack(struct group_decl *g)
@@ -116,8 +131,10 @@ int group_decl_pack(struct group_decl *g)
 	struct pack_size sz = measure(g);
 	size_t procs_bytes = g->nprocs * sizeof(struct process_decl);
 	size_t vec_bytes = sz.ptrs * sizeof(char *);
-	/* The array and the vectors need pointer alignment: they come first. */
-	size_t total = procs_bytes + vec_bytes + sz.chars;
+	size_t gid_bytes = sz.gids * sizeof(gid_t);
+	/* The array and the vectors need pointer alignment: they come first;
+	 * then the group ids, then the strings, which need none. */
+	size_t total = procs_bytes + vec_bytes + gid_bytes + sz.chars;
 	char *block = malloc(total ? total : 1);
 	struct group_decl packed = *g;
 	struct pack_cursor c;
@@ -125,7 +142,8 @@ int group_decl_pack(struct group_decl *g)
 	if (!block)
 		return -1;
 	c = (struct pack_cursor){ .vec = (char **)(block + procs_bytes),
-				  .str = block + procs_bytes + vec_bytes };
+				  .gid = (gid_t *)(block + procs_bytes + vec_bytes),
+				  .str = block + procs_bytes + vec_bytes + gid_bytes };
 	packed.pack = block;
 	packed.pack_len = total;
 	packed.procs = g->nprocs ? (struct process_decl *)block : NULL;
@@ -145,16 +163,18 @@ int group_decl_pack(struct group_decl *g)
  * it must have exactly the layout group_decl_pack makes. The process array
  * is at the start; each vector is where the previous one ended, in the
  * order put_process writes them (argv, then environment, process by
- * process), with its NULL inside the vector area; every string starts in
- * the string area after the last vector and ends inside the block. Then no
- * slot belongs to two things, so each pointer is moved exactly once, and
- * nothing is written to the string area. */
+ * process), with its NULL inside the vector area; each process's group ids
+ * follow the vectors in the same order, where the previous ones ended;
+ * every string starts in the string area after the last of them and ends
+ * inside the block. Then no slot belongs to two things, so each pointer is
+ * moved exactly once, and nothing is written to the string area. */
 
 struct reloc {
 	uintptr_t old_base;
 	char *new_base;
 	size_t len;
 	size_t vec_at; /* offset of the next vector expected */
+	size_t gid_at; /* offset of the next group ids expected */
 	size_t str_at; /* offset where the string area starts */
 };
 
@@ -210,6 +230,21 @@ static bool move_vec(const struct reloc *r, char ***v)
 	return true;
 }
 
+/* The group ids expected at r->gid_at: n of them inside the block. */
+static bool take_gids(struct reloc *r, gid_t **gids, int n)
+{
+	if (n < 0 || n > MAX_SUPPLEMENTARY_GROUPS)
+		return false;
+	if (n == 0)
+		return !*gids;
+	size_t off = offset_of(r, (uintptr_t)*gids);
+	if (off != r->gid_at || r->len - off < (size_t)n * sizeof(gid_t))
+		return false;
+	*gids = (gid_t *)(r->new_base + off);
+	r->gid_at = off + (size_t)n * sizeof(gid_t);
+	return true;
+}
+
 /* What the parser guarantees of every declaration it makes, checked again
  * so that a damaged block cannot reach tend as a declaration. */
 static bool process_sane(const struct process_decl *p)
@@ -218,12 +253,14 @@ static bool process_sane(const struct process_decl *p)
 	       p->environment && p->type <= TYPE_ONESHOT && p->restart <= RESTART_NEVER &&
 	       p->ready <= READY_FD && p->kill_mode <= KILL_MIXED &&
 	       (p->ready != READY_FD || (p->ready_fd >= 3 && p->ready_fd <= MAX_READY_FD)) &&
-	       p->restart_limit <= MAX_RESTART_LIMIT && p->log_keep <= MAX_LOG_KEEP;
+	       p->restart_limit <= MAX_RESTART_LIMIT && p->log_keep <= MAX_LOG_KEEP &&
+	       p->ngroups >= -1 && p->ngroups <= MAX_SUPPLEMENTARY_GROUPS &&
+	       (p->ngroups > 0) == !!p->groups;
 }
 
 int group_decl_relocate(struct group_decl *g, char *block)
 {
-	struct reloc r = { (uintptr_t)g->pack, block, g->pack_len, 0, 0 };
+	struct reloc r = { (uintptr_t)g->pack, block, g->pack_len, 0, 0, 0 };
 	struct group_decl moved_g = *g;
 	struct process_decl *procs = (struct process_decl *)block;
 	size_t i;
@@ -236,7 +273,11 @@ int group_decl_relocate(struct group_decl *g, char *block)
 	for (i = 0; i < g->nprocs; i++)
 		if (!take_vec(&r, procs[i].argv) || !take_vec(&r, procs[i].environment))
 			return -1;
-	r.str_at = r.vec_at;
+	r.gid_at = r.vec_at;
+	for (i = 0; i < g->nprocs; i++)
+		if (!take_gids(&r, &procs[i].groups, procs[i].ngroups > 0 ? procs[i].ngroups : 0))
+			return -1;
+	r.str_at = r.gid_at;
 	moved_g.pack = block;
 	moved_g.procs = g->nprocs ? procs : NULL;
 	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||

@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libtend/cmdline.h"
 #include "config/config.h"
 #include "config/text.h"
+#include "config/users.h"
 #include "base/duration.h"
 
 #define CTX_OPT "tend|ctx"
@@ -258,6 +260,32 @@ static int check_str(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result
 	return 0;
 }
 
+/* user, group and supplementary-groups: only a tend running as root may
+ * use them, and each name must be in /etc/passwd or /etc/group (a number
+ * is taken as it is). */
+static int check_identity(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	bool user = strcmp(opt->name, "user") == 0;
+	uid_t uid;
+	gid_t gid;
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (geteuid() != 0) {
+		cfg_error(cfg,
+			  "%s: tend runs as uid %d, not as root: it cannot give a process another "
+			  "user or group",
+			  opt->name, (int)geteuid());
+		return 0;
+	}
+	if (user ? user_lookup(value, &uid, &gid) < 0 : group_lookup(value, &gid) < 0)
+		cfg_error(cfg, "%s: no %s \"%s\" in %s (tend reads the file: no NSS, no LDAP)",
+			  opt->name, user ? "user" : "group", value,
+			  user ? "/etc/passwd" : "/etc/group");
+	return 0;
+}
+
 /* The words must split (the reason is cmdline_split's message), and there
  * must be at least one. */
 static int check_command(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -407,8 +435,63 @@ static int get_command(struct file_ctx *ctx, cfg_t *sec, struct process_decl *p)
 	return p->argv ? 0 : -1;
 }
 
+/* An option of the process, else of its group (the group's is the default
+ * of its processes); NULL: neither says. */
+static cfg_t *declaring(cfg_t *sec, cfg_t *gsec, const char *name)
+{
+	return cfg_size(sec, name) ? sec : gsec && cfg_size(gsec, name) ? gsec : NULL;
+}
+
+static bool has_gid(const gid_t *groups, size_t n, gid_t gid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The credentials it runs with: user (its uid, its primary group and the
+ * groups /etc/group lists it in), group (instead of the primary one),
+ * supplementary-groups (added). The names were checked while parsing: one
+ * that failed is left out here. -1 only when out of memory. */
+static int get_credentials(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec, struct process_decl *p)
+{
+	cfg_t *u = declaring(sec, gsec, "user"), *g = declaring(sec, gsec, "group");
+	cfg_t *extra = declaring(sec, gsec, "supplementary-groups");
+	gid_t groups[MAX_SUPPLEMENTARY_GROUPS], gid;
+	size_t n = 0;
+
+	p->uid = p->gid = NO_ID;
+	p->ngroups = -1;
+	if ((!u && !g && !extra) || geteuid() != 0)
+		return 0;
+	if (u && user_lookup(cfg_getstr(u, "user"), &p->uid, &p->gid) == 0)
+		n = user_memberships(cfg_getstr(u, "user"), groups, 0, MAX_SUPPLEMENTARY_GROUPS);
+	if (g && group_lookup(cfg_getstr(g, "group"), &gid) == 0)
+		p->gid = gid;
+	for (unsigned i = 0; extra && i < cfg_size(extra, "supplementary-groups"); i++) {
+		if (group_lookup(cfg_getnstr(extra, "supplementary-groups", i), &gid) < 0 ||
+		    has_gid(groups, n, gid))
+			continue;
+		if (n == MAX_SUPPLEMENTARY_GROUPS) {
+			file_report(ctx, p->line,
+				    "process \"%s\": more than %d supplementary groups", p->name,
+				    MAX_SUPPLEMENTARY_GROUPS);
+			break;
+		}
+		groups[n++] = gid;
+	}
+	p->ngroups = (int)n;
+	if (n && !(p->groups = malloc(n * sizeof(gid_t))))
+		return -1;
+	if (n)
+		memcpy(p->groups, groups, n * sizeof(gid_t));
+	return 0;
+}
+
 /* Returns -1 only when out of memory; other problems are reported. */
-static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process_decl *p)
+static int process_from_section(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec,
+				struct process_decl *p)
 {
 	const char *dir = opt_str(sec, "directory");
 
@@ -457,7 +540,7 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, struct process
 	if (opt_str(sec, "log-size"))
 		size_parse(opt_str(sec, "log-size"), &p->log_size);
 	p->log_keep = (unsigned)cfg_getint(sec, "log-keep");
-	return 0;
+	return get_credentials(ctx, sec, gsec, p);
 }
 
 /* Appends a zeroed process to g; NULL when out of memory. */
@@ -489,7 +572,7 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 		file_report(ctx, g->line, "group \"%s\" has no processes", g->name);
 	for (i = 0; i < n; i++) {
 		p = add_process_slot(g);
-		if (!p || process_from_section(ctx, cfg_getnsec(sec, "process", i), p) < 0)
+		if (!p || process_from_section(ctx, cfg_getnsec(sec, "process", i), sec, p) < 0)
 			return -1;
 	}
 	return 0;
@@ -642,7 +725,7 @@ static int add_local_process(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	const struct process_decl *old;
 	struct process_decl p = { 0 }, *slot;
 
-	if (!g || process_from_section(ctx, sec, &p) < 0)
+	if (!g || process_from_section(ctx, sec, NULL, &p) < 0)
 		goto fail;
 	old = find_process(g, p.name);
 	if (old) {
@@ -721,6 +804,9 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("type", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("kill-mode", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),
+		CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),
+		CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity),
 		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),
@@ -740,6 +826,9 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		start_opt,
 		CFG_STR_CB("tenant", NULL, CFGF_NODEFAULT, check_str),
 		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
+		CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),
+		CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),
+		CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity),
 		SECTION("process", process_opts),
 		CFG_END(),
 	};

@@ -113,6 +113,10 @@ pid_t launch_process(struct tend *t, struct process *p, int *err)
 		.ready_target = p->decl->ready_fd,
 		.watchdog_fd = -1,
 		.nofile = t->nofile,
+		.uid = p->decl->uid,
+		.gid = p->decl->gid,
+		.groups = p->decl->groups,
+		.ngroups = p->decl->ngroups,
 		/* asked only for a console process: it looks at /proc */
 		.steal_console = p->decl->console && t->mode == MODE_PID1 && machine_is_ours(),
 	};

@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,20 @@ static void exec_search(char *const *argv, char *const *envp)
 	errno = denied ? EACCES : ENOENT;
 }
 
+/* The request's user and groups, after the cgroup and the console (which
+ * need tend's) and before the working directory (reached as the user).
+ * setuid last: after it, changing groups is no longer allowed. */
+static int drop_credentials(const struct spawn_request *r)
+{
+	if (r->ngroups >= 0 && setgroups((size_t)r->ngroups, r->groups) < 0)
+		return -1;
+	if (r->gid != (gid_t)-1 && setgid(r->gid) < 0)
+		return -1;
+	if (r->uid != (uid_t)-1 && setuid(r->uid) < 0)
+		return -1;
+	return 0;
+}
+
 /* Runs in the vfork child, in tend's memory, until exec: only
  * async-signal-safe calls, no writes to tend's data but cs->err (and the
  * request's WATCHDOG_PID= entry, which is the child's to fill in). */
@@ -155,7 +170,7 @@ static void __attribute__((noreturn, noinline)) child_exec(struct child_setup *c
 		   dup2(r->output_fd, 2) < 0) {
 		goto fail;
 	}
-	if (r->directory && chdir(r->directory) < 0)
+	if (drop_credentials(r) < 0 || (r->directory && chdir(r->directory) < 0))
 		goto fail;
 	/* Whatever tend itself inherited (a shell's or test runner's fds) is
 	 * not for the child: only 0, 1 and 2 survive exec (and a ready fd). */

@@ -25,6 +25,12 @@ struct spawn_request {
 	char *watchdog_pid;    /* the "WATCHDOG_PID=" entry of envp the child completes */
 	size_t watchdog_pid_size;
 	struct rlimit nofile; /* RLIMIT_NOFILE as tend inherited it */
+	/* Credentials, set in the child just before exec (setgroups, setgid,
+	 * setuid, in that order); (uid_t)-1, (gid_t)-1, ngroups -1: tend's. */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
 };
 
 /* The real spawn: vfork, set the child up, exec. Returns the pid, or -1

@@ -307,6 +307,70 @@ static void test_bad_kill_mode(void **state)
 		   "2: kill-mode: invalid value \"process\" (tree, main or mixed)\n");
 }
 
+static void assert_groups(const struct process_decl *p, int n, const gid_t *want)
+{
+	assert_int_equal(p->ngroups, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(p->groups[i], want[i]);
+}
+
+/* user, group and supplementary-groups, from /etc/passwd and /etc/group
+ * (the names every Debian has), on a process or as its group's default. */
+static void test_credentials(void **state)
+{
+	struct fixture *f = *state;
+	const struct group_decl *g;
+
+	if (geteuid() != 0)
+		skip(); /* as another user they are errors (config.bats) */
+	put_file(f, "a.conf",
+		 "group g {\n"
+		 "  user = nobody\n"
+		 "  process a { command = x }\n"
+		 "  process b { command = x  user = root  supplementary-groups = { daemon, 4 } }\n"
+		 "  process c { command = x  group = daemon }\n"
+		 "}\n"
+		 "process d { command = x }\n"
+		 "process e { command = x  user = 12345 }\n"
+		 "process f { command = x  supplementary-groups = { nogroup } }\n");
+	load_ok(f);
+	g = group(f, "g");
+	assert_int_equal(proc(g, "a")->uid, 65534);
+	assert_int_equal(proc(g, "a")->gid, 65534);
+	assert_int_equal(proc(g, "b")->uid, 0);
+	assert_int_equal(proc(g, "b")->gid, 0);
+	assert_groups(proc(g, "b"), 2, (gid_t[]){ 1, 4 });
+	assert_int_equal(proc(g, "c")->uid, 65534); /* the group's user */
+	assert_int_equal(proc(g, "c")->gid, 1);
+	g = group(f, "local");
+	assert_int_equal(proc(g, "d")->uid, NO_ID);
+	assert_int_equal(proc(g, "d")->gid, NO_ID);
+	assert_int_equal(proc(g, "d")->ngroups, -1);
+	assert_int_equal(proc(g, "e")->uid, 12345);
+	assert_int_equal(proc(g, "e")->gid, 12345);
+	assert_int_equal(proc(g, "f")->uid, NO_ID);
+	assert_groups(proc(g, "f"), 1, (gid_t[]){ 65534 });
+}
+
+static void test_bad_credentials(void **state)
+{
+	if (geteuid() != 0)
+		skip();
+	file_fails(
+	    *state,
+	    "group g {\n"
+	    "  user = tend-no-such-user\n"
+	    "  process a { command = x  group = tend-no-such-group }\n"
+	    "  process b { command = x  supplementary-groups = { daemon, tend-nope } }\n"
+	    "}\n",
+	    "2: user: no user \"tend-no-such-user\" in /etc/passwd (tend reads the file: no "
+	    "NSS, no LDAP)\n"
+	    "3: group: no group \"tend-no-such-group\" in /etc/group (tend reads the file: no "
+	    "NSS, no LDAP)\n"
+	    "4: supplementary-groups: no group \"tend-nope\" in /etc/group (tend reads the "
+	    "file: no NSS, no LDAP)\n");
+}
+
 static void test_console_and_system(void **state)
 {
 	struct fixture *f = *state;
@@ -1158,6 +1222,8 @@ int main(void)
 		T(test_values),
 		T(test_kill_modes),
 		T(test_bad_kill_mode),
+		T(test_credentials),
+		T(test_bad_credentials),
 		T(test_console_and_system),
 		T(test_system_without_hostname),
 		T(test_system_errors),

@@ -108,6 +108,9 @@ static void assert_all_inside(const struct group_decl *g)
 		assert_inside(g, p->environment);
 		for (size_t k = 0; p->environment && p->environment[k]; k++)
 			assert_inside(g, p->environment[k]);
+		assert_inside(g, p->groups);
+		if (p->ngroups > 0)
+			assert_inside(g, &p->groups[p->ngroups - 1]);
 	}
 }
 
@@ -299,6 +302,54 @@ static void a_damaged_block_is_refused(void **state)
 	config_free(&c);
 }
 
+/* Supplementary groups live in the block too, after the vectors; a block
+ * whose group ids are out of place or too many is refused. Needs root:
+ * another user cannot declare credentials. */
+static void group_ids_are_packed_and_moved(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+
+	if (geteuid() != 0)
+		skip();
+	put_file(f, "30-c.conf",
+		 "group creds {\n"
+		 "  user = nobody\n"
+		 "  process a { command = a  supplementary-groups = { daemon, 4 } }\n"
+		 "  process b { command = b  user = root }\n"
+		 "  process c { command = c  supplementary-groups = { 27, 100, 50 } }\n"
+		 "}\n");
+	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
+	const struct group_decl *g = group(&c, "creds");
+	assert_all_inside(g);
+	assert_int_equal(g->procs[0].ngroups, 2);
+	assert_int_equal(g->procs[0].groups[1], 4);
+	assert_int_equal(g->procs[1].ngroups, 0); /* root is in no group of /etc/group */
+	assert_null(g->procs[1].groups);
+	assert_int_equal(g->procs[2].ngroups, 3);
+	assert_int_equal(g->procs[2].groups[2], 50);
+
+	struct group_decl moved = *g;
+	char *block = copy_block(g);
+	assert_int_equal(group_decl_relocate(&moved, block), 0);
+	assert_all_inside(&moved);
+	assert_true(group_decl_equal(&moved, g));
+	group_decl_free(&moved);
+
+	/* The second process's ids where the first one's are, and too many. */
+	moved = *g;
+	block = copy_block(g);
+	((struct process_decl *)block)[2].groups = g->procs[0].groups;
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	free(block);
+	moved = *g;
+	block = copy_block(g);
+	((struct process_decl *)block)[2].ngroups = 1000;
+	assert_int_equal(group_decl_relocate(&moved, block), -1);
+	free(block);
+	config_free(&c);
+}
+
 /* The wire itself, with the sender's blocks still alive: what arrives must
  * be at other addresses, moved, and say the same. */
 static void an_answer_arrives_moved_and_says_the_same(void **state)
@@ -469,6 +520,7 @@ int main(void)
 		T(packing_again_changes_nothing),
 		T(a_moved_block_says_the_same),
 		T(a_damaged_block_is_refused),
+		T(group_ids_are_packed_and_moved),
 		T(an_answer_arrives_moved_and_says_the_same),
 		T(a_cut_or_garbled_answer_is_refused),
 		T(the_child_reads_what_tend_would),

@@ -38,7 +38,10 @@ static void run_init(struct run *r, char *const *argv, char *const *envp)
 					 .output_fd = r->out[1],
 					 .cgroup_fd = -1,
 					 .ready_fd = -1,
-					 .watchdog_fd = -1 };
+					 .watchdog_fd = -1,
+					 .uid = (uid_t)-1,
+					 .gid = (gid_t)-1,
+					 .ngroups = -1 };
 	getrlimit(RLIMIT_NOFILE, &r->req.nofile);
 }
 
@@ -196,6 +199,37 @@ static void the_ready_fd_arrives_under_its_number_and_nothing_else_leaks(void **
 	close(leaked);
 }
 
+/* The request's user and groups: set just before exec, supplementary
+ * groups first. Needs root. */
+static void the_child_runs_with_the_requested_credentials(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	char *argv[] = { "sh", "-c", "echo $(id -u) $(id -g) $(id -G)", NULL };
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+	gid_t groups[] = { 65534, 4, 27 };
+	struct run r;
+	int err = 0;
+
+	run_init(&r, argv, envp);
+	r.req.uid = 65534;
+	r.req.gid = 65534;
+	r.req.groups = groups;
+	r.req.ngroups = 3;
+	pid_t pid = spawn_request_run(&r.req, &err);
+	assert_true(pid > 0);
+	assert_string_equal(run_output(&r, pid), "65534 65534 65534 4 27\n");
+
+	/* No groups at all: setgroups to none, tend's uid kept. */
+	run_init(&r, argv, envp);
+	r.req.ngroups = 0;
+	r.req.gid = 1;
+	pid = spawn_request_run(&r.req, &err);
+	assert_true(pid > 0);
+	assert_string_equal(run_output(&r, pid), "0 1 1\n");
+}
+
 static void environment_merge_overrides_and_owns(void **state)
 {
 	(void)state;
@@ -244,6 +278,7 @@ int main(void)
 		cmocka_unit_test(a_directory_that_is_not_there_is_an_error),
 		cmocka_unit_test(the_child_gets_what_the_request_says),
 		cmocka_unit_test(the_ready_fd_arrives_under_its_number_and_nothing_else_leaks),
+		cmocka_unit_test(the_child_runs_with_the_requested_credentials),
 		cmocka_unit_test(environment_merge_overrides_and_owns),
 		cmocka_unit_test(inherited_environment_drops_what_tend_sets_itself),
 	};

@@ -72,7 +72,10 @@ static void fork_fails_with_eagain_then_enomem_then_starts(void **state)
 				     .output_fd = devnull,
 				     .cgroup_fd = -1,
 				     .ready_fd = -1,
-				     .watchdog_fd = -1 };
+				     .watchdog_fd = -1,
+				     .uid = (uid_t)-1,
+				     .gid = (gid_t)-1,
+				     .ngroups = -1 };
 	getrlimit(RLIMIT_NOFILE, &req.nofile);
 	int err = 0;
 

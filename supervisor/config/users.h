@@ -1,0 +1,20 @@
+/* Users and groups by name, read from /etc/passwd and /etc/group at load
+ * time. No NSS: tend as PID 1 must not load NSS modules or ask a network
+ * directory, so users known only to LDAP or sssd are not found. A name
+ * that is all digits is taken as the number itself. */
+#ifndef TEND_USERS_H
+#define TEND_USERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* 0 with uid and the user's primary gid; -1 when there is no such user. */
+int user_lookup(const char *name, uid_t *uid, gid_t *gid);
+/* 0 with gid; -1 when there is no such group. */
+int group_lookup(const char *name, gid_t *gid);
+/* The groups /etc/group lists user as a member of (initgroups without
+ * NSS), added to groups (at most max) unless there already. Returns how
+ * many groups there are then. */
+size_t user_memberships(const char *user, gid_t *groups, size_t n, size_t max);
+
+#endif
