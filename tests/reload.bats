@@ -226,3 +226,23 @@ CONF
 	run tctl status --json g
 	echo "$output" | jq -e --argjson old "$old" '.groups[0].processes[0].descendants | index($old) == null'
 }
+
+@test "a reload while an autostart group is still starting does not crash tend" {
+	# "slow" never says it is ready, so startup has not finished when the
+	# reload replaces group a.
+	conf 30-slow.conf <<CONF
+group "slow" { process "p" { command = "sleep 1000"  ready = notify  ready-timeout = 1h } }
+CONF
+	start_tend
+	wait_until state_is running a
+	wait_until state_is starting slow
+	conf 10-a.conf <<CONF
+group "a" { process "p" { command = "sleep 1001" environment = { "V=2" } } }
+CONF
+	run tctl reload
+	assert_success
+	wait_until state_is running a
+	run tctl ping
+	assert_success
+	alive "$TEND_PID"
+}
