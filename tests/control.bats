@@ -82,10 +82,12 @@ sock() { echo "$RUN/tend.sock"; }
 	assert_line --index 0 --partial "web"
 }
 
-@test "the socket is mode 0600 and the run directory 0700" {
+@test "the socket is mode 0600, the run directory 0711 (enter, not list), its logs 0700" {
 	start_tend
 	[ "$(stat -c %a "$(sock)")" = 600 ]
-	[ "$(stat -c %a "$RUN")" = 700 ]
+	[ "$(stat -c %a "$RUN")" = 711 ]
+	[ "$(stat -c %a "$RUN/log")" = 700 ]
+	[ "$(stat -c %a "$RUN/notify")" = 666 ]
 }
 
 @test "a request from another uid is refused" {
