@@ -42,8 +42,8 @@ int emergency_config(const char *shell, struct config *out)
 	p->stop_timeout_ms = DEFAULT_STOP_TIMEOUT_MS;
 	p->log_size = DEFAULT_LOG_SIZE;
 	p->log_keep = DEFAULT_LOG_KEEP;
-	if (!g->name || !g->tenant || !g->file || !p->name || !p->file || !p->argv ||
-	    !p->argv[0] || !p->environment || group_decl_pack(g) < 0) {
+	if (!g->name || !g->tenant || !g->file || !p->name || !p->file || !p->argv || !p->argv[0] ||
+	    !p->environment || group_decl_pack(g) < 0) {
 		config_free(out);
 		return -1;
 	}

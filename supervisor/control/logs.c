@@ -135,9 +135,8 @@ static void undeclared_sources(struct tend *t, const char *group, const char *on
 
 /* What `logs TARGET` reads: the declared group's processes, or the files a
  * removed group or process left. false (and an error reply): nothing. */
-static bool find_sources(struct tend *t, struct client *c, const char *target,
-			 struct group **gp, struct process **pp, struct log_sources *src,
-			 char *group, size_t len)
+static bool find_sources(struct tend *t, struct client *c, const char *target, struct group **gp,
+			 struct process **pp, struct log_sources *src, char *group, size_t len)
 {
 	snprintf(group, len, "%s", target);
 	char *slash = strchr(group, '/');
@@ -195,8 +194,8 @@ void cmd_logs(struct tend *t, struct client *c, char **argv)
 	if (!follow)
 		return client_ok(c, "%s", "");
 	if (!g || (strchr(target, '/') && !p))
-		return client_ok(c, "%s is not declared (a reload removed it): no new lines will come",
-				 target);
+		return client_ok(
+		    c, "%s is not declared (a reload removed it): no new lines will come", target);
 	c->follow_group = g;
 	c->follow_proc = p;
 	c->follow_all = !p;
