@@ -45,6 +45,7 @@ UNIT_LAYERS_test_config_pack     := config base
 UNIT_LAYERS_test_exec            := sys config base
 UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
+UNIT_LAYERS_test_dependencies    := core sys config base
 UNIT_LAYERS_test_faults          := control core sys config base
 UNIT_OBJS_test_config            := init/emergency.o
 

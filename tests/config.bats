@@ -224,3 +224,13 @@ EOF
 	assert_failure 1
 	assert_line "$CONF/10-a.conf:4: user: tend runs as uid $as, not as root: it cannot give a process another user or group"
 }
+
+@test "the example web stack in conf.d/examples is valid where its users exist" {
+	[ "$(id -u)" -eq 0 ] || skip "it declares users: only root's tend may"
+	for u in postgres redis; do
+		getent passwd "$u" >/dev/null || skip "no user $u here (its package is not installed)"
+	done
+	run "$TEND" --check -c "$TOP/conf.d/examples"
+	assert_success
+	assert_output --partial "3 groups, all valid"
+}

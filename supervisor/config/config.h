@@ -64,6 +64,8 @@ struct process_decl {
 struct group_decl {
 	char *name;
 	char *tenant;
+	char **requires; /* groups started before it and kept up while it runs; NULL: none */
+	char **after;	 /* groups it starts after when both start; NULL: none */
 	struct process_decl *procs;
 	size_t nprocs;
 	char *file;

@@ -33,6 +33,8 @@ void group_decl_free(struct group_decl *g)
 	free(g->procs);
 	free(g->name);
 	free(g->tenant);
+	argv_free(g->requires);
+	argv_free(g->after);
 	free(g->file);
 	*g = (struct group_decl){ 0 };
 }
@@ -116,7 +118,8 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 	size_t i;
 
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
-	    a->autostart != b->autostart || a->nprocs != b->nprocs)
+	    a->autostart != b->autostart || a->nprocs != b->nprocs ||
+	    !argv_equal(a->requires, b->requires) || !argv_equal(a->after, b->after))
 		return false;
 	for (i = 0; i < a->nprocs; i++)
 		if (!process_decl_equal(&a->procs[i], &b->procs[i]))

@@ -59,6 +59,8 @@ static struct pack_size measure(const struct group_decl *g)
 	measure_str(&sz, g->name);
 	measure_str(&sz, g->tenant);
 	measure_str(&sz, g->file);
+	measure_vec(&sz, g->requires);
+	measure_vec(&sz, g->after);
 	for (size_t i = 0; i < g->nprocs; i++) {
 		const struct process_decl *p = &g->procs[i];
 
@@ -150,6 +152,8 @@ int group_decl_pack(struct group_decl *g)
 	packed.name = put_str(&c, g->name);
 	packed.tenant = put_str(&c, g->tenant);
 	packed.file = put_str(&c, g->file);
+	packed.requires = put_vec(&c, g->requires);
+	packed.after = put_vec(&c, g->after);
 	for (size_t i = 0; i < g->nprocs; i++)
 		put_process(&c, &packed, g, i);
 	group_decl_free(g);
@@ -162,8 +166,8 @@ int group_decl_pack(struct group_decl *g)
  * The block comes from another process, so nothing in it is taken on trust:
  * it must have exactly the layout group_decl_pack makes. The process array
  * is at the start; each vector is where the previous one ended, in the
- * order put_process writes them (argv, then environment, process by
- * process), with its NULL inside the vector area; each process's group ids
+ * order they are written (the group's requires and after, then argv and
+ * environment, process by process), with its NULL inside the vector area; each process's group ids
  * follow the vectors in the same order, where the previous ones ended;
  * every string starts in the string area after the last of them and ends
  * inside the block. Then no slot belongs to two things, so each pointer is
@@ -270,6 +274,8 @@ int group_decl_relocate(struct group_decl *g, char *block)
 		return -1;
 	/* Where the vectors are, from the array as the sender wrote it. */
 	r.vec_at = g->nprocs * sizeof(struct process_decl);
+	if (!take_vec(&r, g->requires) || !take_vec(&r, g->after))
+		return -1;
 	for (i = 0; i < g->nprocs; i++)
 		if (!take_vec(&r, procs[i].argv) || !take_vec(&r, procs[i].environment))
 			return -1;
@@ -281,7 +287,8 @@ int group_decl_relocate(struct group_decl *g, char *block)
 	moved_g.pack = block;
 	moved_g.procs = g->nprocs ? procs : NULL;
 	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||
-	    !move_str(&r, &moved_g.file) || !moved_g.name || !valid_name(moved_g.name) ||
+	    !move_str(&r, &moved_g.file) || !move_vec(&r, &moved_g.requires) ||
+	    !move_vec(&r, &moved_g.after) || !moved_g.name || !valid_name(moved_g.name) ||
 	    !moved_g.tenant || !moved_g.file)
 		return -1;
 	for (i = 0; i < g->nprocs; i++) {

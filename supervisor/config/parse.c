@@ -286,6 +286,26 @@ static int check_identity(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *r
 	return 0;
 }
 
+/* requires and after name groups: each a valid name, once. Whether the
+ * groups exist, and that they make no cycle, is known only once every file
+ * is read (check_dependencies). */
+static int check_group_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (!valid_name(value)) {
+		cfg_error(cfg, "%s: invalid group name \"%s\" (" NAME_RULE ")", opt->name, value);
+		return 0;
+	}
+	for (unsigned i = 0; i + 1 < cfg_opt_size(opt); i++)
+		if (strcmp(cfg_opt_getnstr(opt, i), value) == 0) {
+			cfg_error(cfg, "%s: group \"%s\" is named twice", opt->name, value);
+			break;
+		}
+	return 0;
+}
+
 /* The words must split (the reason is cmdline_split's message), and there
  * must be at least one. */
 static int check_command(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -555,6 +575,23 @@ static struct process_decl *add_process_slot(struct group_decl *g)
 	return &procs[g->nprocs++];
 }
 
+/* A list option as a vector of its strings; NULL when it is not given. */
+static int get_list(cfg_t *sec, const char *name, char ***out)
+{
+	unsigned n = cfg_size(sec, name);
+	*out = NULL;
+	if (!n)
+		return 0;
+	char **v = calloc(n + 1, sizeof(*v));
+	for (unsigned i = 0; v && i < n; i++)
+		if (!(v[i] = strdup(cfg_getnstr(sec, name, i)))) {
+			argv_free(v);
+			return -1;
+		}
+	*out = v;
+	return v ? 0 : -1;
+}
+
 static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_decl *g)
 {
 	unsigned i, n = cfg_size(sec, "process");
@@ -566,7 +603,8 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 	g->file = strdup(ctx->path);
 	g->line = section_line(ctx, sec);
 	g->autostart = cfg_getbool(sec, "autostart");
-	if (!g->name || !g->tenant || !g->file)
+	if (!g->name || !g->tenant || !g->file || get_list(sec, "requires", &g->requires) < 0 ||
+	    get_list(sec, "after", &g->after) < 0)
 		return -1;
 	if (n == 0)
 		file_report(ctx, g->line, "group \"%s\" has no processes", g->name);
@@ -826,6 +864,8 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		start_opt,
 		CFG_STR_CB("tenant", NULL, CFGF_NODEFAULT, check_str),
 		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
+		CFG_STR_LIST_CB("requires", NULL, CFGF_NODEFAULT, check_group_name),
+		CFG_STR_LIST_CB("after", NULL, CFGF_NODEFAULT, check_group_name),
 		CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),
 		CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),
 		CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity),
@@ -910,6 +950,9 @@ static int load_finish(struct load *ld, struct config *out)
 	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
 		if (!ld->cfg.groups[i].pack && group_decl_pack(&ld->cfg.groups[i]) < 0)
 			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));
+	if (!ld->eb.failed && config_check_dependencies(&ld->cfg, &ld->eb) < 0)
+		conf_errbuf_add(&ld->eb, ld->cfg.ngroups ? ld->cfg.groups[0].file : "conf.d", 0,
+				strerror(ENOMEM));
 	if (ld->eb.failed) {
 		config_free(&ld->cfg);
 		return -1;

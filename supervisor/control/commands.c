@@ -3,7 +3,6 @@
 #include "control/server.h"
 #include "control/status.h"
 #include "core/context.h"
-#include "core/reload_apply.h"
 #include "libtend/cmdline.h"
 #include "sys/log.h"
 
@@ -111,7 +110,7 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
 	tend_log(&t->log, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
-	if (may_hold && reload_hold_request(t, g, v != VERB_STOP))
+	if (may_hold && registry_hold_request(t, g, v != VERB_STOP))
 		return client_ok(c, "group %s %s", g->decl.name,
 				 v == VERB_STOP ? "will not start"
 						: "starts once its old declaration stopped");

@@ -102,6 +102,11 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
 		if (strcmp(g->decl.tenant, "default") != 0)
 			buf_printf(out, " tenant %s", g->decl.tenant);
+		struct buf waits = { 0 };
+		deps_waiting_for(t, g, &waits, false);
+		if (waits.len)
+			buf_printf(out, " (waits for %s)", waits.data);
+		buf_free(&waits);
 		buf_puts(out, "\n");
 		for (size_t j = 0; j < g->nprocs; j++)
 			process_text(t, &g->procs[j], out);
@@ -168,13 +173,34 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 	buf_puts(out, "]}");
 }
 
+/* ,"key":["a","b"], for a declared list; nothing for none. */
+static void names_json(struct buf *out, const char *key, char *const *names)
+{
+	if (!names)
+		return;
+	buf_printf(out, ",\"%s\":[", key);
+	for (size_t i = 0; names[i]; i++) {
+		buf_puts(out, i ? "," : "");
+		json_str(out, names[i]);
+	}
+	buf_puts(out, "]");
+}
+
 static void group_json(struct tend *t, struct group *g, struct buf *out)
 {
 	buf_puts(out, "{\"name\":");
 	json_str(out, g->decl.name);
 	buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
 	json_str(out, g->decl.tenant);
-	buf_printf(out, ",\"autostart\":%s,\"processes\":[", g->decl.autostart ? "true" : "false");
+	buf_printf(out, ",\"autostart\":%s", g->decl.autostart ? "true" : "false");
+	names_json(out, "requires", g->decl.requires);
+	names_json(out, "after", g->decl.after);
+	if (g->deps_wait_start) {
+		buf_puts(out, ",\"waiting_for\":[");
+		deps_waiting_for(t, g, out, true);
+		buf_puts(out, "]");
+	}
+	buf_puts(out, ",\"processes\":[");
 	for (size_t j = 0; j < g->nprocs; j++) {
 		if (j)
 			buf_puts(out, ",");

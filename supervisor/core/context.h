@@ -40,6 +40,9 @@ struct tend {
 	struct group **retiring; /* removed or replaced by a reload, still stopping */
 	size_t nretiring;
 	bool reload_unfinished; /* groups retiring or waiting to start */
+	unsigned reload_count;	/* reloads applied: which groups retired together */
+	bool has_links;		/* some declared group has requires or after */
+	bool deps_dirty;	/* dependencies.c has work after this batch */
 	struct pidmap pids;	/* main pid -> process */
 
 	struct watcher notify; /* NOTIFY_SOCKET (notify.c); fd -1: none */
@@ -54,7 +57,8 @@ struct tend {
 
 	bool shutting_down;
 	enum shutdown_kind shutdown_kind;
-	size_t shutdown_cursor; /* groups are stopped one by one, last first */
+	size_t shutdown_cursor;	    /* groups are stopped one by one, last first */
+	struct group **start_order; /* what the shutdown walks back; NULL: t->groups */
 	bool shutdown_advancing;
 
 	unsigned long bugs; /* things that cannot happen that happened (tend_bug) */

@@ -37,6 +37,7 @@ void group_free(struct tend *t, struct group *g)
 		return;
 	for (size_t i = 0; i < g->nprocs; i++)
 		process_free(t, &g->procs[i]);
+	deps_unlink(g);
 	group_decl_free(&g->decl);
 	free(g);
 }
@@ -60,7 +61,7 @@ struct process *group_find_process(struct group *g, const char *name)
 
 bool group_allows_restart(const struct group *g)
 {
-	return g->state == GS_STARTING || g->state == GS_RUNNING;
+	return (g->state == GS_STARTING && !g->deps_wait_start) || g->state == GS_RUNNING;
 }
 
 static void set_state(struct tend *t, struct group *g, enum group_state s)
@@ -70,6 +71,7 @@ static void set_state(struct tend *t, struct group *g, enum group_state s)
 	tend_log(&t->log, s == GS_FAILED ? LOG_WARN : LOG_INFO, "group %s: %s", g->decl.name,
 		 group_state_name(s));
 	g->state = s;
+	t->deps_dirty |= t->has_links; /* a group may wait on this one (dependencies.c) */
 	struct bus_event ev = { .kind = BUS_GROUP_STATE, .group = g };
 	bus_publish(&t->bus, &ev);
 	tend_state_changed(t);
@@ -86,6 +88,7 @@ static void begin_start(struct tend *t, struct group *g, bool forget)
 			process_step(t, &g->procs[i], PE_RESET);
 	g->cursor = 0;
 	g->cursor_sent = false;
+	deps_before_start(t, g);
 	set_state(t, g, GS_STARTING);
 	group_evaluate(t, g);
 }
@@ -95,8 +98,15 @@ static void begin_stop(struct tend *t, struct group *g, enum group_state after)
 	g->after_stop = after;
 	g->cursor = g->nprocs;
 	g->cursor_sent = false;
+	if (t->has_links)
+		deps_before_stop(t, g, after == GS_STARTING);
 	set_state(t, g, GS_STOPPING);
 	group_evaluate(t, g);
+}
+
+void group_refuse_start(struct tend *t, struct group *g)
+{
+	begin_stop(t, g, GS_FAILED);
 }
 
 /* Starts processes in order; each waits for the one before it to be up.
@@ -105,6 +115,8 @@ static void begin_stop(struct tend *t, struct group *g, enum group_state after)
  * failure, and the next pass sees it before anything else starts. */
 static void advance_start(struct tend *t, struct group *g)
 {
+	if (g->deps_wait_start)
+		return; /* what it requires is not up yet (dependencies.c) */
 	while (g->cursor < g->nprocs) {
 		struct process *p = &g->procs[g->cursor];
 		if (!g->cursor_sent) {
@@ -125,6 +137,8 @@ static void advance_start(struct tend *t, struct group *g)
 /* Stops processes in reverse order; each waits for the one after it to be gone. */
 static void advance_stop(struct tend *t, struct group *g)
 {
+	if (g->deps_wait_stop)
+		return; /* what requires it is not down yet (dependencies.c) */
 	while (g->cursor > 0) {
 		struct process *p = &g->procs[g->cursor - 1];
 		bool down = p->state == PS_STOPPED || p->state == PS_FAILED;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "core/dependencies.h"
 #include "core/process.h"
 
 struct tend;
@@ -29,7 +30,16 @@ struct group {
 	bool start_pending;	     /* reload: start once the old group of this name is gone */
 	bool evaluating;
 	bool evaluate_again;
-	struct process procs[]; /* nprocs of them, in declaration order */
+	/* requires and after (dependencies.c): */
+	bool deps_wait_start;	   /* starting: its processes wait until what it requires runs */
+	bool deps_wait_stop;	   /* stopping: its processes wait until what requires it is down */
+	bool deps_want_start;	   /* a group that requires it starts: start it */
+	bool deps_want_stop;	   /* a group it requires stops: stop it first */
+	bool deps_restart;	   /* ... and start it again once that runs again */
+	unsigned char deps_mark;   /* the stop order's walk */
+	unsigned retired_in;	   /* retiring: the reload that retired it (t->reload_count) */
+	struct group_links *links; /* its requires and after, resolved; NULL: none */
+	struct process procs[];	   /* nprocs of them, in declaration order */
 };
 
 /* Takes ownership of *decl (zeroes it). */
@@ -45,6 +55,8 @@ void group_step(struct tend *t, struct group *g, enum group_event ev);
 void group_evaluate(struct tend *t, struct group *g);
 /* Whether a process of g that waits to restart may start again now. */
 bool group_allows_restart(const struct group *g);
+/* What g requires failed or stopped while g waited to start: g fails. */
+void group_refuse_start(struct tend *t, struct group *g);
 
 struct process *group_find_process(struct group *g, const char *name);
 const char *group_state_name(enum group_state s);

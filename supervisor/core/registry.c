@@ -16,7 +16,7 @@ int registry_adopt(struct tend *t, struct config *cfg)
 		t->groups[t->ngroups++] = g;
 	}
 	config_free(cfg);
-	return 0;
+	return deps_link(t);
 }
 
 struct group *tend_find_group(struct tend *t, const char *name)
@@ -45,6 +45,29 @@ void registry_free(struct tend *t)
 		group_free(t, registry_nth(t, i));
 	free(t->retiring);
 	free(t->groups);
+	free(t->start_order);
+	t->start_order = NULL;
 	t->retiring = t->groups = NULL;
 	t->nretiring = t->ngroups = 0;
+}
+
+bool registry_retiring(struct tend *t, const char *name)
+{
+	for (size_t i = 0; i < t->nretiring; i++)
+		if (strcmp(t->retiring[i]->decl.name, name) == 0)
+			return true;
+	return false;
+}
+
+bool registry_hold_request(struct tend *t, struct group *g, bool start)
+{
+	if (g->start_pending) {
+		g->start_pending = start;
+		return true;
+	}
+	if (!start || !registry_retiring(t, g->decl.name))
+		return false;
+	g->start_pending = true;
+	t->reload_unfinished = true; /* reload_finish() starts it */
+	return true;
 }

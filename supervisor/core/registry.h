@@ -4,6 +4,7 @@
 #ifndef TEND_REGISTRY_H
 #define TEND_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tend;
@@ -18,6 +19,15 @@ struct group *tend_find_group(struct tend *t, const char *name);
 /* Every group, declared ones first, then retiring ones: i < registry_count. */
 size_t registry_count(const struct tend *t);
 struct group *registry_nth(struct tend *t, size_t i);
+/* Whether a declaration of that name is retiring (a reload replaced or
+ * removed it and it is still stopping). */
+bool registry_retiring(struct tend *t, const char *name);
+/* Two declarations of one group never run side by side (they would share
+ * its cgroup): while an old declaration of g's name is retiring, a start
+ * (or restart) of g is held until it is gone, and a stop calls a held
+ * start off. Returns true when the request was taken so; false: nothing
+ * is in the way, act on g now. */
+bool registry_hold_request(struct tend *t, struct group *g, bool start);
 /* Frees every group, after releasing what the tracker keeps for them. */
 void registry_free(struct tend *t);
 

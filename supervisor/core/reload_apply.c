@@ -30,12 +30,19 @@ static int reserve_retiring(struct tend *t)
 	return 0;
 }
 
-static void retire(struct tend *t, struct group *g)
+/* g leaves the declared groups and stops, after what requires it (declared,
+ * or retiring in the same reload). replaced: a new declaration of it starts
+ * afterwards, and the declared groups that require it restart with it. */
+static void retire(struct tend *t, struct group *g, bool replaced)
 {
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (t->groups[i] == g)
 			t->groups[i] = NULL;
 	t->retiring[t->nretiring++] = g;
+	g->retired_in = t->reload_count;
+	deps_unlink(g);
+	if (t->has_links)
+		deps_before_stop(t, g, replaced);
 	group_step(t, g, GE_STOP);
 }
 
@@ -105,7 +112,7 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 					.group = old,
 					.replacement = g };
 		bus_publish(&t->bus, &ev);
-		retire(t, old);
+		retire(t, old, true);
 	}
 	return g;
 }
@@ -114,6 +121,7 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 {
 	struct reload_plan pl = { 0 };
 	t->reload_unfinished = true; /* reload_finish() looks at what is left */
+	t->reload_count++;
 	pl.groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*pl.groups));
 	if (!pl.groups || reserve_retiring(t) < 0) {
 		free(pl.groups);
@@ -136,38 +144,17 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 		pl.stopped++;
 		struct bus_event ev = { .kind = BUS_GROUP_REMOVED, .group = g };
 		bus_publish(&t->bus, &ev);
-		retire(t, g);
+		retire(t, g, false);
 	}
 	free(t->groups);
 	t->groups = pl.groups;
 	t->ngroups = pl.ngroups;
+	if (deps_link(t) < 0)
+		return -1; /* out of memory: no requires or after hold until the next reload */
 	buf_printf(report,
 		   "%zu added, %zu restarted, %zu updated in place, %zu removed, %zu unchanged",
 		   pl.started, pl.restarted, pl.updated, pl.stopped, pl.unchanged);
 	return pl.ngroups == cfg->ngroups ? 0 : -1;
-}
-
-static bool name_retiring(struct tend *t, const char *name);
-
-bool reload_hold_request(struct tend *t, struct group *g, bool start)
-{
-	if (g->start_pending) {
-		g->start_pending = start;
-		return true;
-	}
-	if (!start || !name_retiring(t, g->decl.name))
-		return false;
-	g->start_pending = true;
-	t->reload_unfinished = true; /* reload_finish() starts it */
-	return true;
-}
-
-static bool name_retiring(struct tend *t, const char *name)
-{
-	for (size_t i = 0; i < t->nretiring; i++)
-		if (strcmp(t->retiring[i]->decl.name, name) == 0)
-			return true;
-	return false;
 }
 
 void reload_finish(struct tend *t)
@@ -193,7 +180,7 @@ void reload_finish(struct tend *t)
 	bool waiting = false;
 	for (size_t i = 0; i < t->ngroups && !t->shutting_down; i++) {
 		struct group *g = t->groups[i];
-		if (g->start_pending && !name_retiring(t, g->decl.name)) {
+		if (g->start_pending && !registry_retiring(t, g->decl.name)) {
 			g->start_pending = false;
 			group_step(t, g, GE_START);
 		}

@@ -6,7 +6,6 @@
 
 struct tend;
 struct config;
-struct group;
 
 /* Applies a valid new configuration (whose declarations it takes). report
  * receives one line per change, then a summary. Returns -1 only when out of
@@ -16,12 +15,5 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report);
 /* After every batch of events (a loop hook): frees retiring groups that
  * finished stopping and starts the new ones that waited for them. */
 void reload_finish(struct tend *t);
-
-/* Two declarations of one group never run side by side (they would share
- * its cgroup): while an old declaration of g's name is retiring, a start
- * (or restart) of g is held until it is gone, and a stop calls a held
- * start off. Returns true when the request was taken so; false: nothing
- * is in the way, act on g now. */
-bool reload_hold_request(struct tend *t, struct group *g, bool start);
 
 #endif

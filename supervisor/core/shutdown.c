@@ -10,7 +10,8 @@ const char *shutdown_kind_name(enum shutdown_kind k)
 	return names[k];
 }
 
-/* Stops groups one at a time, the last declared first. */
+/* Stops groups one at a time, the last to start first: the last declared,
+ * unless requires or after say otherwise. */
 void shutdown_advance(struct tend *t)
 {
 	/* Stopping a group reports back through tend_state_changed(); the loop
@@ -19,7 +20,8 @@ void shutdown_advance(struct tend *t)
 		return;
 	t->shutdown_advancing = true;
 	while (t->shutdown_cursor > 0) {
-		struct group *g = t->groups[t->shutdown_cursor - 1];
+		size_t i = t->shutdown_cursor - 1;
+		struct group *g = t->start_order ? t->start_order[i] : t->groups[i];
 		if (g->state == GS_STARTING || g->state == GS_RUNNING) {
 			tend_log(&t->log, LOG_INFO, "shutdown: stopping group %s; %s", g->decl.name,
 				 "waiting for each process up to its stop-timeout, then SIGKILL");
@@ -56,6 +58,9 @@ void tend_begin_shutdown(struct tend *t, enum shutdown_kind kind)
 	}
 	t->shutting_down = true;
 	t->shutdown_kind = kind;
+	/* The reverse of the start order: what requires or is after others
+	 * stops before them (without it, out of memory: declaration order). */
+	t->start_order = deps_start_order(t);
 	t->shutdown_cursor = t->ngroups;
 	shutdown_advance(t);
 }

@@ -4,6 +4,7 @@
  * matters where two parties react to one event: subscribers are called,
  * and hooks run, in the order registered here. */
 #include "daemon/daemon.h"
+#include "core/dependencies.h"
 #include "core/reload_apply.h"
 
 /* The control socket's parts, each a subscriber (control/server.h). */
@@ -27,6 +28,11 @@ static void reload_finish_hook(void *ctx)
 	reload_finish(ctx);
 }
 
+static void dependencies_hook(void *ctx)
+{
+	deps_run(ctx);
+}
+
 int daemon_wire(struct daemon *d)
 {
 	struct tend *t = &d->tend;
@@ -41,9 +47,11 @@ int daemon_wire(struct daemon *d)
 	    bus_subscribe(&t->bus, AWAITED, waiters_on_event, ctl) < 0)
 		return -1;
 	/* Between batches of events: first the clients (queued requests,
-	 * closing), then what a reload left to finish. */
+	 * closing), then what a reload left to finish, then the starts and
+	 * stops that requires and after asked for. */
 	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
-	    loop_add_hook(&t->loop, reload_finish_hook, t) < 0)
+	    loop_add_hook(&t->loop, reload_finish_hook, t) < 0 ||
+	    loop_add_hook(&t->loop, dependencies_hook, t) < 0)
 		return -1;
 	return 0;
 }

@@ -15,7 +15,7 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend profile"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain profile"
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,7 +30,7 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend profile}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain profile}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
 
 for f in bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
@@ -284,6 +284,20 @@ if want tend && [ -x "$ROOT/tend" ]; then
 	echo "$out" | sed 's/^/  /'
 	for k in min median p99 max; do
 		record "tend alone, $BIG groups" "watchdog_late_ms_$k" tend "$(echo "$out" | sed -n "s/.*$k \([-0-9.]*\).*/\1/p" | head -n 1)"
+	done
+fi
+
+if want chain; then
+	echo "== 8. tend alone: start and stop of $BIG groups in a chain of requires (each requires the one before)"
+	for ((r = 1; r <= RUNS; r++)); do
+		for s in tend tend_ancestry; do
+			case " ${AVAIL[*]} " in *" $s "*) ;; *) continue ;; esac
+			drive "$s" chain "$BIG" -n "$BIG" -T 300 || continue
+			rec "chain of $BIG, start" "$s" time_ms=start_ms cpu_ms=start_cpu_ms rss_kb=rss_kb
+			rec "chain of $BIG, stop" "$s" time_ms=stop_ms
+			printf '  run %d %-12s start %8s ms  stop %8s ms  rss %6s kB\n' "$r" "$s" \
+				"${R[start_ms]}" "${R[stop_ms]:-timeout}" "${R[rss_kb]}"
+		done
 	done
 fi
 

@@ -151,14 +151,11 @@ static inline struct fixture *setup_with(const char *conf)
 	tend_init(&fx->t, &fake_ops);
 	fx->t.sys.fake = &fx->f;
 	fx->f.t = &fx->t;
-	fx->t.log.verbosity = -1;
+	fx->t.log.verbosity = getenv("TEND_TEST_LOG") ? LOG_DEBUG : -1;
 	assert_int_equal(loop_init(&fx->t.loop), 0);
 	fx->f.now = 1000000;
 	fx->f.next_pid = 100;
-	fx->t.groups = calloc(cfg.ngroups, sizeof(*fx->t.groups));
-	for (size_t i = 0; i < cfg.ngroups; i++)
-		fx->t.groups[fx->t.ngroups++] = group_new(&fx->t, &cfg.groups[i]);
-	config_free(&cfg);
+	assert_int_equal(registry_adopt(&fx->t, &cfg), 0);
 	return fx;
 }
 
@@ -166,9 +163,7 @@ static inline void teardown_fixture(struct fixture *fx)
 {
 	/* Nothing the state machines cannot do happened (tend_bug). */
 	assert_int_equal(fx->t.bugs, 0);
-	for (size_t i = 0; i < fx->t.ngroups; i++)
-		group_free(&fx->t, fx->t.groups[i]);
-	free(fx->t.groups);
+	registry_free(&fx->t);
 	pidmap_free(&fx->t.pids);
 	free(fx->t.base_env);
 	loop_close(&fx->t.loop);
@@ -182,10 +177,18 @@ static inline struct process *proc(struct fixture *fx, const char *g, const char
 	return pr;
 }
 
+/* What the loop does after a batch of events, for the state machines:
+ * the starts and stops that requires and after asked for. */
+static inline void settle(struct fixture *fx)
+{
+	deps_run(&fx->t);
+}
+
 static inline void advance(struct fixture *fx, uint64_t ms)
 {
 	fx->f.now += ms;
 	timers_run_due(&fx->t.loop);
+	settle(fx);
 }
 
 static inline void exit_with(struct fixture *fx, struct process *p, int code)

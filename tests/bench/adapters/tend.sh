@@ -11,6 +11,13 @@ tend_conf() {
 			printf 'group "s%d" {\n    process "p" {\n        command = "%s s%d"\n        restart-delay = 0ms\n        restart-window = 0s\n    }\n}\n' \
 				"$i" "$BIN/bench_idle" "$i" >"$dir/conf.d/s$i.conf"
 		done
+	elif [ "$kind" = chain ]; then
+		# each group requires the one before it (make bench's chain scenario)
+		for ((i = 0; i < n; i++)); do
+			printf 'group "s%d" {\n    %s\n    process "p" {\n        command = "%s s%d"\n    }\n}\n' \
+				"$i" "$( ((i)) && printf 'requires = { "s%d" }' $((i - 1)))" "$BIN/bench_idle" "$i" \
+				>"$dir/conf.d/s$i.conf"
+		done
 	elif [ "$kind" = crash-nolimit ]; then
 		printf 'process "crash" {\n    command = "%s"\n    restart-delay = 0ms\n    restart-window = 0s\n}\n' \
 			"$BIN/bench_crash" >"$dir/conf.d/crash.conf"
