@@ -142,7 +142,8 @@ EOF
 	[ "$a" -lt "$b" ]
 	c=$(grep -n "^tend: group db: running$" "$T/tend.out" | sed -n 2p | cut -d: -f1)
 	d=$(grep -n "^tend: web/w: started" "$T/tend.out" | sed -n 2p | cut -d: -f1)
-	[ "$b" -lt "$c" ] && [ "$c" -lt "$d" ]
+	[ "$b" -lt "$c" ]
+	[ "$c" -lt "$d" ]
 	[ "$(grep -c '^tend: web/w: started' "$T/tend.out")" = 2 ]
 }
 
@@ -197,5 +198,133 @@ EOF
 	wait_until gone "$db"
 	a=$(grep -n "^tend: group web: gone$" "$T/tend.out" | head -n 1 | cut -d: -f1)
 	b=$(grep -n "^tend: group db: gone$" "$T/tend.out" | head -n 1 | cut -d: -f1)
-	[ -n "$a" ] && [ "$a" -lt "$b" ]
+	[ -n "$a" ]
+	[ "$a" -lt "$b" ]
+}
+
+@test "a reload that takes requires away lets a waiting group go on at once" {
+	conf 10-a.conf <<EOF
+group "web" {
+	requires = { "db" }
+	process "nginx" { command = "sleep 1000" }
+}
+group "db" {
+	autostart = false
+	process "pg" { command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec sleep 1000'"  ready = notify }
+}
+EOF
+	start_tend
+	wait_until state_is starting db
+	[ "$(state web)" = starting ]
+	conf 10-a.conf <<EOF
+group "web" { process "nginx" { command = "sleep 1000" } }
+group "db" {
+	autostart = false
+	process "pg" { command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.05; done; exec sleep 1000'"  ready = notify }
+}
+EOF
+	run tctl reload
+	assert_success
+	assert_output --partial "1 updated in place"
+	wait_until state_is running web
+	[ "$(state db)" = starting ]
+	touch "$T/go"
+}
+
+@test "a reload that replaces a group and takes away what required it brings the other back" {
+	conf 10-a.conf <<EOF
+group "db" { process "pg" { command = "sleep 1000" } }
+group "web" { requires = { "db" }  process "nginx" { command = "sleep 1001" } }
+EOF
+	start_tend
+	wait_until state_is running web
+	web=$(pid_of web nginx)
+	conf 10-a.conf <<EOF
+group "db" { process "pg" { command = "sleep 1002" } }
+group "web" { process "nginx" { command = "sleep 1001" } }
+EOF
+	run tctl reload
+	assert_success
+	wait_until pid_changed web nginx "$web"
+	wait_until state_is running web
+	wait_until state_is running db
+}
+
+@test "a stop that waits for what requires it still ends after a reload takes requires away" {
+	conf 10-a.conf <<EOF
+group "db" { process "pg" { command = "sleep 1000" } }
+group "web" {
+	requires = { "db" }
+	process "nginx" { command = "sh -c 'trap \"touch $T/web-term; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; while :; do sleep 0.05; done'" }
+}
+EOF
+	start_tend
+	wait_until state_is running web
+	db=$(pid_of db pg)
+	run tctl stop --no-wait db
+	assert_success
+	wait_until test -e "$T/web-term"
+	alive "$db"
+	conf 10-a.conf <<EOF
+group "db" { process "pg" { command = "sleep 1000" } }
+group "web" {
+	process "nginx" { command = "sh -c 'trap \"touch $T/web-term; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; while :; do sleep 0.05; done'" }
+}
+EOF
+	run tctl reload
+	assert_success
+	touch "$T/go"
+	wait_until state_is stopped db
+	gone "$db"
+}
+
+# web requires db, and web's process holds on to SIGTERM until $T/go
+# exists; y is only after web.
+restart_conf() {
+	conf 10-a.conf <<EOF
+group "db" { process "pg" { command = "sleep 1000" } }
+group "web" {
+	requires = { "db" }
+	process "nginx" { command = "sh -c 'trap \"touch $T/web-term; while [ ! -e $T/go ]; do sleep 0.05; done; exit 0\" TERM; while :; do sleep 0.05; done'" }
+}
+group "y" { autostart = false  after = { "web" }  process "p" { command = "sleep 1001" } }
+EOF
+}
+
+@test "a stop by hand during a restart of what it requires keeps a group stopped" {
+	restart_conf
+	start_tend
+	wait_until state_is running web
+	db=$(pid_of db pg)
+	run tctl restart --no-wait db
+	assert_success
+	wait_until test -e "$T/web-term"
+	# web is stopping, to start again with db: a stop by hand calls that off.
+	run tctl stop --no-wait web
+	assert_success
+	touch "$T/go"
+	wait_until pid_changed db pg "$db"
+	wait_until state_is running db
+	[ "$(state web)" = stopped ]
+	grep -q "control: stop web" "$T/tend.out"
+	[ "$(grep -c '^tend: web/nginx: started' "$T/tend.out")" = 1 ]
+}
+
+@test "a restart called off by a stop leaves nothing waiting for what required it" {
+	restart_conf
+	start_tend
+	wait_until state_is running web
+	run tctl restart --no-wait db
+	assert_success
+	wait_until test -e "$T/web-term"
+	run tctl stop --no-wait db
+	assert_success
+	touch "$T/go"
+	wait_until state_is stopped db
+	wait_until state_is stopped web
+	# Nothing brings web back, so y (only after web) starts at once.
+	run tctl start --no-wait y
+	assert_success
+	wait_until state_is running y
+	[ "$(state web)" = stopped ]
 }

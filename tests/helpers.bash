@@ -30,6 +30,7 @@ tend_teardown() {
 	if [ -f "$T/pids" ]; then
 		while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$T/pids"
 	fi
+	remove_tend_cgroups
 	# Under a sanitizer build, any report (a leak at exit too) fails the test.
 	local report=0
 	if [ -f "$T/tend.out" ] && grep -Eq 'Sanitizer|runtime error:' "$T/tend.out"; then
@@ -39,6 +40,23 @@ tend_teardown() {
 	fi
 	[ -d "$T" ] && rm -rf "$T"
 	return $report
+}
+
+# tend removes its cgroups (cgroup tracking) when it exits, but not one that
+# still held processes kill-mode = main left running: the test killed
+# those above; remove the directories once they are empty.
+remove_tend_cgroups() {
+	local mnt own dir
+	[ -n "${TEND_PID:-}" ] || return 0
+	mnt=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	dir="$mnt${own%/}/tend-$TEND_PID"
+	[ -n "$mnt" ] && [ -d "$dir" ] || return 0
+	wait_until_quiet 5 remove_empty_dirs "$dir" || echo "could not remove $dir" >&2
+}
+remove_empty_dirs() {
+	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ ! -d "$1" ]
 }
 
 conf() { # conf NAME <<EOF ... : writes conf.d/NAME

@@ -187,6 +187,43 @@ EOF
 	lists g sshd "$second"
 }
 
+sshd_conf() { # sshd_conf VERSION
+	conf 10-a.conf <<EOF
+group "g" {
+	process "sshd" {
+		command     = "sh -c 'sleep 1000 & echo \$! >> $T/sessions; exec sleep 1000'"
+		kill-mode   = main
+		environment = { "V=$1" }
+	}
+}
+EOF
+}
+
+@test "cgroup tracking: what kill-mode = main left is moved aside, not shared with a new declaration" {
+	cgroup_v2_writable || skip "no writable cgroup v2 hierarchy here (needs root and a cgroup2 mount)"
+	sshd_conf 1
+	start_tend --tracking=cgroup
+	root=$(tctl status | sed -n 's/^tracking: cgroup //p')
+	wait_until has_lines "$T/sessions" 1
+	first=$(sed -n 1p "$T/sessions")
+	track_pid "$first"
+	old=$(pid_of g sshd)
+	sshd_conf 2
+	run tctl reload
+	assert_success
+	wait_until pid_changed g sshd "$old"
+	wait_until has_lines "$T/sessions" 2
+	track_pid "$(sed -n 2p "$T/sessions")"
+	new=$(pid_of g sshd)
+	alive "$first"
+	# The new declaration's cgroup holds its own processes only.
+	[ "$(sed -n 's/^0:://p' "/proc/$new/cgroup")" != "$(sed -n 's/^0:://p' "/proc/$first/cgroup")" ]
+	! grep -qx "$first" "$root/g/sshd/cgroup.procs"
+	grep -qx "$first" "$root/g/sshd.left-1/cgroup.procs"
+	! lists g sshd "$first"
+	grep -q "g/sshd: what it left running stays, in cgroup $root/g/sshd.left-1" "$T/tend.out"
+}
+
 @test "kill-mode = mixed asks the main process alone, then ends the whole tree" {
 	conf 10-a.conf <<EOF
 group "g" {

@@ -268,6 +268,7 @@ static int check_identity(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *r
 	bool user = strcmp(opt->name, "user") == 0;
 	uid_t uid;
 	gid_t gid;
+	char login[256];
 
 	*(const char **)result = value;
 	if (misplaced(cfg, opt))
@@ -279,7 +280,8 @@ static int check_identity(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *r
 			  opt->name, (int)geteuid());
 		return 0;
 	}
-	if (user ? user_lookup(value, &uid, &gid) < 0 : group_lookup(value, &gid) < 0)
+	if (user ? user_lookup(value, &uid, &gid, login, sizeof(login)) < 0
+		 : group_lookup(value, &gid) < 0)
 		cfg_error(cfg, "%s: no %s \"%s\" in %s (tend reads the file: no NSS, no LDAP)",
 			  opt->name, user ? "user" : "group", value,
 			  user ? "/etc/passwd" : "/etc/group");
@@ -480,13 +482,21 @@ static int get_credentials(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec, struct
 	cfg_t *extra = declaring(sec, gsec, "supplementary-groups");
 	gid_t groups[MAX_SUPPLEMENTARY_GROUPS], gid;
 	size_t n = 0;
+	char login[256];
 
 	p->uid = p->gid = NO_ID;
 	p->ngroups = -1;
 	if ((!u && !g && !extra) || geteuid() != 0)
 		return 0;
-	if (u && user_lookup(cfg_getstr(u, "user"), &p->uid, &p->gid) == 0)
-		n = user_memberships(cfg_getstr(u, "user"), groups, 0, MAX_SUPPLEMENTARY_GROUPS);
+	if (u && user_lookup(cfg_getstr(u, "user"), &p->uid, &p->gid, login, sizeof(login)) == 0) {
+		ssize_t m = user_memberships(login, groups, 0, MAX_SUPPLEMENTARY_GROUPS);
+		if (m < 0)
+			file_report(
+			    ctx, p->line,
+			    "process \"%s\": user %s is in more than %d groups in /etc/group",
+			    p->name, login, MAX_SUPPLEMENTARY_GROUPS);
+		n = m < 0 ? MAX_SUPPLEMENTARY_GROUPS : (size_t)m;
+	}
 	if (g && group_lookup(cfg_getstr(g, "group"), &gid) == 0)
 		p->gid = gid;
 	for (unsigned i = 0; extra && i < cfg_size(extra, "supplementary-groups"); i++) {

@@ -7,6 +7,7 @@
 
 #define PASSWD_FILE "/etc/passwd"
 #define GROUP_FILE "/etc/group"
+#define MAX_FIELDS 7
 
 /* A name that is a number: the id itself. */
 static bool numeric_id(const char *name, unsigned long *id)
@@ -18,105 +19,147 @@ static bool numeric_id(const char *name, unsigned long *id)
 	return *id < (unsigned long)(uid_t)-1;
 }
 
-/* The line of file whose field number `key` is name, split into its
- * colon-separated fields (exactly nfields of them). 0, or -1: no such line. */
-static int find_line(const char *file, size_t key, const char *name, char **fields, size_t nfields,
-		     char *line, size_t len)
+/* Splits line into exactly n colon-separated fields; false if it has
+ * fewer or more. */
+static bool split_fields(char *line, char **fields, size_t n)
+{
+	size_t k = 0;
+	for (char *s = line; s; k++) {
+		if (k == n)
+			return false;
+		fields[k] = s;
+		s = strchr(s, ':');
+		if (s)
+			*s++ = '\0';
+	}
+	return k == n;
+}
+
+/* Calls visit with the fields of each line of file that has nfields of
+ * them, until visit returns true. Lines of any length (getline): a cut
+ * line could make one member name out of another. 0 when a visit
+ * returned true, -1 otherwise. */
+static int scan(const char *file, size_t nfields, bool (*visit)(char **fields, void *ctx),
+		void *ctx)
 {
 	FILE *f = fopen(file, "re");
 	if (!f)
 		return -1;
+	char *line = NULL, *fields[MAX_FIELDS];
+	size_t cap = 0;
 	int rc = -1;
-	while (rc < 0 && fgets(line, (int)len, f)) {
+	while (rc < 0 && getline(&line, &cap, f) >= 0) {
 		line[strcspn(line, "\n")] = '\0';
-		size_t n = 0;
-		for (char *s = line; n < nfields; n++) {
-			fields[n] = s;
-			char *colon = strchr(s, ':');
-			if (!colon) {
-				n++;
-				break;
-			}
-			*colon = '\0';
-			s = colon + 1;
-		}
-		if (n == nfields && strcmp(fields[key], name) == 0)
+		if (split_fields(line, fields, nfields) && visit(fields, ctx))
 			rc = 0;
 	}
+	free(line);
 	fclose(f);
 	return rc;
 }
 
-int user_lookup(const char *name, uid_t *uid, gid_t *gid)
+struct passwd_query {
+	const char *name; /* a login name, or a uid in digits */
+	bool by_uid;
+	uid_t uid;
+	gid_t gid;
+	char *login;
+	size_t len;
+};
+
+static bool passwd_line(char **f, void *ctx)
 {
-	char line[4096], *f[7];
-	unsigned long id;
-	/* A number: that uid, with its passwd line's group if it has one,
-	 * else the group of the same number. */
-	if (numeric_id(name, &id)) {
-		*uid = (uid_t)id;
-		*gid = (gid_t)id;
-		if (find_line(PASSWD_FILE, 2, name, f, 7, line, sizeof(line)) == 0 &&
-		    numeric_id(f[3], &id))
-			*gid = (gid_t)id;
+	struct passwd_query *q = ctx;
+	unsigned long uid, gid;
+	if (strcmp(f[q->by_uid ? 2 : 0], q->name) != 0 || !numeric_id(f[2], &uid) ||
+	    !numeric_id(f[3], &gid))
+		return false;
+	q->uid = (uid_t)uid;
+	q->gid = (gid_t)gid;
+	snprintf(q->login, q->len, "%s", f[0]);
+	return true;
+}
+
+int user_lookup(const char *name, uid_t *uid, gid_t *gid, char *login, size_t len)
+{
+	unsigned long id = 0;
+	struct passwd_query q = { .name = name, .login = login, .len = len };
+	q.by_uid = numeric_id(name, &id);
+	if (scan(PASSWD_FILE, 7, passwd_line, &q) == 0) {
+		*uid = q.uid;
+		*gid = q.gid;
 		return 0;
 	}
-	if (find_line(PASSWD_FILE, 0, name, f, 7, line, sizeof(line)) < 0 || !numeric_id(f[2], &id))
+	if (!q.by_uid)
 		return -1;
+	/* A uid no line names: that uid, with the group of the same number,
+	 * and no login name (so no groups from /etc/group). */
 	*uid = (uid_t)id;
-	if (!numeric_id(f[3], &id))
-		return -1;
 	*gid = (gid_t)id;
+	snprintf(login, len, "%s", "");
 	return 0;
+}
+
+struct group_query {
+	const char *name;
+	gid_t gid;
+};
+
+static bool group_line(char **f, void *ctx)
+{
+	struct group_query *q = ctx;
+	unsigned long gid;
+	if (strcmp(f[0], q->name) != 0 || !numeric_id(f[2], &gid))
+		return false;
+	q->gid = (gid_t)gid;
+	return true;
 }
 
 int group_lookup(const char *name, gid_t *gid)
 {
-	char line[4096], *f[4];
 	unsigned long id;
-	if (numeric_id(name, &id) ||
-	    (find_line(GROUP_FILE, 0, name, f, 4, line, sizeof(line)) == 0 &&
-	     numeric_id(f[2], &id))) {
+	struct group_query q = { .name = name };
+	if (numeric_id(name, &id)) {
 		*gid = (gid_t)id;
 		return 0;
 	}
-	return -1;
+	if (scan(GROUP_FILE, 4, group_line, &q) < 0)
+		return -1;
+	*gid = q.gid;
+	return 0;
 }
 
-static size_t add_group(gid_t *groups, size_t n, size_t max, gid_t gid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return n;
-	if (n < max)
-		groups[n++] = gid;
-	return n;
-}
+struct membership_query {
+	const char *login;
+	gid_t *groups;
+	size_t n, max;
+	bool overflow;
+};
 
-size_t user_memberships(const char *user, gid_t *groups, size_t n, size_t max)
+static bool membership_line(char **f, void *ctx)
 {
-	char line[8192];
-	FILE *f = fopen(GROUP_FILE, "re");
-	if (!f)
-		return n;
-	while (fgets(line, sizeof(line), f)) {
-		char *fields[4], *s = line;
-		line[strcspn(line, "\n")] = '\0';
-		size_t k = 0;
-		for (; k < 4 && s; k++) {
-			fields[k] = s;
-			s = strchr(s, ':');
-			if (s)
-				*s++ = '\0';
-		}
-		unsigned long id;
-		if (k < 4 || !numeric_id(fields[2], &id))
+	struct membership_query *q = ctx;
+	unsigned long gid;
+	if (!numeric_id(f[2], &gid))
+		return false;
+	for (char *save, *m = strtok_r(f[3], ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+		if (strcmp(m, q->login) != 0)
 			continue;
-		for (char *save, *m = strtok_r(fields[3], ",", &save); m;
-		     m = strtok_r(NULL, ",", &save))
-			if (strcmp(m, user) == 0)
-				n = add_group(groups, n, max, (gid_t)id);
+		bool known = false;
+		for (size_t i = 0; i < q->n && !known; i++)
+			known = q->groups[i] == (gid_t)gid;
+		if (!known && q->n == q->max)
+			q->overflow = true;
+		else if (!known)
+			q->groups[q->n++] = (gid_t)gid;
 	}
-	fclose(f);
-	return n;
+	return false; /* every line */
+}
+
+ssize_t user_memberships(const char *login, gid_t *groups, size_t n, size_t max)
+{
+	struct membership_query q = { .login = login, .groups = groups, .n = n, .max = max };
+	if (login[0])
+		scan(GROUP_FILE, 4, membership_line, &q);
+	return q.overflow ? -1 : (ssize_t)q.n;
 }

@@ -8,13 +8,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* 0 with uid and the user's primary gid; -1 when there is no such user. */
-int user_lookup(const char *name, uid_t *uid, gid_t *gid);
+/* 0 with uid, the user's primary gid and its login name (into login, len
+ * bytes; "" for a uid no /etc/passwd line names); -1 when there is no such
+ * user. */
+int user_lookup(const char *name, uid_t *uid, gid_t *gid, char *login, size_t len);
 /* 0 with gid; -1 when there is no such group. */
 int group_lookup(const char *name, gid_t *gid);
-/* The groups /etc/group lists user as a member of (initgroups without
- * NSS), added to groups (at most max) unless there already. Returns how
- * many groups there are then. */
-size_t user_memberships(const char *user, gid_t *groups, size_t n, size_t max);
+/* The groups /etc/group lists login as a member of (initgroups without
+ * NSS), added to groups (n of them already) unless there already. Returns
+ * how many groups there are then; -1 when that would be more than max. */
+ssize_t user_memberships(const char *login, gid_t *groups, size_t n, size_t max);
 
 #endif

@@ -57,6 +57,14 @@ void deps_unlink(struct group *g)
 	g->links = NULL;
 }
 
+/* Whether g still takes part: retiring in order, or waiting or asked for
+ * something by a dependency. */
+static bool pending(const struct group *g)
+{
+	return (g->retired_in && g->decl.requires) || g->deps_wait_start || g->deps_wait_stop ||
+	       g->deps_want_start || g->deps_want_stop || g->deps_restart;
+}
+
 /* One group's links; -1 when out of memory. */
 static int link_group(struct tend *t, struct group *g)
 {
@@ -86,9 +94,12 @@ int deps_link(struct tend *t)
 			deps_unlink(t->groups[i]);
 		t->has_links = false;
 	}
-	/* Groups retiring in order (retired_requiring) need deps_run too. */
-	for (size_t i = 0; i < t->nretiring; i++)
-		t->has_links |= t->retiring[i]->decl.requires != NULL;
+	/* Groups retiring in order (retired_requiring) need deps_run too, and
+	 * so does every group still waiting or asked for something: its links
+	 * may have gone with this reload, and one more pass lets it go on. */
+	for (size_t i = 0; i < registry_count(t); i++)
+		t->has_links |= pending(registry_nth(t, i));
+	t->deps_dirty = t->has_links;
 	return rc;
 }
 
@@ -230,14 +241,19 @@ static bool step(struct tend *t, struct group *g)
 			group_step(t, g, GE_START);
 			return true;
 		}
-	} else if (g->deps_restart && !up(g) && g->state != GS_STOPPING && g->links &&
-		   may_start(g, &why) != FAIL) {
+	} else if (g->deps_restart && !up(g) && g->state != GS_STOPPING) {
+		/* Down for a restart of what it requires: up again once that
+		 * runs, or not at all when it failed. */
+		enum verdict v = g->links ? may_start(g, &why) : GO;
 		g->deps_restart = false;
-		group_step(t, g, GE_START);
-		return true;
+		if (v != FAIL && is_declared(t, g) && !registry_hold_request(t, g, true)) {
+			group_step(t, g, GE_START); /* and waits (deps_wait_start) */
+			return true;
+		}
 	}
-	if (g->state == GS_STARTING && g->deps_wait_start && g->links) {
-		enum verdict v = may_start(g, &why);
+	if (g->state == GS_STARTING && g->deps_wait_start) {
+		/* No links: a reload took its requires and after away. */
+		enum verdict v = g->links ? may_start(g, &why) : GO;
 		if (v == WAIT)
 			return false;
 		g->deps_wait_start = false;
@@ -259,8 +275,9 @@ static bool step(struct tend *t, struct group *g)
 	return false;
 }
 
-void deps_run(struct tend *t)
+bool deps_run(struct tend *t)
 {
+	bool any = false;
 	/* Each pass may let the next group of a chain go on: again until a
 	 * pass changes nothing. */
 	while (t->deps_dirty) {
@@ -269,7 +286,9 @@ void deps_run(struct tend *t)
 		for (size_t i = 0; i < registry_count(t); i++)
 			changed |= step(t, registry_nth(t, i));
 		t->deps_dirty |= changed;
+		any |= changed;
 	}
+	return any;
 }
 
 /* The k-th group g must start after (requires, then after); NULL past the last. */

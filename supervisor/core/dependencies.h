@@ -35,8 +35,8 @@ bool deps_before_stop(struct tend *t, struct group *g, bool restart);
 
 /* After every batch of events (a loop hook): carries out the starts and
  * stops the dependencies asked for and lets waiting groups go on, until
- * nothing more changes. */
-void deps_run(struct tend *t);
+ * nothing more changes. true when it changed anything. */
+bool deps_run(struct tend *t);
 
 /* Every declared group in an order to start them: each after the groups it
  * requires or is after, else in declaration order. A shutdown stops them

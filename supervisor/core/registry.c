@@ -61,6 +61,8 @@ bool registry_retiring(struct tend *t, const char *name)
 
 bool registry_hold_request(struct tend *t, struct group *g, bool start)
 {
+	if (!start) /* a stop by hand outweighs a start that requires asked for */
+		g->deps_restart = g->deps_want_start = false;
 	if (g->start_pending) {
 		g->start_pending = start;
 		return true;

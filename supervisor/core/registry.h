@@ -25,8 +25,9 @@ bool registry_retiring(struct tend *t, const char *name);
 /* Two declarations of one group never run side by side (they would share
  * its cgroup): while an old declaration of g's name is retiring, a start
  * (or restart) of g is held until it is gone, and a stop calls a held
- * start off. Returns true when the request was taken so; false: nothing
- * is in the way, act on g now. */
+ * start off (as it calls off a start or restart that requires asked for).
+ * Returns true when the request was taken so; false: nothing is in the
+ * way, act on g now. */
 bool registry_hold_request(struct tend *t, struct group *g, bool start);
 /* Frees every group, after releasing what the tracker keeps for them. */
 void registry_free(struct tend *t);

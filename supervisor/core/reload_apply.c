@@ -157,11 +157,12 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	return pl.ngroups == cfg->ngroups ? 0 : -1;
 }
 
-void reload_finish(struct tend *t)
+bool reload_finish(struct tend *t)
 {
+	bool progressed = false;
 	/* Runs after every batch of events: only look when a reload left work. */
 	if (!t->reload_unfinished)
-		return;
+		return false;
 	for (size_t i = 0; i < t->nretiring;) {
 		struct group *g = t->retiring[i];
 		if (g->state != GS_STOPPED && g->state != GS_FAILED) {
@@ -175,6 +176,7 @@ void reload_finish(struct tend *t)
 		group_free(t, g);
 		t->retiring[i] = t->retiring[--t->nretiring];
 		tend_state_changed(t);
+		progressed = true;
 	}
 	/* New declarations start once their old group is gone. */
 	bool waiting = false;
@@ -183,8 +185,10 @@ void reload_finish(struct tend *t)
 		if (g->start_pending && !registry_retiring(t, g->decl.name)) {
 			g->start_pending = false;
 			group_step(t, g, GE_START);
+			progressed = true;
 		}
 		waiting |= g->start_pending;
 	}
 	t->reload_unfinished = t->nretiring > 0 || waiting;
+	return progressed;
 }

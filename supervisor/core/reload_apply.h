@@ -2,6 +2,8 @@
 #ifndef TEND_RELOAD_APPLY_H
 #define TEND_RELOAD_APPLY_H
 
+#include <stdbool.h>
+
 #include "base/buf.h"
 
 struct tend;
@@ -13,7 +15,8 @@ struct config;
 int reload_apply(struct tend *t, struct config *cfg, struct buf *report);
 
 /* After every batch of events (a loop hook): frees retiring groups that
- * finished stopping and starts the new ones that waited for them. */
-void reload_finish(struct tend *t);
+ * finished stopping and starts the new ones that waited for them. true
+ * when it did either. */
+bool reload_finish(struct tend *t);
 
 #endif

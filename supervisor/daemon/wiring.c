@@ -23,14 +23,17 @@ static int reload_for_control(void *ctx, struct buf *report)
 	return daemon_reload(ctx, report);
 }
 
-static void reload_finish_hook(void *ctx)
+/* What a reload left to finish and the starts and stops that requires and
+ * after asked for: each may leave work for the other (a retiring group
+ * whose dependants are down stops and is gone; a new declaration starts
+ * and waits for what it requires), so both until neither does anything. */
+static void groups_hook(void *ctx)
 {
-	reload_finish(ctx);
-}
-
-static void dependencies_hook(void *ctx)
-{
-	deps_run(ctx);
+	bool finished, ran;
+	do {
+		finished = reload_finish(ctx);
+		ran = deps_run(ctx);
+	} while (finished || ran);
 }
 
 int daemon_wire(struct daemon *d)
@@ -47,11 +50,9 @@ int daemon_wire(struct daemon *d)
 	    bus_subscribe(&t->bus, AWAITED, waiters_on_event, ctl) < 0)
 		return -1;
 	/* Between batches of events: first the clients (queued requests,
-	 * closing), then what a reload left to finish, then the starts and
-	 * stops that requires and after asked for. */
+	 * closing), then the groups (groups_hook). */
 	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
-	    loop_add_hook(&t->loop, reload_finish_hook, t) < 0 ||
-	    loop_add_hook(&t->loop, dependencies_hook, t) < 0)
+	    loop_add_hook(&t->loop, groups_hook, t) < 0)
 		return -1;
 	return 0;
 }

@@ -153,11 +153,55 @@ void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig)
 	pid_list_free(&members);
 }
 
+/* Moves every process of cgroup `from` into `to` (both below the root);
+ * a process that forks meanwhile is caught in the next round. 0 once
+ * `from` is empty and removed. */
+static int move_members(struct tracker *tr, const char *from, const char *to)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", to);
+	int dst = openat(tr->root_fd, path, O_WRONLY | O_CLOEXEC);
+	if (dst < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", from);
+	int rc = -1;
+	for (int round = 0; round < 8 && rc < 0; round++) {
+		int src = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
+		FILE *f = src >= 0 ? fdopen(src, "r") : NULL;
+		if (src >= 0 && !f)
+			close(src);
+		int pid;
+		char num[16];
+		while (f && fscanf(f, "%d", &pid) == 1) {
+			int n = snprintf(num, sizeof(num), "%d", pid);
+			if (write(dst, num, (size_t)n) < 0 && errno != ESRCH)
+				break;
+		}
+		if (f)
+			fclose(f);
+		rc = unlinkat(tr->root_fd, from, AT_REMOVEDIR);
+	}
+	close(dst);
+	return rc;
+}
+
 void cgroup_release_tree(struct tracker *tr, const struct tree *tree)
 {
-	char path[512];
+	char path[512], aside[512];
 	cgroup_file(tree, "", path, sizeof(path));
-	unlinkat(tr->root_fd, path, AT_REMOVEDIR);
+	if (unlinkat(tr->root_fd, path, AT_REMOVEDIR) == 0 || errno != EBUSY)
+		return;
+	/* Processes left running by kill-mode = main: they move to a cgroup of
+	 * their own (cgroup v2 cannot rename one), so a new declaration of
+	 * the group never shares theirs. */
+	snprintf(aside, sizeof(aside), "%s/%s.left-%u", tree->group, tree->process,
+		 ++tr->set_aside);
+	if (mkdirat(tr->root_fd, aside, 0755) == 0 && move_members(tr, path, aside) == 0)
+		tend_log(tr->log, LOG_INFO, "%s/%s: what it left running stays, in cgroup %s/%s",
+			 tree->group, tree->process, tr->root, aside);
+	else
+		tend_log(tr->log, LOG_WARN, "%s/%s: cannot move what it left running aside: %s",
+			 tree->group, tree->process, strerror(errno));
 }
 
 void cgroup_release_group(struct tracker *tr, const char *group)

@@ -33,10 +33,11 @@ struct tree {
 
 struct tracker {
 	enum tracking_mode mode;
-	char *root;    /* cgroup mode: this instance's cgroup directory */
-	int root_fd;   /* cgroup mode: fd of root, -1 otherwise */
-	bool has_kill; /* cgroup.kill is available (Linux >= 5.14) */
-	char why[160]; /* ancestry mode: why not cgroup */
+	char *root;	    /* cgroup mode: this instance's cgroup directory */
+	int root_fd;	    /* cgroup mode: fd of root, -1 otherwise */
+	bool has_kill;	    /* cgroup.kill is available (Linux >= 5.14) */
+	unsigned set_aside; /* cgroup mode: cgroups moved aside (their names' suffix) */
+	char why[160];	    /* ancestry mode: why not cgroup */
 	/* ancestry mode: one scan of /proc shared by every query between
 	 * tracker_batch_begin() and tracker_batch_end(), NULL outside. */
 	struct proc_table *batch;
@@ -69,7 +70,9 @@ bool tracker_empty(struct tracker *tr, const struct tree *tree);
 void tracker_batch_begin(struct tracker *tr);
 void tracker_batch_end(struct tracker *tr);
 /* Removes a tree's cgroup, then (once each of its trees' is gone) a
- * group's: they are going away. */
+ * group's: they are going away. A tree's cgroup that still holds processes
+ * (kill-mode = main left them) moves them to GROUP/PROCESS.left-N instead:
+ * a new declaration of the group must not share theirs. */
 void tracker_release_tree(struct tracker *tr, const struct tree *tree);
 void tracker_release_group(struct tracker *tr, const char *group);
 

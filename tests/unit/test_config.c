@@ -1,6 +1,7 @@
 /* Parsing conf.d: fields, defaults, order, and the exact "path:line: message"
  * lines for everything that is wrong. Each test gets a fresh directory. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -350,6 +351,53 @@ static void test_credentials(void **state)
 	assert_int_equal(proc(g, "e")->gid, 12345);
 	assert_int_equal(proc(g, "f")->uid, NO_ID);
 	assert_groups(proc(g, "f"), 1, (gid_t[]){ 65534 });
+}
+
+/* A member line of /etc/group whose member has a passwd line: its gid and
+ * the member's uid. false: this machine has none. */
+static bool find_member(gid_t *gid, uid_t *uid)
+{
+	char line[1024], login[256] = "";
+	FILE *f = fopen("/etc/group", "re");
+	unsigned g = 0, u = 0;
+	bool found = false;
+	while (f && !login[0] && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*[^:]:%*[^:]:%u:%255[^,\n]", &g, login) != 2)
+			login[0] = '\0';
+	if (f)
+		fclose(f);
+	f = login[0] ? fopen("/etc/passwd", "re") : NULL;
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char name[256];
+		found =
+		    sscanf(line, "%255[^:]:%*[^:]:%u:", name, &u) == 2 && strcmp(name, login) == 0;
+	}
+	if (f)
+		fclose(f);
+	*gid = g;
+	*uid = u;
+	return found;
+}
+
+/* user = a number still gets the groups /etc/group lists its login in. */
+static void test_numeric_user_gets_its_groups(void **state)
+{
+	struct fixture *f = *state;
+	char text[128];
+	gid_t gid;
+	uid_t uid;
+
+	if (geteuid() != 0 || !find_member(&gid, &uid))
+		skip(); /* not root, or no /etc/group line lists a user here */
+	snprintf(text, sizeof(text), "process a { command = x  user = %u }\n", (unsigned)uid);
+	put_file(f, "a.conf", text);
+	load_ok(f);
+	const struct process_decl *p = proc(group(f, "local"), "a");
+	assert_int_equal(p->uid, uid);
+	bool has = false;
+	for (int i = 0; i < p->ngroups; i++)
+		has |= p->groups[i] == gid;
+	assert_true(has);
 }
 
 static void test_bad_credentials(void **state)
@@ -1223,6 +1271,7 @@ int main(void)
 		T(test_kill_modes),
 		T(test_bad_kill_mode),
 		T(test_credentials),
+		T(test_numeric_user_gets_its_groups),
 		T(test_bad_credentials),
 		T(test_console_and_system),
 		T(test_system_without_hostname),
