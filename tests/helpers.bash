@@ -43,16 +43,19 @@ tend_teardown() {
 }
 
 # tend removes its cgroups (cgroup tracking) when it exits, but not one that
-# still held processes kill-mode = main left running: the test killed
-# those above; remove the directories once they are empty.
+# still held processes kill-mode = main left running, nor when the test
+# killed it with SIGKILL: the test killed those processes above; remove the
+# directories of every tend it started ($T/tends) once they are empty.
 remove_tend_cgroups() {
-	local mnt own dir
-	[ -n "${TEND_PID:-}" ] || return 0
+	local mnt own dir pid
 	mnt=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
 	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	dir="$mnt${own%/}/tend-$TEND_PID"
-	[ -n "$mnt" ] && [ -d "$dir" ] || return 0
-	wait_until_quiet 5 remove_empty_dirs "$dir" || echo "could not remove $dir" >&2
+	[ -n "$mnt" ] && [ -f "$T/tends" ] || return 0
+	while read -r pid; do
+		dir="$mnt${own%/}/tend-$pid"
+		[ -d "$dir" ] || continue
+		wait_until_quiet 5 remove_empty_dirs "$dir" || echo "could not remove $dir" >&2
+	done <"$T/tends"
 }
 remove_empty_dirs() {
 	find "$1" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -71,6 +74,7 @@ tctl() {
 start_tend() {
 	"$TEND" -c "$CONF" -r "$RUN" "$@" >"$T/tend.out" 2>&1 &
 	TEND_PID=$!
+	echo "$TEND_PID" >>"$T/tends"
 	wait_until tctl ping
 }
 
