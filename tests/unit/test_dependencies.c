@@ -67,15 +67,24 @@ static void a_failed_dependency_fails_the_start(void **state)
 	teardown_fixture(fx);
 }
 
-/* Stopping db stops web first; db's processes stop once web is down. */
-static void stopping_a_dependency_stops_what_requires_it_first(void **state)
+/* web (which requires db) started, so db too, and both up; the log
+ * emptied. */
+static struct fixture *web_and_db_running(void)
 {
-	(void)state;
 	struct fixture *fx = setup_with(web_db);
 	group_step(&fx->t, grp(fx, "web"), GE_START);
 	settle(fx);
 	ready(fx, "db", "pg");
+	assert_int_equal(grp(fx, "web")->state, GS_RUNNING);
 	fx->f.nlog = 0;
+	return fx;
+}
+
+/* Stopping db stops web first; db's processes stop once web is down. */
+static void stopping_a_dependency_stops_what_requires_it_first(void **state)
+{
+	(void)state;
+	struct fixture *fx = web_and_db_running();
 	group_step(&fx->t, grp(fx, "db"), GE_STOP);
 	assert_log(fx, (const char *[]){ NULL }); /* db waits for web */
 	assert_true(grp(fx, "db")->deps_wait_stop);
@@ -95,11 +104,7 @@ static void stopping_a_dependency_stops_what_requires_it_first(void **state)
 static void restarting_a_dependency_restarts_what_requires_it(void **state)
 {
 	(void)state;
-	struct fixture *fx = setup_with(web_db);
-	group_step(&fx->t, grp(fx, "web"), GE_START);
-	settle(fx);
-	ready(fx, "db", "pg");
-	fx->f.nlog = 0;
+	struct fixture *fx = web_and_db_running();
 	group_step(&fx->t, grp(fx, "db"), GE_RESTART);
 	settle(fx);
 	killed_by(fx, proc(fx, "web", "nginx"), SIGTERM);
