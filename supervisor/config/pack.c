@@ -237,7 +237,7 @@ static bool move_vec(const struct reloc *r, char ***v)
 /* The group ids expected at r->gid_at: n of them inside the block. */
 static bool take_gids(struct reloc *r, gid_t **gids, int n)
 {
-	if (n < 0 || n > MAX_SUPPLEMENTARY_GROUPS)
+	if (n > MAX_SUPPLEMENTARY_GROUPS)
 		return false;
 	if (n == 0)
 		return !*gids;

@@ -22,6 +22,7 @@
 
 #include "libtend/cmdline.h"
 #include "config/config.h"
+#include "config/names.h"
 #include "config/text.h"
 #include "config/users.h"
 #include "base/duration.h"
@@ -46,13 +47,6 @@ struct file_ctx {
 };
 
 /* A whole load: the model built so far and the caller's error buffer. */
-/* The groups already in the model, by name, for the duplicate check: with a
- * linear search a conf.d of 1000 groups took half a million comparisons. */
-struct name_index {
-	size_t *slots; /* 1 + an index into cfg.groups; 0: empty */
-	size_t cap;    /* a power of two, more than twice the groups */
-};
-
 struct load {
 	struct config cfg;
 	size_t groups_cap; /* room in cfg.groups */
@@ -426,19 +420,21 @@ static void get_duration(cfg_t *sec, const char *name, uint64_t *ms)
 		duration_parse(s, ms);
 }
 
-static char **get_environment(cfg_t *sec)
+/* The values of list option name, NULL-terminated (empty when there are
+ * none); NULL when out of memory. */
+static char **copy_list(cfg_t *sec, const char *name)
 {
-	unsigned i, n = cfg_size(sec, "environment");
-	char **env = calloc(n + 1, sizeof(*env));
+	unsigned i, n = cfg_size(sec, name);
+	char **v = calloc(n + 1, sizeof(*v));
 
-	for (i = 0; env && i < n; i++) {
-		env[i] = strdup(cfg_getnstr(sec, "environment", i));
-		if (!env[i]) {
-			argv_free(env);
+	for (i = 0; v && i < n; i++) {
+		v[i] = strdup(cfg_getnstr(sec, name, i));
+		if (!v[i]) {
+			argv_free(v);
 			return NULL;
 		}
 	}
-	return env;
+	return v;
 }
 
 /* Fills p's command fields. Returns -1 only when out of memory. */
@@ -464,14 +460,6 @@ static cfg_t *declaring(cfg_t *sec, cfg_t *gsec, const char *name)
 	return cfg_size(sec, name) ? sec : gsec && cfg_size(gsec, name) ? gsec : NULL;
 }
 
-static bool has_gid(const gid_t *groups, size_t n, gid_t gid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
 /* The credentials it runs with: user (its uid, its primary group and the
  * groups /etc/group lists it in), group (instead of the primary one),
  * supplementary-groups (added). The names were checked while parsing: one
@@ -489,7 +477,7 @@ static int get_credentials(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec, struct
 	if ((!u && !g && !extra) || geteuid() != 0)
 		return 0;
 	if (u && user_lookup(cfg_getstr(u, "user"), &p->uid, &p->gid, login, sizeof(login)) == 0) {
-		ssize_t m = user_memberships(login, groups, 0, MAX_SUPPLEMENTARY_GROUPS);
+		ssize_t m = user_memberships(login, groups, MAX_SUPPLEMENTARY_GROUPS);
 		if (m < 0)
 			file_report(
 			    ctx, p->line,
@@ -501,7 +489,7 @@ static int get_credentials(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec, struct
 		p->gid = gid;
 	for (unsigned i = 0; extra && i < cfg_size(extra, "supplementary-groups"); i++) {
 		if (group_lookup(cfg_getnstr(extra, "supplementary-groups", i), &gid) < 0 ||
-		    has_gid(groups, n, gid))
+		    gid_in(groups, n, gid))
 			continue;
 		if (n == MAX_SUPPLEMENTARY_GROUPS) {
 			file_report(ctx, p->line,
@@ -535,7 +523,7 @@ static int process_from_section(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec,
 	if (get_command(ctx, sec, p) < 0)
 		return -1;
 	p->directory = dir ? strdup(dir) : NULL;
-	p->environment = get_environment(sec);
+	p->environment = copy_list(sec, "environment");
 	if ((dir && !p->directory) || !p->environment)
 		return -1;
 	p->type = TYPE_LONGRUN;
@@ -588,18 +576,8 @@ static struct process_decl *add_process_slot(struct group_decl *g)
 /* A list option as a vector of its strings; NULL when it is not given. */
 static int get_list(cfg_t *sec, const char *name, char ***out)
 {
-	unsigned n = cfg_size(sec, name);
-	*out = NULL;
-	if (!n)
-		return 0;
-	char **v = calloc(n + 1, sizeof(*v));
-	for (unsigned i = 0; v && i < n; i++)
-		if (!(v[i] = strdup(cfg_getnstr(sec, name, i)))) {
-			argv_free(v);
-			return -1;
-		}
-	*out = v;
-	return v ? 0 : -1;
+	*out = cfg_size(sec, name) ? copy_list(sec, name) : NULL;
+	return cfg_size(sec, name) && !*out ? -1 : 0;
 }
 
 static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_decl *g)
@@ -626,56 +604,11 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 	return 0;
 }
 
-static size_t name_hash(const char *s)
-{
-	size_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
 static const struct group_decl *find_group(const struct load *ld, const char *name)
 {
-	size_t mask = ld->names.cap - 1;
+	size_t i = name_index_find(&ld->names, &ld->cfg, name);
 
-	if (!ld->names.cap)
-		return NULL;
-	for (size_t i = name_hash(name) & mask; ld->names.slots[i]; i = (i + 1) & mask) {
-		const struct group_decl *g = &ld->cfg.groups[ld->names.slots[i] - 1];
-		if (strcmp(g->name, name) == 0)
-			return g;
-	}
-	return NULL;
-}
-
-static void index_put(struct name_index *ix, const char *name, size_t gi)
-{
-	size_t i = name_hash(name) & (ix->cap - 1);
-
-	while (ix->slots[i])
-		i = (i + 1) & (ix->cap - 1);
-	ix->slots[i] = gi + 1;
-}
-
-/* Indexes the group just appended (the last one), growing the index when
- * it would be half full. -1 only when out of memory. */
-static int index_last_group(struct load *ld)
-{
-	size_t n = ld->cfg.ngroups;
-
-	if (2 * n >= ld->names.cap) {
-		size_t cap = ld->names.cap ? 2 * ld->names.cap : 64;
-		size_t *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return -1;
-		free(ld->names.slots);
-		ld->names = (struct name_index){ slots, cap };
-		for (size_t i = 0; i + 1 < n; i++)
-			index_put(&ld->names, ld->cfg.groups[i].name, i);
-	}
-	index_put(&ld->names, ld->cfg.groups[n - 1].name, n - 1);
-	return 0;
+	return i == NO_GROUP ? NULL : &ld->cfg.groups[i];
 }
 
 /* A group name must be well formed, not the reserved one, and new. */
@@ -712,7 +645,7 @@ static int append_group(struct load *ld, const struct group_decl *g)
 		ld->groups_cap = cap;
 	}
 	cfg->groups[cfg->ngroups++] = *g;
-	if (index_last_group(ld) < 0) {
+	if (name_index_add(&ld->names, cfg, cfg->ngroups - 1) < 0) {
 		cfg->ngroups--;
 		return -1;
 	}
@@ -835,6 +768,13 @@ static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 
 /* ---- reading files ---- */
 
+/* user, group and supplementary-groups: on a process, or on a group as the
+ * default of its processes. */
+#define CREDENTIAL_OPTS                                                                            \
+	CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),                                  \
+	    CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),                             \
+	    CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity)
+
 /* Parses one file's text (comments already gone) into the model. */
 static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 {
@@ -852,9 +792,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("type", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("restart", NULL, CFGF_NODEFAULT, check_str),
 		CFG_STR_CB("kill-mode", NULL, CFGF_NODEFAULT, check_str),
-		CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),
-		CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),
-		CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity),
+		CREDENTIAL_OPTS,
 		CFG_BOOL_CB("critical", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("dependent", cfg_false, CFGF_NONE, check_bool),
 		CFG_BOOL_CB("console", cfg_false, CFGF_NONE, check_bool),
@@ -876,9 +814,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
 		CFG_STR_LIST_CB("requires", NULL, CFGF_NODEFAULT, check_group_name),
 		CFG_STR_LIST_CB("after", NULL, CFGF_NODEFAULT, check_group_name),
-		CFG_STR_CB("user", NULL, CFGF_NODEFAULT, check_identity),
-		CFG_STR_CB("group", NULL, CFGF_NODEFAULT, check_identity),
-		CFG_STR_LIST_CB("supplementary-groups", NULL, CFGF_NODEFAULT, check_identity),
+		CREDENTIAL_OPTS,
 		SECTION("process", process_opts),
 		CFG_END(),
 	};
@@ -953,16 +889,15 @@ static void load_file(struct load *ld, const char *path)
 
 static int load_finish(struct load *ld, struct config *out)
 {
-	free(ld->names.slots);
-	ld->names = (struct name_index){ 0 };
 	/* Groups are packed as they are read; the one of processes outside
 	 * groups only now, as every file may add to it. */
 	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
 		if (!ld->cfg.groups[i].pack && group_decl_pack(&ld->cfg.groups[i]) < 0)
 			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));
-	if (!ld->eb.failed && config_check_dependencies(&ld->cfg, &ld->eb) < 0)
+	if (!ld->eb.failed && config_check_dependencies(&ld->cfg, &ld->names, &ld->eb) < 0)
 		conf_errbuf_add(&ld->eb, ld->cfg.ngroups ? ld->cfg.groups[0].file : "conf.d", 0,
 				strerror(ENOMEM));
+	name_index_free(&ld->names);
 	if (ld->eb.failed) {
 		config_free(&ld->cfg);
 		return -1;

@@ -52,12 +52,6 @@ struct conf_errbuf {
 void conf_errbuf_init(struct conf_errbuf *eb, char *buf, size_t len);
 void conf_errbuf_add(struct conf_errbuf *eb, const char *path, int line, const char *text);
 
-/* requires and after, checked across every file (dependencies.c): each names a
- * declared group, and there is no cycle. Errors go to eb; -1 only when out
- * of memory. */
-struct config;
-int config_check_dependencies(const struct config *cfg, struct conf_errbuf *eb);
-
 /* Sorts m by line, adds it to eb (plus "out of memory" if a message was
  * lost) and frees it. */
 void conf_msgs_flush(struct conf_msgs *m, const char *path, struct conf_errbuf *eb);

@@ -145,9 +145,7 @@ static bool membership_line(char **f, void *ctx)
 	for (char *save, *m = strtok_r(f[3], ",", &save); m; m = strtok_r(NULL, ",", &save)) {
 		if (strcmp(m, q->login) != 0)
 			continue;
-		bool known = false;
-		for (size_t i = 0; i < q->n && !known; i++)
-			known = q->groups[i] == (gid_t)gid;
+		bool known = gid_in(q->groups, q->n, (gid_t)gid);
 		if (!known && q->n == q->max)
 			q->overflow = true;
 		else if (!known)
@@ -156,9 +154,17 @@ static bool membership_line(char **f, void *ctx)
 	return false; /* every line */
 }
 
-ssize_t user_memberships(const char *login, gid_t *groups, size_t n, size_t max)
+bool gid_in(const gid_t *groups, size_t n, gid_t gid)
 {
-	struct membership_query q = { .login = login, .groups = groups, .n = n, .max = max };
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+ssize_t user_memberships(const char *login, gid_t *groups, size_t max)
+{
+	struct membership_query q = { .login = login, .groups = groups, .max = max };
 	if (login[0])
 		scan(GROUP_FILE, 4, membership_line, &q);
 	return q.overflow ? -1 : (ssize_t)q.n;

@@ -5,6 +5,7 @@
 #ifndef TEND_USERS_H
 #define TEND_USERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -15,8 +16,10 @@ int user_lookup(const char *name, uid_t *uid, gid_t *gid, char *login, size_t le
 /* 0 with gid; -1 when there is no such group. */
 int group_lookup(const char *name, gid_t *gid);
 /* The groups /etc/group lists login as a member of (initgroups without
- * NSS), added to groups (n of them already) unless there already. Returns
- * how many groups there are then; -1 when that would be more than max. */
-ssize_t user_memberships(const char *login, gid_t *groups, size_t n, size_t max);
+ * NSS), into groups, each once. Returns how many; -1 when there are more
+ * than max. */
+ssize_t user_memberships(const char *login, gid_t *groups, size_t max);
+/* Whether gid is one of groups[0..n). */
+bool gid_in(const gid_t *groups, size_t n, gid_t gid);
 
 #endif
