@@ -47,21 +47,15 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	client_ok(c, "%s", "");
 }
 
-bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
-		 struct process **pp)
+static bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
+			struct process **pp)
 {
-	char name[2 * NAME_MAX_LEN + 2];
-	snprintf(name, sizeof(name), "%s", target);
-	char *slash = strchr(name, '/');
-	if (slash)
-		*slash = '\0';
-	*gp = tend_find_group(t, name);
-	*pp = NULL;
+	bool named = tend_find_target(t, target, gp, pp);
 	if (!*gp) {
-		client_err(c, "no such group: %s", name);
+		client_err(c, "no such group: %.*s", (int)strcspn(target, "/"), target);
 		return false;
 	}
-	if (slash && !(*pp = group_find_process(*gp, slash + 1))) {
+	if (named && !*pp) {
 		client_err(c, "no such process: %s", target);
 		return false;
 	}
@@ -106,10 +100,12 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 	 * gone: a request about it (or about one of its processes while its
 	 * start is held) is held too. */
 	bool may_hold = g->start_pending || !p;
-	if (p && !may_hold && v != VERB_STOP && !group_allows_restart(g))
+	if (!may_hold && v != VERB_STOP && !group_allows_restart(g))
 		return client_err(c, "group %s is %s: start the group first", g->decl.name,
 				  group_state_name(g->state));
 	tend_log(&t->log, LOG_INFO, "control: %s %s (uid %d)", argv[0], target, (int)c->uid);
+	if (may_hold && v == VERB_STOP)
+		deps_call_off(g);
 	if (may_hold && registry_hold_request(t, g, v != VERB_STOP))
 		return client_ok(c, "group %s %s", g->decl.name,
 				 v == VERB_STOP ? "will not start"

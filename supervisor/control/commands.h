@@ -13,11 +13,6 @@ struct process;
 /* Handles one request line, split into words. */
 void command_dispatch(struct tend *t, struct client *c, char **argv);
 
-/* "GROUP" or "GROUP/PROCESS"; replies with an error when there is no such
- * thing. */
-bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
-		 struct process **pp);
-
 /* event_stream.c: `events [--json]`. */
 void cmd_events(struct tend *t, struct client *c, char **argv);
 /* logs.c: `logs GROUP[/PROCESS] [-n N] [-f]`. */

@@ -138,13 +138,12 @@ static void undeclared_sources(struct tend *t, const char *group, const char *on
 static bool find_sources(struct tend *t, struct client *c, const char *target, struct group **gp,
 			 struct process **pp, struct log_sources *src, char *group, size_t len)
 {
+	bool named = tend_find_target(t, target, gp, pp);
 	snprintf(group, len, "%s", target);
 	char *slash = strchr(group, '/');
 	if (slash)
 		*slash = '\0';
-	*gp = tend_find_group(t, group);
-	*pp = *gp && slash ? group_find_process(*gp, slash + 1) : NULL;
-	if (*gp && (!slash || *pp)) {
+	if (*gp && (!named || *pp)) {
 		for (size_t i = 0; i < (*gp)->nprocs; i++)
 			if (!*pp || &(*gp)->procs[i] == *pp)
 				add_source(src, (*gp)->procs[i].decl->name);
@@ -203,12 +202,13 @@ void cmd_logs(struct tend *t, struct client *c, char **argv)
 
 static void log_line(struct control *ctl, struct process *p, const char *line, size_t len)
 {
+	char when[WALL_TIME_LEN] = "";
 	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (c->follow_group != p->group || (c->follow_proc && c->follow_proc != p) ||
 		    c->closing)
 			continue;
-		char when[WALL_TIME_LEN];
-		wall_time(when, sizeof(when));
+		if (!when[0]) /* once per line, and only when someone follows */
+			wall_time(when, sizeof(when));
 		struct buf msg = { 0 };
 		buf_printf(&msg, "%s ", when);
 		if (!c->follow_proc)

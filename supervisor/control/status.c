@@ -103,7 +103,7 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		if (strcmp(g->decl.tenant, "default") != 0)
 			buf_printf(out, " tenant %s", g->decl.tenant);
 		struct buf waits = { 0 };
-		deps_waiting_for(t, g, &waits, false);
+		deps_waiting_for(g, &waits, false);
 		if (waits.len)
 			buf_printf(out, " (waits for %s)", waits.data);
 		buf_free(&waits);
@@ -197,7 +197,7 @@ static void group_json(struct tend *t, struct group *g, struct buf *out)
 	names_json(out, "after", g->decl.after);
 	if (g->deps_wait_start) {
 		buf_puts(out, ",\"waiting_for\":[");
-		deps_waiting_for(t, g, out, true);
+		deps_waiting_for(g, out, true);
 		buf_puts(out, "]");
 	}
 	buf_puts(out, ",\"processes\":[");

@@ -14,28 +14,15 @@
  * Groups without requires or after never come here (t->has_links). */
 #include "core/dependencies.h"
 #include "core/context.h"
+#include "libtend/cmdline.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static bool up(const struct group *g)
-{
-	return g->state == GS_STARTING || g->state == GS_RUNNING;
-}
-
-/* A group that will be up without anything more being asked of it. */
-static bool coming_up(const struct group *g)
-{
-	return up(g) || g->start_pending || g->deps_want_start || g->deps_restart ||
-	       (g->state == GS_STOPPING && g->after_stop == GS_STARTING);
-}
-
 static struct group **resolve(struct tend *t, char **names, size_t *n)
 {
-	size_t count = 0;
+	size_t count = argv_count(names);
 	*n = 0;
-	for (size_t i = 0; names && names[i]; i++)
-		count++;
 	if (!count)
 		return NULL;
 	struct group **v = calloc(count, sizeof(*v));
@@ -55,6 +42,11 @@ void deps_unlink(struct group *g)
 	free(g->links->after);
 	free(g->links);
 	g->links = NULL;
+}
+
+void deps_call_off(struct group *g)
+{
+	g->deps_restart = g->deps_want_start = false;
 }
 
 /* Whether g still takes part: retiring in order, or waiting or asked for
@@ -110,7 +102,7 @@ void deps_before_start(struct tend *t, struct group *g)
 	g->deps_wait_start = true;
 	for (size_t i = 0; i < g->links->nrequires; i++) {
 		struct group *r = g->links->requires[i];
-		if (!up(r))
+		if (!group_up(r))
 			r->deps_want_start = true;
 	}
 	t->deps_dirty = true;
@@ -125,16 +117,6 @@ static bool requires(const struct group *d, const struct group *g, bool declared
 		if (r == g || (!declared && strcmp(r->decl.name, g->decl.name) == 0))
 			return true;
 	}
-	return false;
-}
-
-/* Whether g is one of the declared groups (t->groups may hold NULLs while
- * a reload is being applied). */
-static bool is_declared(struct tend *t, const struct group *g)
-{
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i] == g)
-			return true;
 	return false;
 }
 
@@ -154,17 +136,17 @@ static bool retired_requiring(const struct group *d, const struct group *g, bool
 
 bool deps_before_stop(struct tend *t, struct group *g, bool restart)
 {
-	bool wait = false, declared = is_declared(t, g);
+	bool wait = false, declared = !g->retired_in;
 	g->deps_wait_start = false;
 	for (size_t i = 0; t->has_links && i < t->ngroups; i++) {
 		struct group *d = t->groups[i];
-		if (!d || !d->links || d == g || !requires(d, g, declared))
+		if (!d->links || d == g || !requires(d, g, declared))
 			continue;
 		/* One that still waits to start has nothing running: its own
 		 * verdict (may_start) decides whether it fails or waits on. */
 		if (d->deps_wait_start)
 			continue;
-		if (up(d)) {
+		if (group_up(d)) {
 			d->deps_want_stop = true;
 			d->deps_restart |= restart;
 			wait = true;
@@ -175,7 +157,8 @@ bool deps_before_stop(struct tend *t, struct group *g, bool restart)
 	}
 	for (size_t i = 0; i < t->nretiring; i++) {
 		const struct group *d = t->retiring[i];
-		wait |= retired_requiring(d, g, declared) && (up(d) || d->state == GS_STOPPING);
+		wait |=
+		    retired_requiring(d, g, declared) && (group_up(d) || d->state == GS_STOPPING);
 	}
 	g->deps_wait_stop = wait;
 	t->deps_dirty |= wait;
@@ -185,16 +168,16 @@ bool deps_before_stop(struct tend *t, struct group *g, bool restart)
 /* Nothing that requires g is up or stopping any more. */
 static bool dependents_down(struct tend *t, struct group *g)
 {
-	bool declared = is_declared(t, g);
+	bool declared = !g->retired_in;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *d = t->groups[i];
-		if (d && d->links && d != g && requires(d, g, declared) && !d->deps_wait_start &&
-		    (up(d) || d->state == GS_STOPPING))
+		if (d->links && d != g && requires(d, g, declared) && !d->deps_wait_start &&
+		    (group_up(d) || d->state == GS_STOPPING))
 			return false;
 	}
 	for (size_t i = 0; i < t->nretiring; i++) {
 		const struct group *d = t->retiring[i];
-		if (retired_requiring(d, g, declared) && (up(d) || d->state == GS_STOPPING))
+		if (retired_requiring(d, g, declared) && (group_up(d) || d->state == GS_STOPPING))
 			return false;
 	}
 	return true;
@@ -202,21 +185,27 @@ static bool dependents_down(struct tend *t, struct group *g)
 
 enum verdict { GO, WAIT, FAIL };
 
-/* Whether g's processes may start: what it requires runs, and what it is
- * after has started (or will not). *why: the group that decided. */
+/* Whether d keeps a group that requires it (required) or is after it from
+ * starting its processes: one it requires must run; one it is after must
+ * have started (or not be about to). */
+static bool holds_back(const struct group *d, bool required)
+{
+	return d->state != GS_RUNNING && (required || group_coming_up(d));
+}
+
+/* Whether g's processes may start. *why: the group that decided. */
 static enum verdict may_start(const struct group *g, const struct group **why)
 {
 	for (size_t i = 0; i < g->links->nrequires; i++) {
 		const struct group *r = g->links->requires[i];
 		*why = r;
-		if (r->state == GS_RUNNING)
-			continue;
-		return coming_up(r) ? WAIT : FAIL;
+		if (holds_back(r, true))
+			return group_coming_up(r) ? WAIT : FAIL;
 	}
 	for (size_t i = 0; i < g->links->nafter; i++) {
 		const struct group *a = g->links->after[i];
 		*why = a;
-		if (a->state == GS_STARTING || (coming_up(a) && a->state != GS_RUNNING))
+		if (holds_back(a, false))
 			return WAIT;
 	}
 	return GO;
@@ -228,7 +217,7 @@ static bool step(struct tend *t, struct group *g)
 	const struct group *why = NULL;
 	if (g->deps_want_stop) {
 		g->deps_want_stop = false;
-		if (up(g)) {
+		if (group_up(g)) {
 			group_step(t, g, GE_STOP);
 			return true;
 		}
@@ -237,16 +226,16 @@ static bool step(struct tend *t, struct group *g)
 		g->deps_want_start = g->deps_restart = false;
 	} else if (g->deps_want_start) {
 		g->deps_want_start = false;
-		if (!up(g) && !registry_hold_request(t, g, true)) {
+		if (!group_up(g) && !registry_hold_request(t, g, true)) {
 			group_step(t, g, GE_START);
 			return true;
 		}
-	} else if (g->deps_restart && !up(g) && g->state != GS_STOPPING) {
+	} else if (g->deps_restart && !group_up(g) && g->state != GS_STOPPING) {
 		/* Down for a restart of what it requires: up again once that
 		 * runs, or not at all when it failed. */
 		enum verdict v = g->links ? may_start(g, &why) : GO;
 		g->deps_restart = false;
-		if (v != FAIL && is_declared(t, g) && !registry_hold_request(t, g, true)) {
+		if (v != FAIL && !g->retired_in && !registry_hold_request(t, g, true)) {
 			group_step(t, g, GE_START); /* and waits (deps_wait_start) */
 			return true;
 		}
@@ -343,9 +332,8 @@ struct group **deps_start_order(struct tend *t)
 	return order;
 }
 
-void deps_waiting_for(struct tend *t, const struct group *g, struct buf *out, bool json)
+void deps_waiting_for(const struct group *g, struct buf *out, bool json)
 {
-	(void)t;
 	if (!g->links || !g->deps_wait_start || g->state != GS_STARTING)
 		return;
 	bool first = true;
@@ -354,7 +342,7 @@ void deps_waiting_for(struct tend *t, const struct group *g, struct buf *out, bo
 		size_t nd = w ? g->links->nafter : g->links->nrequires;
 		for (size_t k = 0; k < nd; k++) {
 			const struct group *d = deps[k];
-			if (w ? !(coming_up(d) && d->state != GS_RUNNING) : d->state == GS_RUNNING)
+			if (!holds_back(d, w == 0))
 				continue;
 			buf_printf(out, json ? "%s\"%s\"" : "%s%s", first ? "" : ",", d->decl.name);
 			first = false;

@@ -33,6 +33,10 @@ void deps_before_start(struct tend *t, struct group *g);
  * true when its own processes must wait for them. */
 bool deps_before_stop(struct tend *t, struct group *g, bool restart);
 
+/* A stop by hand of g outweighs a start or restart of it that a
+ * dependency asked for: calls those off. */
+void deps_call_off(struct group *g);
+
 /* After every batch of events (a loop hook): carries out the starts and
  * stops the dependencies asked for and lets waiting groups go on, until
  * nothing more changes. true when it changed anything. */
@@ -46,6 +50,6 @@ struct group **deps_start_order(struct tend *t);
 
 /* For status: the names g waits for before it starts, comma-separated,
  * appended to out ("" when it waits for nothing). */
-void deps_waiting_for(struct tend *t, const struct group *g, struct buf *out, bool json);
+void deps_waiting_for(const struct group *g, struct buf *out, bool json);
 
 #endif

@@ -64,6 +64,17 @@ bool group_allows_restart(const struct group *g)
 	return (g->state == GS_STARTING && !g->deps_wait_start) || g->state == GS_RUNNING;
 }
 
+bool group_up(const struct group *g)
+{
+	return g->state == GS_STARTING || g->state == GS_RUNNING;
+}
+
+bool group_coming_up(const struct group *g)
+{
+	return group_up(g) || g->start_pending || g->deps_want_start || g->deps_restart ||
+	       (g->state == GS_STOPPING && g->after_stop == GS_STARTING);
+}
+
 static void set_state(struct tend *t, struct group *g, enum group_state s)
 {
 	if (g->state == s)

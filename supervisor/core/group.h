@@ -55,6 +55,12 @@ void group_step(struct tend *t, struct group *g, enum group_event ev);
 void group_evaluate(struct tend *t, struct group *g);
 /* Whether a process of g that waits to restart may start again now. */
 bool group_allows_restart(const struct group *g);
+/* Starting or running. */
+bool group_up(const struct group *g);
+/* Up, or will be without anything more being asked of it: a start held
+ * for its old declaration, a restart under way, a start or restart that a
+ * dependency asked for (dependencies.c). */
+bool group_coming_up(const struct group *g);
 /* What g requires failed or stopped while g waited to start: g fails. */
 void group_refuse_start(struct tend *t, struct group *g);
 

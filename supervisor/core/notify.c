@@ -11,6 +11,7 @@
  * it), and tend keeps no descriptors for anybody (no FDSTORE). */
 #include "core/notify.h"
 #include "base/container_of.h"
+#include "config/users.h"
 #include "core/context.h"
 #include "sys/log.h"
 #include "sys/tracker.h"
@@ -44,14 +45,11 @@ static pid_t parent_of(pid_t pid)
 static struct process *process_by_tag(struct tend *t, pid_t pid)
 {
 	char name[512];
-	if (proc_tag(pid, name, sizeof(name)) < 0)
+	struct group *g;
+	struct process *p;
+	if (proc_tag(pid, name, sizeof(name)) < 0 || !tend_find_target(t, name, &g, &p))
 		return NULL;
-	char *slash = strchr(name, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	struct group *g = tend_find_group(t, name);
-	return g ? group_find_process(g, slash + 1) : NULL;
+	return p;
 }
 
 /* Whether pid is in p's tree by evidence a process cannot forge: its
@@ -136,7 +134,7 @@ void notify_forget_main(struct tend *t, struct process *p)
 	watcher_close(&t->loop, &p->main_pidfd);
 }
 
-#define GROUPS_MAX 64
+#define GROUPS_MAX 64 /* read from /proc: enough to decide, not all */
 
 /* Whether uid (with gid and groups) has permission `bit` (1: search, 2:
  * write) on path: owner, group or other bits, as the kernel decides. */
@@ -147,9 +145,7 @@ static bool permitted(const struct stat *st, uid_t uid, gid_t gid, const gid_t *
 		return true;
 	if (st->st_uid == uid)
 		return st->st_mode & (bit << 6);
-	bool member = st->st_gid == gid;
-	for (size_t i = 0; i < ngroups && !member; i++)
-		member = groups[i] == st->st_gid;
+	bool member = st->st_gid == gid || gid_in(groups, ngroups, st->st_gid);
 	return st->st_mode & (member ? bit << 3 : bit);
 }
 

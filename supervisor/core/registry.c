@@ -27,6 +27,22 @@ struct group *tend_find_group(struct tend *t, const char *name)
 	return NULL;
 }
 
+bool tend_find_target(struct tend *t, const char *target, struct group **gp, struct process **pp)
+{
+	char group[NAME_MAX_LEN + 1];
+	size_t n = strcspn(target, "/");
+	*gp = NULL;
+	*pp = NULL;
+	if (n < sizeof(group)) {
+		memcpy(group, target, n);
+		group[n] = '\0';
+		*gp = tend_find_group(t, group);
+	}
+	if (*gp && target[n])
+		*pp = group_find_process(*gp, target + n + 1);
+	return target[n] != '\0';
+}
+
 size_t registry_count(const struct tend *t)
 {
 	return t->ngroups + t->nretiring;
@@ -61,8 +77,6 @@ bool registry_retiring(struct tend *t, const char *name)
 
 bool registry_hold_request(struct tend *t, struct group *g, bool start)
 {
-	if (!start) /* a stop by hand outweighs a start that requires asked for */
-		g->deps_restart = g->deps_want_start = false;
 	if (g->start_pending) {
 		g->start_pending = start;
 		return true;

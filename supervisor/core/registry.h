@@ -10,12 +10,16 @@
 struct tend;
 struct config;
 struct group;
+struct process;
 
 /* Makes a group of every declaration in cfg (which it empties). -1 when out
  * of memory. */
 int registry_adopt(struct tend *t, struct config *cfg);
 /* The declared group of that name, or NULL (retiring ones are not found). */
 struct group *tend_find_group(struct tend *t, const char *name);
+/* GROUP or GROUP/PROCESS: *gp the declared group (NULL: none), *pp the
+ * process named (NULL: none named, or no such). true when one is named. */
+bool tend_find_target(struct tend *t, const char *target, struct group **gp, struct process **pp);
 /* Every group, declared ones first, then retiring ones: i < registry_count. */
 size_t registry_count(const struct tend *t);
 struct group *registry_nth(struct tend *t, size_t i);
@@ -25,9 +29,8 @@ bool registry_retiring(struct tend *t, const char *name);
 /* Two declarations of one group never run side by side (they would share
  * its cgroup): while an old declaration of g's name is retiring, a start
  * (or restart) of g is held until it is gone, and a stop calls a held
- * start off (as it calls off a start or restart that requires asked for).
- * Returns true when the request was taken so; false: nothing is in the
- * way, act on g now. */
+ * start off. Returns true when the request was taken so; false: nothing
+ * is in the way, act on g now. */
 bool registry_hold_request(struct tend *t, struct group *g, bool start);
 /* Frees every group, after releasing what the tracker keeps for them. */
 void registry_free(struct tend *t);

@@ -9,8 +9,9 @@
  *    starts once the old is gone (if the old one was up, or if autostart);
  *  - new: created, started if autostart;
  *  - gone: stopped, then freed.
- * Groups on their way out ("retiring") leave t->groups at once, so names stay
- * unique there; they live in t->retiring until they are down. Finishing them
+ * Groups on their way out ("retiring") leave t->groups before anything
+ * stops, so names stay unique there and every slot holds a declared group;
+ * they live in t->retiring until they are down. Finishing them
  * and starting what waited for them happens in reload_finish(), an
  * after-events hook, never inside a state machine's transition. */
 #include "core/reload_apply.h"
@@ -20,7 +21,7 @@
 #include <string.h>
 
 /* Room for every current group to retire, taken before anything changes,
- * so that retire() cannot fail half-way through a reload. */
+ * so that nothing can fail half-way through a reload. */
 static int reserve_retiring(struct tend *t)
 {
 	struct group **v = realloc(t->retiring, (t->nretiring + t->ngroups + 1) * sizeof(*v));
@@ -28,28 +29,6 @@ static int reserve_retiring(struct tend *t)
 		return -1;
 	t->retiring = v;
 	return 0;
-}
-
-/* g leaves the declared groups and stops, after what requires it (declared,
- * or retiring in the same reload). replaced: a new declaration of it starts
- * afterwards, and the declared groups that require it restart with it. */
-static void retire(struct tend *t, struct group *g, bool replaced)
-{
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i] == g)
-			t->groups[i] = NULL;
-	t->retiring[t->nretiring++] = g;
-	g->retired_in = t->reload_count;
-	deps_unlink(g);
-	if (t->has_links)
-		deps_before_stop(t, g, replaced);
-	group_step(t, g, GE_STOP);
-}
-
-static bool group_is_up(const struct group *g)
-{
-	return g->state == GS_STARTING || g->state == GS_RUNNING || g->start_pending ||
-	       (g->state == GS_STOPPING && g->after_stop == GS_STARTING); /* a restart */
 }
 
 /* The new declaration takes the place of the old one in g, processes keep
@@ -68,22 +47,32 @@ static void update_in_place(struct group *g, struct group_decl *decl)
 	group_decl_free(&old);
 }
 
+/* A group that leaves: replaced by a new declaration, or (NULL) removed. */
+struct leaving {
+	struct group *g, *replacement;
+};
+
 struct reload_plan {
 	struct group **groups; /* the new t->groups, in declaration order */
 	size_t ngroups;
+	bool *matched; /* per current group: a new declaration has its name */
+	struct leaving *leaving;
+	size_t nleaving;
 	size_t started, restarted, updated, stopped, unchanged;
 };
 
-/* Decides what becomes of one new declaration; the old group, if any, is
- * taken out of t->groups (set to NULL) once accounted for. */
+/* Decides what becomes of one new declaration: the group that will hold
+ * it (NULL: a new one that could not be made). A replaced group is added
+ * to the leaving ones. */
 static struct group *plan_group(struct tend *t, struct group_decl *decl, struct reload_plan *pl,
 				struct buf *report)
 {
 	struct group *old = NULL;
-	size_t i;
-	for (i = 0; i < t->ngroups; i++)
-		if (t->groups[i] && strcmp(t->groups[i]->decl.name, decl->name) == 0)
+	for (size_t i = 0; i < t->ngroups && !old; i++)
+		if (strcmp(t->groups[i]->decl.name, decl->name) == 0) {
 			old = t->groups[i];
+			pl->matched[i] = true;
+		}
 	if (old && group_decl_equal(&old->decl, decl)) {
 		pl->unchanged++;
 		return old;
@@ -96,7 +85,7 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	}
 	bool start = decl->autostart;
 	if (old) {
-		start = group_is_up(old);
+		start = group_coming_up(old);
 		buf_printf(report, "restarting %s with its new declaration\n", decl->name);
 		pl->restarted++;
 	} else {
@@ -107,14 +96,30 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	if (!g)
 		return old; /* out of memory: the old declaration stays */
 	g->start_pending = start;
-	if (old) {
-		struct bus_event ev = { .kind = BUS_GROUP_REPLACED,
-					.group = old,
-					.replacement = g };
-		bus_publish(&t->bus, &ev);
-		retire(t, old, true);
-	}
+	if (old)
+		pl->leaving[pl->nleaving++] = (struct leaving){ old, g };
 	return g;
+}
+
+/* A leaving group stops, after what requires it (declared, or leaving in
+ * the same reload); its links were resolved for the configuration before.
+ * With a replacement, the declared groups that require it restart with it. */
+static void retire(struct tend *t, const struct leaving *l)
+{
+	struct bus_event ev = { .kind = l->replacement ? BUS_GROUP_REPLACED : BUS_GROUP_REMOVED,
+				.group = l->g,
+				.replacement = l->replacement };
+	bus_publish(&t->bus, &ev);
+	if (t->has_links)
+		deps_before_stop(t, l->g, l->replacement != NULL);
+	group_step(t, l->g, GE_STOP);
+}
+
+static void plan_free(struct reload_plan *pl)
+{
+	free(pl->groups);
+	free(pl->matched);
+	free(pl->leaving);
 }
 
 int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
@@ -123,32 +128,40 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	t->reload_unfinished = true; /* reload_finish() looks at what is left */
 	t->reload_count++;
 	pl.groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*pl.groups));
-	if (!pl.groups || reserve_retiring(t) < 0) {
-		free(pl.groups);
+	pl.matched = calloc(t->ngroups + 1, sizeof(*pl.matched));
+	pl.leaving = calloc(t->ngroups + 1, sizeof(*pl.leaving));
+	if (!pl.groups || !pl.matched || !pl.leaving || reserve_retiring(t) < 0) {
+		plan_free(&pl);
 		return -1;
 	}
 	for (size_t i = 0; i < cfg->ngroups; i++) {
 		struct group *g = plan_group(t, &cfg->groups[i], &pl, report);
-		if (g) /* NULL: a new group that could not be made (out of memory) */
+		if (g)
 			pl.groups[pl.ngroups++] = g;
 	}
-	/* What is left in t->groups was not declared any more. */
 	for (size_t i = 0; i < t->ngroups; i++) {
-		struct group *g = t->groups[i];
-		bool kept = false;
-		for (size_t j = 0; j < pl.ngroups && g && !kept; j++)
-			kept = pl.groups[j] == g;
-		if (!g || kept)
+		if (pl.matched[i])
 			continue;
-		buf_printf(report, "removed %s; stopping it\n", g->decl.name);
+		buf_printf(report, "removed %s; stopping it\n", t->groups[i]->decl.name);
 		pl.stopped++;
-		struct bus_event ev = { .kind = BUS_GROUP_REMOVED, .group = g };
-		bus_publish(&t->bus, &ev);
-		retire(t, g, false);
+		pl.leaving[pl.nleaving++] = (struct leaving){ t->groups[i], NULL };
+	}
+	/* The new list is in place before anything stops: whatever a stop
+	 * makes happen sees only declared groups there. Retiring groups keep
+	 * their names out of it, and are matched by name (retired_in). */
+	for (size_t i = 0; i < pl.nleaving; i++) {
+		struct group *g = pl.leaving[i].g;
+		g->retired_in = t->reload_count;
+		deps_unlink(g);
+		t->retiring[t->nretiring++] = g;
 	}
 	free(t->groups);
 	t->groups = pl.groups;
 	t->ngroups = pl.ngroups;
+	pl.groups = NULL;
+	for (size_t i = 0; i < pl.nleaving; i++)
+		retire(t, &pl.leaving[i]);
+	plan_free(&pl);
 	if (deps_link(t) < 0)
 		return -1; /* out of memory: no requires or after hold until the next reload */
 	buf_printf(report,

@@ -22,7 +22,7 @@ void shutdown_advance(struct tend *t)
 	while (t->shutdown_cursor > 0) {
 		size_t i = t->shutdown_cursor - 1;
 		struct group *g = t->start_order ? t->start_order[i] : t->groups[i];
-		if (g->state == GS_STARTING || g->state == GS_RUNNING) {
+		if (group_up(g)) {
 			tend_log(&t->log, LOG_INFO, "shutdown: stopping group %s; %s", g->decl.name,
 				 "waiting for each process up to its stop-timeout, then SIGKILL");
 			group_step(t, g, GE_STOP);

@@ -23,11 +23,9 @@ void startup_report_if_finished(struct tend *t)
 		return;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct group *g = t->groups[i];
-		if (!g)
-			return; /* a reload is being applied: its groups count later */
 		if (!g->decl.autostart)
 			continue;
-		if (g->state == GS_STARTING)
+		if (g->state == GS_STARTING || g->start_pending) /* a reload's, held */
 			return;
 		autostart++;
 		running += g->state == GS_RUNNING;

@@ -69,21 +69,15 @@ static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err
 
 static struct process *find(struct world *w, const char *target)
 {
-	char name[2 * NAME_MAX_LEN + 2];
-	snprintf(name, sizeof(name), "%s", target);
-	char *slash = strchr(name, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	struct group *g = tend_find_group(&w->t, name);
-	return g ? group_find_process(g, slash + 1) : NULL;
+	struct group *g;
+	struct process *p;
+	return tend_find_target(&w->t, target, &g, &p) ? p : NULL;
 }
 
 static const struct process *process_of_tree(struct world *w, const struct tree *tree)
 {
-	char target[2 * NAME_MAX_LEN + 2];
-	snprintf(target, sizeof(target), "%s/%s", tree->group, tree->process);
-	return find(w, target);
+	struct group *g = tend_find_group(&w->t, tree->group);
+	return g ? group_find_process(g, tree->process) : NULL;
 }
 
 static bool has_leftovers(struct world *w, const struct tree *tree)

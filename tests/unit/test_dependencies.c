@@ -40,7 +40,7 @@ static void requires_starts_the_dependency_first_and_waits(void **state)
 	assert_int_equal(grp(fx, "web")->state, GS_STARTING);
 	assert_true(grp(fx, "web")->deps_wait_start);
 	struct buf waits = { 0 };
-	deps_waiting_for(&fx->t, grp(fx, "web"), &waits, false);
+	deps_waiting_for(grp(fx, "web"), &waits, false);
 	assert_string_equal(waits.data, "db");
 	buf_free(&waits);
 	ready(fx, "db", "pg");
