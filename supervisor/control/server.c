@@ -3,7 +3,6 @@
 #include "libtend/cmdline.h"
 #include "base/container_of.h"
 #include "sys/log.h"
-#include "base/logfile.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
@@ -92,8 +91,7 @@ static void client_free(struct client *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
-	loop_remove(&ctl->t->loop, &c->w);
-	close(c->w.fd);
+	watcher_close(&ctl->t->loop, &c->w);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);

@@ -102,7 +102,6 @@ pid_t launch_process(struct tend *t, struct process *p, int *err)
 {
 	struct own_env own = { 0 };
 	struct spawn_request req = {
-		.group = p->group->decl.name,
 		.process = p->decl->name,
 		.argv = p->decl->argv,
 		.directory = p->decl->directory,

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mntent.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,17 +105,13 @@ fail:
 	return -1;
 }
 
-int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
+/* The pids in the cgroup.procs at path (below the root); a cgroup that is
+ * not there has none. */
+static int read_procs(struct tracker *tr, const char *path, struct pid_list *out)
 {
-	char path[512];
-	/* A reload's new declaration waits for the old one of the same name to
-	 * leave the directory they share; until it starts, nothing there is its. */
-	if (!tree->in_cgroup)
-		return 0;
-	cgroup_file(tree, "cgroup.procs", path, sizeof(path));
 	int fd = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -1; /* never started: no members */
+		return errno == ENOENT ? 0 : -1;
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
@@ -129,9 +124,22 @@ int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list 
 	return 0;
 }
 
-static bool cgroup_kill_all(struct tracker *tr, const struct tree *tree)
+int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
 	char path[512];
+	/* A reload's new declaration waits for the old one of the same name to
+	 * leave the directory they share; until it starts, nothing there is its. */
+	if (!tree->in_cgroup)
+		return 0;
+	cgroup_file(tree, "cgroup.procs", path, sizeof(path));
+	return read_procs(tr, path, out); /* never started: no members */
+}
+
+bool cgroup_kill(struct tracker *tr, const struct tree *tree)
+{
+	char path[512];
+	if (!tree->in_cgroup || !tr->has_kill)
+		return false;
 	cgroup_file(tree, "cgroup.kill", path, sizeof(path));
 	int fd = openat(tr->root_fd, path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -141,24 +149,12 @@ static bool cgroup_kill_all(struct tracker *tr, const struct tree *tree)
 	return ok;
 }
 
-void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig)
-{
-	if (!tree->in_cgroup)
-		return;
-	if (sig == SIGKILL && tr->has_kill && cgroup_kill_all(tr, tree))
-		return;
-	struct pid_list members = { 0 };
-	cgroup_members(tr, tree, &members);
-	pid_list_signal(&members, sig);
-	pid_list_free(&members);
-}
-
 /* Moves every process of cgroup `from` into `to` (both below the root);
  * a process that forks meanwhile is caught in the next round. 0 once
  * `from` is empty and removed. */
 static int move_members(struct tracker *tr, const char *from, const char *to)
 {
-	char path[600];
+	char path[600], num[16];
 	snprintf(path, sizeof(path), "%s/cgroup.procs", to);
 	int dst = openat(tr->root_fd, path, O_WRONLY | O_CLOEXEC);
 	if (dst < 0)
@@ -166,19 +162,14 @@ static int move_members(struct tracker *tr, const char *from, const char *to)
 	snprintf(path, sizeof(path), "%s/cgroup.procs", from);
 	int rc = -1;
 	for (int round = 0; round < 8 && rc < 0; round++) {
-		int src = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
-		FILE *f = src >= 0 ? fdopen(src, "r") : NULL;
-		if (src >= 0 && !f)
-			close(src);
-		int pid;
-		char num[16];
-		while (f && fscanf(f, "%d", &pid) == 1) {
-			int n = snprintf(num, sizeof(num), "%d", pid);
+		struct pid_list members = { 0 };
+		read_procs(tr, path, &members);
+		for (size_t i = 0; i < members.len; i++) {
+			int n = snprintf(num, sizeof(num), "%d", (int)members.pids[i]);
 			if (write(dst, num, (size_t)n) < 0 && errno != ESRCH)
 				break;
 		}
-		if (f)
-			fclose(f);
+		pid_list_free(&members);
 		rc = unlinkat(tr->root_fd, from, AT_REMOVEDIR);
 	}
 	close(dst);

@@ -10,9 +10,8 @@
 #include <sys/types.h>
 
 struct spawn_request {
-	const char *group; /* whose it is: for messages and test fakes */
-	const char *process;
-	char *const *argv; /* argv[0] is looked up in the child's PATH */
+	const char *process; /* its name: what test fakes record */
+	char *const *argv;   /* argv[0] is looked up in the child's PATH */
 	char *const *envp;
 	const char *directory; /* NULL: tend's */
 	int stdin_fd;	       /* /dev/null, usually */

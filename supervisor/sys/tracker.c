@@ -21,8 +21,6 @@ void tracker_wire(struct tracker *tr, struct logger *log, const struct pidmap *m
 
 int tracker_init(struct tracker *tr, const char *requested)
 {
-	tr->mode = TRACK_ANCESTRY;
-	tr->root_fd = -1;
 	if (strcmp(requested, "ancestry") == 0) {
 		snprintf(tr->why, sizeof(tr->why), "requested");
 		return 0;
@@ -62,12 +60,10 @@ int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list
 
 void tracker_signal(struct tracker *tr, const struct tree *tree, int sig)
 {
-	if (tr->mode == TRACK_CGROUP) {
-		cgroup_signal(tr, tree, sig);
+	if (tr->mode == TRACK_CGROUP && sig == SIGKILL && cgroup_kill(tr, tree))
 		return;
-	}
 	struct pid_list members = { 0 };
-	ancestry_members(tr, tree, &members);
+	tracker_members(tr, tree, &members);
 	pid_list_signal(&members, sig);
 	pid_list_free(&members);
 }

@@ -80,7 +80,8 @@ void tracker_release_group(struct tracker *tr, const char *group);
 int cgroup_setup(struct tracker *tr);
 int cgroup_prepare(struct tracker *tr, const struct tree *tree);
 int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);
-void cgroup_signal(struct tracker *tr, const struct tree *tree, int sig);
+/* SIGKILL to the whole cgroup at once (cgroup.kill); false: not done. */
+bool cgroup_kill(struct tracker *tr, const struct tree *tree);
 void cgroup_release_tree(struct tracker *tr, const struct tree *tree);
 void cgroup_release_group(struct tracker *tr, const char *group);
 void cgroup_cleanup(struct tracker *tr);

@@ -30,8 +30,7 @@ static void run_init(struct run *r, char *const *argv, char *const *envp)
 	assert_int_equal(pipe2(r->out, O_CLOEXEC), 0);
 	r->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	assert_true(r->devnull >= 0);
-	r->req = (struct spawn_request){ .group = "g",
-					 .process = "p",
+	r->req = (struct spawn_request){ .process = "p",
 					 .argv = argv,
 					 .envp = envp,
 					 .stdin_fd = r->devnull,
