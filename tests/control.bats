@@ -163,11 +163,8 @@ EOF
 	track_pid "$client"
 	wait_until state_is starting slow # the start is taken: its reply waits
 	kill -TERM "$client"
-	# Not `run wait`: run's subshell cannot wait for a child that dies
-	# after it was forked (bash then reports 255).
-	rc=0
-	wait "$client" || rc=$?
-	[ "$rc" -eq 143 ] # killed while it waited, not answered
+	wait_for_exit "$client"
+	assert_failure 143 # killed while it waited, not answered
 	# tend has seen the hangup and closed its end.
 	no_connection() { [ -z "$(ss -x -H | awk -v s="$(sock)" '$5 == s')" ]; }
 	wait_until no_connection
@@ -235,7 +232,7 @@ CONF
 	touch "$T/go"
 	assert_success
 	wait_until gone "$stopper"
-	run wait "$stopper"
+	wait_for_exit "$stopper"
 	assert_failure 1
 	grep -q "group g was started again before it stopped" "$T/stop.out"
 }

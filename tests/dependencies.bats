@@ -239,15 +239,20 @@ EOF
 	start_tend
 	wait_until state_is running web
 	web=$(pid_of web nginx)
+	db=$(pid_of db pg)
 	conf 10-a.conf <<EOF
 group "db" { process "pg" { command = "sleep 1002" } }
 group "web" { process "nginx" { command = "sleep 1001" } }
 EOF
 	run tctl reload
 	assert_success
+	assert_output --partial "restarting db with its new declaration"
 	wait_until pid_changed web nginx "$web"
 	wait_until state_is running web
 	wait_until state_is running db
+	[ "$(pid_of db pg)" != "$db" ]
+	gone "$web"
+	gone "$db"
 }
 
 @test "a stop that waits for what requires it still ends after a reload takes requires away" {

@@ -61,7 +61,7 @@ subscribe() {
 	pid=$(tail -n 1 "$T/pids")
 	kill -TERM "$TEND_PID"
 	wait_until gone "$pid"
-	run wait "$pid"
+	wait_for_exit "$pid"
 	assert_success
 	grep -q "tend is exiting" "$T/events.txt"
 }

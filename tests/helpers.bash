@@ -157,6 +157,16 @@ gone() {
 	! alive "$1"
 }
 
+# wait_for_exit PID: waits for a child of the test's shell and sets $status
+# to its exit status (and $output empty), for assert_success and
+# assert_failure. Not `run wait PID`: run's subshell cannot reap a child
+# that dies only after it was forked, and bash then reports 255.
+wait_for_exit() {
+	status=0
+	output=
+	wait "$1" || status=$?
+}
+
 # Remembers pids a test created, so teardown can end them if the test fails.
 track_pid() {
 	echo "$1" >>"$T/pids"

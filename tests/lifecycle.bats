@@ -41,7 +41,7 @@ EOF
 	for p in $pids; do track_pid "$p"; done
 	kill "-$sig" "$TEND_PID"
 	wait_until gone "$TEND_PID"
-	run wait "$TEND_PID"
+	wait_for_exit "$TEND_PID"
 	assert_success # exit status 0
 	for p in $pids; do gone "$p"; done
 	# Reverse order: the second group first, each group's processes last-first.
@@ -156,7 +156,7 @@ CONF
 	[ ! -e "$RUN/tend.sock" ]
 }
 
-@test "tend.pid is removed when tend exits, and a second stop finds no stale pid" {
+@test "tend.pid is removed when tend exits, and a new tend takes the lock again" {
 	conf 10-a.conf <<CONF
 group "g" { process "p" { command = "sleep 1000" } }
 CONF
@@ -164,7 +164,7 @@ CONF
 	[ "$(cat "$RUN/tend.pid")" = "$TEND_PID" ]
 	kill -TERM "$(cat "$RUN/tend.pid")"
 	wait_until gone "$TEND_PID"
-	run wait "$TEND_PID"
+	wait_for_exit "$TEND_PID"
 	assert_success
 	[ ! -e "$RUN/tend.pid" ]
 	# Started again on the same run directory, it takes the lock as before.

@@ -49,7 +49,7 @@ start_pid1() { # start_pid1 [OUTPUT]: tend's stdout and stderr (default $T/tend.
 # ends_with STATUS: unshare (and so tend, PID 1) ended with that status.
 ends_with() {
 	wait_until gone "$UNSHARE_PID"
-	run wait "$UNSHARE_PID"
+	wait_for_exit "$UNSHARE_PID"
 	[ "$status" -eq "$1" ]
 	UNSHARE_PID=
 }

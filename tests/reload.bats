@@ -208,6 +208,7 @@ CONF
 	assert_success
 	assert_output --partial "group g starts once its old declaration stopped"
 	run tctl restart g
+	assert_success
 	assert_output --partial "group g starts once its old declaration stopped"
 	grep -q "control: stop g" "$T/tend.out"
 	# Held back: not started while the old one still runs in g's cgroup.
@@ -225,6 +226,13 @@ CONF
 	[ "$(restarts_of g p)" = 0 ]
 	run tctl status --json g
 	echo "$output" | jq -e --argjson old "$old" '.groups[0].processes[0].descendants | index($old) == null'
+	# Never side by side: the old declaration was gone before the new one's
+	# process started (its only start).
+	gone_at=$(grep -n "^tend: group g: gone$" "$T/tend.out" | cut -d: -f1)
+	started_at=$(grep -n "^tend: g/p: started (pid $new)$" "$T/tend.out" | cut -d: -f1)
+	[ -n "$gone_at" ]
+	[ -n "$started_at" ]
+	[ "$gone_at" -lt "$started_at" ]
 }
 
 @test "a reload while an autostart group is still starting does not crash tend" {
@@ -236,11 +244,14 @@ CONF
 	start_tend
 	wait_until state_is running a
 	wait_until state_is starting slow
+	old=$(pid_of a p)
 	conf 10-a.conf <<CONF
 group "a" { process "p" { command = "sleep 1001" environment = { "V=2" } } }
 CONF
 	run tctl reload
 	assert_success
+	assert_output --partial "1 restarted"
+	wait_until pid_changed a p "$old"
 	wait_until state_is running a
 	run tctl ping
 	assert_success

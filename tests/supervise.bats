@@ -246,6 +246,8 @@ EOF
 	assert_line --index 0 "0 0 0 0"
 	# tend still writes their logs (as root), and stops them as usual.
 	[ "$(stat -c %U "$RUN/log")" = root ]
+	pids="$(pid_of g web) $(pid_of g helper) $(pid_of g admin)"
 	run tctl stop g
 	assert_success
+	for p in $pids; do gone "$p"; done
 }

@@ -218,17 +218,24 @@ EOF
 	alive "$first"
 	# The new declaration's cgroup holds its own processes only.
 	[ "$(sed -n 's/^0:://p' "/proc/$new/cgroup")" != "$(sed -n 's/^0:://p' "/proc/$first/cgroup")" ]
-	! grep -qx "$first" "$root/g/sshd/cgroup.procs"
+	run ! grep -qx "$first" "$root/g/sshd/cgroup.procs"
 	grep -qx "$first" "$root/g/sshd.left-1/cgroup.procs"
-	! lists g sshd "$first"
+	run ! lists g sshd "$first"
 	grep -q "g/sshd: what it left running stays, in cgroup $root/g/sshd.left-1" "$T/tend.out"
 }
 
 @test "kill-mode = mixed asks the main process alone, then ends the whole tree" {
+	# The child says so if it is ever asked (SIGTERM); killed, it cannot.
+	cat >"$T/child.sh" <<'SH'
+#!/bin/sh
+trap 'echo child >> "$1"; exit 0' TERM
+while :; do sleep 0.05; done
+SH
+	chmod +x "$T/child.sh"
 	conf 10-a.conf <<EOF
 group "g" {
 	process "pg" {
-		command   = "sh -c 'trap \"echo term >> $T/got; exit 0\" TERM; sleep 1000 & echo \$! > $T/child; wait'"
+		command   = "sh -c 'trap \"echo term >> $T/got; exit 0\" TERM; $T/child.sh $T/got & echo \$! > $T/child; wait'"
 		kill-mode = mixed
 	}
 }
@@ -242,7 +249,8 @@ EOF
 	[ "$(state g pg)" = stopped ]
 	gone "$child"
 	# Only the main process was asked (the shell's trap ran once), and
-	# its child was killed, not asked: SIGKILL once the main had gone.
+	# its child was killed, not asked (its trap never ran): SIGKILL once
+	# the main had gone.
 	[ "$(cat "$T/got")" = term ]
 	grep -q "g/pg: main process gone; SIGKILL to the rest of its tree (kill-mode = mixed)" "$T/tend.out"
 }
