@@ -434,8 +434,8 @@ int notify_open(struct tend *t)
 		notify_close(t);
 		return -1;
 	}
-	/* Who may send is decided by the credentials, not the mode. (The run
-	 * directory is 0700: other users cannot reach the socket anyway.) */
+	/* Who may send is decided by the credentials, not the mode: processes
+	 * running as other users must reach it (the run directory is 0711). */
 	chmod(addr.sun_path, 0666);
 	return 0;
 }
