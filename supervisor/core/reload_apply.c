@@ -102,16 +102,17 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 }
 
 /* A leaving group stops, after what requires it (declared, or leaving in
- * the same reload); its links were resolved for the configuration before.
- * With a replacement, the declared groups that require it restart with it. */
+ * the same reload: the stop sees to that); the links are still those of
+ * the configuration before. With a replacement, the declared groups that
+ * require it are marked to restart with it first. */
 static void retire(struct tend *t, const struct leaving *l)
 {
 	struct bus_event ev = { .kind = l->replacement ? BUS_GROUP_REPLACED : BUS_GROUP_REMOVED,
 				.group = l->g,
 				.replacement = l->replacement };
 	bus_publish(&t->bus, &ev);
-	if (t->has_links)
-		deps_before_stop(t, l->g, l->replacement != NULL);
+	if (l->replacement && t->has_links)
+		deps_before_stop(t, l->g, true);
 	group_step(t, l->g, GE_STOP);
 }
 
