@@ -61,6 +61,23 @@ struct process_decl {
 	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
 };
 
+/* How a service is reached: `proto` in a service block. */
+enum service_proto { PROTO_NONE, PROTO_TCP, PROTO_UDP, PROTO_UNIX };
+
+/* A `service "NAME" { ... }` block inside a group: a location in the
+ * services directory, present while `process` is running and ready. */
+struct service_decl {
+	char *name;	/* valid_service_name() */
+	char *process;	/* the name of a longrun of the same group */
+	char *host;	/* an IPv4 or IPv6 literal; NULL: this host's address */
+	char *path;	/* PROTO_UNIX: the socket's absolute path; else NULL */
+	char **context; /* NULL-terminated "key=value" (service_context_check); NULL: none */
+	char *file;	/* where it was declared, for messages */
+	int line;
+	unsigned port; /* 1-65535; 0: none (always 0 for PROTO_UNIX) */
+	enum service_proto proto;
+};
+
 struct group_decl {
 	char *name;
 	char *tenant;
@@ -68,6 +85,8 @@ struct group_decl {
 	char **after;	 /* groups it starts after when both start; NULL: none */
 	struct process_decl *procs;
 	size_t nprocs;
+	struct service_decl *services; /* in declaration order; NULL: none */
+	size_t nservices;
 	char *file;
 	int line;
 	bool autostart;
@@ -80,8 +99,9 @@ struct group_decl {
 
 /* The machine-wide settings of the one `system { }` section. */
 struct system_decl {
-	char *hostname; /* NULL: leave the hostname alone */
-	char *file;	/* where the section was declared; NULL: nowhere */
+	char *hostname;	       /* NULL: leave the hostname alone */
+	unsigned services_max; /* locations the directory holds at most; 0: the default */
+	char *file;	       /* where the section was declared; NULL: nowhere */
 	int line;
 };
 
@@ -167,6 +187,33 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
  * dependent, stop-timeout, kill-mode), which a reload changes without a
  * restart. */
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b);
+
+/* ---- the services directory's fields (service.c), shared by conf.d and the
+ * directory's requests ---- */
+#define SERVICE_NAME_MAX 64
+#define SERVICE_CONTEXT_MAX 16	   /* key=value pairs of one location */
+#define SERVICE_CONTEXT_BYTES 1024 /* of all of them, NULs not counted */
+#define SERVICE_PATH_MAX 107	   /* what fits in sockaddr_un.sun_path */
+#define DEFAULT_SERVICES_MAX 4096
+#define MAX_SERVICES_MAX (1u << 20)
+/* 1 to SERVICE_NAME_MAX of [A-Za-z0-9_.-]. */
+bool valid_service_name(const char *name);
+/* An IPv4 or IPv6 address literal (no brackets, no zone, no name). */
+bool valid_host_literal(const char *host);
+/* "tcp", "udp", "unix": 0; else -1. */
+int service_proto_parse(const char *name, enum service_proto *p);
+/* "tcp", "udp", "unix", or "" for PROTO_NONE. */
+const char *service_proto_name(enum service_proto p);
+/* Checks a context (NULL-terminated; NULL: none): at most
+ * SERVICE_CONTEXT_MAX entries "key=value", key 1-64 of [A-Za-z0-9_.-], value
+ * without control characters, SERVICE_CONTEXT_BYTES in all, no key twice.
+ * Returns 0, or -1 with *why saying what is wrong (a static string). */
+int service_context_check(char *const *context, const char **why);
+/* The port, protocol and path of one location together: a unix socket
+ * has an absolute path of at most SERVICE_PATH_MAX bytes and no port; tcp,
+ * udp and none have no path. 0, or -1 with *why. */
+int service_address_check(unsigned port, enum service_proto proto, const char *path,
+			  const char **why);
 
 /* A hostname: 1 to 64 of [A-Za-z0-9.-], not starting with '-' or '.'. */
 bool valid_hostname(const char *name);
