@@ -19,7 +19,7 @@ B := build
 # The daemon's layers, lowest first (README "Layout"): one archive each,
 # build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
 # only the layers before it; tools/layers.sh checks that in make check.
-LAYERS      := base config sys core control daemon
+LAYERS      := base config sys core services control daemon
 LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
 layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
 INIT_SRC    := $(sort $(wildcard init/*.c))
@@ -46,7 +46,7 @@ UNIT_LAYERS_test_exec            := sys config base
 UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
 UNIT_LAYERS_test_dependencies    := core sys config base
-UNIT_LAYERS_test_faults          := control core sys config base
+UNIT_LAYERS_test_faults          := control services core sys config base
 UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format

@@ -59,6 +59,29 @@ static int print_line(const char *payload, void *arg)
 	return check_stdout(st) < 0; /* non-zero stops the request */
 }
 
+/* `service register` from tendctl: tendctl exits at once, so what it
+ * registers is coupled to its parent (the script that ran it) unless
+ * --pid or --decoupled says otherwise. Returns argv, or a copy with
+ * "--pid PPID" added (in static storage). */
+static char **couple_to_parent(int argc, char **argv)
+{
+	static char *with_pid[256];
+	static char ppid[24];
+	if (argc < 2 || argc > 250 || strcmp(argv[0], "service") != 0 ||
+	    strcmp(argv[1], "register") != 0)
+		return argv;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--pid") == 0 || strcmp(argv[i], "--decoupled") == 0)
+			return argv;
+	snprintf(ppid, sizeof(ppid), "%d", (int)getppid());
+	for (int i = 0; i < argc; i++)
+		with_pid[i] = argv[i];
+	with_pid[argc] = "--pid";
+	with_pid[argc + 1] = ppid;
+	with_pid[argc + 2] = NULL;
+	return with_pid;
+}
+
 static int usage_error(void)
 {
 	fputs(usage_text, stderr);
@@ -120,7 +143,8 @@ int main(int argc, char *argv[])
 			strerror(e), e == ENAMETOOLONG ? "" : " (is tend running?)");
 		return 1;
 	}
-	ret = tend_request(fd, argv + optind, print_line, &st, err, sizeof(err));
+	ret = tend_request(fd, couple_to_parent(argc - optind, argv + optind), print_line, &st, err,
+			   sizeof(err));
 	close(fd);
 
 	if (ret == 1) { /* print_line stopped: stdout is gone or broken */

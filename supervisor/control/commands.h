@@ -17,6 +17,14 @@ void command_dispatch(struct tend *t, struct client *c, char **argv);
 void cmd_events(struct tend *t, struct client *c, char **argv);
 /* logs.c: `logs GROUP[/PROCESS] [-n N] [-f]`. */
 void cmd_logs(struct tend *t, struct client *c, char **argv);
+/* services.c: `service list|lookup|register|deregister ...`. */
+void cmd_service(struct tend *t, struct client *c, char **argv);
+/* watch.c: `watch [service NAME | group NAME | host H | all] [--json] [--since N]`. */
+void cmd_watch(struct tend *t, struct client *c, char **argv);
+/* watch.c: a change as one line of a watch (and, after the time, of `events`). */
+struct change;
+struct buf;
+void change_line(struct buf *out, const struct change *c, bool json);
 /* waiters.c: answers c's deferred reply if what it waits for has happened;
  * true if it was answered. */
 bool wait_settled(struct client *c);

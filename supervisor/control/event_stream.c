@@ -7,6 +7,7 @@
 #include "core/context.h"
 #include "base/json.h"
 #include "base/logfile.h"
+#include "services/journal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -155,6 +156,38 @@ void event_stream_on_event(void *ctx, const struct bus_event *b)
 	struct event ev;
 	if (ctl->clients && stream_event(b, &ev))
 		emit(ctl, &ev);
+}
+
+/* The services directory's changes: services and hosts (groups' states
+ * come from the bus above), as a watch shows them, after the time. */
+void event_stream_on_change(void *ctx, const struct change *ch)
+{
+	struct control *ctl = ctx;
+	if (ch->kind == CHANGE_GROUP)
+		return;
+	char when[WALL_TIME_LEN] = "";
+	struct buf text = { 0 }, json = { 0 };
+	for (struct client *c = ctl->clients; c; c = c->next) {
+		if (!c->subscribed || c->closing)
+			continue;
+		if (!when[0])
+			wall_time(when, sizeof(when));
+		struct buf *line = c->subscribed_json ? &json : &text;
+		if (!line->len) {
+			struct buf body = { 0 };
+			change_line(&body, ch, c->subscribed_json);
+			if (c->subscribed_json)
+				buf_printf(line, "{\"time\":\"%s\",%s", when,
+					   body.data ? body.data + 1 : "}");
+			else
+				buf_printf(line, "%s %s", when, body.data ? body.data : "");
+			buf_free(&body);
+		}
+		client_data_raw(c, line->data);
+		client_flush(c);
+	}
+	buf_free(&text);
+	buf_free(&json);
 }
 
 /* Keeps the connection open and streams events; no status line follows. */

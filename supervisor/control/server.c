@@ -136,7 +136,8 @@ void client_flush(struct client *c)
  * no stream (events, logs -f) it is reading. */
 static bool client_finished(const struct client *c)
 {
-	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group;
+	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group &&
+	       !c->watch.active;
 }
 
 static void handle_line(struct client *c, char *line)
@@ -352,7 +353,8 @@ int control_open(struct control *ctl, struct tend *t)
 void control_close(struct control *ctl)
 {
 	while (ctl->clients) {
-		if (ctl->clients->subscribed || ctl->clients->follow_group)
+		if (ctl->clients->subscribed || ctl->clients->follow_group ||
+		    (ctl->clients->watch.active && !ctl->clients->watch.dropped))
 			/* the stream ends by design, not by accident */
 			client_ok(ctl->clients, "tend is exiting");
 		client_flush(ctl->clients);

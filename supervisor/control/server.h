@@ -17,11 +17,14 @@
 #include "sys/loop.h"
 
 struct tend;
+struct directory;
+struct change;
 struct group;
 struct process;
 struct bus_event;
 
 #define CLIENT_OUTPUT_MAX (16u << 20)
+#define WATCH_QUEUE_MAX (1u << 20) /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
 
 /* A reply deferred until a group or process settles (start/stop/restart wait). */
@@ -51,6 +54,13 @@ struct client {
 	bool refused;		     /* not tend's uid nor root: every request is denied */
 	uint32_t events;	     /* what epoll watches for now */
 	struct client_wait wait;
+	struct client_watch {
+		bool active; /* `watch`: changes stream until it goes away */
+		bool json;
+		bool dropped; /* fell behind: told resync, nothing more */
+		enum watch_scope { WATCH_ALL, WATCH_SERVICE, WATCH_GROUP, WATCH_HOST } scope;
+		char name[72]; /* of the service, group or host watched */
+	} watch;
 };
 
 struct control {
@@ -63,6 +73,7 @@ struct control {
 	/* `reload`: reading conf.d is the daemon's, which sets this. */
 	int (*reload)(void *ctx, struct buf *report);
 	void *reload_ctx;
+	struct directory *services; /* the services directory; NULL: none */
 };
 
 /* Binds RUNDIR/tend.sock and listens. 0, or -1 (logged). */
@@ -76,6 +87,9 @@ void control_after_events(void *ctx);
 void event_stream_on_event(void *ctx, const struct bus_event *ev); /* event_stream.c */
 void waiters_on_event(void *ctx, const struct bus_event *ev);	   /* waiters.c */
 void followers_on_event(void *ctx, const struct bus_event *ev);	   /* logs.c */
+/* Listeners of the services directory's journal (ctx: the control). */
+void watchers_on_change(void *ctx, const struct change *c);	 /* watch.c */
+void event_stream_on_change(void *ctx, const struct change *c); /* event_stream.c */
 
 /* Replies, used by the request handlers. */
 void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

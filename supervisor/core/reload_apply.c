@@ -33,7 +33,7 @@ static int reserve_retiring(struct tend *t)
 
 /* The new declaration takes the place of the old one in g, processes keep
  * running; restart windows start afresh with the new limits. */
-static void update_in_place(struct group *g, struct group_decl *decl)
+static void update_in_place(struct tend *t, struct group *g, struct group_decl *decl)
 {
 	struct group_decl old = g->decl;
 	g->decl = *decl;
@@ -45,6 +45,9 @@ static void update_in_place(struct group *g, struct group_decl *decl)
 		restart_window_init(&p->window, p->decl->restart_limit, p->decl->restart_window_ms);
 	}
 	group_decl_free(&old);
+	/* its services may be what changed */
+	struct bus_event ev = { .kind = BUS_GROUP_UPDATED, .group = g };
+	bus_publish(&t->bus, &ev);
 }
 
 /* A group that leaves: replaced by a new declaration, or (NULL) removed. */
@@ -79,7 +82,7 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	}
 	if (old && group_decl_runs_same(&old->decl, decl)) {
 		buf_printf(report, "updated %s in place\n", decl->name);
-		update_in_place(old, decl);
+		update_in_place(t, old, decl);
 		pl->updated++;
 		return old;
 	}

@@ -10,6 +10,7 @@
 #include "base/timer.h"
 #include "control/server.h"
 #include "core/context.h"
+#include "services/directory.h"
 #include "sys/loop.h"
 
 /* conf.d watched with inotify; edits coalesced, then reloaded (confwatch.c). */
@@ -25,6 +26,7 @@ struct confwatch {
 struct daemon {
 	struct tend tend; /* the core */
 	struct control control;
+	struct directory services;
 	char *confdir;
 	int lock_fd; /* RUNDIR/tend.pid, locked: one tend per run directory */
 	struct watcher signals;
@@ -55,6 +57,8 @@ void confwatch_close(struct daemon *d);
 /* system.c: the machine-wide settings of the `system` section (the
  * hostname), applied when tend is PID 1; at start and on every reload. */
 void system_apply(struct tend *t, const struct system_decl *sys);
+/* The directory's limits from the `system` section; at start and on reload. */
+void system_apply_services(struct directory *dir, const struct system_decl *sys);
 
 /* wiring.c: every bus subscription and loop hook, in one place. */
 int daemon_wire(struct daemon *d);

@@ -46,6 +46,7 @@ int daemon_reload(struct daemon *d, struct buf *report)
 	if (loaded < 0)
 		return rejected(d, loaded, errors, report);
 	system_apply(t, &cfg.system);
+	system_apply_services(&d->services, &cfg.system);
 	int r = reload_apply(t, &cfg, report);
 	config_free(&cfg);
 	/* The declarations that changed nothing (most of them, usually) were

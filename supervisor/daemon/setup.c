@@ -181,6 +181,8 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 		return -1;
 	notify_open(t);
 	confwatch_open(d);
+	directory_init(&d->services, &t->loop, &t->log);
+	system_apply_services(&d->services, &cfg->system);
 	if (daemon_wire(d) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
@@ -201,6 +203,7 @@ void daemon_teardown(struct daemon *d)
 {
 	struct tend *t = &d->tend;
 	control_close(&d->control);
+	directory_free(&d->services);
 	notify_close(t);
 	confwatch_close(d);
 	registry_free(t);

@@ -9,6 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+void system_apply_services(struct directory *dir, const struct system_decl *sys)
+{
+	/* Lowered below what it holds: those stay, new ones are refused. */
+	dir->max_locations = sys->services_max ? sys->services_max : DEFAULT_SERVICES_MAX;
+}
+
 void system_apply(struct tend *t, const struct system_decl *sys)
 {
 	char now[HOST_NAME_MAX + 1] = "";

@@ -6,6 +6,7 @@
 #include "daemon/daemon.h"
 #include "core/dependencies.h"
 #include "core/reload_apply.h"
+#include "services/declared.h"
 
 /* The control socket's parts, each a subscriber (control/server.h). */
 #define STREAMED                                                                                   \
@@ -16,6 +17,11 @@
 	(BUS_KIND(BUS_PROCESS_LOG_LINE) | BUS_KIND(BUS_GROUP_REPLACED) |                           \
 	 BUS_KIND(BUS_GROUP_REMOVED) | BUS_KIND(BUS_GROUP_GONE))
 #define AWAITED (BUS_KIND(BUS_CHANGED) | BUS_KIND(BUS_GROUP_GONE))
+/* The services directory: declared services follow their processes; the
+ * groups' states are changes its watchers see. */
+#define DECLARED                                                                                   \
+	(BUS_KIND(BUS_PROCESS_STATE) | BUS_KIND(BUS_GROUP_STATE) | BUS_KIND(BUS_GROUP_UPDATED) |   \
+	 BUS_KIND(BUS_GROUP_GONE))
 
 /* `tendctl reload` reads conf.d, which is the daemon's to do. */
 static int reload_for_control(void *ctx, struct buf *report)
@@ -43,16 +49,25 @@ int daemon_wire(struct daemon *d)
 
 	ctl->reload = reload_for_control;
 	ctl->reload_ctx = d;
+	ctl->services = &d->services;
 	/* A removed group's `logs -f` readers are told before a stop that
 	 * waited for it is answered. */
 	if (bus_subscribe(&t->bus, STREAMED, event_stream_on_event, ctl) < 0 ||
 	    bus_subscribe(&t->bus, FOLLOWED, followers_on_event, ctl) < 0 ||
 	    bus_subscribe(&t->bus, AWAITED, waiters_on_event, ctl) < 0)
 		return -1;
+	/* After the event stream, so that `events` shows a process running
+	 * before its service; before the waiters are told (BUS_CHANGED comes
+	 * last), so that `tendctl start` returns with its services there. */
+	if (bus_subscribe(&t->bus, DECLARED, declared_on_event, &d->services) < 0 ||
+	    journal_listen(&d->services.journal, watchers_on_change, ctl) < 0 ||
+	    journal_listen(&d->services.journal, event_stream_on_change, ctl) < 0)
+		return -1;
 	/* Between batches of events: first the clients (queued requests,
 	 * closing), then the groups (groups_hook). */
 	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
-	    loop_add_hook(&t->loop, groups_hook, t) < 0)
+	    loop_add_hook(&t->loop, groups_hook, t) < 0 ||
+	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0)
 		return -1;
 	return 0;
 }

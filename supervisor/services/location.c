@@ -1,0 +1,222 @@
+/* Locations: made once, checked once, shared by reference. */
+#include "services/location.h"
+#include "base/json.h"
+#include "libtend/cmdline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_spec(const struct location_spec *s, const char *host, const char **why)
+{
+	if (!valid_service_name(s->name))
+		*why = "a service name is 1 to 64 of A-Z a-z 0-9 _ . -";
+	else if (!valid_host_literal(host))
+		*why = "a host is an IPv4 or IPv6 address";
+	else if (service_address_check(s->port, s->proto, s->path, why) < 0 ||
+		 service_context_check(s->context, why) < 0)
+		return -1;
+	else if (s->owner == OWNER_PROCESS && (!s->group_name || !s->process_name))
+		*why = "a declared service names its process";
+	else
+		return 0;
+	return -1;
+}
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Copies s to *at and moves *at past it; NULL stays NULL. */
+static const char *put(char **at, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = memcpy(*at, s, n);
+	*at += n;
+	return d;
+}
+
+struct location *location_new(const struct location_spec *s, const char *this_host,
+			      const char **why)
+{
+	const char *host = s->host ? s->host : this_host;
+	if (check_spec(s, host, why) < 0)
+		return NULL;
+	size_t nctx = argv_count(s->context);
+	size_t chars = str_size(s->name) + str_size(s->path) + str_size(s->group_name) +
+		       str_size(s->process_name);
+	for (size_t i = 0; i < nctx; i++)
+		chars += str_size(s->context[i]);
+	struct location *l = calloc(1, sizeof(*l) + (nctx + 1) * sizeof(char *) + chars);
+	if (!l) {
+		*why = "out of memory";
+		return NULL;
+	}
+	const char **ctx = (const char **)(l + 1);
+	char *at = (char *)(ctx + nctx + 1);
+	*l = (struct location){ .refs = 1,
+				.proc = s->proc,
+				.pid = s->pid,
+				.uid = s->uid,
+				.port = s->port,
+				.proto = s->proto,
+				.owner = s->owner,
+				.proxy = s->proxy };
+	/* inet_pton accepted it: it fits, and is kept as it was written. */
+	snprintf(l->host, sizeof(l->host), "%s", host);
+	l->name = put(&at, s->name);
+	l->path = put(&at, s->path);
+	l->group_name = put(&at, s->group_name);
+	l->process_name = put(&at, s->process_name);
+	for (size_t i = 0; i < nctx; i++)
+		ctx[i] = put(&at, s->context[i]);
+	l->context = ctx;
+	return l;
+}
+
+struct location *location_ref(struct location *l)
+{
+	l->refs++;
+	return l;
+}
+
+void location_unref(struct location *l)
+{
+	if (l && --l->refs == 0)
+		free(l);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool location_same_place(const struct location *a, const struct location *b)
+{
+	return strcmp(a->host, b->host) == 0 && a->port == b->port && a->proto == b->proto &&
+	       str_eq(a->path, b->path);
+}
+
+bool location_same(const struct location *a, const struct location *b)
+{
+	size_t i;
+	if (!location_same_place(a, b) || a->owner != b->owner || a->proxy != b->proxy ||
+	    a->pid != b->pid || a->uid != b->uid || a->proc != b->proc)
+		return false;
+	for (i = 0; a->context[i] && b->context[i]; i++)
+		if (strcmp(a->context[i], b->context[i]) != 0)
+			return false;
+	return !a->context[i] && !b->context[i];
+}
+
+void location_address(struct buf *out, const struct location *l)
+{
+	bool v6 = strchr(l->host, ':') != NULL;
+	if (l->port)
+		buf_printf(out, v6 ? "[%s]:%u" : "%s:%u", l->host, l->port);
+	else
+		buf_puts(out, l->host);
+	if (l->proto == PROTO_UNIX)
+		buf_printf(out, "/unix:%s", l->path);
+	else if (l->proto != PROTO_NONE)
+		buf_printf(out, "/%s", service_proto_name(l->proto));
+}
+
+/* One word, quoted as cmdline_split reads it back. */
+static void put_word(struct buf *out, const char *word)
+{
+	/* at worst every byte becomes '\'' */
+	size_t len = 4 * strlen(word) + 3;
+	char *q = calloc(1, len);
+	if (q && cmdline_quote(word, q, len) >= 0)
+		buf_puts(out, q);
+	else
+		out->oom = true;
+	free(q);
+}
+
+void location_text(struct buf *out, const struct location *l, uint64_t index)
+{
+	buf_printf(out, "%s ", l->name);
+	if (l->proto == PROTO_UNIX) {
+		/* the path is the one part that may need quoting */
+		struct buf addr = { 0 };
+		location_address(&addr, l);
+		put_word(out, addr.data ? addr.data : "");
+		buf_free(&addr);
+	} else {
+		location_address(out, l);
+	}
+	buf_printf(out, " index %llu owner ", (unsigned long long)index);
+	if (l->owner == OWNER_PROCESS)
+		buf_printf(out, "%s/%s", l->group_name, l->process_name);
+	else if (l->owner == OWNER_PID)
+		buf_printf(out, "pid %d", (int)l->pid);
+	else
+		buf_printf(out, "uid %u decoupled", (unsigned)l->uid);
+	if (l->proxy)
+		buf_puts(out, " proxy");
+	if (l->context[0])
+		buf_puts(out, " context");
+	for (size_t i = 0; l->context[i]; i++) {
+		buf_puts(out, " ");
+		put_word(out, l->context[i]);
+	}
+}
+
+static void json_context(struct buf *out, const char *const *context)
+{
+	buf_puts(out, "{");
+	for (size_t i = 0; context[i]; i++) {
+		const char *eq = strchr(context[i], '=');
+		char key[SERVICE_NAME_MAX + 1];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - context[i]), context[i]);
+		buf_puts(out, i ? "," : "");
+		json_str(out, key);
+		buf_puts(out, ":");
+		json_str(out, eq + 1);
+	}
+	buf_puts(out, "}");
+}
+
+static void json_owner(struct buf *out, const struct location *l)
+{
+	if (l->owner == OWNER_PROCESS) {
+		buf_puts(out, "{\"group\":");
+		json_str(out, l->group_name);
+		buf_puts(out, ",\"process\":");
+		json_str(out, l->process_name);
+		buf_puts(out, "}");
+	} else if (l->owner == OWNER_PID) {
+		buf_printf(out, "{\"pid\":%d,\"uid\":%u}", (int)l->pid, (unsigned)l->uid);
+	} else {
+		buf_printf(out, "{\"uid\":%u}", (unsigned)l->uid);
+	}
+}
+
+void location_json_members(struct buf *out, const struct location *l, uint64_t index)
+{
+	buf_puts(out, "\"name\":");
+	json_str(out, l->name);
+	buf_puts(out, ",\"host\":");
+	json_str(out, l->host);
+	if (l->port)
+		buf_printf(out, ",\"port\":%u", l->port);
+	if (l->proto != PROTO_NONE)
+		buf_printf(out, ",\"proto\":\"%s\"", service_proto_name(l->proto));
+	if (l->path) {
+		buf_puts(out, ",\"path\":");
+		json_str(out, l->path);
+	}
+	buf_puts(out, ",\"context\":");
+	json_context(out, l->context);
+	buf_puts(out, ",\"owner\":");
+	json_owner(out, l);
+	buf_printf(out, ",\"flags\":[\"%s\"%s%s],\"index\":%llu",
+		   l->owner == OWNER_NONE ? "decoupled" : "coupled",
+		   l->owner == OWNER_PROCESS ? ",\"declared\"" : "", l->proxy ? ",\"proxy\"" : "",
+		   (unsigned long long)index);
+}

@@ -1,0 +1,85 @@
+/* A location of a service: where one instance of it is reached (host,
+ * port, protocol), what its owner tells clients (context), who owns it and
+ * how it is bound to its owner. A location never changes once made: an
+ * update replaces it with a new one. It is shared, counted, between the
+ * directory and the change journal, so that what a watcher is told about
+ * a change is exactly what the directory held. */
+#ifndef TEND_SERVICES_LOCATION_H
+#define TEND_SERVICES_LOCATION_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "config/config.h"
+
+struct process;
+
+/* What a location lives as long as. */
+enum owner_kind {
+	OWNER_PROCESS, /* a declared process of a group: until it leaves running */
+	OWNER_PID,     /* a process that registered it (or --pid): until it ends */
+	OWNER_NONE,    /* decoupled: until deregistered or tend stops */
+};
+
+struct location_spec {
+	const char *name;
+	const char *host; /* NULL: this host */
+	const char *path;
+	char *const *context;
+	unsigned port;
+	enum service_proto proto;
+	bool proxy;
+	enum owner_kind owner;
+	const struct process *proc; /* OWNER_PROCESS */
+	const char *group_name;	    /* OWNER_PROCESS: its group's and its own name */
+	const char *process_name;
+	pid_t pid; /* OWNER_PID: the owner; else who registered it (0: tend) */
+	uid_t uid; /* who registered it (tend's uid for declared ones) */
+};
+
+struct location {
+	unsigned refs;
+	uint64_t index; /* the change that put it in the directory */
+	const char *name;
+	const char *path;	  /* PROTO_UNIX; else NULL */
+	const char *const *context; /* NULL-terminated; never NULL */
+	const struct process *proc; /* OWNER_PROCESS; only for comparing, never followed */
+	const char *group_name, *process_name;
+	pid_t pid;
+	uid_t uid;
+	unsigned port;
+	enum service_proto proto;
+	enum owner_kind owner;
+	bool proxy;
+	char host[INET6_ADDRSTRLEN];
+	/* the strings and the context vector follow */
+};
+
+/* Checks spec (name, host, port, proto, path, context) and makes a
+ * location with one reference; this_host stands in for a NULL host.
+ * NULL with *why set (static text) when a field is invalid, or "out of
+ * memory". */
+struct location *location_new(const struct location_spec *spec, const char *this_host,
+			      const char **why);
+struct location *location_ref(struct location *l);
+void location_unref(struct location *l);
+
+/* Same host, port, protocol and path: one place a service is reached. */
+bool location_same_place(const struct location *a, const struct location *b);
+/* Same place, context, owner and flags: replacing one by the other changes
+ * nothing a client sees. */
+bool location_same(const struct location *a, const struct location *b);
+
+/* "HOST[:PORT][/PROTO]" ("[v6]:PORT" with a port), "HOST/unix:PATH". */
+void location_address(struct buf *out, const struct location *l);
+/* NAME ADDRESS index N owner (GROUP/PROCESS | pid N | uid N) [decoupled]
+ * [proxy] [context K=V...]; values quoted where a shell would need it. */
+void location_text(struct buf *out, const struct location *l, uint64_t index);
+/* The JSON object's members (no braces): "name", "host", "port", "proto",
+ * "path", "context", "owner", "flags", "index". */
+void location_json_members(struct buf *out, const struct location *l, uint64_t index);
+
+#endif
