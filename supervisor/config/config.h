@@ -91,8 +91,9 @@ struct group_decl {
 	int line;
 	bool autostart;
 	/* NULL while being built: every string and vector above and in procs
-	 * is an allocation of its own. Once packed (group_decl_pack), they
-	 * and the procs array all live in this one block. */
+	 * and services is an allocation of its own. Once packed
+	 * (group_decl_pack), they and the two arrays all live in this one
+	 * block. */
 	char *pack;
 	size_t pack_len; /* its size in bytes */
 };
@@ -182,10 +183,12 @@ const struct group_decl *config_find_group(const struct config *cfg, const char 
 /* True when two declarations would run the same thing (used by reload). */
 bool process_decl_equal(const struct process_decl *a, const struct process_decl *b);
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
+/* Everything but file and line, as for processes. */
+bool service_decl_equal(const struct service_decl *a, const struct service_decl *b);
 /* True when the two groups run the same processes the same way and differ at
- * most in autostart and restart settings (policy, limits, delay, critical,
- * dependent, stop-timeout, kill-mode), which a reload changes without a
- * restart. */
+ * most in autostart, restart settings (policy, limits, delay, critical,
+ * dependent, stop-timeout, kill-mode) and services, which a reload changes
+ * without a restart. */
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b);
 
 /* ---- the services directory's fields (service.c), shared by conf.d and the

@@ -41,6 +41,7 @@ struct wire_head {
 	uint64_t hostname_len; /* then the hostname with its NUL; 0: none */
 	uint64_t sysfile_len;  /* then the system section's file with its NUL; 0: none */
 	int64_t sysline;
+	uint64_t services_max; /* the system section's; 0: not given */
 };
 /* Then, per group: its struct group_decl as the child had it, then its
  * pack_len bytes of block. */
@@ -77,6 +78,7 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 		h.hostname_len = text_len(cfg->system.hostname);
 		h.sysfile_len = text_len(cfg->system.file);
 		h.sysline = cfg->system.line;
+		h.services_max = cfg->system.services_max;
 	}
 	if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, err, h.err_len) < 0 ||
 	    write_all(fd, cfg->system.hostname, h.hostname_len) < 0 ||
@@ -219,7 +221,8 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 
 	if (read_all(rd, &h, sizeof(h)) < 0)
 		return -1;
-	if (h.magic != WIRE_MAGIC || h.ngroups > MAX_GROUPS || (h.rc != 0 && h.ngroups)) {
+	if (h.magic != WIRE_MAGIC || h.ngroups > MAX_GROUPS || (h.rc != 0 && h.ngroups) ||
+	    h.services_max > MAX_SERVICES_MAX) {
 		rd->why = "a malformed answer";
 		return -1;
 	}
@@ -227,6 +230,7 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 	cfg.system.hostname = read_text(rd, h.hostname_len);
 	cfg.system.file = read_text(rd, h.sysfile_len);
 	cfg.system.line = (int)h.sysline;
+	cfg.system.services_max = (unsigned)h.services_max;
 	if (h.ngroups && !rd->why) {
 		cfg.groups = calloc(h.ngroups, sizeof(*cfg.groups));
 		rd->why = cfg.groups ? NULL : "out of memory";

@@ -19,6 +19,16 @@ void process_decl_free(struct process_decl *p)
 	*p = (struct process_decl){ 0 };
 }
 
+static void service_decl_free(struct service_decl *s)
+{
+	free(s->name);
+	free(s->process);
+	free(s->host);
+	free(s->path);
+	argv_free(s->context);
+	free(s->file);
+}
+
 void group_decl_free(struct group_decl *g)
 {
 	size_t i;
@@ -31,6 +41,9 @@ void group_decl_free(struct group_decl *g)
 	for (i = 0; i < g->nprocs; i++)
 		process_decl_free(&g->procs[i]);
 	free(g->procs);
+	for (i = 0; i < g->nservices; i++)
+		service_decl_free(&g->services[i]);
+	free(g->services);
 	free(g->name);
 	free(g->tenant);
 	argv_free(g->requires);
@@ -113,16 +126,29 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       same_credentials(a, b);
 }
 
+/* As process_decl_equal: file and line left out. A NULL context and an
+ * empty one both mean none. */
+bool service_decl_equal(const struct service_decl *a, const struct service_decl *b)
+{
+	return str_equal(a->name, b->name) && str_equal(a->process, b->process) &&
+	       str_equal(a->host, b->host) && str_equal(a->path, b->path) &&
+	       argv_equal(a->context, b->context) && a->port == b->port && a->proto == b->proto;
+}
+
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 {
 	size_t i;
 
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
 	    a->autostart != b->autostart || a->nprocs != b->nprocs ||
-	    !argv_equal(a->requires, b->requires) || !argv_equal(a->after, b->after))
+	    a->nservices != b->nservices || !argv_equal(a->requires, b->requires) ||
+	    !argv_equal(a->after, b->after))
 		return false;
 	for (i = 0; i < a->nprocs; i++)
 		if (!process_decl_equal(&a->procs[i], &b->procs[i]))
+			return false;
+	for (i = 0; i < a->nservices; i++)
+		if (!service_decl_equal(&a->services[i], &b->services[i]))
 			return false;
 	return true;
 }
@@ -139,6 +165,8 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 	       a->watchdog_ms == b->watchdog_ms && same_credentials(a, b);
 }
 
+/* Services are left out: they say where a process is reached, not how it
+ * runs, so a reload that changes only them keeps the processes running. */
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
 {
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||

@@ -31,6 +31,7 @@
 #define START_OPT "tend|start"
 #define NAME_RULE "[A-Za-z0-9_][A-Za-z0-9_.-]*, at most 64 characters"
 #define DURATION_RULE "a whole number and ms, s, m or h, like 100ms"
+#define SERVICE_NAME_RULE "[A-Za-z0-9_.-]+, at most 64 characters"
 #define SECTION(title, opts)                                                                       \
 	{                                                                                          \
 		.name = title, .type = CFGT_SEC, .subopts = opts,                                  \
@@ -96,8 +97,7 @@ static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
  * Until then they are rejected, but with a message that says so. */
 static bool planned_option(const char *name)
 {
-	static const char *const planned[] = { "negotiable", "service", "tenant",
-					       "seccomp",    "cluster", NULL };
+	static const char *const planned[] = { "negotiable", "tenant", "seccomp", "cluster", NULL };
 
 	for (const char *const *p = planned; *p; p++)
 		if (strcmp(*p, name) == 0)
@@ -110,13 +110,17 @@ static void on_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct file_ctx *ctx = ctx_of(cfg);
 	char msg[512], name[128];
+	bool unknown;
 
 	if (!ctx)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (sscanf(msg, "no such option '%127[^']'", name) == 1 && planned_option(name))
+	unknown = sscanf(msg, "no such option '%127[^']'", name) == 1;
+	if (unknown && planned_option(name))
 		add_msg(ctx, cfg->line, "%s: not supported yet (planned; see README, \"Not yet\")",
 			name);
+	else if (unknown && strcmp(name, "service") == 0)
+		add_msg(ctx, cfg->line, "service: a service block belongs inside a group");
 	else
 		add_msg(ctx, cfg->line, "%s", msg);
 }
@@ -215,6 +219,13 @@ static bool nonempty(const char *s)
 	return s[0] != '\0';
 }
 
+static bool proto_ok(const char *s)
+{
+	enum service_proto p;
+
+	return service_proto_parse(s, &p) == 0;
+}
+
 /* What each string option accepts, and how the message says it. */
 static const struct {
 	const char *opt;
@@ -235,6 +246,8 @@ static const struct {
 	{ "tenant", valid_name, NAME_RULE },
 	{ "hostname", valid_hostname,
 	  "a host name: letters, digits, '-' and '.', not first, at most 64 characters" },
+	{ "host", valid_host_literal, "an IPv4 or IPv6 address" },
+	{ "proto", proto_ok, "tcp, udp or unix" },
 };
 
 /* Value checks run as parse callbacks, so cfg->line is the line being read.
@@ -359,9 +372,9 @@ static int check_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resul
 	return 0;
 }
 
-/* A whole number from 0 to max; reports and yields 0 otherwise. */
-static int check_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
-		       unsigned long max)
+/* A whole number from min to max; reports and yields 0 otherwise. */
+static int check_range(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result,
+		       unsigned long min, unsigned long max)
 {
 	unsigned long n = 0;
 	const char *p = value;
@@ -370,9 +383,9 @@ static int check_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 		return -1;
 	for (; *p >= '0' && *p <= '9' && n <= max; p++)
 		n = n * 10 + (unsigned long)(*p - '0');
-	if (p == value || *p != '\0' || n > max) {
-		cfg_error(cfg, "%s: invalid value \"%s\" (a whole number from 0 to %lu)", opt->name,
-			  value, max);
+	if (p == value || *p != '\0' || n < min || n > max) {
+		cfg_error(cfg, "%s: invalid value \"%s\" (a whole number from %lu to %lu)",
+			  opt->name, value, min, max);
 		n = 0;
 	}
 	*(long *)result = (long)n;
@@ -381,12 +394,60 @@ static int check_count(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 
 static int check_restart_limit(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	return check_count(cfg, opt, value, result, MAX_RESTART_LIMIT);
+	return check_range(cfg, opt, value, result, 0, MAX_RESTART_LIMIT);
 }
 
 static int check_log_keep(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	return check_count(cfg, opt, value, result, MAX_LOG_KEEP);
+	return check_range(cfg, opt, value, result, 0, MAX_LOG_KEEP);
+}
+
+static int check_port(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_range(cfg, opt, value, result, 1, 65535);
+}
+
+static int check_services_max(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_range(cfg, opt, value, result, 1, MAX_SERVICES_MAX);
+}
+
+static bool context_entry_ok(const char *entry, const char **why)
+{
+	char *one[] = { (char *)entry, NULL };
+
+	return service_context_check(one, why) == 0;
+}
+
+/* Each context entry as it is read (earlier ones are stored, as for
+ * check_env): a malformed one is reported, and the first good one that makes
+ * the good ones before it too many, too long or a key twice. */
+static int check_context(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	char *good[SERVICE_CONTEXT_MAX + 2];
+	const char *why;
+	size_t n = 0;
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (!context_entry_ok(value, &why)) {
+		cfg_error(cfg, "%s: %s", opt->name, why);
+		return 0;
+	}
+	for (unsigned i = 0; i + 1 < cfg_opt_size(opt) && n <= SERVICE_CONTEXT_MAX; i++) {
+		const char *old = cfg_opt_getnstr(opt, i);
+		if (old && context_entry_ok(old, &why))
+			good[n++] = (char *)old;
+	}
+	good[n] = NULL;
+	if (service_context_check(good, &why) < 0)
+		return 0; /* reported at an earlier entry */
+	good[n] = (char *)value;
+	good[n + 1] = NULL;
+	if (service_context_check(good, &why) < 0)
+		cfg_error(cfg, "%s: %s", opt->name, why);
+	return 0;
 }
 
 /* ---- from parsed sections to the model ---- */
@@ -580,6 +641,99 @@ static int get_list(cfg_t *sec, const char *name, char ***out)
 	return cfg_size(sec, name) && !*out ? -1 : 0;
 }
 
+static const struct process_decl *find_process(const struct group_decl *g, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < g->nprocs; i++)
+		if (strcmp(g->procs[i].name, name) == 0)
+			return &g->procs[i];
+	return NULL;
+}
+
+/* The process that offers s: `process`, or the group's only one. Reports
+ * one that is missing or a oneshot (it is never ready while it runs).
+ * Returns -1 only when out of memory. */
+static int service_process(struct file_ctx *ctx, cfg_t *sec, const struct group_decl *g,
+			   struct service_decl *s)
+{
+	const char *name = opt_str(sec, "process");
+	const struct process_decl *p;
+
+	if (!name && g->nprocs != 1) {
+		if (g->nprocs) /* none: the group is reported */
+			file_report(ctx, s->line,
+				    "service \"%s\": process is required in a group of more than "
+				    "one process",
+				    s->name);
+		return 0;
+	}
+	p = name ? find_process(g, name) : &g->procs[0];
+	if (!p)
+		file_report(ctx, s->line, "service \"%s\": no process \"%s\" in group \"%s\"",
+			    s->name, name, g->name);
+	else if (p->type == TYPE_ONESHOT)
+		file_report(ctx, s->line,
+			    "service \"%s\": process \"%s\" is a oneshot (a oneshot cannot offer "
+			    "a service)",
+			    s->name, p->name);
+	s->process = strdup(name ? name : p->name);
+	return s->process ? 0 : -1;
+}
+
+/* The port, protocol and path of s, checked together. A bad value of one of
+ * them was reported while parsing: it would only add noise here. */
+static void service_address(struct file_ctx *ctx, cfg_t *sec, struct service_decl *s)
+{
+	const char *proto = opt_str(sec, "proto"), *why;
+
+	s->port = cfg_size(sec, "port") ? (unsigned)cfg_getint(sec, "port") : 0;
+	s->proto = PROTO_NONE;
+	if ((proto && service_proto_parse(proto, &s->proto) < 0) ||
+	    (cfg_size(sec, "port") && !s->port))
+		return;
+	if (service_address_check(s->port, s->proto, s->path, &why) < 0)
+		file_report(ctx, s->line, "service \"%s\": %s", s->name, why);
+}
+
+/* Returns -1 only when out of memory; other problems are reported. The
+ * host and the context were checked while parsing. */
+static int service_from_section(struct file_ctx *ctx, cfg_t *sec, const struct group_decl *g,
+				struct service_decl *s)
+{
+	const char *host = opt_str(sec, "host"), *path = opt_str(sec, "path");
+
+	s->name = strdup(cfg_title(sec));
+	s->file = strdup(ctx->path);
+	s->line = section_line(ctx, sec);
+	s->host = host ? strdup(host) : NULL;
+	s->path = path ? strdup(path) : NULL;
+	if (!s->name || !s->file || (host && !s->host) || (path && !s->path) ||
+	    get_list(sec, "context", &s->context) < 0)
+		return -1;
+	if (!valid_service_name(s->name))
+		file_report(ctx, s->line, "invalid service name \"%s\" (" SERVICE_NAME_RULE ")",
+			    s->name);
+	service_address(ctx, sec, s);
+	return service_process(ctx, sec, g, s);
+}
+
+/* After the processes, which the services name. */
+static int services_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_decl *g)
+{
+	unsigned n = cfg_size(sec, "service");
+
+	if (n && !(g->services = calloc(n, sizeof(*g->services))))
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		/* counted first: group_decl_free frees one made only in part */
+		struct service_decl *s = &g->services[g->nservices++];
+		if (service_from_section(ctx, cfg_getnsec(sec, "service", i), g, s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_decl *g)
 {
 	unsigned i, n = cfg_size(sec, "process");
@@ -601,7 +755,7 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 		if (!p || process_from_section(ctx, cfg_getnsec(sec, "process", i), sec, p) < 0)
 			return -1;
 	}
-	return 0;
+	return services_from_section(ctx, sec, g);
 }
 
 static const struct group_decl *find_group(const struct load *ld, const char *name)
@@ -688,16 +842,6 @@ static struct group_decl *local_group(struct load *ld, struct file_ctx *ctx, int
 	return NULL;
 }
 
-static const struct process_decl *find_process(const struct group_decl *g, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < g->nprocs; i++)
-		if (strcmp(g->procs[i].name, name) == 0)
-			return &g->procs[i];
-	return NULL;
-}
-
 /* A process declared outside any group. libconfuse rejects duplicates within
  * a file; across files they are found here. */
 static int add_local_process(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
@@ -740,6 +884,9 @@ static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	s->file = strdup(ctx->path);
 	s->line = line;
 	s->hostname = hostname ? strdup(hostname) : NULL;
+	/* 0 (the default) also when the value was bad: that was reported */
+	s->services_max =
+	    cfg_size(sec, "services-max") ? (unsigned)cfg_getint(sec, "services-max") : 0;
 	return !s->file || (hostname && !s->hostname) ? -1 : 0;
 }
 
@@ -807,6 +954,17 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_INT_CB("log-keep", DEFAULT_LOG_KEEP, CFGF_NONE, check_log_keep),
 		CFG_END(),
 	};
+	cfg_opt_t service_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("process", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("host", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("port", 0, CFGF_NODEFAULT, check_port),
+		CFG_STR_CB("proto", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("path", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_LIST_CB("context", NULL, CFGF_NODEFAULT, check_context),
+		CFG_END(),
+	};
 	cfg_opt_t group_opts[] = {
 		ctx_opt,
 		start_opt,
@@ -816,12 +974,14 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_LIST_CB("after", NULL, CFGF_NODEFAULT, check_group_name),
 		CREDENTIAL_OPTS,
 		SECTION("process", process_opts),
+		SECTION("service", service_opts),
 		CFG_END(),
 	};
 	cfg_opt_t system_opts[] = {
 		ctx_opt,
 		start_opt,
 		CFG_STR_CB("hostname", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("services-max", 0, CFGF_NODEFAULT, check_services_max),
 		CFG_END(),
 	};
 	cfg_opt_t top_opts[] = {

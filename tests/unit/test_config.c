@@ -630,6 +630,270 @@ static void test_names(void **state)
 	assert_non_null(proc(group(f, n64), "0"));
 }
 
+/* ---- services ---- */
+
+static const struct service_decl *service(const struct group_decl *g, const char *name)
+{
+	for (size_t i = 0; i < g->nservices; i++)
+		if (strcmp(g->services[i].name, name) == 0)
+			return &g->services[i];
+	fail_msg("no service %s in %s", name, g->name);
+	return NULL;
+}
+
+static void test_services(void **state)
+{
+	struct fixture *f = *state;
+	const struct group_decl *g;
+	const struct service_decl *s;
+
+	put_file(
+	    f, "10-web.conf",
+	    "group web {\n"
+	    "  process migrate { command = x  type = oneshot }\n"
+	    "  process nginx { command = x }\n"
+	    "  service \"http\" {\n"
+	    "    process = \"nginx\"\n"
+	    "    host = \"10.0.0.5\"\n"
+	    "    port = 8080\n"
+	    "    proto = tcp\n"
+	    "    context = { \"path=/\", \"weight=10\" }\n"
+	    "  }\n"
+	    "  service metrics { process = nginx  host = \"fd00::1\"  port = 9100  proto = udp }\n"
+	    "  service sock { process = nginx  proto = unix  path = \"/run/x.sock\" }\n"
+	    "  service bare { process = nginx  context = {} }\n"
+	    "}\n"
+	    "group one {\n"
+	    "  process db { command = x }\n"
+	    "  service _a.b-c { }\n"
+	    "  service \"http\" { port = 1 }\n"
+	    "}\n");
+	load_ok(f);
+	g = group(f, "web");
+	assert_int_equal(g->nservices, 4);
+	s = &g->services[0];
+	assert_string_equal(s->name, "http");
+	assert_string_equal(s->process, "nginx");
+	assert_string_equal(s->host, "10.0.0.5");
+	assert_null(s->path);
+	assert_int_equal(s->port, 8080);
+	assert_int_equal(s->proto, PROTO_TCP);
+	assert_argv(s->context, ARGV("path=/", "weight=10"));
+	assert_string_equal(s->file, g->file);
+	assert_int_equal(s->line, 4);
+	s = &g->services[1];
+	assert_string_equal(s->name, "metrics");
+	assert_string_equal(s->host, "fd00::1");
+	assert_int_equal(s->port, 9100);
+	assert_int_equal(s->proto, PROTO_UDP);
+	assert_null(s->context);
+	assert_int_equal(s->line, 11);
+	s = service(g, "sock");
+	assert_int_equal(s->proto, PROTO_UNIX);
+	assert_string_equal(s->path, "/run/x.sock");
+	assert_int_equal(s->port, 0);
+	assert_null(s->host);
+	s = service(g, "bare");
+	assert_int_equal(s->proto, PROTO_NONE);
+	assert_int_equal(s->port, 0);
+	assert_null(s->context); /* an empty context is none */
+	/* the only process of a group is the default; a name per group */
+	g = group(f, "one");
+	assert_int_equal(g->nservices, 2);
+	assert_string_equal(service(g, "_a.b-c")->process, "db");
+	assert_string_equal(service(g, "http")->process, "db");
+	assert_int_equal(service(g, "http")->port, 1);
+}
+
+static void test_no_services(void **state)
+{
+	struct fixture *f = *state;
+
+	put_file(f, "a.conf", "group g { process p { command = x } }\nprocess q { command = x }\n");
+	load_ok(f);
+	assert_int_equal(group(f, "g")->nservices, 0);
+	assert_null(group(f, "g")->services);
+	assert_int_equal(group(f, LOCAL_GROUP)->nservices, 0);
+	assert_int_equal(f->cfg.system.services_max, 0);
+}
+
+static void test_service_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	file_fails(f,
+		   "group web {\n"
+		   "  process migrate { command = x  type = oneshot }\n"
+		   "  process nginx { command = x }\n"
+		   "  service \"a b\" { process = nginx }\n"
+		   "  service http { process = apache }\n"
+		   "  service db { process = migrate }\n"
+		   "  service any { }\n"
+		   "  service h {\n"
+		   "    process = nginx\n"
+		   "    host = \"db.example.org\"\n"
+		   "    port = 0\n"
+		   "    proto = sctp\n"
+		   "  }\n"
+		   "  service p { process = nginx  port = 65536 }\n"
+		   "  service q { process = nginx  port = -1 }\n"
+		   "  service r { process = nginx  host = \"[::1]\" }\n"
+		   "}\n",
+		   "4: invalid service name \"a b\" ([A-Za-z0-9_.-]+, at most 64 characters)\n"
+		   "5: service \"http\": no process \"apache\" in group \"web\"\n"
+		   "6: service \"db\": process \"migrate\" is a oneshot (a oneshot cannot offer a "
+		   "service)\n"
+		   "7: service \"any\": process is required in a group of more than one process\n"
+		   "10: host: invalid value \"db.example.org\" (an IPv4 or IPv6 address)\n"
+		   "11: port: invalid value \"0\" (a whole number from 1 to 65535)\n"
+		   "12: proto: invalid value \"sctp\" (tcp, udp or unix)\n"
+		   "14: port: invalid value \"65536\" (a whole number from 1 to 65535)\n"
+		   "15: port: invalid value \"-1\" (a whole number from 1 to 65535)\n"
+		   "16: host: invalid value \"[::1]\" (an IPv4 or IPv6 address)\n");
+	/* the only process, when it is a oneshot */
+	file_fails(f,
+		   "group g {\n  process p { command = x  type = oneshot }\n  service s { }\n}\n",
+		   "3: service \"s\": process \"p\" is a oneshot (a oneshot cannot offer a "
+		   "service)\n");
+	/* a name too long, and an empty one */
+	file_fails(f,
+		   "group g {\n  process p { command = x }\n"
+		   "  service "
+		   "a2345678901234567890123456789012345678901234567890123456789012345 { }\n"
+		   "  service \"\" { }\n}\n",
+		   "3: invalid service name "
+		   "\"a2345678901234567890123456789012345678901234567890123456789012345\" "
+		   "([A-Za-z0-9_.-]+, at most 64 characters)\n"
+		   "4: invalid service name \"\" ([A-Za-z0-9_.-]+, at most 64 characters)\n");
+}
+
+static void test_service_address_errors(void **state)
+{
+	struct fixture *f = *state;
+	char text[512];
+
+	file_fails(f,
+		   "group g {\n"
+		   "  process p { command = x }\n"
+		   "  service a { proto = unix }\n"
+		   "  service b { proto = unix  path = \"run/x.sock\" }\n"
+		   "  service c { proto = unix  path = \"/run/x.sock\"  port = 80 }\n"
+		   "  service d { proto = tcp  path = \"/run/x.sock\" }\n"
+		   "  service e { path = \"/run/x.sock\" }\n"
+		   "  service f { proto = bogus  path = \"/run/x.sock\" }\n"
+		   "  service g { proto = unix  path = /x  port = 0 }\n"
+		   "}\n",
+		   "3: service \"a\": a unix socket needs an absolute path\n"
+		   "4: service \"b\": a unix socket needs an absolute path\n"
+		   "5: service \"c\": a unix socket has a path, not a port\n"
+		   "6: service \"d\": only a unix socket has a path\n"
+		   "7: service \"e\": only a unix socket has a path\n"
+		   "8: proto: invalid value \"bogus\" (tcp, udp or unix)\n"
+		   "9: port: invalid value \"0\" (a whole number from 1 to 65535)\n");
+	/* 107 bytes fit in sun_path, 108 do not */
+	snprintf(text, sizeof(text),
+		 "group g {\n  process p { command = x }\n"
+		 "  service a { proto = unix  path = \"/%0106d\" }\n"
+		 "  service b { proto = unix  path = \"/%0107d\" }\n}\n",
+		 0, 0);
+	file_fails(f, text, "4: service \"b\": a unix socket path is at most 107 bytes\n");
+}
+
+static void test_service_context_errors(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+	size_t n;
+
+	file_fails(f,
+		   "group g {\n"
+		   "  process p { command = x }\n"
+		   "  service a {\n"
+		   "    context = { \"path=/\",\n"
+		   "                \"novalue\",\n"
+		   "                \"=x\",\n"
+		   "                \"a b=c\",\n"
+		   "                \"tab=a\\tb\",\n"
+		   "                \"path=/other\",\n"
+		   "                \"ok=1\" }\n"
+		   "  }\n"
+		   "  service b { context = \"k=v\"  context += { \"k=w\" } }\n"
+		   "}\n",
+		   "5: context: context entries are key=value, the key of A-Z a-z 0-9 _ . -\n"
+		   "6: context: context entries are key=value, the key of A-Z a-z 0-9 _ . -\n"
+		   "7: context: context entries are key=value, the key of A-Z a-z 0-9 _ . -\n"
+		   "8: context: a context value holds a control character\n"
+		   "9: context: a context key is given twice\n"
+		   "12: context: a context key is given twice\n");
+	/* 17 entries: the 17th is one too many, and reported once */
+	n = (size_t)snprintf(text, sizeof(text),
+			     "group g {\n  process p { command = x }\n  service a {\n"
+			     "    context = {\n");
+	for (int i = 0; i < 18; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "      \"k%d=v\"%s\n", i,
+				      i < 17 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, "    }\n  }\n}\n");
+	file_fails(f, text, "21: context: more than 16 context entries\n");
+	/* more than 1024 bytes in all: the entry that goes over */
+	n = (size_t)snprintf(text, sizeof(text),
+			     "group g {\n  process p { command = x }\n  service a {\n"
+			     "    context = {\n");
+	for (int i = 0; i < 3; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "      \"k%d=%0400d\"%s\n", i, 0,
+				      i < 2 ? "," : "");
+	snprintf(text + n, sizeof(text) - n, "    }\n  }\n}\n");
+	file_fails(f, text, "7: context: context is longer than 1024 bytes\n");
+}
+
+static void test_service_duplicates(void **state)
+{
+	struct fixture *f = *state;
+
+	file_fails(f,
+		   "group g {\n"
+		   "  process p { command = x }\n"
+		   "  service http { port = 80 }\n"
+		   "  service http { port = 81 }\n"
+		   "}\n",
+		   "4: found duplicate title 'http'\n");
+	/* the same name in two groups is two locations */
+	put_file(f, "10-t.conf",
+		 "group a { process p { command = x }  service http { } }\n"
+		 "group b { process p { command = x }  service http { } }\n");
+	load_ok(f);
+	assert_string_equal(service(group(f, "a"), "http")->process, "p");
+	assert_string_equal(service(group(f, "b"), "http")->process, "p");
+}
+
+static void test_services_max(void **state)
+{
+	struct fixture *f = *state;
+	char text[128];
+
+	put_file(f, "10-t.conf", "system {\n  services-max = 100\n}\n");
+	load_ok(f);
+	assert_int_equal(f->cfg.system.services_max, 100);
+	snprintf(text, sizeof(text), "system { services-max = %u }\n", MAX_SERVICES_MAX);
+	put_file(f, "10-t.conf", text);
+	load_ok(f);
+	assert_int_equal(f->cfg.system.services_max, MAX_SERVICES_MAX);
+	put_file(f, "10-t.conf", "system { hostname = x }\n");
+	load_ok(f);
+	assert_int_equal(f->cfg.system.services_max, 0);
+	file_fails(f,
+		   "system {\n"
+		   "  services-max = 0\n"
+		   "  services-max = 1048577\n"
+		   "  services-max = many\n"
+		   "}\n",
+		   "2: services-max: invalid value \"0\" (a whole number from 1 to 1048576)\n"
+		   "3: services-max: invalid value \"1048577\" (a whole number from 1 to "
+		   "1048576)\n"
+		   "4: services-max: invalid value \"many\" (a whole number from 1 to 1048576)\n");
+	file_fails(f, "group g {\n  process p { command = x }\n  services-max = 5\n}\n",
+		   "3: no such option 'services-max'\n");
+}
+
 /* ---- errors ---- */
 
 static void test_missing_dir(void **state)
@@ -654,7 +918,9 @@ static void test_unknown_options(void **state)
 	file_fails(f, "process p {\n  command = x\n\n  cluster = 2s\n}\n",
 		   "4: cluster: not supported yet (planned; see README, \"Not yet\")\n");
 	file_fails(f, "service \"http\" { port = 80 }\n",
-		   "1: service: not supported yet (planned; see README, \"Not yet\")\n");
+		   "1: service: a service block belongs inside a group\n");
+	file_fails(f, "group g {\n  process p {\n    command = x\n    service s { }\n  }\n}\n",
+		   "4: service: a service block belongs inside a group\n");
 	file_fails(f, "group g {\n  process p {\n    command = x\n    Command = y\n  }\n}\n",
 		   "4: no such option 'Command'\n");
 	/* the hidden options of the parser cannot be named */
@@ -1146,6 +1412,85 @@ static void test_equal(void **state)
 	config_free(&a);
 }
 
+/* file and line aside, every field of a service counts for equal; none
+ * counts for runs_same, which a reload uses to keep processes running. */
+static void test_services_equal(void **state)
+{
+	static const char procs[] =
+	    "group g { process a { command = x }  process b { command = y }\n";
+	static const char base[] =
+	    "  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+	    "              context = { \"k=v\" } }\n"
+	    "  service u { process = b  proto = unix  path = /run/u }\n}\n";
+	static const char *const changed[] = {
+		"  service t { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = b  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.2\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 81  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = udp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=w\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\", \"l=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp }\n"
+		"  service u { process = b  proto = unix  path = /run/u }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n"
+		"  service u { process = b  proto = unix  path = /run/v }\n}\n",
+		"  service u { process = b  proto = unix  path = /run/u }\n"
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n}\n",
+		"  service s { process = a  host = \"10.0.0.1\"  port = 80  proto = tcp\n"
+		"              context = { \"k=v\" } }\n}\n",
+		"}\n",
+	};
+	struct config a = { 0 }, b = { 0 };
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", procs, base);
+	parse_text(&a, "one.conf", text);
+	/* moved to another file and line: the same */
+	snprintf(text, sizeof(text), "\n\n%s%s", procs, base);
+	parse_text(&b, "two.conf", text);
+	assert_int_not_equal(a.groups[0].services[0].line, b.groups[0].services[0].line);
+	assert_true(group_decl_equal(&a.groups[0], &b.groups[0]));
+	assert_true(service_decl_equal(&a.groups[0].services[1], &b.groups[0].services[1]));
+	assert_false(service_decl_equal(&a.groups[0].services[0], &b.groups[0].services[1]));
+	config_free(&b);
+	for (size_t i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", procs, changed[i]);
+		parse_text(&b, "two.conf", text);
+		if (group_decl_equal(&a.groups[0], &b.groups[0]))
+			fail_msg("change %zu not seen", i);
+		if (!group_decl_runs_same(&a.groups[0], &b.groups[0]))
+			fail_msg("change %zu would restart the group", i);
+		config_free(&b);
+	}
+	/* a change to a process still would */
+	snprintf(text, sizeof(text),
+		 "group g { process a { command = x }  process b { command = z }\n%s", base);
+	parse_text(&b, "two.conf", text);
+	assert_false(group_decl_runs_same(&a.groups[0], &b.groups[0]));
+	config_free(&b);
+	config_free(&a);
+}
+
 static void test_find_group(void **state)
 {
 	struct config cfg = { 0 };
@@ -1285,6 +1630,13 @@ int main(void)
 		T(test_command_quoting),
 		T(test_environment),
 		T(test_names),
+		T(test_services),
+		T(test_no_services),
+		T(test_service_errors),
+		T(test_service_address_errors),
+		T(test_service_context_errors),
+		T(test_service_duplicates),
+		T(test_services_max),
 		T(test_missing_dir),
 		T(test_unknown_options),
 		T(test_option_paths),
@@ -1303,6 +1655,7 @@ int main(void)
 		T(test_error_buffer_limits),
 		T(test_parse_file_and_text),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_services_equal),
 		cmocka_unit_test(test_find_group),
 		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_valid_hostname),

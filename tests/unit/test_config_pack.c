@@ -21,7 +21,7 @@
 #define ERR_SIZE 8192
 
 static const char two_files_a[] =
-    "system { hostname = \"box-1\" }\n"
+    "system { hostname = \"box-1\"  services-max = 100 }\n"
     "group web {\n"
     "  tenant = shop\n"
     "  process db { command = \"/usr/bin/db --fg\"  critical = true  directory = /srv/db }\n"
@@ -30,6 +30,11 @@ static const char two_files_a[] =
     "    environment = { \"A=1\", \"B=two words\" }\n"
     "    ready = notify  watchdog = 2s\n"
     "  }\n"
+    "  service http {\n"
+    "    process = app  host = \"10.0.0.5\"  port = 8080  proto = tcp\n"
+    "    context = { \"path=/\", \"weight=10\" }\n"
+    "  }\n"
+    "  service sock { process = db  proto = unix  path = \"/run/db.sock\" }\n"
     "}\n"
     "process lone { command = /bin/true }\n";
 static const char two_files_b[] = "group empty-env { process p { command = \"x y z\" } }\n"
@@ -112,6 +117,18 @@ static void assert_all_inside(const struct group_decl *g)
 		if (p->ngroups > 0)
 			assert_inside(g, &p->groups[p->ngroups - 1]);
 	}
+	for (size_t i = 0; i < g->nservices; i++) {
+		const struct service_decl *s = &g->services[i];
+		assert_inside(g, s);
+		assert_inside(g, s->name);
+		assert_inside(g, s->process);
+		assert_inside(g, s->host);
+		assert_inside(g, s->path);
+		assert_inside(g, s->file);
+		assert_inside(g, s->context);
+		for (size_t k = 0; s->context && s->context[k]; k++)
+			assert_inside(g, s->context[k]);
+	}
 }
 
 static void every_parsed_group_is_packed(void **state)
@@ -131,6 +148,21 @@ static void every_parsed_group_is_packed(void **state)
 	assert_null(web->procs[1].environment[2]);
 	/* a process's file is its group's, stored once */
 	assert_ptr_equal(web->procs[1].file, web->file);
+	/* services, in declaration order, the same */
+	assert_int_equal(web->nservices, 2);
+	assert_string_equal(web->services[0].name, "http");
+	assert_string_equal(web->services[0].process, "app");
+	assert_string_equal(web->services[0].host, "10.0.0.5");
+	assert_int_equal(web->services[0].port, 8080);
+	assert_int_equal(web->services[0].proto, PROTO_TCP);
+	assert_string_equal(web->services[0].context[1], "weight=10");
+	assert_null(web->services[0].context[2]);
+	assert_null(web->services[0].path);
+	assert_ptr_equal(web->services[0].file, web->file);
+	assert_int_equal(web->services[0].line, 10);
+	assert_string_equal(web->services[1].path, "/run/db.sock");
+	assert_int_equal(web->services[1].proto, PROTO_UNIX);
+	assert_null(web->services[1].context);
 	/* the group of processes outside groups spans two files */
 	const struct group_decl *local = group(&c, LOCAL_GROUP);
 	assert_int_equal(local->nprocs, 2);
@@ -219,7 +251,7 @@ static void name_outside(const struct group_decl *w, struct group_decl *m, char 
 }
 static void cut_short(const struct group_decl *w, struct group_decl *m, char *b)
 {
-	(void)b; /* the last string (a process's argv word) loses its NUL */
+	(void)b; /* the last string (the unix service's path) loses its NUL */
 	m->pack_len = w->pack_len - 1;
 }
 static void vector_into_the_array(const struct group_decl *w, struct group_decl *m, char *b)
@@ -274,6 +306,98 @@ static void array_elsewhere(const struct group_decl *w, struct group_decl *m, ch
 	m->procs = (struct process_decl *)(w->pack + 8);
 }
 
+static struct service_decl *services_of(const struct group_decl *w, char *block)
+{
+	return (struct service_decl *)(block + ((char *)w->services - w->pack));
+}
+static void services_elsewhere(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b; /* the array one service further on */
+	m->services = w->services + 1;
+}
+static void services_into_the_processes(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->services = (struct service_decl *)w->procs;
+}
+static void too_many_services(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)b;
+	m->nservices = w->pack_len / sizeof(struct service_decl) + 1;
+}
+static void services_dropped(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)w, (void)b; /* their vectors are then where nothing is expected */
+	m->nservices = 0;
+	m->services = NULL;
+}
+static void service_name_outside(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[1].name = w->pack + w->pack_len;
+}
+static void service_name_with_a_slash(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	b[w->services[0].name - w->pack] = '/';
+}
+static void context_out_of_place(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[0].context = w->services[0].context + 1;
+}
+static void context_with_a_newline(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m; /* "weight=10" becomes "weight=1\n" */
+	b[w->services[0].context[1] - w->pack + 8] = '\n';
+}
+static void service_without_process(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[0].process = NULL;
+}
+static void service_of_no_process(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m; /* "app" made "pp" */
+	services_of(w, b)[0].process = w->services[0].process + 1;
+}
+static void service_of_a_oneshot(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)w, (void)m; /* app, which offers http */
+	procs_of(b)[1].type = TYPE_ONESHOT;
+	procs_of(b)[1].ready = READY_NONE;
+}
+static void service_without_file(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[1].file = NULL;
+}
+static void service_bad_proto(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[0].proto = (enum service_proto)4;
+}
+static void service_bad_port(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[0].port = 65536;
+}
+static void service_bad_line(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[0].line = -1;
+}
+static void service_bad_host(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m; /* "10.0.0.5" becomes "10.0.0.x" */
+	b[w->services[0].host - w->pack + 7] = 'x';
+}
+static void unix_service_with_a_port(const struct group_decl *w, struct group_decl *m, char *b)
+{
+	(void)m;
+	services_of(w, b)[1].port = 80;
+}
+
 static void a_damaged_block_is_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -291,6 +415,23 @@ static void a_damaged_block_is_refused(void **state)
 		bad_enum,
 		too_many_processes,
 		array_elsewhere,
+		services_elsewhere,
+		services_into_the_processes,
+		too_many_services,
+		services_dropped,
+		service_name_outside,
+		service_name_with_a_slash,
+		context_out_of_place,
+		context_with_a_newline,
+		service_without_process,
+		service_of_no_process,
+		service_of_a_oneshot,
+		service_without_file,
+		service_bad_proto,
+		service_bad_port,
+		service_bad_line,
+		service_bad_host,
+		unix_service_with_a_port,
 	};
 
 	assert_int_equal(config_load_dir(f->dir, &c, f->err, sizeof(f->err)), 0);
@@ -373,6 +514,7 @@ static void an_answer_arrives_moved_and_says_the_same(void **state)
 		assert_all_inside(&got.groups[i]);
 	}
 	assert_string_equal(got.system.hostname, "box-1");
+	assert_int_equal(got.system.services_max, 100);
 	config_free(&sent);
 	config_free(&got);
 }
@@ -450,6 +592,7 @@ static void the_child_reads_what_tend_would(void **state)
 		assert_ptr_not_equal(there.groups[i].pack, here.groups[i].pack);
 	}
 	assert_string_equal(there.system.hostname, "box-1");
+	assert_int_equal(there.system.services_max, 100);
 	assert_string_equal(there.system.file, here.system.file);
 	assert_int_equal(there.system.line, here.system.line);
 	config_free(&here);
