@@ -215,3 +215,91 @@ index_now() {
 	run grep 'service add ev' "$T/ev.txt"
 	assert_output --regexp "^[0-9T:.-]+Z service add ev 127.0.0.1:5 index [0-9]+ owner uid [0-9]+ decoupled$"
 }
+
+# ---- services declared in conf.d ----
+
+declared_conf() { # declared_conf CONTEXT-WEIGHT PORT
+	conf 20-web.conf <<CONF
+group "web" {
+	process "srv" {
+		command = "sh -c 'while [ ! -e $T/go ]; do sleep 0.02; done; echo ready >&3; exec sleep 1000'"
+		ready = "fd:3"
+		restart-delay = 10ms
+	}
+	service "http" { process = "srv"  port = $2  proto = tcp  context = { "path=/", "weight=$1" } }
+}
+CONF
+}
+
+@test "a declared service appears when its process is ready, goes when it is killed, comes back" {
+	declared_conf 10 8080
+	start_tend
+	watch_into w.txt service http
+	wait_until state_is starting web srv
+	run tctl service lookup http
+	assert_failure # started, not ready
+	touch "$T/go"
+	wait_until grep -q '^service add http' "$T/w.txt"
+	run tctl service lookup http
+	assert_output --regexp "^http 127.0.0.1:8080/tcp index [0-9]+ owner web/srv context path=/ weight=10$"
+	local old
+	old=$(pid_of web srv)
+	kill -KILL "$old"
+	wait_until pid_changed web srv "$old"
+	wait_until state_is running web srv
+	wait_until has_lines "$T/w.txt" 4
+	run grep -E '^service ' "$T/w.txt"
+	assert_line --index 0 --partial "service add http 127.0.0.1:8080/tcp"
+	assert_line --index 1 --partial "service remove http 127.0.0.1:8080/tcp"
+	assert_line --index 2 --partial "service add http 127.0.0.1:8080/tcp"
+	[ "${#lines[@]}" -eq 3 ]
+	local a b c
+	a=$(sed -n 's/.* index \([0-9]*\) .*/\1/p' <<<"${lines[0]}")
+	b=$(sed -n 's/.* index \([0-9]*\) .*/\1/p' <<<"${lines[1]}")
+	c=$(sed -n 's/.* index \([0-9]*\) .*/\1/p' <<<"${lines[2]}")
+	[ "$a" -lt "$b" ] && [ "$b" -lt "$c" ]
+}
+
+@test "a reload that changes only a service updates it in place, without a restart" {
+	declared_conf 10 8080
+	touch "$T/go"
+	start_tend
+	wait_until tctl service lookup http
+	local pid
+	pid=$(pid_of web srv)
+	watch_into w.txt service http
+	declared_conf 20 8081
+	run tctl reload
+	assert_success
+	assert_output --partial "updated web in place"
+	wait_until grep -q '^service update' "$T/w.txt"
+	run grep '^service update' "$T/w.txt"
+	assert_output --regexp "^service update http 127.0.0.1:8081/tcp index [0-9]+ owner web/srv context path=/ weight=20 from 127.0.0.1:8080/tcp$"
+	[ "$(pid_of web srv)" = "$pid" ]
+	run tctl service lookup http
+	assert_output --partial "127.0.0.1:8081/tcp"
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "a stopped group's services are gone; a bad service block is rejected with file:line" {
+	declared_conf 10 8080
+	touch "$T/go"
+	start_tend
+	wait_until tctl service lookup http
+	conf 30-bad.conf <<CONF
+group "other" {
+	process "a" { command = "sleep 1000" }
+
+	service "x" { process = "nope" }
+}
+CONF
+	run tctl reload
+	assert_failure
+	assert_output --partial "$CONF/30-bad.conf:4:"
+	assert_output --partial 'no process "nope"'
+	tctl service lookup http
+	rm "$CONF/30-bad.conf"
+	tctl stop web
+	run tctl service lookup http
+	assert_failure
+}

@@ -82,6 +82,17 @@ static char **couple_to_parent(int argc, char **argv)
 	return with_pid;
 }
 
+/* `add FILE`: tend reads the file, from its own working directory: name
+ * it absolutely. Returns argv, changed in place where needed. */
+static char **absolute_file(int argc, char **argv)
+{
+	static char path[4096];
+	if (argc == 2 && strcmp(argv[0], "add") == 0 && argv[1][0] != '/' &&
+	    realpath(argv[1], path))
+		argv[1] = path;
+	return argv;
+}
+
 static int usage_error(void)
 {
 	fputs(usage_text, stderr);
@@ -143,8 +154,9 @@ int main(int argc, char *argv[])
 			strerror(e), e == ENAMETOOLONG ? "" : " (is tend running?)");
 		return 1;
 	}
-	ret = tend_request(fd, couple_to_parent(argc - optind, argv + optind), print_line, &st, err,
-			   sizeof(err));
+	char **request =
+	    absolute_file(argc - optind, couple_to_parent(argc - optind, argv + optind));
+	ret = tend_request(fd, request, print_line, &st, err, sizeof(err));
 	close(fd);
 
 	if (ret == 1) { /* print_line stopped: stdout is gone or broken */

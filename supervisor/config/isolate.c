@@ -92,7 +92,7 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 	return 0;
 }
 
-static _Noreturn void child(int fd, const char *dir, size_t errlen)
+static _Noreturn void child(int fd, const char *path, bool is_file, size_t errlen)
 {
 	struct config cfg = { 0 };
 	char *err = calloc(1, errlen ? errlen : 1);
@@ -100,7 +100,8 @@ static _Noreturn void child(int fd, const char *dir, size_t errlen)
 
 	if (!err)
 		_exit(1);
-	rc = config_load_dir(dir, &cfg, err, errlen);
+	rc = is_file ? config_parse_file(path, &cfg, err, errlen)
+		     : config_load_dir(path, &cfg, err, errlen);
 	rc = config_send(fd, rc, err, &cfg);
 	config_free(&cfg); /* it exits at once, but leak checkers look */
 	free(err);
@@ -281,8 +282,14 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
 	return config_load_dir_within(dir, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }
 
-int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
-			   size_t errlen)
+static int parse_here(const char *path, bool is_file, struct config *out, char *err, size_t errlen)
+{
+	return is_file ? config_parse_file(path, out, err, errlen)
+		       : config_load_dir(path, out, err, errlen);
+}
+
+static int load_within(const char *dir, bool is_file, unsigned deadline_ms, struct config *out,
+		       char *err, size_t errlen)
 {
 	int fds[2], status;
 	pid_t pid;
@@ -291,16 +298,16 @@ int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config 
 
 	/* Without a child, parse here: worse for memory, as good otherwise. */
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return config_load_dir(dir, out, err, errlen);
+		return parse_here(dir, is_file, out, err, errlen);
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return config_load_dir(dir, out, err, errlen);
+		return parse_here(dir, is_file, out, err, errlen);
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(fds[1], dir, errlen);
+		child(fds[1], dir, is_file, errlen);
 	}
 	close(fds[1]);
 	int rc = config_receive(fds[0], deadline_ms, out, err, errlen, &why);
@@ -322,4 +329,15 @@ int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config 
 			 dir, why, deadline_ms, end);
 	}
 	return rc;
+}
+
+int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
+			   size_t errlen)
+{
+	return load_within(dir, false, deadline_ms, out, err, errlen);
+}
+
+int config_load_file_isolated(const char *path, struct config *out, char *err, size_t errlen)
+{
+	return load_within(path, true, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }

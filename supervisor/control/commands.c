@@ -212,7 +212,8 @@ static const struct command {
 	{ "stop", cmd_stop },	      { "restart", cmd_restart }, { "events", cmd_events },
 	{ "reload", cmd_reload },     { "logs", cmd_logs },	  { "reboot", cmd_shutdown },
 	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
-	{ "service", cmd_service },   { "watch", cmd_watch },
+	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
+	{ "remove", cmd_remove },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

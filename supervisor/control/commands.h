@@ -25,6 +25,9 @@ void cmd_watch(struct tend *t, struct client *c, char **argv);
 struct change;
 struct buf;
 void change_line(struct buf *out, const struct change *c, bool json);
+/* transient.c: `add FILE` and `remove GROUP`. */
+void cmd_add(struct tend *t, struct client *c, char **argv);
+void cmd_remove(struct tend *t, struct client *c, char **argv);
 /* waiters.c: answers c's deferred reply if what it waits for has happened;
  * true if it was answered. */
 bool wait_settled(struct client *c);

@@ -143,8 +143,7 @@ static const char register_usage[] =
     "[--path PATH] [--context K=V]... [--pid PID | --decoupled] [--proxy]";
 
 /* A number in [min, max], all of the word. */
-static bool parse_number(const char *word, unsigned long min, unsigned long max,
-			 unsigned long *out)
+static bool parse_number(const char *word, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
 	errno = 0;
@@ -272,11 +271,12 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 		if (!deregister_matches(l, host, (unsigned)port))
 			continue;
 		if (l->owner == OWNER_PROCESS)
-			return client_err(c, "%s at %s is declared by %s/%s: stop it or edit conf.d",
+			return client_err(c,
+					  "%s at %s is declared by %s/%s: stop it or edit conf.d",
 					  name, l->host, l->group_name, l->process_name);
 		if (c->uid != 0 && l->uid != c->uid)
-			return client_err(c, "permission denied: %s was registered by uid %u",
-					  name, (unsigned)l->uid);
+			return client_err(c, "permission denied: %s was registered by uid %u", name,
+					  (unsigned)l->uid);
 		matched++;
 	}
 	if (!matched)

@@ -100,6 +100,8 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		if (only && g != only)
 			continue;
 		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
+		if (g->transient)
+			buf_puts(out, " transient");
 		if (strcmp(g->decl.tenant, "default") != 0)
 			buf_printf(out, " tenant %s", g->decl.tenant);
 		struct buf waits = { 0 };
@@ -192,7 +194,8 @@ static void group_json(struct tend *t, struct group *g, struct buf *out)
 	json_str(out, g->decl.name);
 	buf_printf(out, ",\"state\":\"%s\",\"tenant\":", group_state_name(g->state));
 	json_str(out, g->decl.tenant);
-	buf_printf(out, ",\"autostart\":%s", g->decl.autostart ? "true" : "false");
+	buf_printf(out, ",\"autostart\":%s,\"transient\":%s", g->decl.autostart ? "true" : "false",
+		   g->transient ? "true" : "false");
 	names_json(out, "requires", g->decl.requires);
 	names_json(out, "after", g->decl.after);
 	if (g->deps_wait_start) {

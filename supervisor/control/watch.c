@@ -236,8 +236,8 @@ static const char *parse_watch(char **argv, struct client_watch *w, long long *s
 			if (k == 4 || (k > 0 && !a[1]))
 				return watch_usage;
 			w->scope = (enum watch_scope)k;
-			if (k > 0 && snprintf(w->name, sizeof(w->name), "%s", *++a) >=
-					 (int)sizeof(w->name))
+			if (k > 0 &&
+			    snprintf(w->name, sizeof(w->name), "%s", *++a) >= (int)sizeof(w->name))
 				return "name too long";
 			scoped = true;
 		} else {

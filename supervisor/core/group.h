@@ -28,6 +28,7 @@ struct group {
 	bool cursor_sent;	     /* the process at the cursor was already told */
 	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
 	bool start_pending;	     /* reload: start once the old group of this name is gone */
+	bool transient;		     /* added by `tendctl add`, not declared in conf.d */
 	bool evaluating;
 	bool evaluate_again;
 	/* requires and after (dependencies.c): */

@@ -1,6 +1,7 @@
 #include "core/registry.h"
 #include "core/context.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,4 +87,100 @@ bool registry_hold_request(struct tend *t, struct group *g, bool start)
 	g->start_pending = true;
 	t->reload_unfinished = true; /* reload_finish() starts it */
 	return true;
+}
+
+/* Why decl may not be added (NULL: it may). */
+static const char *add_refused(struct tend *t, const struct group_decl *decl)
+{
+	struct group *g = tend_find_group(t, decl->name);
+	if (strcmp(decl->name, LOCAL_GROUP) == 0)
+		return "processes outside a group cannot be added: put them in a group";
+	if (g && g->transient)
+		return "is added already (tendctl remove it first)";
+	if (g)
+		return "is declared in conf.d";
+	return NULL;
+}
+
+static bool add_check(struct tend *t, const struct config *cfg, struct buf *report)
+{
+	bool ok = true;
+	if (cfg->system.file) {
+		buf_printf(report, "%s:%d: the system section belongs in conf.d\n",
+			   cfg->system.file, cfg->system.line);
+		ok = false;
+	}
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		const char *why = add_refused(t, &cfg->groups[i]);
+		if (!why)
+			continue;
+		if (strcmp(cfg->groups[i].name, LOCAL_GROUP) == 0)
+			buf_printf(report, "%s:%d: %s\n", cfg->groups[i].file, cfg->groups[i].line,
+				   why);
+		else
+			buf_printf(report, "%s:%d: group %s %s\n", cfg->groups[i].file,
+				   cfg->groups[i].line, cfg->groups[i].name, why);
+		ok = false;
+	}
+	if (!cfg->ngroups) {
+		buf_puts(report, "no groups to add\n");
+		ok = false;
+	}
+	return ok;
+}
+
+int registry_add_transient(struct tend *t, struct config *cfg, struct buf *report)
+{
+	if (!add_check(t, cfg, report))
+		return -1;
+	struct group **v = realloc(t->groups, (t->ngroups + cfg->ngroups) * sizeof(*v));
+	struct group **made = calloc(cfg->ngroups, sizeof(*made));
+	if (v)
+		t->groups = v;
+	for (size_t i = 0; v && made && i < cfg->ngroups; i++)
+		if (!(made[i] = group_new(t, &cfg->groups[i])))
+			break;
+	size_t n = 0;
+	while (made && n < cfg->ngroups && made[n])
+		n++;
+	if (!v || !made || n < cfg->ngroups) {
+		for (size_t i = 0; i < n; i++)
+			group_free(t, made[i]);
+		free(made);
+		buf_puts(report, "out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		made[i]->transient = true;
+		t->groups[t->ngroups++] = made[i];
+	}
+	config_free(cfg);
+	if (deps_link(t) < 0)
+		buf_puts(report, "out of memory: requires and after do not hold until a reload\n");
+	for (size_t i = 0; i < n; i++) {
+		struct group *g = made[i];
+		buf_printf(report, "added %s%s\n", g->decl.name,
+			   g->decl.autostart ? "; starting it" : "");
+		/* a removed group of this name still stopping: start after it */
+		if (g->decl.autostart && !t->shutting_down && !registry_hold_request(t, g, true))
+			group_step(t, g, GE_START);
+	}
+	free(made);
+	return (int)n;
+}
+
+bool registry_transient_clash(struct tend *t, const struct config *cfg, struct buf *report)
+{
+	bool clash = false;
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		struct group *g = tend_find_group(t, cfg->groups[i].name);
+		if (g && g->transient) {
+			buf_printf(report,
+				   "%s:%d: group %s was added with tendctl add; tendctl remove it "
+				   "first\n",
+				   cfg->groups[i].file, cfg->groups[i].line, g->decl.name);
+			clash = true;
+		}
+	}
+	return clash;
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buf.h"
+
 struct tend;
 struct config;
 struct group;
@@ -32,6 +34,15 @@ bool registry_retiring(struct tend *t, const char *name);
  * start off. Returns true when the request was taken so; false: nothing
  * is in the way, act on g now. */
 bool registry_hold_request(struct tend *t, struct group *g, bool start);
+/* `tendctl add`: makes transient groups of cfg's declarations (which it
+ * empties) and starts the autostart ones. All or nothing: a name that is
+ * declared or added already, top-level processes (the reserved group) or a
+ * system section make it refuse, with one "path:line: message" line each
+ * in report. Returns the number added, or -1. */
+int registry_add_transient(struct tend *t, struct config *cfg, struct buf *report);
+/* A reload must not declare what `tendctl add` added: one line per clash
+ * in report; true when there is one. */
+bool registry_transient_clash(struct tend *t, const struct config *cfg, struct buf *report);
 /* Frees every group, after releasing what the tracker keeps for them. */
 void registry_free(struct tend *t);
 

@@ -9,6 +9,9 @@
  *    starts once the old is gone (if the old one was up, or if autostart);
  *  - new: created, started if autostart;
  *  - gone: stopped, then freed.
+ * Groups added with `tendctl add` (transient) are not conf.d's: a reload
+ * keeps them as they are, after the declared ones (the daemon refuses a
+ * conf.d that declares one of their names).
  * Groups on their way out ("retiring") leave t->groups before anything
  * stops, so names stay unique there and every slot holds a declared group;
  * they live in t->retiring until they are down. Finishing them
@@ -131,7 +134,7 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	struct reload_plan pl = { 0 };
 	t->reload_unfinished = true; /* reload_finish() looks at what is left */
 	t->reload_count++;
-	pl.groups = calloc(cfg->ngroups ? cfg->ngroups : 1, sizeof(*pl.groups));
+	pl.groups = calloc(cfg->ngroups + t->ngroups + 1, sizeof(*pl.groups));
 	pl.matched = calloc(t->ngroups + 1, sizeof(*pl.matched));
 	pl.leaving = calloc(t->ngroups + 1, sizeof(*pl.leaving));
 	if (!pl.groups || !pl.matched || !pl.leaving || reserve_retiring(t) < 0) {
@@ -143,8 +146,11 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 		if (g)
 			pl.groups[pl.ngroups++] = g;
 	}
+	size_t declared = pl.ngroups;
 	for (size_t i = 0; i < t->ngroups; i++) {
-		if (pl.matched[i])
+		if (t->groups[i]->transient && !pl.matched[i])
+			pl.groups[pl.ngroups++] = t->groups[i];
+		if (pl.matched[i] || t->groups[i]->transient)
 			continue;
 		buf_printf(report, "removed %s; stopping it\n", t->groups[i]->decl.name);
 		pl.stopped++;
@@ -171,7 +177,7 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	buf_printf(report,
 		   "%zu added, %zu restarted, %zu updated in place, %zu removed, %zu unchanged",
 		   pl.started, pl.restarted, pl.updated, pl.stopped, pl.unchanged);
-	return pl.ngroups == cfg->ngroups ? 0 : -1;
+	return declared == cfg->ngroups ? 0 : -1;
 }
 
 bool reload_finish(struct tend *t)
@@ -208,4 +214,23 @@ bool reload_finish(struct tend *t)
 	}
 	t->reload_unfinished = t->nretiring > 0 || waiting;
 	return progressed;
+}
+
+int reload_remove_group(struct tend *t, struct group *g)
+{
+	size_t i = 0;
+	while (i < t->ngroups && t->groups[i] != g)
+		i++;
+	if (i == t->ngroups || reserve_retiring(t) < 0)
+		return -1;
+	memmove(&t->groups[i], &t->groups[i + 1], (t->ngroups - i - 1) * sizeof(*t->groups));
+	t->ngroups--;
+	g->retired_in = ++t->reload_count;
+	deps_unlink(g);
+	t->retiring[t->nretiring++] = g;
+	t->reload_unfinished = true; /* reload_finish() frees it once down */
+	retire(t, &(struct leaving){ g, NULL });
+	if (deps_link(t) < 0)
+		return -1;
+	return 0;
 }

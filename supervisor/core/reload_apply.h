@@ -14,6 +14,12 @@ struct config;
  * memory (then what was applied so far stays applied). */
 int reload_apply(struct tend *t, struct config *cfg, struct buf *report);
 
+/* `tendctl remove`: g (a declared group, transient) leaves as a group a
+ * reload removed does: it stops, whole trees, and is freed once down.
+ * -1 only when out of memory (nothing changed). */
+struct group;
+int reload_remove_group(struct tend *t, struct group *g);
+
 /* After every batch of events (a loop hook): frees retiring groups that
  * finished stopping and starts the new ones that waited for them. true
  * when it did either. */

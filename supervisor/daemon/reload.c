@@ -45,6 +45,14 @@ int daemon_reload(struct daemon *d, struct buf *report)
 	int loaded = config_load_dir_isolated(d->confdir, &cfg, errors, sizeof(errors));
 	if (loaded < 0)
 		return rejected(d, loaded, errors, report);
+	struct buf clash = { 0 };
+	if (registry_transient_clash(t, &cfg, &clash)) {
+		config_free(&cfg);
+		int r = rejected(d, -1, clash.data ? clash.data : "", report);
+		buf_free(&clash);
+		return r;
+	}
+	buf_free(&clash);
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
 	int r = reload_apply(t, &cfg, report);

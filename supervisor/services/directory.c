@@ -177,8 +177,7 @@ static void record(struct directory *d, enum change_kind kind, struct location *
 }
 
 /* Puts l where `slot` held old (NULL: a new place), with the change. */
-static int place(struct directory *d, struct service *s, struct location **slot,
-		 struct location *l)
+static int place(struct directory *d, struct service *s, struct location **slot, struct location *l)
 {
 	struct location *old = slot ? *slot : NULL;
 	l->index = d->journal.index + 1;
@@ -191,7 +190,9 @@ static int place(struct directory *d, struct service *s, struct location **slot,
 	}
 	*slot = l;
 	bool moved = strcmp(old->host, l->host) != 0;
-	record(d, moved ? CHANGE_SERVICE_MOVE : CHANGE_SERVICE_UPDATE, l, moved ? old : NULL);
+	/* where it was, whenever that changed: a client reconnects there */
+	record(d, moved ? CHANGE_SERVICE_MOVE : CHANGE_SERVICE_UPDATE, l,
+	       location_same_place(old, l) ? NULL : old);
 	if (old->owner == OWNER_PID)
 		owners_release(d, old->pid);
 	location_unref(old);

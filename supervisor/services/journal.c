@@ -84,9 +84,9 @@ void journal_free(struct journal *j)
 const char *change_kind_verb(enum change_kind k)
 {
 	static const char *const verbs[CHANGE__COUNT] = {
-		[CHANGE_SERVICE_ADD] = "add",	     [CHANGE_SERVICE_REMOVE] = "remove",
-		[CHANGE_SERVICE_MOVE] = "move",	     [CHANGE_SERVICE_UPDATE] = "update",
-		[CHANGE_GROUP] = "state",	     [CHANGE_HOST_UP] = "up",
+		[CHANGE_SERVICE_ADD] = "add",	[CHANGE_SERVICE_REMOVE] = "remove",
+		[CHANGE_SERVICE_MOVE] = "move", [CHANGE_SERVICE_UPDATE] = "update",
+		[CHANGE_GROUP] = "state",	[CHANGE_HOST_UP] = "up",
 		[CHANGE_HOST_DOWN] = "down",
 	};
 	return k < CHANGE__COUNT ? verbs[k] : "?";

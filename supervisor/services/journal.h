@@ -31,7 +31,7 @@ struct change {
 	uint64_t index;
 	enum change_kind kind;
 	struct location *loc;  /* service changes: as it is now (remove: as it was) */
-	struct location *from; /* MOVE: where it was */
+	struct location *from; /* MOVE, UPDATE: where it was, if that changed; else NULL */
 	char *subject;	       /* GROUP: the group's name; HOST_*: the host */
 	const char *state;     /* GROUP: the state's name (a static string) */
 };

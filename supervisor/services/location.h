@@ -44,7 +44,7 @@ struct location {
 	unsigned refs;
 	uint64_t index; /* the change that put it in the directory */
 	const char *name;
-	const char *path;	  /* PROTO_UNIX; else NULL */
+	const char *path;	    /* PROTO_UNIX; else NULL */
 	const char *const *context; /* NULL-terminated; never NULL */
 	const struct process *proc; /* OWNER_PROCESS; only for comparing, never followed */
 	const char *group_name, *process_name;

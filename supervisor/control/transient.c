@@ -1,0 +1,101 @@
+/* `add FILE` and `remove GROUP`: groups, processes and services installed
+ * into the running tend from a file in the conf.d language, without
+ * touching conf.d (the paper's addservice). They are transient: they live
+ * until removed or until tend stops, and a reload of conf.d leaves them
+ * alone. */
+#include "control/commands.h"
+#include "control/server.h"
+#include "core/context.h"
+#include "core/reload_apply.h"
+#include "sys/log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The report's lines as data lines, its last line as the status. */
+static void reply_report(struct client *c, struct buf *report, bool ok)
+{
+	char *text = report->data ? report->data : (char *)"";
+	size_t n = strlen(text);
+	if (n && text[n - 1] == '\n')
+		text[--n] = '\0';
+	char *last = strrchr(text, '\n');
+	if (last) {
+		*last++ = '\0';
+		client_data_raw(c, text);
+	} else {
+		last = text;
+	}
+	if (ok)
+		client_ok(c, "%s", last);
+	else
+		client_err(c, "%s", last);
+}
+
+void cmd_add(struct tend *t, struct client *c, char **argv)
+{
+	if (!argv[1] || argv[2] || argv[1][0] != '/')
+		return client_err(c,
+				  "usage: add /ABSOLUTE/FILE (tendctl add makes a path absolute)");
+	if (t->shutting_down)
+		return client_err(c, "tend is shutting down");
+	struct stat st;
+	/* never a FIFO or a device: the reader would wait on it */
+	if (stat(argv[1], &st) < 0)
+		return client_err(c, "%s: %s", argv[1], strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return client_err(c, "%s: not a regular file", argv[1]);
+	struct config cfg = { 0 };
+	char errors[8192] = "";
+	if (config_load_file_isolated(argv[1], &cfg, errors, sizeof(errors)) < 0) {
+		struct buf report = { 0 };
+		buf_printf(&report, "%s%s: invalid; nothing added\n", errors, argv[1]);
+		reply_report(c, &report, false);
+		buf_free(&report);
+		return;
+	}
+	struct buf report = { 0 };
+	int n = registry_add_transient(t, &cfg, &report);
+	if (n < 0) {
+		config_free(&cfg);
+		buf_printf(&report, "%s: nothing added\n", argv[1]);
+	} else {
+		buf_printf(&report, "%d group(s) added from %s\n", n, argv[1]);
+		tend_log(&t->log, LOG_INFO, "control: added %d group(s) from %s (uid %d)", n,
+			 argv[1], (int)c->uid);
+		tend_state_changed(t);
+	}
+	reply_report(c, &report, n >= 0);
+	buf_free(&report);
+}
+
+/* Answers once the group is stopped and gone, like `stop`. */
+void cmd_remove(struct tend *t, struct client *c, char **argv)
+{
+	bool wait = true;
+	const char *name = NULL;
+	for (char **a = argv + 1; *a; a++) {
+		if (strcmp(*a, "--no-wait") == 0)
+			wait = false;
+		else if (**a == '-' || name)
+			return client_err(c, "usage: remove [--no-wait] GROUP");
+		else
+			name = *a;
+	}
+	if (!name)
+		return client_err(c, "usage: remove [--no-wait] GROUP");
+	struct group *g = tend_find_group(t, name);
+	if (!g)
+		return client_err(c, "no such group: %s", name);
+	if (!g->transient)
+		return client_err(c, "group %s is declared in conf.d: edit conf.d to remove it",
+				  name);
+	tend_log(&t->log, LOG_INFO, "control: remove %s (uid %d)", name, (int)c->uid);
+	if (reload_remove_group(t, g) < 0)
+		return client_err(c, "out of memory");
+	if (!wait)
+		return client_ok(c, "removing %s", name);
+	c->wait = (struct client_wait){ .group = g, .want_up = false, .active = true };
+	wait_settled(c);
+}
