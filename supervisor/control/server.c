@@ -116,6 +116,10 @@ void client_flush(struct client *c)
 		buf_reset(&c->out);
 		return;
 	}
+	/* A long reply (a status, a watch's snapshot) is not kept for the
+	 * life of the connection: a hundred idle watchers would hold it each. */
+	if (!c->out.len && c->out.cap > CLIENT_OUTPUT_KEPT)
+		buf_free(&c->out);
 	if (c->out.len > CLIENT_OUTPUT_MAX || c->out.oom) {
 		tend_log(&t->log, LOG_WARN,
 			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
@@ -136,8 +140,7 @@ void client_flush(struct client *c)
  * no stream (events, logs -f) it is reading. */
 static bool client_finished(const struct client *c)
 {
-	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group &&
-	       !c->watch.active;
+	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group && !c->watch.active;
 }
 
 static void handle_line(struct client *c, char *line)

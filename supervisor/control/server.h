@@ -24,7 +24,8 @@ struct process;
 struct bus_event;
 
 #define CLIENT_OUTPUT_MAX (16u << 20)
-#define WATCH_QUEUE_MAX (1u << 20) /* a watcher's unread lines: then resync, dropped */
+#define CLIENT_OUTPUT_KEPT (16u << 10) /* an output buffer larger than this is freed once sent */
+#define WATCH_QUEUE_MAX (1u << 20)     /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
 
 /* A reply deferred until a group or process settles (start/stop/restart wait). */
@@ -88,7 +89,7 @@ void event_stream_on_event(void *ctx, const struct bus_event *ev); /* event_stre
 void waiters_on_event(void *ctx, const struct bus_event *ev);	   /* waiters.c */
 void followers_on_event(void *ctx, const struct bus_event *ev);	   /* logs.c */
 /* Listeners of the services directory's journal (ctx: the control). */
-void watchers_on_change(void *ctx, const struct change *c);	 /* watch.c */
+void watchers_on_change(void *ctx, const struct change *c);	/* watch.c */
 void event_stream_on_change(void *ctx, const struct change *c); /* event_stream.c */
 
 /* Replies, used by the request handlers. */

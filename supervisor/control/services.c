@@ -10,53 +10,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A location and where it came in the directory, for a stable sort. */
+struct listed {
+	struct location *l;
+	size_t seq;
+};
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp((*(struct service *const *)a)->name, (*(struct service *const *)b)->name);
+	const struct listed *x = a, *y = b;
+	int c = strcmp(x->l->name, y->l->name);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Every service, sorted by name (NULL: none or out of memory; *n set). */
-static struct service **sorted_services(const struct directory *d, size_t *n)
+/* Every location, sorted by name, each name's in the directory's order
+ * (NULL: out of memory). */
+static struct listed *sorted_locations(const struct directory *d)
 {
-	struct service **v = calloc(d->nservices + 1, sizeof(*v));
+	struct listed *v = calloc(d->nlocations + 1, sizeof(*v));
 	size_t cursor = 0, k = 0;
 	if (!v)
 		return NULL;
-	for (struct service *s = directory_next(d, &cursor, NULL); s && k < d->nservices;
-	     s = directory_next(d, &cursor, s))
-		v[k++] = s;
+	for (struct location *l = directory_next(d, &cursor, NULL); l && k < d->nlocations;
+	     l = directory_next(d, &cursor, l), k++)
+		v[k] = (struct listed){ l, k };
 	qsort(v, k, sizeof(*v), by_name);
-	*n = k;
 	return v;
 }
 
-static void service_text(struct buf *out, const struct service *s)
+/* "locations":[...] of the run of one name starting at v[0]; how many. */
+static size_t locations_json(struct buf *out, const struct listed *v, size_t n)
 {
-	for (size_t i = 0; i < s->nlocs; i++) {
-		location_text(out, s->locs[i], s->locs[i]->index);
-		buf_puts(out, "\n");
-	}
-}
-
-/* "name":...,"locations":[...] */
-static void service_json_members(struct buf *out, const struct service *s)
-{
+	size_t k = 0;
 	buf_puts(out, "\"name\":");
-	json_str(out, s->name);
+	json_str(out, v[0].l->name);
 	buf_puts(out, ",\"locations\":[");
-	for (size_t i = 0; i < s->nlocs; i++) {
-		buf_puts(out, i ? ",{" : "{");
-		location_json_members(out, s->locs[i], s->locs[i]->index);
+	for (; k < n && strcmp(v[k].l->name, v[0].l->name) == 0; k++) {
+		buf_puts(out, k ? ",{" : "{");
+		location_json_members(out, v[k].l, v[k].l->index);
 		buf_puts(out, "}");
 	}
 	buf_puts(out, "]");
-}
-
-static void service_json(struct buf *out, const struct service *s)
-{
-	buf_puts(out, "{");
-	service_json_members(out, s);
-	buf_puts(out, "}");
+	return k;
 }
 
 static void send_reply(struct client *c, struct buf *out)
@@ -75,25 +70,27 @@ static void service_list(struct directory *d, struct client *c, char **argv)
 	bool json = argv[0] && strcmp(argv[0], "--json") == 0;
 	if (argv[json])
 		return client_err(c, "usage: service list [--json]");
-	size_t n = 0;
-	struct service **v = sorted_services(d, &n);
+	struct listed *v = sorted_locations(d);
 	if (!v)
 		return client_err(c, "out of memory");
 	struct buf out = { 0 };
-	if (json)
+	size_t n = d->nlocations;
+	if (json) {
 		buf_printf(&out, "{\"index\":%llu,\"services\":[",
 			   (unsigned long long)d->journal.index);
-	for (size_t i = 0; i < n; i++) {
-		if (json && i)
-			buf_puts(&out, ",");
-		(json ? service_json : service_text)(&out, v[i]);
-	}
-	if (json)
+		for (size_t i = 0; i < n;) {
+			buf_puts(&out, i ? ",{" : "{");
+			i += locations_json(&out, v + i, n - i);
+			buf_puts(&out, "}");
+		}
 		buf_puts(&out, "]}");
+	}
+	for (size_t i = 0; !json && i < n; i++) {
+		location_text(&out, v[i].l, v[i].l->index);
+		buf_puts(&out, i + 1 < n ? "\n" : "");
+	}
 	free(v);
-	if (!json && out.len && out.data[out.len - 1] == '\n')
-		out.data[--out.len] = '\0';
-	if (!out.len && !json)
+	if (!n && !json)
 		return client_ok(c, "no services");
 	send_reply(c, &out);
 }
@@ -114,19 +111,27 @@ static void service_lookup(struct directory *d, struct client *c, char **argv)
 		return client_err(c, "usage: service lookup NAME [--json]");
 	if (!valid_service_name(name))
 		return client_err(c, "bad service name: %.80s", name);
-	struct service *s = directory_find(d, name);
-	if (!s)
+	struct location *first = directory_find(d, name);
+	if (!first)
 		return client_err(c, "no such service: %s", name);
 	struct buf out = { 0 };
 	if (json) {
-		buf_printf(&out, "{\"index\":%llu,", (unsigned long long)d->journal.index);
-		service_json_members(&out, s);
-		buf_puts(&out, "}");
-	} else {
-		service_text(&out, s);
-		if (out.len)
-			out.data[--out.len] = '\0';
+		buf_printf(&out, "{\"index\":%llu,\"name\":", (unsigned long long)d->journal.index);
+		json_str(&out, name);
+		buf_puts(&out, ",\"locations\":[");
 	}
+	for (struct location *l = first; l; l = directory_next_of_name(l)) {
+		if (json) {
+			buf_puts(&out, l == first ? "{" : ",{");
+			location_json_members(&out, l, l->index);
+			buf_puts(&out, "}");
+		} else {
+			location_text(&out, l, l->index);
+			buf_puts(&out, directory_next_of_name(l) ? "\n" : "");
+		}
+	}
+	if (json)
+		buf_puts(&out, "]}");
 	send_reply(c, &out);
 }
 
@@ -264,10 +269,10 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 	}
 	if (!name)
 		return client_err(c, usage);
-	struct service *s = valid_service_name(name) ? directory_find(d, name) : NULL;
+	struct location *first = valid_service_name(name) ? directory_find(d, name) : NULL, *l,
+			*next;
 	size_t matched = 0;
-	for (size_t i = 0; s && i < s->nlocs; i++) {
-		const struct location *l = s->locs[i];
+	for (l = first; l; l = directory_next_of_name(l)) {
 		if (!deregister_matches(l, host, (unsigned)port))
 			continue;
 		if (l->owner == OWNER_PROCESS)
@@ -282,13 +287,11 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 	if (!matched)
 		return client_err(c, "no such service%s: %s", host || port ? " location" : "",
 				  name);
-	for (size_t i = s->nlocs; i-- > 0;)
-		if (deregister_matches(s->locs[i], host, (unsigned)port)) {
-			bool last = s->nlocs == 1;
-			directory_remove(d, s->locs[i]);
-			if (last)
-				break;
-		}
+	for (l = first; l; l = next) {
+		next = directory_next_of_name(l);
+		if (deregister_matches(l, host, (unsigned)port))
+			directory_remove(d, l);
+	}
 	tend_log(d->log, LOG_INFO, "service %s: %zu location(s) deregistered by pid %d", name,
 		 matched, (int)c->pid);
 	client_ok(c, "%zu location(s) of %s removed", matched, name);

@@ -22,16 +22,18 @@ static void change_text(struct buf *out, const struct change *c)
 {
 	switch (c->kind) {
 	case CHANGE_GROUP:
-		buf_printf(out, "group %s %s index %llu", c->subject, c->state,
+		buf_printf(out, "group %s %s index %llu", c->subject,
+			   group_state_name((enum group_state)c->state),
 			   (unsigned long long)c->index);
 		return;
 	case CHANGE_HOST_UP:
 	case CHANGE_HOST_DOWN:
-		buf_printf(out, "host %s %s index %llu", change_kind_verb(c->kind), c->subject,
+		buf_printf(out, "host %s %s index %llu",
+			   change_kind_verb((enum change_kind)c->kind), c->subject,
 			   (unsigned long long)c->index);
 		return;
 	default:
-		buf_printf(out, "service %s ", change_kind_verb(c->kind));
+		buf_printf(out, "service %s ", change_kind_verb((enum change_kind)c->kind));
 		location_text(out, c->loc, c->index);
 		if (c->from) {
 			buf_puts(out, " from ");
@@ -44,18 +46,19 @@ static void change_json(struct buf *out, const struct change *c)
 {
 	switch (c->kind) {
 	case CHANGE_GROUP:
-		buf_printf(out, "{\"type\":\"group\",\"event\":\"%s\",\"group\":", c->state);
+		buf_printf(out, "{\"type\":\"group\",\"event\":\"%s\",\"group\":",
+			   group_state_name((enum group_state)c->state));
 		json_str(out, c->subject);
 		break;
 	case CHANGE_HOST_UP:
 	case CHANGE_HOST_DOWN:
 		buf_printf(out, "{\"type\":\"host\",\"event\":\"%s\",\"host\":",
-			   change_kind_verb(c->kind));
+			   change_kind_verb((enum change_kind)c->kind));
 		json_str(out, c->subject);
 		break;
 	default:
 		buf_printf(out, "{\"type\":\"service\",\"event\":\"%s\",",
-			   change_kind_verb(c->kind));
+			   change_kind_verb((enum change_kind)c->kind));
 		location_json_members(out, c->loc, c->index);
 		if (c->from) {
 			buf_puts(out, ",\"from\":{\"host\":");
@@ -140,17 +143,17 @@ static void snapshot_location(struct client *c, struct location *l)
 	buf_free(&line);
 }
 
-static void snapshot_service(struct client *c, const struct service *s)
+static void snapshot_service(struct client *c, struct location *l)
 {
-	for (size_t i = 0; s && i < s->nlocs && !c->watch.dropped; i++)
-		snapshot_location(c, s->locs[i]);
+	for (; l && !c->watch.dropped; l = directory_next_of_name(l))
+		snapshot_location(c, l);
 }
 
 static void snapshot_group(struct client *c, const struct group *g, uint64_t index)
 {
 	struct change ch = { .kind = CHANGE_GROUP,
 			     .subject = g->decl.name,
-			     .state = group_state_name(g->state),
+			     .state = (uint8_t)g->state,
 			     .index = index };
 	struct buf line = { 0 };
 	change_line(&line, &ch, c->watch.json);
@@ -177,9 +180,9 @@ static void snapshot(struct tend *t, struct directory *d, struct client *c)
 		snapshot_service(c, directory_find(d, w->name));
 	if (w->scope == WATCH_ALL) {
 		size_t cursor = 0;
-		for (struct service *s = directory_next(d, &cursor, NULL); s && !w->dropped;
-		     s = directory_next(d, &cursor, s))
-			snapshot_service(c, s);
+		for (struct location *l = directory_next(d, &cursor, NULL); l && !w->dropped;
+		     l = directory_next(d, &cursor, l))
+			snapshot_location(c, l);
 	}
 	for (size_t i = 0; i < t->ngroups && !w->dropped; i++)
 		if (w->scope == WATCH_ALL ||

@@ -43,15 +43,11 @@ static void offer(struct directory *d, struct process *p, const struct service_d
 /* Removes p's locations of `name`. */
 static void withdraw_name(struct directory *d, const struct process *p, const char *name)
 {
-	struct service *s = directory_find(d, name);
-	for (size_t i = s ? s->nlocs : 0; i-- > 0;) {
-		struct location *l = s->locs[i];
-		if (l->owner == OWNER_PROCESS && l->proc == p) {
-			bool last = s->nlocs == 1;
+	struct location *l = directory_find(d, name), *next;
+	for (; l; l = next) {
+		next = directory_next_of_name(l);
+		if (l->owner == OWNER_PROCESS && l->proc == p)
 			directory_remove(d, l);
-			if (last)
-				return;
-		}
 	}
 }
 
@@ -83,20 +79,12 @@ static void withdraw_group(struct directory *d, const struct group *g, bool all)
 {
 	const struct process *first = g->procs, *end = g->procs + g->nprocs;
 	size_t cursor = 0;
-	struct service *s = directory_next(d, &cursor, NULL);
-	while (s) {
-		struct service *next = directory_next(d, &cursor, s);
-		for (size_t i = s->nlocs; i-- > 0;) {
-			struct location *l = s->locs[i];
-			if (l->owner != OWNER_PROCESS || l->proc < first || l->proc >= end ||
-			    (!all && still_declared(&g->decl, l)))
-				continue;
-			bool last = s->nlocs == 1;
+	struct location *l = directory_next(d, &cursor, NULL), *next;
+	for (; l; l = next) {
+		next = directory_next(d, &cursor, l);
+		if (l->owner == OWNER_PROCESS && l->proc >= first && l->proc < end &&
+		    (all || !still_declared(&g->decl, l)))
 			directory_remove(d, l);
-			if (last)
-				break;
-		}
-		s = next;
 	}
 }
 
@@ -112,7 +100,7 @@ static void group_state(struct directory *d, const struct group *g)
 {
 	struct change c = { .kind = CHANGE_GROUP,
 			    .subject = g->decl.name,
-			    .state = group_state_name(g->state) };
+			    .state = (uint8_t)g->state };
 	journal_record(&d->journal, &c);
 }
 

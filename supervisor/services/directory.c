@@ -1,5 +1,5 @@
-/* The services directory: a hash of service names, each with its
- * locations. */
+/* The services directory: a hash of service names to chains of their
+ * locations (see directory.h). */
 #include "services/directory.h"
 #include "sys/log.h"
 
@@ -27,22 +27,28 @@ static size_t name_hash(const char *name)
 	return h;
 }
 
-static struct service **bucket_of(const struct directory *d, const char *name)
+static struct location **bucket_of(const struct directory *d, const char *name)
 {
 	return &d->buckets[name_hash(name) & (d->nbuckets - 1)];
 }
 
-struct service *directory_find(const struct directory *d, const char *name)
+struct location *directory_find(const struct directory *d, const char *name)
 {
 	if (!d->nbuckets)
 		return NULL;
-	struct service *s = *bucket_of(d, name);
-	while (s && strcmp(s->name, name) != 0)
-		s = s->next;
-	return s;
+	struct location *l = *bucket_of(d, name);
+	while (l && strcmp(l->name, name) != 0)
+		l = l->next;
+	return l;
 }
 
-struct service *directory_next(const struct directory *d, size_t *cursor, struct service *prev)
+struct location *directory_next_of_name(const struct location *l)
+{
+	return l->next && strcmp(l->next->name, l->name) == 0 ? l->next : NULL;
+}
+
+struct location *directory_next(const struct directory *d, size_t *cursor,
+				const struct location *prev)
 {
 	if (prev && prev->next)
 		return prev->next;
@@ -56,52 +62,56 @@ struct service *directory_next(const struct directory *d, size_t *cursor, struct
 }
 
 /* Doubles the buckets when names outnumber them; stays as it is when out
- * of memory (longer chains, nothing lost). */
+ * of memory (longer chains, nothing lost). A name's run of locations moves
+ * whole, in its order. */
 static void grow(struct directory *d)
 {
 	size_t n = d->nbuckets ? d->nbuckets * 2 : INITIAL_BUCKETS;
-	struct service **b = calloc(n, sizeof(*b));
+	struct location **b = calloc(n, sizeof(*b));
 	if (!b)
 		return;
 	for (size_t i = 0; i < d->nbuckets; i++)
 		while (d->buckets[i]) {
-			struct service *s = d->buckets[i];
-			d->buckets[i] = s->next;
-			s->next = b[name_hash(s->name) & (n - 1)];
-			b[name_hash(s->name) & (n - 1)] = s;
+			struct location *first = d->buckets[i], *last = first;
+			while (last->next && strcmp(last->next->name, first->name) == 0)
+				last = last->next;
+			d->buckets[i] = last->next;
+			struct location **to = &b[name_hash(first->name) & (n - 1)];
+			last->next = *to;
+			*to = first;
 		}
 	free(d->buckets);
 	d->buckets = b;
 	d->nbuckets = n;
 }
 
-static struct service *service_add(struct directory *d, const char *name)
+/* Where l goes: after the last location of its name, or (a new name) at
+ * the head of its bucket. */
+static struct location **insertion_point(struct directory *d, const char *name, bool *new_name)
 {
-	if (d->nservices >= d->nbuckets)
-		grow(d);
-	if (!d->nbuckets)
-		return NULL;
-	size_t len = strlen(name) + 1;
-	struct service *s = calloc(1, sizeof(*s) + len);
-	if (!s)
-		return NULL;
-	memcpy(s->name, name, len);
-	struct service **b = bucket_of(d, name);
-	s->next = *b;
-	*b = s;
-	d->nservices++;
-	return s;
+	struct location **pp = bucket_of(d, name);
+	while (*pp && strcmp((*pp)->name, name) != 0)
+		pp = &(*pp)->next;
+	*new_name = !*pp;
+	if (!*pp)
+		return bucket_of(d, name);
+	while (*pp && strcmp((*pp)->name, name) == 0)
+		pp = &(*pp)->next;
+	return pp;
 }
 
-static void service_drop(struct directory *d, struct service *s)
+/* The link that points at l (NULL: not in the directory), and in *before
+ * the location ahead of it in its chain (NULL: l is the first). */
+static struct location **link_to(struct directory *d, const struct location *l,
+				 struct location **before)
 {
-	struct service **pp = bucket_of(d, s->name);
-	while (*pp != s)
+	struct location **pp = bucket_of(d, l->name);
+	*before = NULL;
+	while (*pp && *pp != l) {
+		*before = *pp;
 		pp = &(*pp)->next;
-	*pp = s->next;
-	free(s->locs);
-	free(s);
-	d->nservices--;
+	}
+	return *pp ? pp : NULL;
 }
 
 /* Does `l` take the place of `old`: the same place, or the same owner's
@@ -117,14 +127,15 @@ static bool replaces(const struct location *old, const struct location *l)
 	return l->owner == OWNER_PID && old->pid == l->pid;
 }
 
-static struct location **find_replaced(struct service *s, const struct location *l)
+static struct location *find_replaced(const struct directory *d, const struct location *l)
 {
-	for (size_t i = 0; s && i < s->nlocs; i++)
-		if (location_same_place(s->locs[i], l))
-			return &s->locs[i];
-	for (size_t i = 0; s && i < s->nlocs; i++)
-		if (replaces(s->locs[i], l))
-			return &s->locs[i];
+	struct location *first = directory_find(d, l->name), *o;
+	for (o = first; o; o = directory_next_of_name(o))
+		if (location_same_place(o, l))
+			return o;
+	for (o = first; o; o = directory_next_of_name(o))
+		if (replaces(o, l))
+			return o;
 	return NULL;
 }
 
@@ -132,10 +143,9 @@ unsigned directory_count_owned(const struct directory *d, pid_t pid)
 {
 	unsigned n = 0;
 	size_t cursor = 0;
-	for (struct service *s = directory_next(d, &cursor, NULL); s;
-	     s = directory_next(d, &cursor, s))
-		for (size_t i = 0; i < s->nlocs; i++)
-			n += s->locs[i]->owner != OWNER_PROCESS && s->locs[i]->pid == pid;
+	for (struct location *l = directory_next(d, &cursor, NULL); l;
+	     l = directory_next(d, &cursor, l))
+		n += l->owner != OWNER_PROCESS && l->pid == pid;
 	return n;
 }
 
@@ -155,40 +165,34 @@ static int check_limits(struct directory *d, const struct location *l, char *err
 	return 0;
 }
 
-static int append(struct service *s, struct location *l)
-{
-	if (s->nlocs == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1;
-		struct location **v = realloc(s->locs, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->locs = v;
-		s->cap = cap;
-	}
-	s->locs[s->nlocs++] = l;
-	return 0;
-}
-
 static void record(struct directory *d, enum change_kind kind, struct location *l,
 		   struct location *from)
 {
-	struct change c = { .kind = kind, .loc = l, .from = from };
+	struct change c = { .kind = (uint8_t)kind, .loc = l, .from = from };
 	journal_record(&d->journal, &c);
 }
 
-/* Puts l where `slot` held old (NULL: a new place), with the change. */
-static int place(struct directory *d, struct service *s, struct location **slot, struct location *l)
+static void add(struct directory *d, struct location *l)
 {
-	struct location *old = slot ? *slot : NULL;
-	l->index = d->journal.index + 1;
-	if (!old) {
-		if (append(s, l) < 0)
-			return -1;
-		d->nlocations++;
-		record(d, CHANGE_SERVICE_ADD, l, NULL);
-		return 0;
-	}
-	*slot = l;
+	/* two names a bucket on average: the buckets cost 4 bytes a name */
+	if (d->nservices >= 2 * d->nbuckets)
+		grow(d);
+	bool new_name;
+	struct location **at = insertion_point(d, l->name, &new_name);
+	l->next = *at;
+	*at = l;
+	d->nservices += new_name;
+	d->nlocations++;
+	record(d, CHANGE_SERVICE_ADD, l, NULL);
+}
+
+/* l takes old's place in the chain, with the change that says so. */
+static void replace(struct directory *d, struct location *old, struct location *l)
+{
+	struct location *before;
+	struct location **at = link_to(d, old, &before);
+	l->next = old->next;
+	*at = l;
 	bool moved = strcmp(old->host, l->host) != 0;
 	/* where it was, whenever that changed: a client reconnects there */
 	record(d, moved ? CHANGE_SERVICE_MOVE : CHANGE_SERVICE_UPDATE, l,
@@ -196,18 +200,23 @@ static int place(struct directory *d, struct service *s, struct location **slot,
 	if (old->owner == OWNER_PID)
 		owners_release(d, old->pid);
 	location_unref(old);
-	return 0;
 }
 
 int directory_put(struct directory *d, struct location *l, char *err, size_t errlen)
 {
-	struct service *s = directory_find(d, l->name);
-	struct location **slot = find_replaced(s, l);
-	if (slot && location_same(*slot, l)) {
+	struct location *old = find_replaced(d, l);
+	if (old && location_same(old, l)) {
 		location_unref(l);
 		return 0;
 	}
-	if (!slot && check_limits(d, l, err, errlen) < 0) {
+	if (!old && check_limits(d, l, err, errlen) < 0) {
+		location_unref(l);
+		return -1;
+	}
+	if (!d->nbuckets)
+		grow(d);
+	if (!d->nbuckets) {
+		snprintf(err, errlen, "out of memory");
 		location_unref(l);
 		return -1;
 	}
@@ -217,34 +226,26 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 		location_unref(l);
 		return -1;
 	}
-	if (!s)
-		s = service_add(d, l->name);
-	if (!s || place(d, s, slot, l) < 0) {
-		if (s && !s->nlocs)
-			service_drop(d, s);
-		if (l->owner == OWNER_PID)
-			owners_release(d, l->pid);
-		snprintf(err, errlen, "out of memory");
-		location_unref(l);
-		return -1;
-	}
+	l->index = d->journal.index + 1;
+	if (old)
+		replace(d, old, l);
+	else
+		add(d, l);
 	return 0;
 }
 
 void directory_remove(struct directory *d, struct location *l)
 {
-	struct service *s = directory_find(d, l->name);
-	size_t i = 0;
-	while (s && i < s->nlocs && s->locs[i] != l)
-		i++;
-	if (!s || i == s->nlocs)
+	struct location *before;
+	struct location **at = d->nbuckets ? link_to(d, l, &before) : NULL;
+	if (!at)
 		return;
-	/* Keep the order of the rest: lookups list them as they came. */
-	memmove(&s->locs[i], &s->locs[i + 1], (s->nlocs - i - 1) * sizeof(*s->locs));
-	s->nlocs--;
+	bool shares_name = (before && strcmp(before->name, l->name) == 0) ||
+			   (l->next && strcmp(l->next->name, l->name) == 0);
+	*at = l->next;
+	d->nservices -= !shares_name;
 	d->nlocations--;
-	if (!s->nlocs)
-		service_drop(d, s);
+	l->next = NULL;
 	if (l->owner == OWNER_PID)
 		owners_release(d, l->pid);
 	record(d, CHANGE_SERVICE_REMOVE, l, NULL);
@@ -254,20 +255,12 @@ void directory_remove(struct directory *d, struct location *l)
 void directory_owner_gone(struct directory *d, pid_t pid)
 {
 	size_t cursor = 0;
-	struct service *s = directory_next(d, &cursor, NULL);
-	while (s) {
-		struct service *next = directory_next(d, &cursor, s);
-		/* removing the last location frees s: find what follows first */
-		size_t nlocs = s->nlocs;
-		for (size_t i = nlocs; i-- > 0;)
-			if (i < s->nlocs && s->locs[i]->owner == OWNER_PID &&
-			    s->locs[i]->pid == pid) {
-				bool last = s->nlocs == 1;
-				directory_remove(d, s->locs[i]);
-				if (last)
-					break;
-			}
-		s = next;
+	struct location *l = directory_next(d, &cursor, NULL);
+	while (l) {
+		struct location *next = directory_next(d, &cursor, l);
+		if (l->owner == OWNER_PID && l->pid == pid)
+			directory_remove(d, l);
+		l = next;
 	}
 }
 
@@ -275,12 +268,10 @@ void directory_free(struct directory *d)
 {
 	for (size_t i = 0; i < d->nbuckets; i++)
 		while (d->buckets[i]) {
-			struct service *s = d->buckets[i];
-			d->buckets[i] = s->next;
-			for (size_t k = 0; k < s->nlocs; k++)
-				location_unref(s->locs[k]);
-			free(s->locs);
-			free(s);
+			struct location *l = d->buckets[i];
+			d->buckets[i] = l->next;
+			l->next = NULL;
+			location_unref(l);
 		}
 	free(d->buckets);
 	while (d->owners) {

@@ -15,6 +15,7 @@
 #ifndef TEND_SERVICES_DIRECTORY_H
 #define TEND_SERVICES_DIRECTORY_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,14 +31,6 @@ struct logger;
 #define LOCAL_HOST_ADDRESS "127.0.0.1" /* this host, until the cluster names it */
 #define SERVICES_PER_CLIENT_MAX 64
 
-/* The locations of one service name. */
-struct service {
-	struct service *next; /* in its hash bucket */
-	struct location **locs;
-	size_t nlocs, cap;
-	char name[];
-};
-
 /* A pid that owns coupled locations, watched with a pidfd. */
 struct owner_watch {
 	struct watcher w;
@@ -47,10 +40,12 @@ struct owner_watch {
 	unsigned nlocs; /* coupled locations it owns */
 };
 
+/* A hash of names to chains of locations; the locations of one name are
+ * next to each other in their chain, in the order they came. */
 struct directory {
-	struct service **buckets; /* a power of two of them */
+	struct location **buckets; /* a power of two of them */
 	size_t nbuckets;
-	size_t nservices;
+	size_t nservices; /* names */
 	size_t nlocations;
 	unsigned max_locations; /* services-max */
 	struct owner_watch *owners;
@@ -76,10 +71,15 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 /* Removes l (one the directory holds) and records the change. */
 void directory_remove(struct directory *d, struct location *l);
 
-/* The locations of `name`, or NULL. */
-struct service *directory_find(const struct directory *d, const char *name);
-/* Every service, in no particular order: *cursor 0 to start; NULL at the end. */
-struct service *directory_next(const struct directory *d, size_t *cursor, struct service *prev);
+/* The first location of `name`, or NULL; the others follow it:
+ *	for (l = directory_find(d, name); l; l = directory_next_of_name(l))
+ * Take the next one before removing one. */
+struct location *directory_find(const struct directory *d, const char *name);
+struct location *directory_next_of_name(const struct location *l);
+/* Every location, a name's together: *cursor 0 and prev NULL to start;
+ * NULL at the end. Take the next one before removing one. */
+struct location *directory_next(const struct directory *d, size_t *cursor,
+				const struct location *prev);
 
 /* Removes the coupled locations owned by pid (its pidfd said it ended). */
 void directory_owner_gone(struct directory *d, pid_t pid);

@@ -27,13 +27,14 @@ enum change_kind {
 	CHANGE__COUNT
 };
 
+/* 40 bytes: the journal keeps JOURNAL_KEEP of them. */
 struct change {
 	uint64_t index;
-	enum change_kind kind;
 	struct location *loc;  /* service changes: as it is now (remove: as it was) */
 	struct location *from; /* MOVE, UPDATE: where it was, if that changed; else NULL */
 	char *subject;	       /* GROUP: the group's name; HOST_*: the host */
-	const char *state;     /* GROUP: the state's name (a static string) */
+	uint8_t kind;	       /* enum change_kind */
+	uint8_t state;	       /* GROUP: the state it entered (enum group_state) */
 };
 
 typedef void change_fn(void *ctx, const struct change *c);

@@ -46,34 +46,33 @@ struct location *location_new(const struct location_spec *s, const char *this_ho
 	if (check_spec(s, host, why) < 0)
 		return NULL;
 	size_t nctx = argv_count(s->context);
-	size_t chars = str_size(s->name) + str_size(s->path) + str_size(s->group_name) +
-		       str_size(s->process_name);
+	size_t chars = str_size(s->name) + str_size(host) + str_size(s->path) +
+		       str_size(s->group_name) + str_size(s->process_name) + 1;
 	for (size_t i = 0; i < nctx; i++)
 		chars += str_size(s->context[i]);
-	struct location *l = calloc(1, sizeof(*l) + (nctx + 1) * sizeof(char *) + chars);
+	struct location *l = malloc(sizeof(*l) + chars);
 	if (!l) {
 		*why = "out of memory";
 		return NULL;
 	}
-	const char **ctx = (const char **)(l + 1);
-	char *at = (char *)(ctx + nctx + 1);
+	char *at = l->strings;
 	*l = (struct location){ .refs = 1,
 				.proc = s->proc,
 				.pid = s->pid,
 				.uid = s->uid,
-				.port = s->port,
-				.proto = s->proto,
-				.owner = s->owner,
+				.port = (uint16_t)s->port,
+				.proto = (uint8_t)s->proto,
+				.owner = (uint8_t)s->owner,
 				.proxy = s->proxy };
-	/* inet_pton accepted it: it fits, and is kept as it was written. */
-	snprintf(l->host, sizeof(l->host), "%s", host);
 	l->name = put(&at, s->name);
+	l->host = put(&at, host);
 	l->path = put(&at, s->path);
 	l->group_name = put(&at, s->group_name);
 	l->process_name = put(&at, s->process_name);
+	l->context = at;
 	for (size_t i = 0; i < nctx; i++)
-		ctx[i] = put(&at, s->context[i]);
-	l->context = ctx;
+		put(&at, s->context[i]);
+	*at = '\0';
 	return l;
 }
 
@@ -102,14 +101,14 @@ bool location_same_place(const struct location *a, const struct location *b)
 
 bool location_same(const struct location *a, const struct location *b)
 {
-	size_t i;
 	if (!location_same_place(a, b) || a->owner != b->owner || a->proxy != b->proxy ||
 	    a->pid != b->pid || a->uid != b->uid || a->proc != b->proc)
 		return false;
-	for (i = 0; a->context[i] && b->context[i]; i++)
-		if (strcmp(a->context[i], b->context[i]) != 0)
+	const char *x = a->context, *y = b->context;
+	for (; *x && *y; x = context_next(x), y = context_next(y))
+		if (strcmp(x, y) != 0)
 			return false;
-	return !a->context[i] && !b->context[i];
+	return !*x && !*y;
 }
 
 void location_address(struct buf *out, const struct location *l)
@@ -159,22 +158,22 @@ void location_text(struct buf *out, const struct location *l, uint64_t index)
 		buf_printf(out, "uid %u decoupled", (unsigned)l->uid);
 	if (l->proxy)
 		buf_puts(out, " proxy");
-	if (l->context[0])
+	if (*l->context)
 		buf_puts(out, " context");
-	for (size_t i = 0; l->context[i]; i++) {
+	for (const char *e = l->context; *e; e = context_next(e)) {
 		buf_puts(out, " ");
-		put_word(out, l->context[i]);
+		put_word(out, e);
 	}
 }
 
-static void json_context(struct buf *out, const char *const *context)
+static void json_context(struct buf *out, const char *context)
 {
 	buf_puts(out, "{");
-	for (size_t i = 0; context[i]; i++) {
-		const char *eq = strchr(context[i], '=');
+	for (const char *e = context; *e; e = context_next(e)) {
+		const char *eq = strchr(e, '=');
 		char key[SERVICE_NAME_MAX + 1];
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - context[i]), context[i]);
-		buf_puts(out, i ? "," : "");
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - e), e);
+		buf_puts(out, e != context ? "," : "");
 		json_str(out, key);
 		buf_puts(out, ":");
 		json_str(out, eq + 1);

@@ -7,7 +7,6 @@
 #ifndef TEND_SERVICES_LOCATION_H
 #define TEND_SERVICES_LOCATION_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -40,23 +39,35 @@ struct location_spec {
 	uid_t uid; /* who registered it (tend's uid for declared ones) */
 };
 
+/* Laid out for size: the directory holds thousands (issue 13's goal is
+ * 4096 services and 100 watchers in under 1 MiB more). */
 struct location {
-	unsigned refs;
-	uint64_t index; /* the change that put it in the directory */
-	const char *name;
-	const char *path;	    /* PROTO_UNIX; else NULL */
-	const char *const *context; /* NULL-terminated; never NULL */
+	struct location *next;	    /* the directory's: next in its hash bucket */
 	const struct process *proc; /* OWNER_PROCESS; only for comparing, never followed */
-	const char *group_name, *process_name;
+	const char *name;
+	const char *host;
+	const char *path;		       /* PROTO_UNIX; else NULL */
+	const char *group_name, *process_name; /* OWNER_PROCESS; else NULL */
+	const char *context;		       /* "k=v" entries one after another, each NUL-ended,
+						* then an empty one: "a=1\0b=2\0\0"; "" when none */
+	uint64_t index;			       /* the change that put it in the directory */
 	pid_t pid;
 	uid_t uid;
-	unsigned port;
-	enum service_proto proto;
-	enum owner_kind owner;
+	uint32_t refs;
+	uint16_t port;
+	uint8_t proto; /* enum service_proto */
+	uint8_t owner; /* enum owner_kind */
 	bool proxy;
-	char host[INET6_ADDRSTRLEN];
-	/* the strings and the context vector follow */
+	char strings[]; /* what the pointers above point to */
 };
+
+/* The next context entry after e (which is one of l->context's); "" at the end. */
+static inline const char *context_next(const char *e)
+{
+	while (*e)
+		e++;
+	return e + 1;
+}
 
 /* Checks spec (name, host, port, proto, path, context) and makes a
  * location with one reference; this_host stands in for a NULL host.

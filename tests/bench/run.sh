@@ -15,7 +15,8 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain profile"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile"
+#   BENCH_LOOKUPS=20000     lookups per run of the services scenario
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,10 +31,11 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain profile}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile}
+LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
 
-for f in bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
+for f in bench_services bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
 	[ -x "$BIN/$f" ] || { echo "bench: $BIN/$f missing: build first (make bench)" >&2; exit 1; }
 done
 for f in tests/bench/adapters/*.sh; do . "$f"; done
@@ -298,6 +300,96 @@ if want chain; then
 			printf '  run %d %-12s start %8s ms  stop %8s ms  rss %6s kB\n' "$r" "$s" \
 				"${R[start_ms]}" "${R[stop_ms]:-timeout}" "${R[rss_kb]}"
 		done
+	done
+fi
+
+# ---- the services directory (issue 13): tend alone, no peer keeps one ----
+# svc_tend KIND: starts tend on a conf.d of its own in $D (KIND crash: a
+# group whose one process exits at once, restarted without delay, with a
+# declared service, so that each restart is two changes every watcher gets);
+# sets SVC_PID.
+svc_tend() {
+	D=$WORK/$((++seq))-services-$1
+	mkdir -p "$D/conf.d"
+	if [ "$1" = crash ]; then
+		printf 'group "c" {\n  process "crash" { command = "%s" restart-delay = 0ms restart-window = 0s }\n  service "crashing" { process = "crash" port = 1 }\n}\n' \
+			"$BIN/bench_crash" >"$D/conf.d/c.conf"
+	else
+		printf 'group "g" { process "p" { command = "%s g" } }\n' "$BIN/bench_idle" >"$D/conf.d/g.conf"
+	fi
+	BENCH_LOG=$D/crash.log "$ROOT/tend" -q -c "$D/conf.d" -r "$D/run" >"$D/sup.log" 2>&1 &
+	SVC_PID=$!
+	BG+=("$SVC_PID")
+	local i
+	for ((i = 0; i < 200; i++)); do "$ROOT/tendctl" -r "$D/run" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
+	echo "bench: tend did not answer in $D" >&2
+	return 1
+}
+svc_stop() {
+	kill -TERM "$SVC_PID" 2>/dev/null || true
+	wait "$SVC_PID" 2>/dev/null || true
+}
+# svc_kv OUT KEY: a KEY=VALUE of bench_services' output
+svc_kv() { sed -n "s/^$2=//p" "$1"; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# svc_ready FILE: waits (up to 30 s) for bench_services to say "ready" in FILE
+svc_ready() {
+	local i
+	for ((i = 0; i < 600; i++)); do grep -q ready "$1" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+if want services; then
+	scen="services directory"
+	echo "== 9. services directory: lookups ($LOOKUPS per run), a kill seen by 100 watchers, restarts with watchers, memory"
+	note "services directory: no peer supervisor keeps one. avahi-browse/avahi-resolve (avahi-utils) are in Debian, but answer through a running avahi-daemon on the D-Bus system bus (mDNS), which this benchmark does not start on the host; consul is not in Debian 12. Neither is measured."
+	for ((r = 1; r <= RUNS; r++)); do
+		svc_tend idle || continue
+		"$BIN/bench_services" lookup "$D/run" "$LOOKUPS" >"$D/lookup" || echo "  lookup run failed" >&2
+		"$BIN/bench_services" kill "$D/run" 100 "$(q 20 100)" >"$D/kill" || echo "  kill run failed" >&2
+		svc_stop
+		for k in socket libtend; do
+			record "$scen" "lookup ${k} median_us" tend "$(svc_kv "$D/lookup" ${k}_median_us)"
+			record "$scen" "lookup ${k} p99_us" tend "$(svc_kv "$D/lookup" ${k}_p99_us)"
+		done
+		record "$scen" "kill to remove, each of 100 watchers, median_us" tend "$(svc_kv "$D/kill" remove_each_median_us)"
+		record "$scen" "kill to remove, all 100 watchers, median_us" tend "$(svc_kv "$D/kill" remove_all_median_us)"
+		printf '  run %d: lookup socket %s us (p99 %s), libtend %s us (p99 %s); kill->remove each %s us, all 100 %s us\n' "$r" \
+			"$(svc_kv "$D/lookup" socket_median_us)" "$(svc_kv "$D/lookup" socket_p99_us)" \
+			"$(svc_kv "$D/lookup" libtend_median_us)" "$(svc_kv "$D/lookup" libtend_p99_us)" \
+			"$(svc_kv "$D/kill" remove_each_median_us)" "$(svc_kv "$D/kill" remove_all_median_us)"
+	done
+	# a restart loop, alternating: no watcher, 100 that read, 1 that never reads
+	for ((r = 1; r <= RUNS; r++)); do
+		for w in none 100 stalled; do
+			svc_tend crash || continue
+			case $w in
+			none) exec {hold}> >(cat >/dev/null) ;;
+			100) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 100 >"$D/w.out") ;;
+			stalled) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 1 stalled >"$D/w.out") ;;
+			esac
+			[ "$w" = none ] || svc_ready "$D/w.out" || echo "  watchers did not start" >&2
+			n0=$(cat "$D/crash.log" 2>/dev/null | wc -l)
+			sleep "$CRASH_S"
+			n1=$(wc -l <"$D/crash.log")
+			exec {hold}>&-
+			svc_stop
+			rate=$(awk -v a="$n0" -v b="$n1" -v s="$CRASH_S" 'BEGIN { printf "%.1f", (b - a) / s }')
+			record "$scen" "restarts_per_s, watchers: $w" tend "$rate"
+			printf '  run %d: restart loop with watchers %-8s %s starts/s\n' "$r" "$w" "$rate"
+		done
+	done
+	# memory: tend with nothing registered, then 4096 services and 100 watchers
+	for ((r = 1; r <= RUNS; r++)); do
+		svc_tend idle || continue
+		before=$(rss_kb "$SVC_PID")
+		exec {hold}> >("$BIN/bench_services" fill "$D/run" 4096 100 >"$D/fill.out")
+		svc_ready "$D/fill.out" || echo "  fill did not finish" >&2
+		after=$(rss_kb "$SVC_PID")
+		exec {hold}>&-
+		svc_stop
+		record "$scen" "rss_kb, nothing registered" tend "$before"
+		record "$scen" "rss_kb, 4096 services + 100 watchers" tend "$after"
+		printf '  run %d: RSS %s kB empty, %s kB with 4096 services and 100 watchers (+%s kB)\n' "$r" "$before" "$after" $((after - before))
 	done
 fi
 

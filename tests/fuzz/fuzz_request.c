@@ -10,14 +10,18 @@
  *   !fail ERRNO                   spawns fail with ERRNO from now on (0: succeed)
  *   !ready GROUP/PROCESS          it says it is ready
  *   !hung GROUP/PROCESS           its watchdog expires
+ *   !gone PID                     a process that registered services ends
  * so that every pair of the transition tables that can happen is reached. Built and run
  * by `make fuzz`.
  *
  * Besides not crashing: every reply line is a data line ("> ...") or a
  * status line; a request gets exactly one status line, unless its reply is
- * deferred (start/stop waiting for a state, `events`, `logs -f`), when it
- * gets none yet; a simulated event answers at most the one deferred
- * request; and nothing that cannot happen happens (tend_bug). */
+ * deferred (start/stop waiting for a state, `events`, `logs -f`, `watch`),
+ * when it gets none yet; a simulated event answers at most the one deferred
+ * request; and nothing that cannot happen happens (tend_bug). The services
+ * directory is wired as the daemon wires it (its requests, watches, and
+ * the declared services of "web"), without pidfds: `!gone` stands in for
+ * an owner's end. `add` is not fuzzed: it forks the isolated reader. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +36,8 @@
 #include "core/context.h"
 #include "libtend/cmdline.h"
 #include "sys/exec.h"
+#include "services/declared.h"
+#include "services/directory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -136,6 +142,8 @@ static const char world_conf[] =
     " process \"db\" { command = \"db\" critical = true restart-limit = 2 }\n"
     " process \"app\" { command = \"app\" dependent = true ready = notify watchdog = 1s }\n"
     " process \"up\" { command = \"up\" ready = fd:3 ready-timeout = 1s }\n"
+    " service \"http\" { process = \"app\" port = 80 proto = tcp context = { \"a=b\" } }\n"
+    " service \"sock\" { process = \"up\" proto = unix path = \"/run/up.sock\" }\n"
     "}\n"
     "group \"batch\" { autostart = false\n"
     " process \"init\" { command = \"init\" type = oneshot }\n"
@@ -214,6 +222,15 @@ static void simulate(struct world *w, char **argv)
 	}
 }
 
+/* The '!' lines about pids rather than processes. */
+static bool simulate_pid(struct directory *d, char **argv)
+{
+	if (strcmp(argv[0], "!gone") != 0 || !argv[1])
+		return false;
+	directory_owner_gone(d, (pid_t)strtol(argv[1], NULL, 10));
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct world w;
@@ -226,8 +243,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (loop_init(&w.t.loop) < 0)
 		abort();
 	build_world(&w);
-	struct control ctl = { .t = &w.t, .w.fd = -1, .spare_fd = -1 };
-	struct client c = { .uid = 0, .ctl = &ctl };
+	static struct directory dir;
+	directory_init(&dir, NULL, &w.t.log);
+	struct control ctl = { .t = &w.t, .w.fd = -1, .spare_fd = -1, .services = &dir };
+	struct client c = { .uid = 0, .pid = 4242, .ctl = &ctl };
 	struct buf got = { 0 };
 	int pair[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0)
@@ -238,6 +257,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bus_subscribe(&w.t.bus, ~0u, event_stream_on_event, &ctl);
 	bus_subscribe(&w.t.bus, ~0u, followers_on_event, &ctl);
 	bus_subscribe(&w.t.bus, ~0u, waiters_on_event, &ctl);
+	bus_subscribe(&w.t.bus, ~0u, declared_on_event, &dir);
+	journal_listen(&dir.journal, watchers_on_change, &ctl);
+	journal_listen(&dir.journal, event_stream_on_change, &ctl);
 	ctl.clients = &c;
 
 	char *text = strndup((const char *)data, size);
@@ -246,8 +268,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *why;
 		char **argv = cmdline_split(line, &why);
 		bool waiting = c.wait.active;
+		if (argv && argv[0] && strcmp(argv[0], "add") == 0) {
+			argv_free(argv);
+			continue;
+		}
 		if (argv && argv[0] && argv[0][0] == '!') {
-			simulate(&w, argv);
+			if (!simulate_pid(&dir, argv))
+				simulate(&w, argv);
 			receive(&c, pair[1], &got);
 			/* At most the deferred reply is answered. */
 			if (status_lines(&got) > (waiting ? 1u : 0u))
@@ -259,7 +286,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n = status_lines(&got);
 			/* One status line; none yet for a deferred reply (a wait, or
 			 * `events` and `logs -f`, which stream until the end). */
-			bool streams = c.wait.active || c.subscribed || c.follow_group;
+			bool streams =
+			    c.wait.active || c.subscribed || c.follow_group || c.watch.active;
 			if (streams ? n > 1 : n != 1)
 				abort();
 		}
@@ -276,6 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_free(&got);
 	buf_free(&c.out);
 	buf_free(&c.in);
+	directory_free(&dir);
 	registry_free(&w.t);
 	pidmap_free(&w.t.pids);
 	free(w.t.base_env);

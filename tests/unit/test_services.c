@@ -32,11 +32,11 @@ static void note_change(void *ctx, const struct change *c)
 	assert_true(h->n < 64);
 	if (c->kind == CHANGE_GROUP)
 		snprintf(h->lines[h->n++], 120, "%llu group %s %s", (unsigned long long)c->index,
-			 c->subject, c->state);
+			 c->subject, group_state_name((enum group_state)c->state));
 	else
 		snprintf(h->lines[h->n++], 120, "%llu %s %s %s:%u%s%s",
-			 (unsigned long long)c->index, change_kind_verb(c->kind), c->loc->name,
-			 c->loc->host, c->loc->port, c->from ? " from " : "",
+			 (unsigned long long)c->index, change_kind_verb((enum change_kind)c->kind),
+			 c->loc->name, c->loc->host, c->loc->port, c->from ? " from " : "",
 			 c->from ? c->from->host : "");
 }
 
@@ -89,10 +89,12 @@ static void every_change_gets_the_next_index(void **state)
 	assert_int_equal(put(&d, loc_of("web", "10.0.0.2", 82, OWNER_PID, 7)), 0);
 	/* exactly what is there already: no change */
 	assert_int_equal(put(&d, loc_of("web", "10.0.0.2", 82, OWNER_PID, 7)), 0);
-	struct service *s = directory_find(&d, "web");
-	assert_non_null(s);
-	assert_int_equal(s->nlocs, 2);
-	directory_remove(&d, s->locs[0]);
+	struct location *first = directory_find(&d, "web");
+	assert_non_null(first);
+	assert_non_null(directory_next_of_name(first));
+	assert_null(directory_next_of_name(directory_next_of_name(first)));
+	assert_int_equal(d.nservices, 1);
+	directory_remove(&d, first);
 	const char *const want[] = { "1 add web 127.0.0.1:80",
 				     "2 add web 127.0.0.1:81",
 				     "3 update web 127.0.0.1:82 from 127.0.0.1",
@@ -116,10 +118,10 @@ static void an_owner_ending_takes_its_coupled_locations_only(void **state)
 	assert_int_equal(put(&d, loc_of("c", NULL, 4, OWNER_PID, 9)), 0);
 	directory_owner_gone(&d, 7);
 	assert_null(directory_find(&d, "a"));
-	struct service *b = directory_find(&d, "b");
+	struct location *b = directory_find(&d, "b");
 	assert_non_null(b);
-	assert_int_equal(b->nlocs, 1);
-	assert_int_equal(b->locs[0]->owner, OWNER_NONE);
+	assert_null(directory_next_of_name(b));
+	assert_int_equal(b->owner, OWNER_NONE);
 	assert_non_null(directory_find(&d, "c"));
 	assert_int_equal(d.nlocations, 2);
 	assert_int_equal(d.nservices, 2);
@@ -200,7 +202,7 @@ static void a_reconnecting_watcher_gets_what_it_missed_or_nothing(void **state)
 	assert_int_equal(journal_replay(&d.journal, 4, note_change, &h), -1);
 	/* push the first changes out of the ring */
 	for (int i = 0; i < JOURNAL_KEEP / 2 + 1; i++) {
-		directory_remove(&d, directory_find(&d, "a")->locs[0]);
+		directory_remove(&d, directory_find(&d, "a"));
 		assert_int_equal(put(&d, loc_of("a", NULL, 1, OWNER_NONE, 7)), 0);
 	}
 	assert_int_equal(journal_replay(&d.journal, 3, note_change, &h), -1);
