@@ -30,7 +30,7 @@ watch_into() {
 	shift
 	tctl watch "$@" >"$T/$file" 2>"$T/$file.err" &
 	track_pid $!
-	wait_until grep -q '^sync ' "$T/$file"
+	wait_until grep -qE '^sync |"type":"sync"' "$T/$file"
 }
 
 index_now() {
@@ -302,4 +302,74 @@ CONF
 	tctl stop web
 	run tctl service lookup http
 	assert_failure
+}
+
+@test "watch group and host: the snapshot, then the group's states with rising indexes" {
+	start_tend
+	wait_until state_is running g
+	watch_into g.txt group g --json
+	watch_into h.txt host 127.0.0.1
+	run head -1 "$T/g.txt"
+	[ "$(jq -r '[.type, .event, .group] | join(" ")' <<<"$output")" = "group running g" ]
+	run cat "$T/h.txt"
+	assert_line --index 0 "host up 127.0.0.1 index 0"
+	assert_line --index 1 --regexp '^sync [0-9]+$'
+	tctl restart g
+	wait_until grep -q '"event":"running"' <(tail -n +3 "$T/g.txt")
+	run jq -r 'select(.type == "group") | .event' "$T/g.txt"
+	# a restart goes from stopping straight to starting
+	assert_output "$(printf 'running\nstopping\nstarting\nrunning')"
+	local idx
+	idx=$(jq -r 'select(.type == "group") | .index' "$T/g.txt" | tail -n +2)
+	[ "$(sort -n <<<"$idx")" = "$idx" ] && [ "$(sort -nu <<<"$idx" | wc -l)" -eq 3 ]
+	# a service change is not a group's
+	tctl service register other --port 1 --decoupled
+	run grep -c service "$T/g.txt"
+	assert_output 0
+}
+
+@test "proxies, unix sockets and quoting; services-max is enforced" {
+	conf 05-system.conf <<CONF
+system { services-max = 3 }
+CONF
+	start_tend
+	tctl service register db --proxy --host 10.0.0.7 --port 5432 --proto tcp --decoupled
+	tctl service register sock --proto unix --path "/run/my app.sock" --decoupled
+	run tctl service list
+	assert_line --index 0 --regexp "^db 10.0.0.7:5432/tcp index [0-9]+ owner uid [0-9]+ decoupled proxy$"
+	assert_line --index 1 --regexp "^sock '127.0.0.1/unix:/run/my app.sock' index [0-9]+ owner uid [0-9]+ decoupled$"
+	run tctl service lookup db --json
+	[ "$(jq -c '.locations[0].flags' <<<"$output")" = '["decoupled","proxy"]' ]
+	run tctl service lookup sock --json
+	[ "$(jq -r '.locations[0].path' <<<"$output")" = "/run/my app.sock" ]
+	tctl service register third --port 3 --decoupled
+	run tctl service register fourth --port 4 --decoupled
+	assert_failure
+	assert_output --partial "services-max is 3"
+	run tctl service lookup fourth
+	assert_failure
+}
+
+@test "only the uid that registered a location, or root, may deregister it" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run tend as another user"
+	local nobody
+	nobody=$(id -u nobody)
+	mkdir -p "$RUN"
+	chown nobody "$T" "$RUN" "$CONF"
+	chmod 755 "$T"
+	setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TEND" -c "$CONF" -r "$RUN" \
+		>"$T/tend.out" 2>&1 &
+	TEND_PID=$!
+	echo "$TEND_PID" >>"$T/tends"
+	wait_until tctl ping
+	tctl service register rootsvc --port 1 --decoupled
+	run setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TENDCTL" -r "$RUN" \
+		service deregister rootsvc
+	assert_failure
+	assert_output --partial "permission denied: rootsvc was registered by uid 0"
+	tctl service lookup rootsvc
+	setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TENDCTL" -r "$RUN" \
+		service register mine --port 2 --decoupled
+	run tctl service deregister mine
+	assert_success
 }
