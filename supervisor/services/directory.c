@@ -190,7 +190,9 @@ static int place(struct directory *d, struct service *s, struct location **slot,
 		return 0;
 	}
 	*slot = l;
-	bool moved = strcmp(old->host, l->host) != 0;
+	/* The same owner elsewhere (another host, port, protocol or path) is a
+	 * move: a watcher is told where it was, or it could not drop that. */
+	bool moved = !location_same_place(old, l);
 	record(d, moved ? CHANGE_SERVICE_MOVE : CHANGE_SERVICE_UPDATE, l, moved ? old : NULL);
 	if (old->owner == OWNER_PID)
 		owners_release(d, old->pid);
@@ -203,6 +205,7 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 	struct service *s = directory_find(d, l->name);
 	struct location **slot = find_replaced(s, l);
 	if (slot && location_same(*slot, l)) {
+		l->index = (*slot)->index; /* what the caller is told it is */
 		location_unref(l);
 		return 0;
 	}
