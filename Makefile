@@ -51,7 +51,9 @@ UNIT_LAYERS_test_faults          := control services core sys config base
 UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format
-all: deps tend tendctl $(B)/libtend.so $(B)/heartbeat
+# libtend's examples (tools/examples/), built into build/.
+EXAMPLES := heartbeat register_decoupled watch_service lookup_service
+all: deps tend tendctl $(B)/libtend.so $(addprefix $(B)/,$(EXAMPLES))
 
 deps:
 	@tools/ensure-deps.sh build
@@ -109,11 +111,12 @@ $(B)/libtend.so.0: $(LIBTEND_SRC:%.c=$(B)/%.o) $(LIBTEND_MAP)
 $(B)/libtend.so: $(B)/libtend.so.0
 	ln -sf libtend.so.0 $@
 
-# The heartbeat example (tools/examples/), linked statically so that the
-# integration tests can run it from build/ as it is. It includes <tend.h>
-# as an installed program does.
+# The examples (tools/examples/), linked with libtend.a so that the
+# integration tests can run them from build/ as they are. They include
+# <tend.h> as an installed program does; tests/libtend.bats also builds
+# them against an installed libtend, through pkg-config.
 $(B)/tools/examples/%.o: CPPFLAGS += -Itools/libtend
-$(B)/heartbeat: $(B)/tools/examples/heartbeat.o $(B)/libtend.a
+$(addprefix $(B)/,$(EXAMPLES)): $(B)/%: $(B)/tools/examples/%.o $(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 
 $(B)/%.o: %.c
@@ -229,7 +232,7 @@ libdir=$(LIBDIR)
 includedir=$(INCLUDEDIR)
 
 Name: tend
-Description: libtend, for programs under the tend supervisor: control socket, heartbeat watchdog, readiness
+Description: libtend, for programs under the tend supervisor: control socket, services directory, heartbeat watchdog, readiness
 Version: $(VERSION)
 Libs: -L$${libdir} -ltend
 Cflags: -I$${includedir}

@@ -138,6 +138,42 @@ index_now() {
 	tctl ping
 }
 
+@test "an owner's location elsewhere says where it was; the same again changes nothing" {
+	start_tend
+	sleep 1000 &
+	local holder=$!
+	track_pid $holder
+	watch_into w.txt service m
+	tctl watch service m --json >"$T/j.txt" &
+	track_pid $!
+	wait_until grep -q '"type":"sync"' "$T/j.txt"
+	tctl service register m --host 10.0.0.1 --port 53 --proto udp --pid $holder
+	# the same host, another port: an update that says where it was, or a
+	# watcher could not drop :53
+	tctl service register m --host 10.0.0.1 --port 54 --proto udp --pid $holder
+	wait_until grep -q '^service update m 10.0.0.1:54/udp' "$T/w.txt"
+	run grep '^service update' "$T/w.txt"
+	assert_output --regexp "^service update m 10\.0\.0\.1:54/udp index [0-9]+ owner pid $holder from 10\.0\.0\.1:53/udp$"
+	# a unix socket's path is quoted after "from" as it is in the location
+	tctl service register m --host ::1 --proto unix --path "/tmp/a b'c" --pid $holder
+	tctl service register m --proto unix --path "/tmp/a b'c" --pid $holder
+	wait_until grep -q "^service move m '127" "$T/w.txt"
+	run grep "^service move m '127" "$T/w.txt"
+	assert_output --partial " owner pid $holder from '::1/unix:/tmp/a b'\\''c'"
+	wait_until grep -q '"path":"/tmp/a b'"'"'c"}' "$T/j.txt"
+	run jq -c 'select(.event == "move" or .event == "update") | .from' "$T/j.txt"
+	assert_line --index 0 '{"host":"10.0.0.1","port":53,"proto":"udp"}'
+	assert_line --index 1 '{"host":"10.0.0.1","port":54,"proto":"udp"}'
+	assert_line --index 2 '{"host":"::1","proto":"unix","path":"/tmp/a b'"'"'c"}'
+	# the same again: no change, and tend tells the index it has
+	local index
+	index=$(index_now)
+	run tctl service register m --proto unix --path "/tmp/a b'c" --pid $holder
+	assert_success
+	assert_output --regexp " index $index$"
+	[ "$(index_now)" = "$index" ]
+}
+
 @test "a client holds at most 64 services" {
 	start_tend
 	sleep 1000 &

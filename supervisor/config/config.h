@@ -215,8 +215,9 @@ const char *service_proto_name(enum service_proto p);
  * Returns 0, or -1 with *why saying what is wrong (a static string). */
 int service_context_check(char *const *context, const char **why);
 /* The port, protocol and path of one location together: a unix socket
- * has an absolute path of at most SERVICE_PATH_MAX bytes and no port; tcp,
- * udp and none have no path. 0, or -1 with *why. */
+ * has an absolute path of at most SERVICE_PATH_MAX bytes, without control
+ * characters, and no port; tcp, udp and none have no path. 0, or -1 with
+ * *why. */
 int service_address_check(unsigned port, enum service_proto proto, const char *path,
 			  const char **why);
 

@@ -114,6 +114,9 @@ int service_address_check(unsigned port, enum service_proto proto, const char *p
 			*why = "a unix socket needs an absolute path";
 		else if (strlen(path) > SERVICE_PATH_MAX)
 			*why = "a unix socket path is at most 107 bytes";
+		else if (!context_value_ok(path))
+			/* a newline would split a lookup's or a watch's line in two */
+			*why = "a unix socket path holds a control character";
 		else
 			return 0;
 		return -1;

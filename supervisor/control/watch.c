@@ -37,7 +37,7 @@ static void change_text(struct buf *out, const struct change *c)
 		location_text(out, c->loc, c->index);
 		if (c->from) {
 			buf_puts(out, " from ");
-			location_address(out, c->from);
+			location_address_word(out, c->from);
 		}
 	}
 }
@@ -65,6 +65,13 @@ static void change_json(struct buf *out, const struct change *c)
 			json_str(out, c->from->host);
 			if (c->from->port)
 				buf_printf(out, ",\"port\":%u", c->from->port);
+			if (c->from->proto != PROTO_NONE)
+				buf_printf(out, ",\"proto\":\"%s\"",
+					   service_proto_name(c->from->proto));
+			if (c->from->path) {
+				buf_puts(out, ",\"path\":");
+				json_str(out, c->from->path);
+			}
 			buf_puts(out, "}");
 		}
 		buf_puts(out, "}");

@@ -206,6 +206,7 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 {
 	struct location *old = find_replaced(d, l);
 	if (old && location_same(old, l)) {
+		l->index = old->index; /* what the caller is told it is */
 		location_unref(l);
 		return 0;
 	}

@@ -62,10 +62,11 @@ void directory_free(struct directory *d);
 
 /* Puts a location in the directory, replacing the one it takes the place
  * of (the same place, or the same owner's location of that name), and
- * records the change: add, update (same place), move (another host). A
- * location identical to the one there changes nothing. Takes the caller's
- * reference to l in every case. Returns 0, or -1 with a message in err (the
- * limits; the owner is gone). */
+ * records the change: add, update (the same host), move (another host;
+ * both say where it was when its address changed). A location identical to the one there changes
+ * nothing (l gets its index). Takes the caller's reference to l in every
+ * case. Returns 0, or -1 with a message in err (the limits; the owner is
+ * gone). */
 int directory_put(struct directory *d, struct location *l, char *err, size_t errlen);
 
 /* Removes l (one the directory holds) and records the change. */

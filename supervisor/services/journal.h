@@ -20,7 +20,7 @@ enum change_kind {
 	CHANGE_SERVICE_ADD,
 	CHANGE_SERVICE_REMOVE,
 	CHANGE_SERVICE_MOVE,   /* the same owner's location now on another host */
-	CHANGE_SERVICE_UPDATE, /* the same place, new context, owner or flags */
+	CHANGE_SERVICE_UPDATE, /* the same host: new port, path, context, owner or flags */
 	CHANGE_GROUP,	       /* a group entered a state */
 	CHANGE_HOST_UP,
 	CHANGE_HOST_DOWN,

@@ -137,18 +137,25 @@ static void put_word(struct buf *out, const char *word)
 	free(q);
 }
 
-void location_text(struct buf *out, const struct location *l, uint64_t index)
+void location_address_word(struct buf *out, const struct location *l)
 {
-	buf_printf(out, "%s ", l->name);
 	if (l->proto == PROTO_UNIX) {
 		/* the path is the one part that may need quoting */
 		struct buf addr = { 0 };
 		location_address(&addr, l);
 		put_word(out, addr.data ? addr.data : "");
+		if (addr.oom)
+			out->oom = true;
 		buf_free(&addr);
 	} else {
 		location_address(out, l);
 	}
+}
+
+void location_text(struct buf *out, const struct location *l, uint64_t index)
+{
+	buf_printf(out, "%s ", l->name);
+	location_address_word(out, l);
 	buf_printf(out, " index %llu owner ", (unsigned long long)index);
 	if (l->owner == OWNER_PROCESS)
 		buf_printf(out, "%s/%s", l->group_name, l->process_name);

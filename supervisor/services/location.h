@@ -86,6 +86,9 @@ bool location_same(const struct location *a, const struct location *b);
 
 /* "HOST[:PORT][/PROTO]" ("[v6]:PORT" with a port), "HOST/unix:PATH". */
 void location_address(struct buf *out, const struct location *l);
+/* The same as one word of a text line: quoted, as cmdline_split reads it
+ * back, when the path needs it. */
+void location_address_word(struct buf *out, const struct location *l);
 /* NAME ADDRESS index N owner (GROUP/PROCESS | pid N | uid N) [decoupled]
  * [proxy] [context K=V...]; values quoted where a shell would need it. */
 void location_text(struct buf *out, const struct location *l, uint64_t index);

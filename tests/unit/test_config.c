@@ -782,6 +782,7 @@ static void test_service_address_errors(void **state)
 		   "  service e { path = \"/run/x.sock\" }\n"
 		   "  service f { proto = bogus  path = \"/run/x.sock\" }\n"
 		   "  service g { proto = unix  path = /x  port = 0 }\n"
+		   "  service h { proto = unix  path = \"/run/a\\nb\" }\n"
 		   "}\n",
 		   "3: service \"a\": a unix socket needs an absolute path\n"
 		   "4: service \"b\": a unix socket needs an absolute path\n"
@@ -789,7 +790,8 @@ static void test_service_address_errors(void **state)
 		   "6: service \"d\": only a unix socket has a path\n"
 		   "7: service \"e\": only a unix socket has a path\n"
 		   "8: proto: invalid value \"bogus\" (tcp, udp or unix)\n"
-		   "9: port: invalid value \"0\" (a whole number from 1 to 65535)\n");
+		   "9: port: invalid value \"0\" (a whole number from 1 to 65535)\n"
+		   "10: service \"h\": a unix socket path holds a control character\n");
 	/* 107 bytes fit in sun_path, 108 do not */
 	snprintf(text, sizeof(text),
 		 "group g {\n  process p { command = x }\n"

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "cmdline.h"
 #include "tend.h"
 
@@ -128,7 +129,7 @@ too_long:
 }
 
 /* Handles one complete reply line (NUL-terminated, newline removed).
- * Returns 2 to keep reading, else what tend_request returns. */
+ * Returns 2 to keep reading, else what libtend_request returns. */
 static int handle_line(char *line, tend_line_fn on_line, void *arg, char *err, size_t errlen)
 {
 	if (line[0] == '>' && (line[1] == ' ' || line[1] == '\0')) {
@@ -146,7 +147,7 @@ static int handle_line(char *line, tend_line_fn on_line, void *arg, char *err, s
 	}
 	if (strcmp(line, "ERR") == 0 || strncmp(line, "ERR ", 4) == 0) {
 		set_err(err, errlen, "%s", line[3] ? line + 4 : "error");
-		return -1;
+		return LIBTEND_REFUSED;
 	}
 	set_err(err, errlen, "bad reply line");
 	errno = EPROTO;
@@ -221,8 +222,7 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 	return ret;
 }
 
-int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, char *err,
-		 size_t errlen)
+int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen)
 {
 	char line[TEND_REQUEST_MAX + 1];
 	int n;
@@ -238,5 +238,21 @@ int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, ch
 		errno = n;
 		return -1;
 	}
+	return 0;
+}
+
+int libtend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, char *err,
+		    size_t errlen)
+{
+	if (libtend_send_request(fd, argv, err, errlen) < 0)
+		return -1;
 	return read_reply(fd, on_line, arg, err, errlen);
+}
+
+int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, char *err,
+		 size_t errlen)
+{
+	int ret = libtend_request(fd, argv, on_line, arg, err, errlen);
+
+	return ret == LIBTEND_REFUSED ? -1 : ret;
 }

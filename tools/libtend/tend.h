@@ -2,6 +2,7 @@
  * Link with `pkg-config --cflags --libs tend` (-ltend).
  *
  * - The control socket's client side: tend_connect, tend_request (below).
+ * - The services directory: tend_service_*, tend_watch_* (further below).
  * - The heartbeat watchdog: tend_watchdog_* (further below).
  * - sd_notify-style readiness: tend_notify, tend_ready (at the end).
  *
@@ -15,8 +16,10 @@
 #ifndef LIBTEND_TEND_H
 #define LIBTEND_TEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TEND_SOCKET_NAME "tend.sock"
 #define TEND_REQUEST_MAX 4096 /* longest request line tend accepts, newline included */
@@ -45,6 +48,202 @@ int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, ch
 /* Quotes one word so that tend splits it back exactly (see supervisor/cmdline.h).
  * Returns the length written, or -1 if it does not fit. */
 int tend_quote(const char *word, char *buf, size_t len);
+
+/* ---- the services directory --------------------------------------------------
+ *
+ * tend keeps a directory of services: for each name, the locations where
+ * it is offered (host, port, protocol, a unix socket's path, and "key=value"
+ * context for clients). A location declared in conf.d belongs to its process
+ * and is there while that process runs and is ready. One registered over
+ * the control socket is coupled to a process (the one that registered it,
+ * or the pid it names) and goes the moment that process ends; a decoupled
+ * one stays until it is deregistered or tend stops. Every change has an
+ * index, one more than the last, which a watch reports and resumes from.
+ *
+ *	struct tend_service_spec spec = { .name = "http", .port = 8080, .proto = "tcp" };
+ *	int fd = tend_connect(NULL);
+ *	if (fd < 0 || tend_service_register(fd, &spec, msg, sizeof(msg)) < 0) ...
+ *	(the location is there until this process ends: keep it running)
+ *
+ * The calls below that take an fd send one request on a connection from
+ * tend_connect and read its reply; the connection may serve more requests.
+ * They return -1 with errno EPROTO when tend answered with an error (msg
+ * then holds tend's message, e.g. "bad port: 1 to 65535"), EINVAL for an
+ * argument they refuse before asking, EBADMSG for a reply they cannot
+ * read, or as tend_request sets it for an I/O error (msg says which). */
+
+#define TEND_SERVICE_NAME_MAX 64	/* [A-Za-z0-9_.-], as for context keys */
+#define TEND_SERVICE_CONTEXT_MAX 16	/* "key=value" entries of one location */
+#define TEND_SERVICE_CONTEXT_BYTES 1024 /* of all of them, NULs not counted */
+#define TEND_SERVICE_PATH_MAX 107	/* a unix socket's path (sockaddr_un) */
+#define TEND_HOST_MAX 45		/* an IPv4 or IPv6 address literal */
+#define TEND_NAME_MAX 64		/* of a group or process */
+#define TEND_UID_UNKNOWN ((uid_t)-1)
+
+/* Where a location is reached: "HOST[:PORT][/PROTO]" in tend's text, with an
+ * IPv6 host in brackets when there is a port ("[::1]:53/udp"), and
+ * "HOST/unix:PATH" for a unix socket. */
+struct tend_address {
+	char host[TEND_HOST_MAX + 1];	      /* "127.0.0.1", "::1" (no brackets) */
+	unsigned port;			      /* 1-65535; 0: none */
+	char proto[8];			      /* "tcp", "udp", "unix", or "" for none */
+	char path[TEND_SERVICE_PATH_MAX + 1]; /* proto "unix": the socket; else "" */
+};
+
+/* Who a location belongs to, and so how long it stays. */
+enum tend_owner {
+	TEND_OWNER_PROCESS = 1, /* declared in conf.d: group/process, while it runs */
+	TEND_OWNER_PID,		/* coupled to a process (owner_pid), while it lives */
+	TEND_OWNER_DECOUPLED,	/* nobody's: until deregistered (owner_uid registered it) */
+};
+
+/* One location, as a lookup or a watch tells it. Fixed size: nothing to
+ * free, and a copy is a plain assignment. Read the context with
+ * tend_location_context() and tend_location_context_value(). */
+struct tend_location {
+	char name[TEND_SERVICE_NAME_MAX + 1];
+	char host[TEND_HOST_MAX + 1];
+	unsigned port;
+	char proto[8];
+	char path[TEND_SERVICE_PATH_MAX + 1];
+	uint64_t index; /* the change that put it there (a watch: that change's) */
+	enum tend_owner owner;
+	char group[TEND_NAME_MAX + 1]; /* TEND_OWNER_PROCESS; else "" */
+	char process[TEND_NAME_MAX + 1];
+	pid_t owner_pid; /* TEND_OWNER_PID; else 0 */
+	uid_t owner_uid; /* TEND_OWNER_DECOUPLED; else TEND_UID_UNKNOWN */
+	bool decoupled;	 /* owner == TEND_OWNER_DECOUPLED */
+	bool proxy;	 /* it points at another host on behalf of this one */
+	size_t ncontext;
+	/* the entries, each NUL-terminated, at their offsets */
+	uint16_t context_at[TEND_SERVICE_CONTEXT_MAX];
+	char context_text[TEND_SERVICE_CONTEXT_BYTES + TEND_SERVICE_CONTEXT_MAX];
+};
+
+/* Context entry i ("key=value"), or NULL when i >= l->ncontext. */
+const char *tend_location_context(const struct tend_location *l, size_t i);
+/* The value of key in l's context, or NULL when it has none. */
+const char *tend_location_context_value(const struct tend_location *l, const char *key);
+
+/* Writes l's address (or a) as tend writes it, e.g. "[::1]:53/udp",
+ * "127.0.0.1/unix:/run/x.sock". Returns its length, or -1 (nothing written
+ * but "") when it does not fit in len bytes. */
+int tend_location_address(const struct tend_location *l, char *buf, size_t len);
+int tend_address_text(const struct tend_address *a, char *buf, size_t len);
+
+/* What to register. */
+struct tend_service_spec {
+	const char *name;	    /* required */
+	const char *host;	    /* NULL: this host (tend's) */
+	unsigned port;		    /* 0: none */
+	const char *proto;	    /* "tcp", "udp", "unix"; NULL: none */
+	const char *path;	    /* proto "unix": the socket's absolute path */
+	const char *const *context; /* NULL-terminated "key=value" entries; NULL: none */
+	pid_t pid;		    /* the owner; 0: the process that connected fd */
+	bool decoupled;		    /* no owner (then pid must be 0) */
+	bool proxy;		    /* on behalf of another host (needs host) */
+};
+
+/* Registers a location of spec->name. Registering the same place again
+ * (host, port, protocol, path), or the same owner's location of that name
+ * elsewhere, replaces it: the watchers see an update, or a move. A coupled
+ * location goes when its owner ends: note that tend takes the pid of the
+ * process that called tend_connect (SO_PEERCRED), not of a child it forked
+ * since. Returns 0 (msg: "service NAME at ADDRESS index N"), or -1. */
+int tend_service_register(int fd, const struct tend_service_spec *spec, char *msg, size_t msglen);
+
+/* Removes name's locations: all of them, or those on host and/or port
+ * (NULL, 0: any). Only a location's registrant (or root) may; one that
+ * conf.d declares cannot be. Returns 0 (msg: "N location(s) of NAME
+ * removed"), or -1 (also when nothing matched). */
+int tend_service_deregister(int fd, const char *name, const char *host, unsigned port, char *msg,
+			    size_t msglen);
+
+/* Fills out[0..max-1] with name's locations, in the order they came.
+ * Returns how many there are, which may be more than max (then only max
+ * are filled; max may be 0, out NULL, to count); 0 for a service nobody
+ * offers (tend's "no such service", which is then in msg); or -1. */
+int tend_service_lookup(int fd, const char *name, struct tend_location *out, size_t max, char *msg,
+			size_t msglen);
+
+/* ---- watching the directory ----------------------------------------------
+ *
+ * A watch is a connection of its own on which tend reports, first, what
+ * matches now (each location as an "add", each group's state, the host
+ * "up"), then TEND_WATCH_SYNC with the index reached, then one event per
+ * change as it happens. Opened with `since` (an index seen before, e.g.
+ * the last event's), it reports instead exactly the changes after it and
+ * then SYNC, or, when tend no longer keeps them all, TEND_WATCH_RESYNC
+ * and everything anew: forget what you knew at RESYNC. A watch that lets
+ * 1 MiB of events pile up unread gets RESYNC and is closed: open it again
+ * with the last index seen.
+ *
+ * No thread, no callback: poll tend_watch_fd() for POLLIN, then call
+ * tend_watch_next() until it returns 0 (several events may arrive in one
+ * read, and the later ones wait in the watch, not in the socket: polling
+ * again before that would wait for nothing).
+ *
+ *	struct tend_watch *w = tend_watch_open(NULL, "service", "http", NULL, msg, sizeof(msg));
+ *	struct tend_watch_event ev;
+ *	struct pollfd p = { .fd = tend_watch_fd(w), .events = POLLIN };
+ *	for (;;) {
+ *		int r = tend_watch_next(w, &ev);
+ *		if (r > 0) { handle(&ev); continue; }
+ *		if (r < 0) break;            (ev.line says why)
+ *		poll(&p, 1, -1);             (r == 0: nothing more yet)
+ *	}
+ *	tend_watch_close(w); */
+
+enum tend_watch_kind {
+	TEND_WATCH_OTHER,   /* a line this libtend does not know: ignore it */
+	TEND_WATCH_SERVICE, /* verb "add", "remove", "update" or "move"; location; from */
+	TEND_WATCH_GROUP,   /* verb: the group's state ("running", ...); name: the group */
+	TEND_WATCH_HOST,    /* verb "up" or "down"; name: the host */
+	TEND_WATCH_SYNC,    /* index: everything up to it has been reported */
+	TEND_WATCH_RESYNC,  /* forget what you knew: a snapshot follows */
+};
+
+#define TEND_WATCH_LINE_MAX 8192 /* ev->line's size: longer lines are cut */
+
+struct tend_watch_event {
+	enum tend_watch_kind kind;
+	char verb[24];	/* "" for SYNC, RESYNC and OTHER */
+	uint64_t index; /* the change's (SERVICE, GROUP, HOST); SYNC: the index reached */
+	/* SERVICE: the location as it is now (remove: as it was) */
+	struct tend_location location;
+	struct tend_address from;     /* verb "move": where it was */
+	char name[TEND_NAME_MAX + 1]; /* the service, group or host; else "" */
+	/* The payload as tend sent it (for OTHER, a log, a newer tend); when
+	 * tend_watch_next returns -1, why the watch ended. */
+	char line[TEND_WATCH_LINE_MAX];
+};
+
+struct tend_watch;
+
+/* Connects to RUNDIR/tend.sock (NULL: tend_default_rundir()) and asks to
+ * watch what (NULL or "all": everything; "service", "group" or "host": the
+ * one called name). since NULL: begin with what is there now. Waits for
+ * tend's first line, so that a refused watch fails here: NULL with errno
+ * EPROTO and tend's message in msg (e.g. "bad service name"); EINVAL for
+ * a `what` it does not know or a missing name; else as tend_connect, or
+ * ENOMEM. The connection is non-blocking from then on. */
+struct tend_watch *tend_watch_open(const char *rundir, const char *what, const char *name,
+				   const uint64_t *since, char *msg, size_t msglen);
+
+/* The connection's descriptor, for poll/epoll (POLLIN); -1 for a NULL w. */
+int tend_watch_fd(const struct tend_watch *w);
+
+/* Decodes the next event into ev. Returns 1; or 0 when no complete line has
+ * come yet (errno EAGAIN: poll the fd); or -1 when the watch is over, for
+ * good, with errno ECONNRESET (tend closed it, or stopped: ev->line then
+ * says "tend is exiting"), EPROTO (tend answered an error, in ev->line),
+ * EBADMSG (not the protocol), or as read(2) sets it. Only ENOMEM (-1 too)
+ * leaves the watch as it was: call again. A line it cannot decode is
+ * TEND_WATCH_OTHER, not an error. ev must not be NULL. */
+int tend_watch_next(struct tend_watch *w, struct tend_watch_event *ev);
+
+/* Closes the connection and frees w (NULL: nothing). */
+void tend_watch_close(struct tend_watch *w);
 
 /* ---- the heartbeat watchdog ------------------------------------------------
  *
