@@ -1,8 +1,9 @@
 /* The services directory's benchmark (issue 13), against a running tend:
  *
- *   bench_services lookup RUNDIR N        N lookups over one connection, raw
- *                                         socket and through libtend; round
- *                                         trips in microseconds
+ *   bench_services lookup RUNDIR N        N lookups over one connection: a raw
+ *                                         request line, then tend_service_lookup
+ *                                         (which decodes the reply); round trips
+ *                                         in microseconds
  *   bench_services kill RUNDIR W ROUNDS   W watchers of one service; a coupled
  *                                         owner is SIGKILLed each round: how
  *                                         long until each watcher has "remove"
@@ -82,7 +83,6 @@ static void bench_lookup(size_t n)
 	int fd = connect_or_die();
 	char *reg[] = { "service",   "register", "bench",	"--port", "1",
 			"--context", "k=v",	 "--decoupled", NULL };
-	char *look[] = { "service", "lookup", "bench", NULL };
 	request_or_die(fd, reg);
 	int64_t *ns = calloc(n, sizeof(*ns));
 	static const char line[] = "service lookup bench\n";
@@ -94,9 +94,14 @@ static void bench_lookup(size_t n)
 		ns[i] = now_ns() - t;
 	}
 	print_stats("socket", ns, n);
+	static struct tend_location found[4];
+	char msg[512];
 	for (size_t i = 0; i < n; i++) {
 		int64_t t = now_ns();
-		request_or_die(fd, look);
+		if (tend_service_lookup(fd, "bench", found, 4, msg, sizeof(msg)) != 1) {
+			fprintf(stderr, "bench_services: lookup: %s\n", msg);
+			exit(1);
+		}
 		ns[i] = now_ns() - t;
 	}
 	print_stats("libtend", ns, n);
