@@ -133,8 +133,11 @@ sock() { echo "$RUN/tend.sock"; }
 	exec 8> >(socat -u - "UNIX-CONNECT:$(sock)")
 	slow=$!
 	track_pid "$slow"
-	cat "$T/requests" >&8
-	# Wait until tend has taken the requests in: the unread replies pile up.
+	# In the background: tend stops taking requests while 1 MiB of replies
+	# waits unread, so the writer is held up there, not tend.
+	cat "$T/requests" >&8 &
+	track_pid $!
+	# Wait until tend has taken requests in: the unread replies pile up.
 	replies_piled_up() { [ "$(ss -x -H | awk -v s="$(sock)" '$5 == s {q += $4} END {print q + 0}')" -gt 100000 ]; }
 	wait_until replies_piled_up
 	# tend keeps answering others, and supervising.

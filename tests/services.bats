@@ -404,8 +404,95 @@ CONF
 	assert_failure
 	assert_output --partial "permission denied: rootsvc was registered by uid 0"
 	tctl service lookup rootsvc
+	# nor take its place
+	run setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TENDCTL" -r "$RUN" \
+		service register rootsvc --port 1 --decoupled
+	assert_failure
+	assert_output --partial "registered by uid 0"
 	setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TENDCTL" -r "$RUN" \
 		service register mine --port 2 --decoupled
 	run tctl service deregister mine
 	assert_success
+	# a uid holds 64 decoupled locations, whichever processes registered them
+	for i in $(seq 1 64); do echo "service register d$i --port $i --decoupled"; done |
+		setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups \
+			socat - "UNIX-CONNECT:$RUN/tend.sock" >"$T/replies"
+	[ "$(grep -c '^OK service' "$T/replies")" -eq 64 ]
+	run setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$TENDCTL" -r "$RUN" \
+		service register d65 --port 65 --decoupled
+	assert_failure
+	assert_output --partial "uid $nobody holds 64 decoupled services already"
+}
+
+@test "a registration may not take a declared location's place" {
+	conf 20-web.conf <<CONF
+group "web" {
+	process "srv" { command = "sleep 1000" }
+	service "http" { process = "srv"  port = 8080  proto = tcp }
+}
+CONF
+	start_tend
+	wait_until tctl service lookup http
+	run tctl service register http --port 8080 --proto tcp --decoupled
+	assert_failure
+	assert_output --partial "http at that address is declared by web/srv"
+	run tctl service lookup http
+	assert_output --regexp "^http 127.0.0.1:8080/tcp index [0-9]+ owner web/srv$"
+	# hosts are compared as addresses, not as text
+	tctl service register v6 --host 0:0::1 --port 1 --decoupled
+	run tctl service lookup v6
+	assert_output --partial "v6 [::1]:1 "
+	tctl service deregister v6 --host ::1
+}
+
+@test "a snapshot larger than the watch queue is sent whole; a dropped watcher gets resync on a line of its own" {
+	start_tend
+	local pad
+	pad=$(printf 'x%.0s' {1..1000})
+	for i in $(seq 1 1200); do echo "service register big$i --port 1 --context pad=$pad --decoupled"; done |
+		socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+	[ "$(tctl service list --json | jq '.services | length')" -eq 1200 ]
+	watch_into big.txt all
+	[ "$(grep -c '^service add big' "$T/big.txt")" -eq 1200 ]
+	# a watcher that stops reading: its output waits in a FIFO nobody reads
+	mkfifo "$T/slow"
+	exec {slow}<>"$T/slow"
+	(echo "watch service churn"; exec sleep 1000) 3>&- | socat - "UNIX-CONNECT:$RUN/tend.sock" >&$slow 3>&- &
+	track_pid $!
+	for i in $(seq 1 3000); do
+		echo "service register churn --port 7 --decoupled --context pad=$pad"
+		echo "service deregister churn"
+	done | socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+	wait_until grep -q "told resync and dropped" "$T/tend.out"
+	# now read what it was sent: whole lines, the last one resync
+	timeout 10 cat <&$slow >"$T/slow.txt" || true
+	exec {slow}<&-
+	run tail -1 "$T/slow.txt"
+	assert_output "> resync"
+	run grep -v -E '^> (service (add|remove) churn .*|sync [0-9]+|resync)$' "$T/slow.txt"
+	assert_output ""
+}
+
+@test "pipelined requests wait while their replies are unread" {
+	start_tend
+	local pad
+	pad=$(printf 'x%.0s' {1..1000})
+	for i in $(seq 1 1200); do echo "service register big$i --port 1 --context pad=$pad --decoupled"; done |
+		socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+	local before
+	before=$(awk '/^VmRSS/ { print $2 }' "/proc/$TEND_PID/status")
+	# 300 lists (1.3 MB each) asked for at once by a client that never reads
+	(for i in $(seq 1 300); do echo "service list"; done; exec sleep 1000) 3>&- |
+		socat -u STDIN "UNIX-CONNECT:$RUN/tend.sock" 3>&- &
+	track_pid $!
+	# the first reply is built and waits unread...
+	rss_above() { [ "$(awk '/^VmRSS/ { print $2 }' "/proc/$TEND_PID/status")" -gt "$1" ]; }
+	wait_until rss_above $((before + 1000))
+	# ...tend answers others meanwhile, and holds at most a few replies
+	for i in $(seq 1 20); do tctl ping >/dev/null; done
+	# the peak (VmHWM): replies built and dropped at once would not show in RSS
+	local peak
+	peak=$(awk '/^VmHWM/ { print $2 }' "/proc/$TEND_PID/status")
+	echo "RSS $before kB, peak $peak kB" >&2
+	[ "$peak" -lt $((before + 16384)) ]
 }

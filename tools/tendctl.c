@@ -73,6 +73,12 @@ static char **couple_to_parent(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (strcmp(argv[i], "--pid") == 0 || strcmp(argv[i], "--decoupled") == 0)
 			return argv;
+	/* 0: the parent is outside our pid namespace; 1: it is gone */
+	if (getppid() <= 1) {
+		fprintf(stderr, "tendctl: cannot tell which process offers the service (no "
+				"parent here): give --pid PID or --decoupled\n");
+		exit(2);
+	}
 	snprintf(ppid, sizeof(ppid), "%d", (int)getppid());
 	for (int i = 0; i < argc; i++)
 		with_pid[i] = argv[i];

@@ -130,7 +130,8 @@ void client_flush(struct client *c)
 	/* Stop listening for input we would not read now (a request waits, one
 	 * full request is buffered, or the peer half-closed): level-triggered
 	 * epoll would otherwise report it again and again. */
-	bool want_input = !c->closing && !c->eof && c->in.len < TEND_REQUEST_MAX;
+	bool want_input = !c->closing && !c->eof && c->in.len < TEND_REQUEST_MAX &&
+			  c->out.len < CLIENT_OUTPUT_PAUSE;
 	uint32_t ev = (c->out.len ? EPOLLOUT : 0) | (want_input ? EPOLLIN | EPOLLRDHUP : 0);
 	if (ev != c->events && loop_modify(&t->loop, &c->w, ev) == 0)
 		c->events = ev;
@@ -159,10 +160,12 @@ static void handle_line(struct client *c, char *line)
 }
 
 /* Handles every complete line in the input; a reply pending (a start that
- * waits) holds the next request back, so replies keep the request order. */
+ * waits) holds the next request back, so replies keep the request order.
+ * So do replies the client has not read yet: a few bytes of pipelined
+ * `service list` must not make tend build a copy of the directory each. */
 static void handle_input(struct client *c)
 {
-	while (!c->wait.active && !c->closing) {
+	while (!c->wait.active && !c->closing && c->out.len < CLIENT_OUTPUT_PAUSE) {
 		char *nl = c->in.data ? memchr(c->in.data, '\n', c->in.len) : NULL;
 		if (!nl) {
 			if (c->in.len >= TEND_REQUEST_MAX) {
@@ -249,7 +252,7 @@ void control_after_events(void *ctx)
 	struct client *c = ctl->clients, *next;
 	for (; c; c = next) {
 		next = c->next;
-		if (!c->wait.active && c->in.len && !c->closing)
+		if (!c->wait.active && c->in.len && !c->closing && c->out.len < CLIENT_OUTPUT_PAUSE)
 			handle_input(c);
 		if (client_finished(c))
 			c->closing = true;

@@ -25,6 +25,7 @@ struct bus_event;
 
 #define CLIENT_OUTPUT_MAX (16u << 20)
 #define CLIENT_OUTPUT_KEPT (16u << 10) /* an output buffer larger than this is freed once sent */
+#define CLIENT_OUTPUT_PAUSE (1u << 20) /* more unsent than this: the next request waits */
 #define WATCH_QUEUE_MAX (1u << 20)     /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
 
@@ -58,7 +59,9 @@ struct client {
 	struct client_watch {
 		bool active; /* `watch`: changes stream until it goes away */
 		bool json;
-		bool dropped; /* fell behind: told resync, nothing more */
+		bool dropped;	   /* fell behind: told resync, nothing more */
+		bool snapshotting; /* what there is, up to sync: not bounded */
+		size_t backlog;	   /* unsent at sync: allowed on top of the bound */
 		enum watch_scope { WATCH_ALL, WATCH_SERVICE, WATCH_GROUP, WATCH_HOST } scope;
 		char name[72]; /* of the service, group or host watched */
 	} watch;

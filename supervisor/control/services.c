@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A location and where it came in the directory, for a stable sort. */
 struct listed {
@@ -224,6 +225,9 @@ static void service_register(struct directory *d, struct client *c, char **argv)
 	a.spec.owner = a.decoupled ? OWNER_NONE : OWNER_PID;
 	if (!a.pid_given)
 		a.spec.pid = c->pid;
+	if (a.spec.owner == OWNER_PID && a.spec.pid == getpid())
+		return client_err(c, "a location cannot be coupled to tend itself: give --pid PID "
+				     "or --decoupled");
 	if (a.spec.proxy && (!a.spec.host || strcmp(a.spec.host, d->this_host) == 0))
 		return client_err(c, "a proxy points at another host: give --host");
 	struct location *l = location_new(&a.spec, d->this_host, &why);
@@ -269,6 +273,13 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 	}
 	if (!name)
 		return client_err(c, usage);
+	char canon[INET6_ADDRSTRLEN];
+	if (host) {
+		host_canonical(host, canon, sizeof(canon));
+		if (!canon[0])
+			return client_err(c, "bad host: an IPv4 or IPv6 address");
+		host = canon;
+	}
 	struct location *first = valid_service_name(name) ? directory_find(d, name) : NULL, *l,
 			*next;
 	size_t matched = 0;

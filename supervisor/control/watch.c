@@ -107,17 +107,29 @@ static void drop_watcher(struct client *c)
 	tend_log(&c->ctl->t->log, LOG_WARN,
 		 "control: watcher pid %d has %u bytes unread; told resync and dropped",
 		 (int)c->pid, WATCH_QUEUE_MAX);
-	buf_free(&c->out);
+	/* The first line may be half sent: its rest goes, then resync on a
+	 * line of its own. */
+	char *nl = c->out.data ? memchr(c->out.data, '\n', c->out.len) : NULL;
+	if (nl && !c->out.oom)
+		c->out.len = (size_t)(nl + 1 - c->out.data);
+	else
+		buf_free(&c->out);
 	c->watch.dropped = true;
 	c->closing = true;
 	client_data_raw(c, c->watch.json ? "{\"type\":\"resync\"}" : "resync");
 	shutdown(c->w.fd, SHUT_RD);
 }
 
+/* The queue's bound counts from the end of the snapshot: what it left
+ * unsent (c->watch.backlog) is allowed on top until it has gone. */
 static void send_line(struct client *c, const char *line)
 {
 	client_data_raw(c, line);
-	if (c->out.len > WATCH_QUEUE_MAX || c->out.oom)
+	if (c->out.len <= WATCH_QUEUE_MAX)
+		c->watch.backlog = 0;
+	if (c->watch.snapshotting)
+		return;
+	if (c->out.len > WATCH_QUEUE_MAX + c->watch.backlog || c->out.oom)
 		drop_watcher(c);
 }
 
@@ -195,7 +207,8 @@ static void snapshot(struct tend *t, struct directory *d, struct client *c)
 		if (w->scope == WATCH_ALL ||
 		    (w->scope == WATCH_GROUP && strcmp(t->groups[i]->decl.name, w->name) == 0))
 			snapshot_group(c, t->groups[i], d->journal.index);
-	if (w->scope == WATCH_ALL || (w->scope == WATCH_HOST && strcmp(w->name, d->this_host) == 0))
+	if (!w->dropped && (w->scope == WATCH_ALL ||
+			    (w->scope == WATCH_HOST && strcmp(w->name, d->this_host) == 0)))
 		snapshot_host(c, d->this_host);
 }
 
@@ -243,7 +256,7 @@ static const char *parse_watch(char **argv, struct client_watch *w, long long *s
 			size_t k = 0;
 			while (k < 4 && strcmp(*a, scopes[k]) != 0)
 				k++;
-			if (k == 4 || (k > 0 && !a[1]))
+			if (k == 4 || (k > 0 && (!a[1] || a[1][0] == '-')))
 				return watch_usage;
 			w->scope = (enum watch_scope)k;
 			if (k > 0 &&
@@ -273,6 +286,7 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 	if (c->watch.active)
 		return client_err(c, "this connection watches already");
 	w.active = true;
+	w.snapshotting = true;
 	c->watch = w;
 	if (since < 0 || journal_replay(&d->journal, (uint64_t)since, replayed, c) < 0) {
 		if (since >= 0)
@@ -280,4 +294,6 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 		snapshot(t, d, c);
 	}
 	send_sync(c, d->journal.index);
+	c->watch.snapshotting = false;
+	c->watch.backlog = c->out.len;
 }

@@ -230,7 +230,8 @@ int reload_remove_group(struct tend *t, struct group *g)
 	t->retiring[t->nretiring++] = g;
 	t->reload_unfinished = true; /* reload_finish() frees it once down */
 	retire(t, &(struct leaving){ g, NULL });
-	if (deps_link(t) < 0)
-		return -1;
+	if (deps_link(t) < 0) /* it is removed all the same */
+		tend_log(&t->log, LOG_ERR,
+			 "out of memory: requires and after do not hold until a reload");
 	return 0;
 }

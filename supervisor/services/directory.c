@@ -114,52 +114,102 @@ static struct location **link_to(struct directory *d, const struct location *l,
 	return *pp ? pp : NULL;
 }
 
-/* Does `l` take the place of `old`: the same place, or the same owner's
- * (a declared process, or a registering pid) location of the name. */
-static bool replaces(const struct location *old, const struct location *l)
+/* The same owner: one declared process, or one registering pid. */
+static bool same_owner(const struct location *a, const struct location *b)
 {
-	if (location_same_place(old, l))
-		return true;
-	if (old->owner != l->owner)
+	if (a->owner != b->owner)
 		return false;
-	if (l->owner == OWNER_PROCESS)
-		return old->proc == l->proc;
-	return l->owner == OWNER_PID && old->pid == l->pid;
+	if (a->owner == OWNER_PROCESS)
+		return a->proc == b->proc;
+	return a->owner == OWNER_PID && a->pid == b->pid;
 }
 
-static struct location *find_replaced(const struct directory *d, const struct location *l)
+/* The location of l's name at l's place, and the one l's owner holds
+ * (an owner holds one location of a name). */
+static void find_replaced(const struct directory *d, const struct location *l,
+			  struct location **at_place, struct location **owned)
 {
-	struct location *first = directory_find(d, l->name), *o;
-	for (o = first; o; o = directory_next_of_name(o))
+	*at_place = *owned = NULL;
+	for (struct location *o = directory_find(d, l->name); o; o = directory_next_of_name(o)) {
 		if (location_same_place(o, l))
-			return o;
-	for (o = first; o; o = directory_next_of_name(o))
-		if (replaces(o, l))
-			return o;
-	return NULL;
+			*at_place = o;
+		if (same_owner(o, l))
+			*owned = o;
+	}
 }
 
-unsigned directory_count_owned(const struct directory *d, pid_t pid)
+/* Whether l may take `held`'s place: a declared location is conf.d's, a
+ * registered one its uid's (and root's). -1 with the reason in err. */
+static int place_refused(const struct location *held, const struct location *l, char *err,
+			 size_t errlen)
 {
+	if (l->owner == OWNER_PROCESS)
+		return 0;
+	if (held->owner == OWNER_PROCESS) {
+		snprintf(err, errlen, "%s at that address is declared by %s/%s", held->name,
+			 held->group_name, held->process_name);
+		return -1;
+	}
+	if (l->uid != 0 && held->uid != l->uid) {
+		snprintf(err, errlen, "%s at that address was registered by uid %u", held->name,
+			 (unsigned)held->uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* How many locations count against l's owner: its coupled ones (the pid's),
+ * or its uid's decoupled ones. */
+static unsigned owner_count(const struct directory *d, const struct location *l)
+{
+	if (l->owner == OWNER_PID)
+		return owners_count(d, l->pid);
 	unsigned n = 0;
-	size_t cursor = 0;
-	for (struct location *l = directory_next(d, &cursor, NULL); l;
-	     l = directory_next(d, &cursor, l))
-		n += l->owner != OWNER_PROCESS && l->pid == pid;
+	for (size_t i = 0; i < d->nuids; i++)
+		if (d->uids[i].uid == l->uid)
+			n = d->uids[i].decoupled;
 	return n;
 }
 
-static int check_limits(struct directory *d, const struct location *l, char *err, size_t errlen)
+/* A decoupled location of uid comes (+1) or goes (-1). */
+static void count_decoupled(struct directory *d, const struct location *l, int delta)
 {
-	if (d->nlocations >= d->max_locations) {
+	if (l->owner != OWNER_NONE)
+		return;
+	for (size_t i = 0; i < d->nuids; i++)
+		if (d->uids[i].uid == l->uid) {
+			d->uids[i].decoupled += (unsigned)delta;
+			return;
+		}
+	if (delta < 0)
+		return;
+	void *v = realloc(d->uids, (d->nuids + 1) * sizeof(*d->uids));
+	if (!v)
+		return; /* not counted: the limit is looser, nothing is lost */
+	d->uids = v;
+	d->uids[d->nuids++] = (struct uid_count){ .uid = l->uid, .decoupled = 1 };
+}
+
+/* Whether l may be one more of its owner's: services-max when the
+ * directory grows, the per-owner limit (root's decoupled ones have none but
+ * services-max). */
+static int check_limits(struct directory *d, const struct location *l, bool grows, char *err,
+			size_t errlen)
+{
+	if (grows && d->nlocations >= d->max_locations) {
 		snprintf(err, errlen, "the directory is full (services-max is %u)",
 			 d->max_locations);
 		return -1;
 	}
-	if (l->owner != OWNER_PROCESS &&
-	    directory_count_owned(d, l->pid) >= SERVICES_PER_CLIENT_MAX) {
-		snprintf(err, errlen, "pid %d holds %d services already", (int)l->pid,
-			 SERVICES_PER_CLIENT_MAX);
+	if (l->owner == OWNER_PROCESS || (l->owner == OWNER_NONE && l->uid == 0))
+		return 0;
+	if (owner_count(d, l) >= SERVICES_PER_CLIENT_MAX) {
+		if (l->owner == OWNER_PID)
+			snprintf(err, errlen, "pid %d holds %d services already", (int)l->pid,
+				 SERVICES_PER_CLIENT_MAX);
+		else
+			snprintf(err, errlen, "uid %u holds %d decoupled services already",
+				 (unsigned)l->uid, SERVICES_PER_CLIENT_MAX);
 		return -1;
 	}
 	return 0;
@@ -199,18 +249,24 @@ static void replace(struct directory *d, struct location *old, struct location *
 	       location_same_place(old, l) ? NULL : old);
 	if (old->owner == OWNER_PID)
 		owners_release(d, old->pid);
+	count_decoupled(d, old, -1);
 	location_unref(old);
 }
 
 int directory_put(struct directory *d, struct location *l, char *err, size_t errlen)
 {
-	struct location *old = find_replaced(d, l);
+	struct location *at_place, *owned;
+	find_replaced(d, l, &at_place, &owned);
+	struct location *old = at_place ? at_place : owned;
 	if (old && location_same(old, l)) {
 		l->index = old->index; /* what the caller is told it is */
 		location_unref(l);
 		return 0;
 	}
-	if (!old && check_limits(d, l, err, errlen) < 0) {
+	/* one more for l's owner unless it replaces one of the owner's own */
+	bool more = !owned && !(old && same_owner(old, l));
+	if ((at_place && place_refused(at_place, l, err, errlen) < 0) ||
+	    (more && check_limits(d, l, !old, err, errlen) < 0)) {
 		location_unref(l);
 		return -1;
 	}
@@ -232,6 +288,10 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 		replace(d, old, l);
 	else
 		add(d, l);
+	count_decoupled(d, l, +1);
+	/* l took another's place: its owner's old location of the name goes */
+	if (owned && owned != old)
+		directory_remove(d, owned);
 	return 0;
 }
 
@@ -249,6 +309,7 @@ void directory_remove(struct directory *d, struct location *l)
 	l->next = NULL;
 	if (l->owner == OWNER_PID)
 		owners_release(d, l->pid);
+	count_decoupled(d, l, -1);
 	record(d, CHANGE_SERVICE_REMOVE, l, NULL);
 	location_unref(l);
 }
@@ -275,6 +336,9 @@ void directory_free(struct directory *d)
 			location_unref(l);
 		}
 	free(d->buckets);
+	free(d->uids);
+	d->uids = NULL;
+	d->nuids = 0;
 	while (d->owners) {
 		struct owner_watch *o = d->owners;
 		d->owners = o->next;

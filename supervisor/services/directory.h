@@ -50,6 +50,11 @@ struct directory {
 	unsigned max_locations; /* services-max */
 	struct owner_watch *owners;
 	struct owner_watch *ended; /* watched no more; freed by directory_after_events */
+	struct uid_count {
+		uid_t uid;
+		unsigned decoupled; /* its decoupled locations (the per-client limit) */
+	} * uids;
+	size_t nuids;
 	struct journal journal;
 	struct loop *loop; /* for the owners' pidfds; NULL: owners are not watched */
 	struct logger *log;
@@ -84,8 +89,6 @@ struct location *directory_next(const struct directory *d, size_t *cursor,
 
 /* Removes the coupled locations owned by pid (its pidfd said it ended). */
 void directory_owner_gone(struct directory *d, pid_t pid);
-/* How many locations pid owns, or registered decoupled (the per-client limit). */
-unsigned directory_count_owned(const struct directory *d, pid_t pid);
 
 /* A loop hook: frees what a callback of the batch may still have referred to. */
 void directory_after_events(void *ctx);
@@ -94,5 +97,7 @@ void directory_after_events(void *ctx);
  * and go. Returns 0, or -1 (ESRCH: the process is gone already). */
 int owners_hold(struct directory *d, pid_t pid);
 void owners_release(struct directory *d, pid_t pid);
+/* How many coupled locations pid owns. */
+unsigned owners_count(const struct directory *d, pid_t pid);
 
 #endif

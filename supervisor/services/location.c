@@ -3,6 +3,8 @@
 #include "base/json.h"
 #include "libtend/cmdline.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +41,22 @@ static const char *put(char **at, const char *s)
 	return d;
 }
 
+void host_canonical(const char *host, char *out, size_t len)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	int family = strchr(host, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(family, host, addr) != 1 || !inet_ntop(family, addr, out, (socklen_t)len))
+		out[0] = '\0';
+}
+
 struct location *location_new(const struct location_spec *s, const char *this_host,
 			      const char **why)
 {
-	const char *host = s->host ? s->host : this_host;
-	if (check_spec(s, host, why) < 0)
+	const char *given = s->host ? s->host : this_host;
+	char host[INET6_ADDRSTRLEN];
+	if (check_spec(s, given, why) < 0)
 		return NULL;
+	host_canonical(given, host, sizeof(host));
 	size_t nctx = argv_count(s->context);
 	size_t chars = str_size(s->name) + str_size(host) + str_size(s->path) +
 		       str_size(s->group_name) + str_size(s->process_name) + 1;

@@ -69,6 +69,10 @@ static inline const char *context_next(const char *e)
 	return e + 1;
 }
 
+/* host (an address literal) as inet_ntop writes it, so that "0::1" and
+ * "::1" are one host; "" when it is not an address. len: INET6_ADDRSTRLEN. */
+void host_canonical(const char *host, char *out, size_t len);
+
 /* Checks spec (name, host, port, proto, path, context) and makes a
  * location with one reference; this_host stands in for a NULL host.
  * NULL with *why set (static text) when a field is invalid, or "out of

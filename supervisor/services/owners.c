@@ -78,3 +78,11 @@ void directory_after_events(void *ctx)
 		free(o);
 	}
 }
+
+unsigned owners_count(const struct directory *d, pid_t pid)
+{
+	for (const struct owner_watch *o = d->owners; o; o = o->next)
+		if (o->pid == pid)
+			return o->nlocs;
+	return 0;
+}

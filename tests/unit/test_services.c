@@ -40,6 +40,12 @@ static void note_change(void *ctx, const struct change *c)
 			 c->from ? c->from->host : "");
 }
 
+static void count_only(void *ctx, const struct change *c)
+{
+	(void)c;
+	((struct heard *)ctx)->n++;
+}
+
 static void assert_heard(const struct heard *h, const char *const *want)
 {
 	int n = 0;
@@ -53,12 +59,17 @@ static void assert_heard(const struct heard *h, const char *const *want)
 		fail_msg("unexpected change %d: \"%s\"", n, h->lines[n]);
 }
 
+static uid_t spec_uid = 1000; /* who registers, in loc_of */
+
 static struct location *loc_of(const char *name, const char *host, unsigned port,
 			       enum owner_kind owner, pid_t pid)
 {
-	struct location_spec spec = {
-		.name = name, .host = host, .port = port, .owner = owner, .pid = pid, .uid = 1000
-	};
+	struct location_spec spec = { .name = name,
+				      .host = host,
+				      .port = port,
+				      .owner = owner,
+				      .pid = pid,
+				      .uid = spec_uid };
 	const char *why = NULL;
 	struct location *l = location_new(&spec, "127.0.0.1", &why);
 	if (!l)
@@ -370,6 +381,59 @@ static void a_reload_that_changes_a_service_updates_it_in_place(void **state)
 	teardown_fixture(fx);
 }
 
+static void a_place_is_taken_only_by_its_uid_or_root_and_never_from_conf_d(void **state)
+{
+	(void)state;
+	struct directory d;
+	struct heard h = { 0 };
+	char err[160];
+	directory_init(&d, NULL, NULL);
+	assert_int_equal(put(&d, loc_of("s", NULL, 1, OWNER_PID, 7)), 0); /* uid 1000 */
+	assert_int_equal(put(&d, loc_of("s", NULL, 2, OWNER_PID, 8)), 0);
+	journal_listen(&d.journal, note_change, &h);
+	spec_uid = 1001;
+	assert_int_equal(directory_put(&d, loc_of("s", NULL, 1, OWNER_PID, 9), err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "registered by uid 1000"));
+	/* root may; and pid 8, taking port 1, gives up its port 2 */
+	spec_uid = 0;
+	assert_int_equal(put(&d, loc_of("s", NULL, 1, OWNER_PID, 8)), 0);
+	spec_uid = 1000;
+	const char *const want[] = { "3 update s 127.0.0.1:1", "4 remove s 127.0.0.1:2", NULL };
+	assert_heard(&h, want);
+	assert_int_equal(d.nlocations, 1);
+	assert_int_equal(owners_count(&d, 7), 0);
+	assert_int_equal(owners_count(&d, 8), 1);
+	/* hosts are compared as addresses */
+	assert_int_equal(put(&d, loc_of("v6", "0:0::1", 5, OWNER_NONE, 7)), 0);
+	assert_string_equal(directory_find(&d, "v6")->host, "::1");
+	assert_int_equal(put(&d, loc_of("v6", "::1", 5, OWNER_NONE, 7)), 0);
+	assert_int_equal(d.journal.index, 5); /* the same location: no change */
+	directory_free(&d);
+}
+
+static void the_oldest_change_kept_is_the_limit_of_a_replay(void **state)
+{
+	(void)state;
+	struct directory d;
+	directory_init(&d, NULL, NULL);
+	for (int i = 0; i < JOURNAL_KEEP + 10; i++) {
+		assert_int_equal(put(&d, loc_of("a", NULL, 1, OWNER_NONE, 7)), 0);
+		directory_remove(&d, directory_find(&d, "a"));
+	}
+	uint64_t index = d.journal.index;
+	struct heard *many = calloc(1, sizeof(*many));
+	/* exactly JOURNAL_KEEP changes after `since`: all kept */
+	assert_int_equal(journal_replay(&d.journal, index - JOURNAL_KEEP, count_only, many), 0);
+	assert_int_equal(many->n, JOURNAL_KEEP);
+	many->n = 0;
+	assert_int_equal(journal_replay(&d.journal, index - JOURNAL_KEEP - 1, count_only, many),
+			 -1);
+	assert_int_equal(many->n, 0);
+	free(many);
+	directory_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +445,8 @@ int main(void)
 		cmocka_unit_test(a_registering_process_that_ends_is_seen_through_its_pidfd),
 		cmocka_unit_test(a_declared_service_follows_its_process),
 		cmocka_unit_test(a_reload_that_changes_a_service_updates_it_in_place),
+		cmocka_unit_test(a_place_is_taken_only_by_its_uid_or_root_and_never_from_conf_d),
+		cmocka_unit_test(the_oldest_change_kept_is_the_limit_of_a_replay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
