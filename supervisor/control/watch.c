@@ -144,8 +144,9 @@ void watchers_on_change(void *ctx, const struct change *ch)
 		struct buf *line = c->watch.json ? &json : &text;
 		if (!line->len)
 			change_line(line, ch, c->watch.json);
+		/* sent by control_after_events, once for every change of the
+		 * batch: a restart is two changes, one send */
 		send_line(c, line->data);
-		client_flush(c);
 	}
 	buf_free(&text);
 	buf_free(&json);

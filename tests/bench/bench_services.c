@@ -12,10 +12,11 @@
  *                                         watchers of everything, drained;
  *                                         prints "ready" and holds until stdin
  *                                         closes (the caller measures tend)
- *   bench_services watchers RUNDIR W [stalled]
- *                                         W watchers that read everything (or
- *                                         one that never reads), held until
- *                                         stdin closes
+ *   bench_services watchers RUNDIR W [all|idle|stalled]
+ *                                         W watchers of everything that read it
+ *                                         (all), of a service that never changes
+ *                                         (idle), or one of everything that never
+ *                                         reads (stalled); held until stdin closes
  * Results are KEY=VALUE lines. */
 #include "bench.h"
 
@@ -105,6 +106,14 @@ static void bench_lookup(size_t n)
 		ns[i] = now_ns() - t;
 	}
 	print_stats("libtend", ns, n);
+	/* the same round trip without the directory: what the machine costs */
+	char *ping[] = { "ping", NULL };
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = now_ns();
+		request_or_die(fd, ping);
+		ns[i] = now_ns() - t;
+	}
+	print_stats("ping", ns, n);
 	char *dereg[] = { "service", "deregister", "bench", NULL };
 	request_or_die(fd, dereg);
 	free(ns);
@@ -271,9 +280,12 @@ int main(int argc, char **argv)
 		hold_until_stdin_closes();
 	} else if (strcmp(argv[1], "watchers") == 0) {
 		bool stalled = argc > 4 && strcmp(argv[4], "stalled") == 0;
+		bool idle = argc > 4 && strcmp(argv[4], "idle") == 0;
 		int *fds = calloc((size_t)a + 1, sizeof(*fds));
 		for (int i = 0; i < a; i++)
-			fds[i] = stalled ? connect_or_die() : open_watcher("all", NULL);
+			fds[i] = stalled ? connect_or_die()
+				 : idle	 ? open_watcher("service", "nothing-here")
+					 : open_watcher("all", NULL);
 		if (stalled && write(fds[0], "watch all\n", 10) != 10)
 			return 1;
 		if (stalled) {

@@ -347,24 +347,29 @@ if want services; then
 		"$BIN/bench_services" lookup "$D/run" "$LOOKUPS" >"$D/lookup" || echo "  lookup run failed" >&2
 		"$BIN/bench_services" kill "$D/run" 100 "$(q 20 100)" >"$D/kill" || echo "  kill run failed" >&2
 		svc_stop
-		for k in socket libtend; do
+		for k in socket libtend ping; do
 			record "$scen" "lookup ${k} median_us" tend "$(svc_kv "$D/lookup" ${k}_median_us)"
 			record "$scen" "lookup ${k} p99_us" tend "$(svc_kv "$D/lookup" ${k}_p99_us)"
 		done
 		record "$scen" "kill to remove, each of 100 watchers, median_us" tend "$(svc_kv "$D/kill" remove_each_median_us)"
 		record "$scen" "kill to remove, all 100 watchers, median_us" tend "$(svc_kv "$D/kill" remove_all_median_us)"
-		printf '  run %d: lookup socket %s us (p99 %s), libtend %s us (p99 %s); kill->remove each %s us, all 100 %s us\n' "$r" \
+		printf '  run %d: lookup socket %s us (p99 %s), libtend %s us (p99 %s), ping %s us; kill->remove each %s us, all 100 %s us\n' "$r" \
 			"$(svc_kv "$D/lookup" socket_median_us)" "$(svc_kv "$D/lookup" socket_p99_us)" \
 			"$(svc_kv "$D/lookup" libtend_median_us)" "$(svc_kv "$D/lookup" libtend_p99_us)" \
+			"$(svc_kv "$D/lookup" ping_median_us)" \
 			"$(svc_kv "$D/kill" remove_each_median_us)" "$(svc_kv "$D/kill" remove_all_median_us)"
 	done
-	# a restart loop, alternating: no watcher, 100 that read, 1 that never reads
+	# a restart loop, alternating: no watcher, 100 idle ones (watching a
+	# service that does not change), 1 of everything that never reads, and
+	# 100 of everything (each restart is two lines for each: the watchers
+	# then compete with tend for the two cores)
 	for ((r = 1; r <= RUNS; r++)); do
-		for w in none 100 stalled; do
+		for w in none 100-idle stalled 100-all; do
 			svc_tend crash || continue
 			case $w in
 			none) exec {hold}> >(cat >/dev/null) ;;
-			100) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 100 >"$D/w.out") ;;
+			100-idle) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 100 idle >"$D/w.out") ;;
+			100-all) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 100 all >"$D/w.out") ;;
 			stalled) exec {hold}> >("$BIN/bench_services" watchers "$D/run" 1 stalled >"$D/w.out") ;;
 			esac
 			[ "$w" = none ] || svc_ready "$D/w.out" || echo "  watchers did not start" >&2
