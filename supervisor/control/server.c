@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,8 +119,10 @@ void client_flush(struct client *c)
 	}
 	/* A long reply (a status, a watch's snapshot) is not kept for the
 	 * life of the connection: a hundred idle watchers would hold it each. */
-	if (!c->out.len && c->out.cap > CLIENT_OUTPUT_KEPT)
+	if (!c->out.len && c->out.cap > CLIENT_OUTPUT_KEPT) {
 		buf_free(&c->out);
+		c->ctl->trim = true;
+	}
 	if (c->out.len > CLIENT_OUTPUT_MAX || c->out.oom) {
 		tend_log(&t->log, LOG_WARN,
 			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
@@ -250,6 +253,13 @@ void control_after_events(void *ctx)
 {
 	struct control *ctl = ctx;
 	struct client *c = ctl->clients, *next;
+	/* Long replies were freed: give their pages back. glibc keeps such
+	 * buffers in the heap once one has been freed (it raises its mmap
+	 * threshold), where a hundred watchers' snapshots would stay as RSS. */
+	if (ctl->trim) {
+		ctl->trim = false;
+		malloc_trim(0);
+	}
 	for (; c; c = next) {
 		next = c->next;
 		if (!c->wait.active && c->in.len && !c->closing && c->out.len < CLIENT_OUTPUT_PAUSE)

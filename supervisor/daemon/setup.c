@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,11 +156,6 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	ensure_standard_fds();
 	mark_closed(d);
 	raise_fd_limit(t);
-	/* Large buffers (a long status, a watch's snapshot) are mapped and
-	 * given back when freed. glibc would otherwise raise this threshold
-	 * after the first such free and keep later ones in the heap, where a
-	 * hundred watchers' snapshots stay as RSS (issue 13). */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	t->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (t->devnull < 0) {
 		tend_log(&t->log, LOG_ERR, "/dev/null: %m");
