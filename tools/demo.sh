@@ -33,6 +33,8 @@ else
 	$tendctl start web >/dev/null 2>&1 || true
 fi
 $tendctl status
+echo
+$tendctl service list
 cat <<MSG
 
 Try:  ./tendctl -r $rundir status --json
@@ -40,5 +42,6 @@ Try:  ./tendctl -r $rundir status --json
       ./tendctl -r $rundir stop flaky/steady
       ./tendctl -r $rundir logs web          (what the processes printed)
       ./tendctl -r $rundir events            (changes as they happen)
+      ./tendctl -r $rundir watch service http   (the service, then each change)
 Stop: kill \$(cat $rundir/tend.pid)
 MSG
