@@ -82,8 +82,11 @@ static void format_json(const struct event *ev, const char *when, struct buf *ou
 	buf_puts(out, "}");
 }
 
-/* Sends ev to every client that asked for events, formatted as it asked. */
-static void emit(struct control *ctl, const struct event *ev)
+/* Writes one line of the stream into out: `what` at `when`, as text or JSON. */
+typedef void line_fn(const void *what, const char *when, bool json, struct buf *out);
+
+/* Sends a line to every client that asked for events, formatted as it asked. */
+static void emit(struct control *ctl, line_fn *format, const void *what)
 {
 	char when[WALL_TIME_LEN] = "";
 	struct buf text = { 0 }, json = { 0 };
@@ -96,12 +99,17 @@ static void emit(struct control *ctl, const struct event *ev)
 			wall_time(when, sizeof(when));
 		struct buf *line = c->subscribed_json ? &json : &text;
 		if (!line->len)
-			(c->subscribed_json ? format_json : format_text)(ev, when, line);
+			format(what, when, c->subscribed_json, line);
 		client_data_raw(c, line->data);
 		client_flush(c);
 	}
 	buf_free(&text);
 	buf_free(&json);
+}
+
+static void event_line(const void *what, const char *when, bool json, struct buf *out)
+{
+	(json ? format_json : format_text)(what, when, out);
 }
 
 static struct event process_event(struct process *p, const char *what)
@@ -155,39 +163,29 @@ void event_stream_on_event(void *ctx, const struct bus_event *b)
 	struct control *ctl = ctx;
 	struct event ev;
 	if (ctl->clients && stream_event(b, &ev))
-		emit(ctl, &ev);
+		emit(ctl, event_line, &ev);
+}
+
+/* A change of the services directory as the stream shows it: after the
+ * time, what a watch shows. */
+static void change_event_line(const void *what, const char *when, bool json, struct buf *out)
+{
+	struct buf body = { 0 };
+	change_line(&body, what, json);
+	if (json)
+		buf_printf(out, "{\"time\":\"%s\",%s", when, body.data ? body.data + 1 : "}");
+	else
+		buf_printf(out, "%s %s", when, body.data ? body.data : "");
+	buf_free(&body);
 }
 
 /* The services directory's changes: services and hosts (groups' states
- * come from the bus above), as a watch shows them, after the time. */
+ * come from the bus above). */
 void event_stream_on_change(void *ctx, const struct change *ch)
 {
 	struct control *ctl = ctx;
-	if (ch->kind == CHANGE_GROUP)
-		return;
-	char when[WALL_TIME_LEN] = "";
-	struct buf text = { 0 }, json = { 0 };
-	for (struct client *c = ctl->clients; c; c = c->next) {
-		if (!c->subscribed || c->closing)
-			continue;
-		if (!when[0])
-			wall_time(when, sizeof(when));
-		struct buf *line = c->subscribed_json ? &json : &text;
-		if (!line->len) {
-			struct buf body = { 0 };
-			change_line(&body, ch, c->subscribed_json);
-			if (c->subscribed_json)
-				buf_printf(line, "{\"time\":\"%s\",%s", when,
-					   body.data ? body.data + 1 : "}");
-			else
-				buf_printf(line, "%s %s", when, body.data ? body.data : "");
-			buf_free(&body);
-		}
-		client_data_raw(c, line->data);
-		client_flush(c);
-	}
-	buf_free(&text);
-	buf_free(&json);
+	if (ch->kind != CHANGE_GROUP && ctl->clients)
+		emit(ctl, change_event_line, ch);
 }
 
 /* Keeps the connection open and streams events; no status line follows. */

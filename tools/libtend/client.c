@@ -256,3 +256,14 @@ int tend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, ch
 
 	return ret == LIBTEND_REFUSED ? -1 : ret;
 }
+
+void libtend_set_msg(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!msg || msglen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+}

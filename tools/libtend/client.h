@@ -20,4 +20,9 @@ int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen);
 int libtend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg, char *err,
 		    size_t errlen);
 
+/* printf into msg (msglen bytes; NULL or 0: nothing), for the calls'
+ * messages. */
+void libtend_set_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

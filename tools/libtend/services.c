@@ -14,21 +14,10 @@
  * 16 --context, --pid or --decoupled, --proxy; each with its value. */
 #define REGISTER_ARGS (3 + 2 * (4 + TEND_SERVICE_CONTEXT_MAX + 1) + 1 + 1)
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || msglen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-}
-
 /* Refuses a call before asking tend: -1, EINVAL, msg says why. */
 static int refuse(char *msg, size_t msglen, const char *why)
 {
-	set_msg(msg, msglen, "%s", why);
+	libtend_set_msg(msg, msglen, "%s", why);
 	errno = EINVAL;
 	return -1;
 }
@@ -168,7 +157,7 @@ int tend_service_lookup(int fd, const char *name, struct tend_location *out, siz
 	if (!name)
 		return refuse(msg, msglen, "no service name");
 	ret = libtend_request(fd, (char *const *)argv, lookup_line, &lk, text, sizeof(text));
-	set_msg(msg, msglen, "%s", text);
+	libtend_set_msg(msg, msglen, "%s", text);
 	/* Nobody offers it: no locations, not an error. */
 	if (ret == LIBTEND_REFUSED && strncmp(text, no_such, sizeof(no_such) - 1) == 0 &&
 	    strcmp(text + sizeof(no_such) - 1, name) == 0)
@@ -176,7 +165,7 @@ int tend_service_lookup(int fd, const char *name, struct tend_location *out, siz
 	if (finish(ret) < 0)
 		return -1;
 	if (lk.bad) {
-		set_msg(msg, msglen, "cannot read a location from tend: %s", lk.bad);
+		libtend_set_msg(msg, msglen, "cannot read a location from tend: %s", lk.bad);
 		errno = lk.bad_errno == ENOMEM ? ENOMEM : EBADMSG;
 		return -1;
 	}

@@ -29,17 +29,6 @@ struct tend_watch {
 	char buf[WATCH_BUF];
 };
 
-static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || msglen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msglen, fmt, ap);
-	va_end(ap);
-}
-
 /* The watch is over, for good. */
 static void end(struct tend_watch *w, int err, const char *fmt, ...)
 {
@@ -222,7 +211,7 @@ static int first_line(struct tend_watch *w, char *msg, size_t msglen)
 	}
 	if (!w->end_errno)
 		return 0;
-	set_msg(msg, msglen, "%s", w->end_msg);
+	libtend_set_msg(msg, msglen, "%s", w->end_msg);
 	errno = w->end_errno;
 	return -1;
 }
@@ -239,13 +228,13 @@ struct tend_watch *tend_watch_open(const char *rundir, const char *what, const c
 		msg[0] = '\0';
 	why = watch_argv(what, name, since, argv, num, sizeof(num));
 	if (why) {
-		set_msg(msg, msglen, "%s", why);
+		libtend_set_msg(msg, msglen, "%s", why);
 		errno = EINVAL;
 		return NULL;
 	}
 	w = malloc(sizeof(*w));
 	if (!w) {
-		set_msg(msg, msglen, "out of memory");
+		libtend_set_msg(msg, msglen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -255,7 +244,7 @@ struct tend_watch *tend_watch_open(const char *rundir, const char *what, const c
 	w->fd = tend_connect(rundir);
 	if (w->fd < 0) {
 		saved = errno;
-		set_msg(msg, msglen, "cannot connect to tend: %s", strerror(saved));
+		libtend_set_msg(msg, msglen, "cannot connect to tend: %s", strerror(saved));
 		goto fail;
 	}
 	if (libtend_send_request(w->fd, (char *const *)argv, msg, msglen) < 0 ||
@@ -266,8 +255,8 @@ struct tend_watch *tend_watch_open(const char *rundir, const char *what, const c
 	flags = fcntl(w->fd, F_GETFL);
 	if (flags < 0 || fcntl(w->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		saved = errno;
-		set_msg(msg, msglen, "cannot make the connection non-blocking: %s",
-			strerror(saved));
+		libtend_set_msg(msg, msglen, "cannot make the connection non-blocking: %s",
+				strerror(saved));
 		goto fail;
 	}
 	return w;
