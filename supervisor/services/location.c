@@ -113,8 +113,11 @@ bool location_same_place(const struct location *a, const struct location *b)
 
 bool location_same(const struct location *a, const struct location *b)
 {
+	/* A decoupled location's pid is only who registered it: not shown,
+	 * not what it lives by. */
+	bool pid_matters = a->owner != OWNER_NONE;
 	if (!location_same_place(a, b) || a->owner != b->owner || a->proxy != b->proxy ||
-	    a->pid != b->pid || a->uid != b->uid || a->proc != b->proc)
+	    (pid_matters && a->pid != b->pid) || a->uid != b->uid || a->proc != b->proc)
 		return false;
 	const char *x = a->context, *y = b->context;
 	for (; *x && *y; x = context_next(x), y = context_next(y))

@@ -409,6 +409,9 @@ static void a_place_is_taken_only_by_its_uid_or_root_and_never_from_conf_d(void 
 	assert_string_equal(directory_find(&d, "v6")->host, "::1");
 	assert_int_equal(put(&d, loc_of("v6", "::1", 5, OWNER_NONE, 7)), 0);
 	assert_int_equal(d.journal.index, 5); /* the same location: no change */
+	/* registered again by another process: decoupled, it is still the same */
+	assert_int_equal(put(&d, loc_of("v6", "::1", 5, OWNER_NONE, 99)), 0);
+	assert_int_equal(d.journal.index, 5);
 	directory_free(&d);
 }
 
