@@ -457,8 +457,11 @@ CONF
 	# a watcher that stops reading: its output waits in a FIFO nobody reads
 	mkfifo "$T/slow"
 	exec {slow}<>"$T/slow"
-	(echo "watch service churn"; exec sleep 1000) 3>&- | socat - "UNIX-CONNECT:$RUN/tend.sock" >&$slow 3>&- &
+	(echo "$BASHPID" >"$T/holder.pid" && echo "watch service churn" && exec sleep 1000) 3>&- |
+		socat - "UNIX-CONNECT:$RUN/tend.sock" >&$slow 3>&- &
 	track_pid $!
+	wait_until test -s "$T/holder.pid"
+	track_pid "$(cat "$T/holder.pid")"
 	for i in $(seq 1 3000); do
 		echo "service register churn --port 7 --decoupled --context pad=$pad"
 		echo "service deregister churn"
@@ -482,9 +485,11 @@ CONF
 	local before
 	before=$(awk '/^VmRSS/ { print $2 }' "/proc/$TEND_PID/status")
 	# 300 lists (1.3 MB each) asked for at once by a client that never reads
-	(for i in $(seq 1 300); do echo "service list"; done; exec sleep 1000) 3>&- |
-		socat -u STDIN "UNIX-CONNECT:$RUN/tend.sock" 3>&- &
+	(echo "$BASHPID" >"$T/holder.pid" && for i in $(seq 1 300); do echo "service list"; done &&
+		exec sleep 1000) 3>&- | socat -u STDIN "UNIX-CONNECT:$RUN/tend.sock" 3>&- &
 	track_pid $!
+	wait_until test -s "$T/holder.pid"
+	track_pid "$(cat "$T/holder.pid")"
 	# the first reply is built and waits unread...
 	rss_above() { [ "$(awk '/^VmRSS/ { print $2 }' "/proc/$TEND_PID/status")" -gt "$1" ]; }
 	wait_until rss_above $((before + 1000))
