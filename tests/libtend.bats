@@ -90,7 +90,7 @@ ex() { # ex PROGRAM ARGS...
 	# tend's refusal, as it said it
 	run ex register_decoupled bad/name --port 1
 	assert_failure 1
-	assert_output "register_decoupled: a service name is 1 to 64 of A-Z a-z 0-9 _ . -"
+	assert_output "register_decoupled: a service name is 1 to 64 of A-Z a-z 0-9 _ . -, not starting with -"
 	run ex register_decoupled x --proto unix
 	assert_failure 1
 	assert_output "register_decoupled: a unix socket needs an absolute path"

@@ -495,6 +495,10 @@ CONF
 	wait_until rss_above $((before + 1000))
 	# ...tend answers others meanwhile, and holds at most a few replies
 	for i in $(seq 1 20); do tctl ping >/dev/null; done
+	# a client that sends its last request and shuts down its side while a
+	# long reply is still unsent gets every answer
+	run bash -c "printf 'service list\nping\n' | socat - UNIX-CONNECT:$RUN/tend.sock | grep -c '^OK'"
+	assert_output 2
 	# the peak (VmHWM): replies built and dropped at once would not show in RSS
 	local peak
 	peak=$(awk '/^VmHWM/ { print $2 }' "/proc/$TEND_PID/status")

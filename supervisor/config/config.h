@@ -201,7 +201,7 @@ bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b
 #define SERVICE_PATH_MAX 107	   /* what fits in sockaddr_un.sun_path */
 #define DEFAULT_SERVICES_MAX 4096
 #define MAX_SERVICES_MAX (1u << 20)
-/* 1 to SERVICE_NAME_MAX of [A-Za-z0-9_.-]. */
+/* 1 to SERVICE_NAME_MAX of [A-Za-z0-9_.-], not starting with '-'. */
 bool valid_service_name(const char *name);
 /* An IPv4 or IPv6 address literal (no brackets, no zone, no name). */
 bool valid_host_literal(const char *host);

@@ -31,7 +31,7 @@
 #define START_OPT "tend|start"
 #define NAME_RULE "[A-Za-z0-9_][A-Za-z0-9_.-]*, at most 64 characters"
 #define DURATION_RULE "a whole number and ms, s, m or h, like 100ms"
-#define SERVICE_NAME_RULE "[A-Za-z0-9_.-]+, at most 64 characters"
+#define SERVICE_NAME_RULE "[A-Za-z0-9_.-]+, not starting with -, at most 64 characters"
 #define SECTION(title, opts)                                                                       \
 	{                                                                                          \
 		.name = title, .type = CFGT_SEC, .subopts = opts,                                  \

@@ -14,7 +14,8 @@ static bool service_name_char(char c)
 bool valid_service_name(const char *name)
 {
 	size_t i;
-	if (!name || !name[0])
+	/* not "-x": it would read as an option in a request */
+	if (!name || !name[0] || name[0] == '-')
 		return false;
 	for (i = 0; name[i]; i++)
 		if (i >= SERVICE_NAME_MAX || !service_name_char(name[i]))

@@ -100,6 +100,8 @@ static void emit(struct control *ctl, line_fn *format, const void *what)
 		struct buf *line = c->subscribed_json ? &json : &text;
 		if (!line->len)
 			format(what, when, c->subscribed_json, line);
+		if (!line->data)
+			continue; /* out of memory formatting it */
 		client_data_raw(c, line->data);
 		client_flush(c);
 	}

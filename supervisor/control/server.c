@@ -93,6 +93,8 @@ static void client_free(struct client *c)
 	if (*pp)
 		*pp = c->next;
 	watcher_close(&ctl->t->loop, &c->w);
+	if (c->out.cap > CLIENT_OUTPUT_KEPT)
+		ctl->trim = true;
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
@@ -123,7 +125,9 @@ void client_flush(struct client *c)
 		buf_free(&c->out);
 		c->ctl->trim = true;
 	}
-	if (c->out.len > CLIENT_OUTPUT_MAX || c->out.oom) {
+	/* A watcher may hold its snapshot on top (watch.c bounds the rest). */
+	size_t max = CLIENT_OUTPUT_MAX + (c->watch.active ? c->watch.backlog : 0);
+	if (c->out.len > max || c->out.oom) {
 		tend_log(&t->log, LOG_WARN,
 			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
 		c->closing = true;
@@ -144,7 +148,9 @@ void client_flush(struct client *c)
  * no stream (events, logs -f) it is reading. */
 static bool client_finished(const struct client *c)
 {
-	return c->eof && !c->wait.active && !c->subscribed && !c->follow_group && !c->watch.active;
+	/* requests may still wait in `in` (held while replies were unsent) */
+	return c->eof && !c->in.len && !c->wait.active && !c->subscribed && !c->follow_group &&
+	       !c->watch.active;
 }
 
 static void handle_line(struct client *c, char *line)
@@ -270,6 +276,17 @@ void control_after_events(void *ctx)
 		if (c->closing && !c->out.len)
 			client_free(c);
 	}
+}
+
+/* The last hook of a batch: what the hooks after control_after_events
+ * (the groups' starts and stops) gave a watcher or a subscriber is sent
+ * now, not at the next wake-up. */
+void control_flush_pending(void *ctx)
+{
+	struct control *ctl = ctx;
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (c->out.len && !(c->events & EPOLLOUT) && !c->closing)
+			client_flush(c);
 }
 
 static bool caller_allowed(struct client *c)

@@ -87,6 +87,8 @@ void control_close(struct control *ctl);
 /* A loop hook (ctx: the control): between batches of events, runs queued
  * requests, closes what is finished and frees what is done. */
 void control_after_events(void *ctx);
+/* A loop hook, the last (ctx: the control): sends what later hooks queued. */
+void control_flush_pending(void *ctx);
 
 /* Bus subscribers (ctx: the control), wired by the daemon. */
 void event_stream_on_event(void *ctx, const struct bus_event *ev); /* event_stream.c */

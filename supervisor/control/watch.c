@@ -108,12 +108,14 @@ static void drop_watcher(struct client *c)
 		 "control: watcher pid %d has %u bytes unread; told resync and dropped",
 		 (int)c->pid, WATCH_QUEUE_MAX);
 	/* The first line may be half sent: its rest goes, then resync on a
-	 * line of its own. */
+	 * line of its own; the queue's memory is given back. */
 	char *nl = c->out.data ? memchr(c->out.data, '\n', c->out.len) : NULL;
+	struct buf tail = { 0 };
 	if (nl && !c->out.oom)
-		c->out.len = (size_t)(nl + 1 - c->out.data);
-	else
-		buf_free(&c->out);
+		buf_append(&tail, c->out.data, (size_t)(nl + 1 - c->out.data));
+	buf_free(&c->out);
+	c->out = tail;
+	c->ctl->trim = true;
 	c->watch.dropped = true;
 	c->closing = true;
 	client_data_raw(c, c->watch.json ? "{\"type\":\"resync\"}" : "resync");
@@ -124,6 +126,8 @@ static void drop_watcher(struct client *c)
  * unsent (c->watch.backlog) is allowed on top until it has gone. */
 static void send_line(struct client *c, const char *line)
 {
+	if (!line)
+		return; /* out of memory formatting it */
 	client_data_raw(c, line);
 	if (c->out.len <= WATCH_QUEUE_MAX)
 		c->watch.backlog = 0;

@@ -67,7 +67,8 @@ int daemon_wire(struct daemon *d)
 	 * closing), then the groups (groups_hook). */
 	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
 	    loop_add_hook(&t->loop, groups_hook, t) < 0 ||
-	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0)
+	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0 ||
+	    loop_add_hook(&t->loop, control_flush_pending, ctl) < 0)
 		return -1;
 	return 0;
 }

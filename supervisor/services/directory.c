@@ -114,14 +114,23 @@ static struct location **link_to(struct directory *d, const struct location *l,
 	return *pp ? pp : NULL;
 }
 
-/* The same owner: one declared process, or one registering pid. */
+/* The same owner: one declared process, or one pid as one uid registered
+ * it (--pid must not let another uid move or drop a location). */
 static bool same_owner(const struct location *a, const struct location *b)
 {
 	if (a->owner != b->owner)
 		return false;
 	if (a->owner == OWNER_PROCESS)
 		return a->proc == b->proc;
-	return a->owner == OWNER_PID && a->pid == b->pid;
+	return a->owner == OWNER_PID && a->pid == b->pid && a->uid == b->uid;
+}
+
+/* Whether `l` replacing `old` leaves its owner's count as it was: its own
+ * location, or a decoupled one of its uid. */
+static bool counted_alike(const struct location *old, const struct location *l)
+{
+	return same_owner(old, l) ||
+	       (old->owner == OWNER_NONE && l->owner == OWNER_NONE && old->uid == l->uid);
 }
 
 /* The location of l's name at l's place, and the one l's owner holds
@@ -178,7 +187,9 @@ static void count_decoupled(struct directory *d, const struct location *l, int d
 		return;
 	for (size_t i = 0; i < d->nuids; i++)
 		if (d->uids[i].uid == l->uid) {
-			d->uids[i].decoupled += (unsigned)delta;
+			/* one not counted (out of memory) must not wrap the count */
+			if (delta > 0 || d->uids[i].decoupled > 0)
+				d->uids[i].decoupled += (unsigned)delta;
 			return;
 		}
 	if (delta < 0)
@@ -264,7 +275,7 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 		return 0;
 	}
 	/* one more for l's owner unless it replaces one of the owner's own */
-	bool more = !owned && !(old && same_owner(old, l));
+	bool more = !owned && !(old && counted_alike(old, l));
 	if ((at_place && place_refused(at_place, l, err, errlen) < 0) ||
 	    (more && check_limits(d, l, !old, err, errlen) < 0)) {
 		location_unref(l);

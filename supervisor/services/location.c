@@ -12,7 +12,7 @@
 static int check_spec(const struct location_spec *s, const char *host, const char **why)
 {
 	if (!valid_service_name(s->name))
-		*why = "a service name is 1 to 64 of A-Z a-z 0-9 _ . -";
+		*why = "a service name is 1 to 64 of A-Z a-z 0-9 _ . -, not starting with -";
 	else if (!valid_host_literal(host))
 		*why = "a host is an IPv4 or IPv6 address";
 	else if (service_address_check(s->port, s->proto, s->path, why) < 0 ||

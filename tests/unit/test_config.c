@@ -739,7 +739,7 @@ static void test_service_errors(void **state)
 		   "  service q { process = nginx  port = -1 }\n"
 		   "  service r { process = nginx  host = \"[::1]\" }\n"
 		   "}\n",
-		   "4: invalid service name \"a b\" ([A-Za-z0-9_.-]+, at most 64 characters)\n"
+		   "4: invalid service name \"a b\" ([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n"
 		   "5: service \"http\": no process \"apache\" in group \"web\"\n"
 		   "6: service \"db\": process \"migrate\" is a oneshot (a oneshot cannot offer a "
 		   "service)\n"
@@ -763,8 +763,8 @@ static void test_service_errors(void **state)
 		   "  service \"\" { }\n}\n",
 		   "3: invalid service name "
 		   "\"a2345678901234567890123456789012345678901234567890123456789012345\" "
-		   "([A-Za-z0-9_.-]+, at most 64 characters)\n"
-		   "4: invalid service name \"\" ([A-Za-z0-9_.-]+, at most 64 characters)\n");
+		   "([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n"
+		   "4: invalid service name \"\" ([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n");
 }
 
 static void test_service_address_errors(void **state)

@@ -180,6 +180,7 @@ static void bad_fields_make_no_location(void **state)
 	struct location_spec specs[] = {
 		{ .name = "" },
 		{ .name = "a/b" },
+		{ .name = "-x" }, /* it would read as an option */
 		{ .name = "ok", .host = "example.org" },
 		{ .name = "ok", .port = 70000 },
 		{ .name = "ok", .proto = PROTO_UNIX },
@@ -395,23 +396,64 @@ static void a_place_is_taken_only_by_its_uid_or_root_and_never_from_conf_d(void 
 	assert_int_equal(directory_put(&d, loc_of("s", NULL, 1, OWNER_PID, 9), err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "registered by uid 1000"));
-	/* root may; and pid 8, taking port 1, gives up its port 2 */
-	spec_uid = 0;
-	assert_int_equal(put(&d, loc_of("s", NULL, 1, OWNER_PID, 8)), 0);
+	/* its own uid may; and pid 8, taking port 1, gives up its port 2 */
 	spec_uid = 1000;
-	const char *const want[] = { "3 update s 127.0.0.1:1", "4 remove s 127.0.0.1:2", NULL };
+	assert_int_equal(put(&d, loc_of("s", NULL, 1, OWNER_PID, 8)), 0);
+	/* root may too */
+	spec_uid = 0;
+	assert_int_equal(put(&d, loc_of("s", NULL, 1, OWNER_PID, 9)), 0);
+	spec_uid = 1000;
+	const char *const want[] = { "3 update s 127.0.0.1:1", "4 remove s 127.0.0.1:2",
+				     "5 update s 127.0.0.1:1", NULL };
 	assert_heard(&h, want);
 	assert_int_equal(d.nlocations, 1);
 	assert_int_equal(owners_count(&d, 7), 0);
-	assert_int_equal(owners_count(&d, 8), 1);
+	assert_int_equal(owners_count(&d, 8), 0);
+	assert_int_equal(owners_count(&d, 9), 1);
 	/* hosts are compared as addresses */
 	assert_int_equal(put(&d, loc_of("v6", "0:0::1", 5, OWNER_NONE, 7)), 0);
 	assert_string_equal(directory_find(&d, "v6")->host, "::1");
 	assert_int_equal(put(&d, loc_of("v6", "::1", 5, OWNER_NONE, 7)), 0);
-	assert_int_equal(d.journal.index, 5); /* the same location: no change */
+	assert_int_equal(d.journal.index, 6); /* the same location: no change */
 	/* registered again by another process: decoupled, it is still the same */
 	assert_int_equal(put(&d, loc_of("v6", "::1", 5, OWNER_NONE, 99)), 0);
-	assert_int_equal(d.journal.index, 5);
+	assert_int_equal(d.journal.index, 6);
+	directory_free(&d);
+}
+
+static void another_uid_cannot_move_a_location_through_its_pid(void **state)
+{
+	(void)state;
+	struct directory d;
+	directory_init(&d, NULL, NULL);
+	spec_uid = 0;
+	assert_int_equal(put(&d, loc_of("web", NULL, 1, OWNER_PID, 7)), 0);
+	spec_uid = 1000;
+	/* the same pid named by another uid: a location of its own, not root's moved */
+	assert_int_equal(put(&d, loc_of("web", NULL, 2, OWNER_PID, 7)), 0);
+	struct location *l = directory_find(&d, "web");
+	assert_int_equal(l->port, 1);
+	assert_int_equal(l->uid, 0);
+	assert_non_null(directory_next_of_name(l));
+	/* at its decoupled limit, a uid may still update one of its own */
+	char name[16];
+	for (unsigned i = 1; i <= SERVICES_PER_CLIENT_MAX; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		assert_int_equal(put(&d, loc_of(name, NULL, i, OWNER_NONE, 100 + i)), 0);
+	}
+	char *ctx[] = { "v=2", NULL };
+	struct location_spec spec = { .name = "d1",
+				      .port = 1,
+				      .owner = OWNER_NONE,
+				      .pid = 555,
+				      .uid = 1000,
+				      .context = ctx };
+	const char *why;
+	struct location *again = location_new(&spec, "127.0.0.1", &why);
+	assert_non_null(again);
+	assert_int_equal(put(&d, again), 0);
+	assert_string_equal(directory_find(&d, "d1")->context, "v=2");
+	assert_int_equal(put(&d, loc_of("d65", NULL, 65, OWNER_NONE, 1)), -1);
 	directory_free(&d);
 }
 
@@ -450,6 +492,7 @@ int main(void)
 		cmocka_unit_test(a_reload_that_changes_a_service_updates_it_in_place),
 		cmocka_unit_test(a_place_is_taken_only_by_its_uid_or_root_and_never_from_conf_d),
 		cmocka_unit_test(the_oldest_change_kept_is_the_limit_of_a_replay),
+		cmocka_unit_test(another_uid_cannot_move_a_location_through_its_pid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
