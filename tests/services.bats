@@ -503,5 +503,7 @@ CONF
 	local peak
 	peak=$(awk '/^VmHWM/ { print $2 }' "/proc/$TEND_PID/status")
 	echo "RSS $before kB, peak $peak kB" >&2
-	[ "$peak" -lt $((before + 16384)) ]
+	# 300 replies built at once would be 390 MB; a few are 4 MB (and what
+	# the sanitizer build keeps of freed memory, some 30 MB)
+	[ "$peak" -lt $((before + 100 * 1024)) ]
 }
