@@ -33,6 +33,15 @@ watch_into() {
 	wait_until grep -qE '^sync |"type":"sync"' "$T/$file"
 }
 
+# big_directory: 1200 decoupled locations of about 1 KiB each (1.3 MB of
+# text, more than a watch's queue), through one connection; PAD is the
+# context value.
+big_directory() {
+	PAD=$(printf 'x%.0s' {1..1000})
+	for i in $(seq 1 1200); do echo "service register big$i --port 1 --context pad=$PAD --decoupled"; done |
+		socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+}
+
 index_now() {
 	tctl service list --json | jq .index
 }
@@ -447,10 +456,7 @@ CONF
 
 @test "a snapshot larger than the watch queue is sent whole; a dropped watcher gets resync on a line of its own" {
 	start_tend
-	local pad
-	pad=$(printf 'x%.0s' {1..1000})
-	for i in $(seq 1 1200); do echo "service register big$i --port 1 --context pad=$pad --decoupled"; done |
-		socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+	big_directory
 	[ "$(tctl service list --json | jq '.services | length')" -eq 1200 ]
 	watch_into big.txt all
 	[ "$(grep -c '^service add big' "$T/big.txt")" -eq 1200 ]
@@ -463,7 +469,7 @@ CONF
 	wait_until test -s "$T/holder.pid"
 	track_pid "$(cat "$T/holder.pid")"
 	for i in $(seq 1 3000); do
-		echo "service register churn --port 7 --decoupled --context pad=$pad"
+		echo "service register churn --port 7 --decoupled --context pad=$PAD"
 		echo "service deregister churn"
 	done | socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
 	wait_until grep -q "told resync and dropped" "$T/tend.out"
@@ -478,10 +484,7 @@ CONF
 
 @test "pipelined requests wait while their replies are unread" {
 	start_tend
-	local pad
-	pad=$(printf 'x%.0s' {1..1000})
-	for i in $(seq 1 1200); do echo "service register big$i --port 1 --context pad=$pad --decoupled"; done |
-		socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
+	big_directory
 	local before
 	before=$(awk '/^VmRSS/ { print $2 }' "/proc/$TEND_PID/status")
 	# 300 lists (1.3 MB each) asked for at once by a client that never reads
