@@ -189,7 +189,12 @@ static void bench_kill(int w, int rounds)
 		char *reg[] = {
 			"service", "register", "victim", "--port", "1", "--pid", pid, NULL
 		};
-		request_or_die(ctl, reg);
+		char msg[512];
+		if (tend_request(ctl, reg, NULL, NULL, msg, sizeof(msg)) != 0) {
+			kill(child, SIGKILL); /* not left paused behind us */
+			fprintf(stderr, "bench_services: register: %s\n", msg);
+			exit(1);
+		}
 		/* every watcher has the add before the kill */
 		for (int i = 0; i < w; i++)
 			while (!drain_has(fds[i], "service add victim"))
