@@ -6,12 +6,27 @@
 #include "libtend/cmdline.h"
 #include "sys/log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 typedef void handler_fn(struct tend *t, struct client *c, char **argv);
+
+bool request_number(const char *word, unsigned long long min, unsigned long long max,
+		    unsigned long long *out)
+{
+	char *end;
+	if (!word || *word < '0' || *word > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(word, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
 
 static void cmd_ping(struct tend *t, struct client *c, char **argv)
 {

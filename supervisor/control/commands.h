@@ -10,6 +10,11 @@ struct client;
 struct group;
 struct process;
 
+/* A request's numeric word: all of it digits, a number in [min, max].
+ * false when it is not one. */
+bool request_number(const char *word, unsigned long long min, unsigned long long max,
+		    unsigned long long *out);
+
 /* Handles one request line, split into words. */
 void command_dispatch(struct tend *t, struct client *c, char **argv);
 

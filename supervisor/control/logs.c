@@ -167,13 +167,12 @@ void cmd_logs(struct tend *t, struct client *c, char **argv)
 	size_t n = LOGS_DEFAULT_LINES;
 	bool follow = false, bad = false;
 	for (char **a = argv + 1; *a && !bad; a++) {
-		char *end;
+		unsigned long long v;
 		if (strcmp(*a, "-f") == 0) {
 			follow = true;
 		} else if (strcmp(*a, "-n") == 0 && a[1]) {
-			unsigned long v = strtoul(*++a, &end, 10);
-			bad = *end || **a == '-' || v > 100000;
-			n = v;
+			bad = !request_number(*++a, 0, 100000, &v);
+			n = (size_t)v;
 		} else if (**a == '-' || target) {
 			bad = true;
 		} else {

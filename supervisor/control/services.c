@@ -6,7 +6,6 @@
 #include "sys/log.h"
 #include "base/json.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -148,24 +147,10 @@ static const char register_usage[] =
     "usage: service register NAME [--host H] [--port P] [--proto tcp|udp|unix] "
     "[--path PATH] [--context K=V]... [--pid PID | --decoupled] [--proxy]";
 
-/* A number in [min, max], all of the word. */
-static bool parse_number(const char *word, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	if (!word || *word < '0' || *word > '9')
-		return false;
-	unsigned long v = strtoul(word, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* Fills a from argv (after "register"); NULL, or what is wrong. */
 static const char *parse_register(char **argv, struct register_args *a)
 {
-	unsigned long v;
+	unsigned long long v;
 	for (char **w = argv; *w; w++) {
 		const char *arg = w[1];
 		if (**w != '-') {
@@ -190,14 +175,14 @@ static const char *parse_register(char **argv, struct register_args *a)
 		else if (strcmp(w[-1], "--path") == 0)
 			a->spec.path = arg;
 		else if (strcmp(w[-1], "--port") == 0) {
-			if (!parse_number(arg, 1, 65535, &v))
+			if (!request_number(arg, 1, 65535, &v))
 				return "bad port: 1 to 65535";
 			a->spec.port = (unsigned)v;
 		} else if (strcmp(w[-1], "--proto") == 0) {
 			if (service_proto_parse(arg, &a->spec.proto) < 0)
 				return "bad protocol: tcp, udp or unix";
 		} else if (strcmp(w[-1], "--pid") == 0) {
-			if (!parse_number(arg, 1, 0x7fffffff, &v))
+			if (!request_number(arg, 1, 0x7fffffff, &v))
 				return "bad pid";
 			a->spec.pid = (pid_t)v;
 			a->pid_given = true;
@@ -259,12 +244,12 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 {
 	static const char usage[] = "usage: service deregister NAME [--host H] [--port P]";
 	const char *name = NULL, *host = NULL;
-	unsigned long port = 0;
+	unsigned long long port = 0;
 	for (char **w = argv; *w; w++) {
 		if (strcmp(*w, "--host") == 0 && w[1])
 			host = *++w;
 		else if (strcmp(*w, "--port") == 0 && w[1]) {
-			if (!parse_number(*++w, 1, 65535, &port))
+			if (!request_number(*++w, 1, 65535, &port))
 				return client_err(c, "bad port: 1 to 65535");
 		} else if (**w == '-' || name)
 			return client_err(c, usage);

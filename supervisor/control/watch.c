@@ -12,7 +12,6 @@
 #include "base/json.h"
 #include "sys/log.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,20 +241,19 @@ static void send_sync(struct client *c, uint64_t index)
 static const char watch_usage[] =
     "usage: watch [service NAME | group NAME | host H | all] [--json] [--since INDEX]";
 
-/* Fills c->watch from argv; *since: -1 when not given. NULL or the error. */
-static const char *parse_watch(char **argv, struct client_watch *w, long long *since)
+/* Fills c->watch from argv; *given: whether --since was. NULL or the error. */
+static const char *parse_watch(char **argv, struct client_watch *w, bool *given,
+			       unsigned long long *since)
 {
 	static const char *const scopes[] = { "all", "service", "group", "host" };
 	bool scoped = false;
-	*since = -1;
+	*given = false;
 	for (char **a = argv + 1; *a; a++) {
 		if (strcmp(*a, "--json") == 0) {
 			w->json = true;
 		} else if (strcmp(*a, "--since") == 0 && a[1]) {
-			char *end;
-			errno = 0;
-			*since = strtoll(*++a, &end, 10);
-			if (errno || *end || **a < '0' || **a > '9' || *since < 0)
+			*given = true;
+			if (!request_number(*++a, 0, UINT64_MAX, since))
 				return "bad index after --since";
 		} else if (!scoped && **a != '-') {
 			size_t k = 0;
@@ -282,8 +280,9 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 {
 	struct directory *d = c->ctl->services;
 	struct client_watch w = { 0 };
-	long long since;
-	const char *why = parse_watch(argv, &w, &since);
+	unsigned long long since = 0;
+	bool resuming;
+	const char *why = parse_watch(argv, &w, &resuming, &since);
 	if (why)
 		return client_err(c, "%s", why);
 	if (!d)
@@ -293,8 +292,8 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 	w.active = true;
 	w.snapshotting = true;
 	c->watch = w;
-	if (since < 0 || journal_replay(&d->journal, (uint64_t)since, replayed, c) < 0) {
-		if (since >= 0)
+	if (!resuming || journal_replay(&d->journal, since, replayed, c) < 0) {
+		if (resuming)
 			send_line(c, w.json ? "{\"type\":\"resync\"}" : "resync");
 		snapshot(t, d, c);
 	}
