@@ -201,6 +201,12 @@ index_now() {
 
 @test "watch --since after a reconnect gives exactly the missed changes, resync when too old" {
 	start_tend
+	# a change before anyone watched is not kept: --since from then is resync
+	tctl service register zero --port 9 --decoupled
+	watch_into early.txt all --since "$(($(index_now) - 1))"
+	run head -1 "$T/early.txt"
+	assert_output resync
+	# a watcher that saw "one", then lost its connection
 	tctl service register one --port 1 --decoupled
 	local seen
 	seen=$(index_now)

@@ -1,5 +1,7 @@
 /* tendctl: the command-line client. It forwards COMMAND ARGS... to tend as one
- * request and prints the reply; tend alone decides what a request means. */
+ * request and prints the reply; tend decides what a request means. Two
+ * requests get what only the client knows: `service register` its parent's
+ * pid (tendctl itself exits at once), `add` an absolute path. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +24,16 @@ static const char usage_text[] =
     "  logs GROUP[/PROCESS] [-n N] [-f]          last N log lines; -f follows\n"
     "  reboot|poweroff|halt                      as PID 1: end the machine\n"
     "  watchdog suspend|resume GROUP/PROCESS     stop or resume acting on missed heartbeats\n"
+    "  service list [--json]                     every service and its locations\n"
+    "  service lookup NAME [--json]              the locations of one service\n"
+    "  service register NAME [--host H] [--port P] [--proto tcp|udp|unix] [--path PATH]\n"
+    "          [--context K=V]... [--pid PID | --decoupled] [--proxy]\n"
+    "                                            coupled to PID (default: tendctl's parent)\n"
+    "  service deregister NAME [--host H] [--port P]\n"
+    "  watch [service NAME | group NAME | host H | all] [--json] [--since INDEX]\n"
+    "                                            what there is, \"sync INDEX\", then each change\n"
+    "  add FILE                                  install FILE's groups (transient) now\n"
+    "  remove [--no-wait] GROUP                  stop and forget a group that add installed\n"
     "Planned, not yet in tend: run, account.\n"
     "\n"
     "Options:\n"
@@ -93,9 +105,13 @@ static char **couple_to_parent(int argc, char **argv)
 static char **absolute_file(int argc, char **argv)
 {
 	static char path[4096];
-	if (argc == 2 && strcmp(argv[0], "add") == 0 && argv[1][0] != '/' &&
-	    realpath(argv[1], path))
-		argv[1] = path;
+	if (argc != 2 || strcmp(argv[0], "add") != 0 || argv[1][0] == '/')
+		return argv;
+	if (!realpath(argv[1], path)) {
+		fprintf(stderr, "tendctl: %s: %s\n", argv[1], strerror(errno));
+		exit(1);
+	}
+	argv[1] = path;
 	return argv;
 }
 

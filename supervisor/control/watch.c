@@ -289,6 +289,7 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 		return client_err(c, "the services directory is not available here");
 	if (c->watch.active)
 		return client_err(c, "this connection watches already");
+	journal_arm(&d->journal);
 	w.active = true;
 	w.snapshotting = true;
 	c->watch = w;

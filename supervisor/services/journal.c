@@ -26,6 +26,8 @@ static void change_release(struct change *c)
 /* Keeps a copy of c in the ring, over the oldest once it is full. */
 static void keep(struct journal *j, const struct change *c)
 {
+	if (!j->armed)
+		return;
 	if (!j->ring)
 		j->ring = calloc(JOURNAL_KEEP, sizeof(*j->ring));
 	char *subject = c->subject ? strdup(c->subject) : NULL;
@@ -56,6 +58,11 @@ void journal_record(struct journal *j, struct change *c)
 	keep(j, c);
 	for (size_t i = 0; i < j->nlisteners; i++)
 		j->listeners[i].fn(j->listeners[i].ctx, c);
+}
+
+void journal_arm(struct journal *j)
+{
+	j->armed = true;
 }
 
 int journal_replay(const struct journal *j, uint64_t since, change_fn *fn, void *ctx)

@@ -4,7 +4,11 @@
  * messages; Consul's index, etcd's revision), and is kept in a ring of
  * the last JOURNAL_KEEP changes, so that a watcher that reconnects is told
  * exactly what it missed. Listeners (the control socket's watchers and
- * event stream) are called as each change is recorded. */
+ * event stream) are called as each change is recorded.
+ *
+ * Only once armed (the first watch) does it keep changes: a tend nobody
+ * watches pays for no ring and no copies, and a --since from before that
+ * gets resync, as one older than the ring does. */
 #ifndef TEND_SERVICES_JOURNAL_H
 #define TEND_SERVICES_JOURNAL_H
 
@@ -45,6 +49,7 @@ struct journal {
 	struct change *ring; /* JOURNAL_KEEP slots, allocated on the first change */
 	size_t next;	     /* the slot the next change goes to */
 	size_t count;	     /* changes kept */
+	bool armed;	     /* keeping changes (journal_arm) */
 	uint64_t index;	     /* the last change's; 0: none yet */
 	struct {
 		change_fn *fn;
@@ -60,6 +65,8 @@ int journal_listen(struct journal *j, change_fn *fn, void *ctx);
  * out of memory the change still gets its index and is told, but is not
  * kept: a later --since before it gets resync. */
 void journal_record(struct journal *j, struct change *c);
+/* From now on, changes are kept for journal_replay. */
+void journal_arm(struct journal *j);
 /* Calls fn for every kept change after `since`, oldest first. Returns 0,
  * or -1 (nothing called) when changes after `since` are no longer all kept
  * or `since` is ahead of the journal (another tend's index). */

@@ -202,22 +202,31 @@ static void a_reconnecting_watcher_gets_what_it_missed_or_nothing(void **state)
 	struct directory d;
 	struct heard h = { 0 };
 	directory_init(&d, NULL, NULL);
+	/* nobody watched yet: changes are counted, not kept */
+	assert_int_equal(put(&d, loc_of("z", NULL, 9, OWNER_NONE, 7)), 0);
+	assert_null(d.journal.ring);
+	assert_int_equal(journal_replay(&d.journal, 0, note_change, &h), -1);
+	assert_int_equal(h.n, 0);
+	directory_remove(&d, directory_find(&d, "z"));
+	journal_arm(&d.journal);
+	/* a --since from before: resync */
+	assert_int_equal(journal_replay(&d.journal, 1, note_change, &h), -1);
 	assert_int_equal(put(&d, loc_of("a", NULL, 1, OWNER_NONE, 7)), 0);
 	assert_int_equal(put(&d, loc_of("b", NULL, 2, OWNER_NONE, 7)), 0);
 	assert_int_equal(put(&d, loc_of("c", NULL, 3, OWNER_NONE, 7)), 0);
-	assert_int_equal(journal_replay(&d.journal, 1, note_change, &h), 0);
-	const char *const want[] = { "2 add b 127.0.0.1:2", "3 add c 127.0.0.1:3", NULL };
+	assert_int_equal(journal_replay(&d.journal, 3, note_change, &h), 0);
+	const char *const want[] = { "4 add b 127.0.0.1:2", "5 add c 127.0.0.1:3", NULL };
 	assert_heard(&h, want);
 	h.n = 0;
-	assert_int_equal(journal_replay(&d.journal, 3, note_change, &h), 0);
+	assert_int_equal(journal_replay(&d.journal, 5, note_change, &h), 0);
 	assert_int_equal(h.n, 0);
-	assert_int_equal(journal_replay(&d.journal, 4, note_change, &h), -1);
+	assert_int_equal(journal_replay(&d.journal, 6, note_change, &h), -1);
 	/* push the first changes out of the ring */
 	for (int i = 0; i < JOURNAL_KEEP / 2 + 1; i++) {
 		directory_remove(&d, directory_find(&d, "a"));
 		assert_int_equal(put(&d, loc_of("a", NULL, 1, OWNER_NONE, 7)), 0);
 	}
-	assert_int_equal(journal_replay(&d.journal, 3, note_change, &h), -1);
+	assert_int_equal(journal_replay(&d.journal, 5, note_change, &h), -1);
 	assert_int_equal(h.n, 0);
 	/* the oldest change kept is still there */
 	assert_int_equal(journal_replay(&d.journal, d.journal.index - 1, note_change, &h), 0);
@@ -462,6 +471,7 @@ static void the_oldest_change_kept_is_the_limit_of_a_replay(void **state)
 	(void)state;
 	struct directory d;
 	directory_init(&d, NULL, NULL);
+	journal_arm(&d.journal);
 	for (int i = 0; i < JOURNAL_KEEP + 10; i++) {
 		assert_int_equal(put(&d, loc_of("a", NULL, 1, OWNER_NONE, 7)), 0);
 		directory_remove(&d, directory_find(&d, "a"));
