@@ -96,7 +96,7 @@ ex() { # ex PROGRAM ARGS...
 	assert_output "register_decoupled: a unix socket needs an absolute path"
 }
 
-@test "watch_service prints each add, move and remove as it happens" {
+@test "watch_service prints each add, move, update and remove as it happens" {
 	start_tend
 	sleep 1000 &
 	local holder=$!
@@ -114,6 +114,9 @@ ex() { # ex PROGRAM ARGS...
 	# the holder's location of web on another host: a move
 	tctl service register web --host 10.0.0.2 --port 80 --proto tcp --pid $holder
 	wait_until grep -q '^move web' "$T/w.txt"
+	# ... then on another port of that host: an update that says where it was
+	tctl service register web --host 10.0.0.2 --port 81 --proto tcp --pid $holder
+	wait_until grep -q '^update web' "$T/w.txt"
 	tctl service deregister web --host ::1
 	wait_until grep -q '^remove web \[::1\]' "$T/w.txt"
 	# its owner ends: gone too
@@ -124,13 +127,14 @@ ex() { # ex PROGRAM ARGS...
 	assert_line --index 1 --regexp '^sync [0-9]+$'
 	assert_line --index 2 --regexp '^add web \[::1\]:8080/tcp index [0-9]+$'
 	assert_line --index 3 --regexp '^move web 10\.0\.0\.1:80/tcp -> 10\.0\.0\.2:80/tcp index [0-9]+$'
-	assert_line --index 4 --regexp '^remove web \[::1\]:8080/tcp index [0-9]+$'
-	assert_line --index 5 --regexp '^remove web 10\.0\.0\.2:80/tcp index [0-9]+$'
-	[ "${#lines[@]}" -eq 6 ]
+	assert_line --index 4 --regexp '^update web 10\.0\.0\.2:80/tcp -> 10\.0\.0\.2:81/tcp index [0-9]+$'
+	assert_line --index 5 --regexp '^remove web \[::1\]:8080/tcp index [0-9]+$'
+	assert_line --index 6 --regexp '^remove web 10\.0\.0\.2:81/tcp index [0-9]+$'
+	[ "${#lines[@]}" -eq 7 ]
 	# each change has the next index
 	local first
 	first=$(sed -n '3s/.* index //p' "$T/w.txt")
-	[ "$(sed -n '6s/.* index //p' "$T/w.txt")" -eq $((first + 3)) ]
+	[ "$(sed -n '7s/.* index //p' "$T/w.txt")" -eq $((first + 4)) ]
 	# interrupted: it ends cleanly
 	kill -INT $watcher
 	wait_for_exit $watcher

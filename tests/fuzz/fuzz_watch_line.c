@@ -36,12 +36,17 @@ static void round_trip(const struct tend_location *l)
 	struct location *loc = location_new(&spec, "127.0.0.1", &why);
 	if (!loc)
 		return; /* decodable but not what tend would hold: fine */
+	/* written as an update that moved, as watch.c writes one */
 	struct buf text = { 0 };
-	buf_puts(&text, "service add ");
+	buf_puts(&text, "service update ");
 	location_text(&text, loc, 42);
+	buf_puts(&text, " from ");
+	location_address_word(&text, loc);
 	location_unref(loc);
 	if (text.oom || svc_parse_event(text.data, &again, &why) != TEND_WATCH_SERVICE)
 		abort(); /* tend's own line does not decode */
+	if (strcmp(again.from.path, l->path) != 0 || again.from.port != l->port)
+		abort();
 	const struct tend_location *m = &again.location;
 	if (strcmp(m->name, l->name) != 0 || m->port != l->port ||
 	    strcmp(m->proto, l->proto) != 0 || strcmp(m->path, l->path) != 0 ||

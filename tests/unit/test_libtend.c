@@ -1156,6 +1156,17 @@ static void test_event_service(void **state)
 		 TEND_WATCH_SERVICE);
 	assert_string_equal(ev.verb, "update");
 	assert_true(ev.location.decoupled);
+	assert_string_equal(ev.from.host, "");
+
+	/* an update that changed the port says where it was, as tend writes it */
+	event_ok("service update m 10.0.0.1:54/udp index 9 owner pid 7 context k=v "
+		 "from 10.0.0.1:53/udp",
+		 &ev, TEND_WATCH_SERVICE);
+	assert_string_equal(ev.verb, "update");
+	assert_int_equal(ev.location.port, 54);
+	assert_string_equal(tend_location_context_value(&ev.location, "k"), "v");
+	assert_string_equal(ev.from.host, "10.0.0.1");
+	assert_int_equal(ev.from.port, 53);
 
 	event_ok("service move m 10.0.0.1:53/udp index 8 owner pid 6303 from [::1]:53/udp", &ev,
 		 TEND_WATCH_SERVICE);

@@ -45,9 +45,9 @@ static void print_event(const struct tend_watch_event *ev)
 	switch (ev->kind) {
 	case TEND_WATCH_SERVICE:
 		tend_location_address(&ev->location, addr, sizeof(addr));
-		if (strcmp(ev->verb, "move") == 0) {
+		if (ev->from.host[0]) { /* a move, or an update to another address */
 			tend_address_text(&ev->from, from, sizeof(from));
-			printf("move %s %s -> %s index %llu\n", ev->name, from, addr,
+			printf("%s %s %s -> %s index %llu\n", ev->verb, ev->name, from, addr,
 			       (unsigned long long)ev->index);
 		} else {
 			printf("%s %s %s index %llu\n", ev->verb, ev->name, addr,

@@ -365,7 +365,10 @@ int svc_parse_location(const char *text, struct tend_location *l, const char **w
 
 /* ---- watch events --------------------------------------------------------- */
 
-/* "service VERB LOCATION" or "service move LOCATION from ADDRESS". */
+/* "service VERB LOCATION", "service move LOCATION from ADDRESS", or
+ * "service update LOCATION [from ADDRESS]" (an update that changed the
+ * port or path says where it was). A context word always holds '=': a
+ * word "from" before the last is never one. */
 static const char *parse_service_event(char *const *w, size_t n, struct tend_watch_event *ev)
 {
 	static const char *const verbs[] = { "add", "remove", "update", "move" };
@@ -376,9 +379,10 @@ static const char *parse_service_event(char *const *w, size_t n, struct tend_wat
 		;
 	if (i == 4)
 		return "unknown service event";
-	if (i == 3) {
-		if (n < 4 || strcmp(w[n - 2], "from") != 0)
-			return "a move ends with from ADDRESS";
+	bool from = n >= 4 && strcmp(w[n - 2], "from") == 0;
+	if (i == 3 && !from)
+		return "a move ends with from ADDRESS";
+	if (from && i >= 2) {
 		if (svc_parse_address(w[n - 1], &ev->from, &err) < 0)
 			return err;
 		n -= 2;

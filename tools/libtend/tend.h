@@ -211,7 +211,8 @@ struct tend_watch_event {
 	uint64_t index; /* the change's (SERVICE, GROUP, HOST); SYNC: the index reached */
 	/* SERVICE: the location as it is now (remove: as it was) */
 	struct tend_location location;
-	struct tend_address from;     /* verb "move": where it was */
+	struct tend_address from;     /* "move", and "update" that changed the address: where it
+				       * was; else empty (host "") */
 	char name[TEND_NAME_MAX + 1]; /* the service, group or host; else "" */
 	/* The payload as tend sent it (for OTHER, a log, a newer tend); when
 	 * tend_watch_next returns -1, why the watch ended. */
