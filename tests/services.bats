@@ -244,6 +244,9 @@ index_now() {
 	wait_until test -s "$T/never.pid"
 	track_pid "$(cat "$T/never.pid")"
 	watch_into reader.txt all
+	# the never-reader's watch is taken: its snapshot waits unread
+	unread() { [ "$(ss -x -H | awk -v s="$RUN/tend.sock" '$5 == s {q += $4} END {print q + 0}')" -gt 0 ]; }
+	wait_until unread
 	for i in $(seq 1 4000); do
 		echo "service register flood --port 7 --decoupled --context pad=$(printf '%0100d' $i)"
 		echo "service deregister flood"
@@ -253,6 +256,7 @@ index_now() {
 	local last
 	last=$(index_now)
 	wait_until grep -q "index $last " "$T/reader.txt"
+	[ "$(grep -cE '^service (add|remove) flood ' "$T/reader.txt")" -eq 8000 ]
 	tctl ping
 }
 
@@ -366,15 +370,21 @@ CONF
 	assert_line --index 0 "host up 127.0.0.1 index 0"
 	assert_line --index 1 --regexp '^sync [0-9]+$'
 	tctl restart g
-	wait_until grep -q '"event":"running"' <(tail -n +3 "$T/g.txt")
+	# (a function: a process substitution would be read once, not on each try)
+	running_again() { tail -n +3 "$T/g.txt" | grep -q '"event":"running"'; }
+	wait_until running_again
 	run jq -r 'select(.type == "group") | .event' "$T/g.txt"
 	# a restart goes from stopping straight to starting
 	assert_output "$(printf 'running\nstopping\nstarting\nrunning')"
 	local idx
 	idx=$(jq -r 'select(.type == "group") | .index' "$T/g.txt" | tail -n +2)
-	[ "$(sort -n <<<"$idx")" = "$idx" ] && [ "$(sort -nu <<<"$idx" | wc -l)" -eq 3 ]
-	# a service change is not a group's
+	[ "$(sort -n <<<"$idx")" = "$idx" ]
+	[ "$(sort -nu <<<"$idx" | wc -l)" -eq 3 ]
+	# a service change is not a group's: once the group's next state has
+	# come (changes arrive in order), the service's would have too
 	tctl service register other --port 1 --decoupled
+	tctl stop g
+	wait_until grep -q '"event":"stopped"' "$T/g.txt"
 	run grep -c service "$T/g.txt"
 	assert_output 0
 }
@@ -469,8 +479,10 @@ CONF
 	# a watcher that stops reading: its output waits in a FIFO nobody reads
 	mkfifo "$T/slow"
 	exec {slow}<>"$T/slow"
-	(echo "$BASHPID" >"$T/holder.pid" && echo "watch service churn" && exec sleep 1000) 3>&- |
-		socat - "UNIX-CONNECT:$RUN/tend.sock" >&$slow 3>&- &
+	# (neither keeps a copy of the FIFO's descriptor: socat's stdout must be
+	# its only writer, so that a reader sees its end)
+	(echo "$BASHPID" >"$T/holder.pid" && echo "watch service churn" && exec sleep 1000) 3>&- {slow}>&- |
+		socat - "UNIX-CONNECT:$RUN/tend.sock" >&$slow 3>&- {slow}>&- &
 	track_pid $!
 	wait_until test -s "$T/holder.pid"
 	track_pid "$(cat "$T/holder.pid")"
@@ -479,9 +491,13 @@ CONF
 		echo "service deregister churn"
 	done | socat - "UNIX-CONNECT:$RUN/tend.sock" >/dev/null
 	wait_until grep -q "told resync and dropped" "$T/tend.out"
-	# now read what it was sent: whole lines, the last one resync
-	timeout 10 cat <&$slow >"$T/slow.txt" || true
+	# now read what it was sent: whole lines, the last one resync. With only
+	# a reading end left here, cat ends when socat does, once tend has sent
+	# resync and closed the connection.
+	exec {rd}<"$T/slow"
 	exec {slow}<&-
+	timeout 30 cat <&$rd >"$T/slow.txt"
+	exec {rd}<&-
 	run tail -1 "$T/slow.txt"
 	assert_output "> resync"
 	run grep -v -E '^> (service (add|remove) churn .*|sync [0-9]+|resync)$' "$T/slow.txt"
