@@ -187,6 +187,8 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 bool group_decl_equal(const struct group_decl *a, const struct group_decl *b);
 /* Everything but file and line, as for processes. */
 bool service_decl_equal(const struct service_decl *a, const struct service_decl *b);
+/* The same services, in the same order. */
+bool group_decl_services_equal(const struct group_decl *a, const struct group_decl *b);
 /* True when the two groups run the same processes the same way and differ at
  * most in autostart, restart settings (policy, limits, delay, critical,
  * dependent, stop-timeout, kill-mode) and services, which a reload changes

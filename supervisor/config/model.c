@@ -141,13 +141,19 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
 	    a->autostart != b->autostart || a->nprocs != b->nprocs ||
-	    a->nservices != b->nservices || !argv_equal(a->requires, b->requires) ||
-	    !argv_equal(a->after, b->after))
+	    !argv_equal(a->requires, b->requires) || !argv_equal(a->after, b->after))
 		return false;
 	for (i = 0; i < a->nprocs; i++)
 		if (!process_decl_equal(&a->procs[i], &b->procs[i]))
 			return false;
-	for (i = 0; i < a->nservices; i++)
+	return group_decl_services_equal(a, b);
+}
+
+bool group_decl_services_equal(const struct group_decl *a, const struct group_decl *b)
+{
+	if (a->nservices != b->nservices)
+		return false;
+	for (size_t i = 0; i < a->nservices; i++)
 		if (!service_decl_equal(&a->services[i], &b->services[i]))
 			return false;
 	return true;

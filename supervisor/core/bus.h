@@ -31,7 +31,7 @@ enum bus_kind {
 	BUS_GROUP_STATE,      /* group entered a new state (group->state) */
 	BUS_GROUP_REPLACED,   /* a reload replaced group by replacement */
 	BUS_GROUP_REMOVED,    /* a reload removed group; it is being stopped */
-	BUS_GROUP_UPDATED,    /* a reload gave group a new declaration in place */
+	BUS_GROUP_UPDATED,    /* a reload changed group's services in place */
 	BUS_GROUP_GONE,	      /* group is about to be freed */
 	BUS_RELOAD,	      /* a reload ended; what: applied, rejected, failed; text */
 	BUS_CHANGED,	      /* something changed: whoever waits for a state looks */

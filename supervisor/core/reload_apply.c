@@ -39,6 +39,7 @@ static int reserve_retiring(struct tend *t)
 static void update_in_place(struct tend *t, struct group *g, struct group_decl *decl)
 {
 	struct group_decl old = g->decl;
+	bool services_changed = !group_decl_services_equal(&old, decl);
 	g->decl = *decl;
 	memset(decl, 0, sizeof(*decl));
 	for (size_t i = 0; i < g->nprocs; i++) {
@@ -48,9 +49,10 @@ static void update_in_place(struct tend *t, struct group *g, struct group_decl *
 		restart_window_init(&p->window, p->decl->restart_limit, p->decl->restart_window_ms);
 	}
 	group_decl_free(&old);
-	/* its services may be what changed */
-	struct bus_event ev = { .kind = BUS_GROUP_UPDATED, .group = g };
-	bus_publish(&t->bus, &ev);
+	if (services_changed) { /* the directory follows */
+		struct bus_event ev = { .kind = BUS_GROUP_UPDATED, .group = g };
+		bus_publish(&t->bus, &ev);
+	}
 }
 
 /* A group that leaves: replaced by a new declaration, or (NULL) removed. */

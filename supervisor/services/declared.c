@@ -116,7 +116,8 @@ void declared_on_event(void *ctx, const struct bus_event *ev)
 		group_updated(d, ev->group);
 		break;
 	case BUS_GROUP_GONE:
-		if (d->nlocations) /* nothing should be left; never a dangling owner */
+		/* nothing should be left; never a dangling owner */
+		if (ev->group->decl.nservices && d->nlocations)
 			withdraw_group(d, ev->group, true);
 		break;
 	case BUS_GROUP_STATE:
