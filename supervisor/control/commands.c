@@ -54,12 +54,7 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	tracker_batch_begin(&t->tracker);
 	(json ? status_json : status_text)(t, g, &out);
 	tracker_batch_end(&t->tracker);
-	if (out.oom)
-		client_err(c, "out of memory");
-	else
-		client_data_raw(c, out.data ? out.data : "");
-	buf_free(&out);
-	client_ok(c, "%s", "");
+	client_reply_buf(c, &out);
 }
 
 static bool find_target(struct tend *t, struct client *c, const char *target, struct group **gp,
@@ -167,17 +162,7 @@ static void cmd_reload(struct tend *t, struct client *c, char **argv)
 		return client_err(c, "reload is not available here");
 	struct buf report = { 0 };
 	int r = ctl->reload(ctl->reload_ctx, &report);
-	char *summary = strrchr(report.data ? report.data : "", '\n');
-	if (summary)
-		*summary++ = '\0';
-	else
-		summary = report.data ? report.data : (char *)"";
-	if (summary != report.data && report.data && report.data[0])
-		client_data_raw(c, report.data);
-	if (r < 0)
-		client_err(c, "%s", summary);
-	else
-		client_ok(c, "reload applied: %s", summary);
+	client_reply_report(c, &report, r >= 0, "reload applied: ");
 	buf_free(&report);
 }
 

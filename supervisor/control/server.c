@@ -82,6 +82,36 @@ void client_err(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+void client_reply_buf(struct client *c, struct buf *out)
+{
+	if (out->oom) {
+		client_err(c, "out of memory");
+	} else {
+		client_data_raw(c, out->data ? out->data : "");
+		client_ok(c, "%s", "");
+	}
+	buf_free(out);
+}
+
+void client_reply_report(struct client *c, struct buf *report, bool ok, const char *ok_prefix)
+{
+	char *text = report->data ? report->data : (char *)"";
+	size_t n = strlen(text);
+	if (n && text[n - 1] == '\n')
+		text[--n] = '\0';
+	char *last = strrchr(text, '\n');
+	if (last) {
+		*last++ = '\0';
+		client_data_raw(c, text);
+	} else {
+		last = text;
+	}
+	if (ok)
+		client_ok(c, "%s%s", ok_prefix, last);
+	else
+		client_err(c, "%s", last);
+}
+
 /* ---- connections ---- */
 
 static void client_free(struct client *c)

@@ -103,6 +103,12 @@ void client_data(struct client *c, const char *fmt, ...) __attribute__((format(p
 void client_data_raw(struct client *c, const char *payload);
 void client_ok(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void client_err(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* out's lines as data lines, then OK, or only ERR if out is incomplete
+ * (out of memory); frees out. */
+void client_reply_buf(struct client *c, struct buf *out);
+/* A report of lines: all but the last as data lines, the last as the
+ * status (OK with ok_prefix before it, or ERR). */
+void client_reply_report(struct client *c, struct buf *report, bool ok, const char *ok_prefix);
 /* Writes what it can; watches for writability when something is left. */
 void client_flush(struct client *c);
 

@@ -54,17 +54,6 @@ static size_t locations_json(struct buf *out, const struct listed *v, size_t n)
 	return k;
 }
 
-static void send_reply(struct client *c, struct buf *out)
-{
-	if (out->oom)
-		client_err(c, "out of memory");
-	else
-		client_data_raw(c, out->data ? out->data : "");
-	if (!out->oom)
-		client_ok(c, "%s", "");
-	buf_free(out);
-}
-
 static void service_list(struct directory *d, struct client *c, char **argv)
 {
 	bool json = argv[0] && strcmp(argv[0], "--json") == 0;
@@ -92,7 +81,7 @@ static void service_list(struct directory *d, struct client *c, char **argv)
 	free(v);
 	if (!n && !json)
 		return client_ok(c, "no services");
-	send_reply(c, &out);
+	client_reply_buf(c, &out);
 }
 
 static void service_lookup(struct directory *d, struct client *c, char **argv)
@@ -132,7 +121,7 @@ static void service_lookup(struct directory *d, struct client *c, char **argv)
 	}
 	if (json)
 		buf_puts(&out, "]}");
-	send_reply(c, &out);
+	client_reply_buf(c, &out);
 }
 
 /* What a register request asks for. */

@@ -11,26 +11,6 @@
 
 #include <string.h>
 
-/* The report's lines as data lines, its last line as the status. */
-static void reply_report(struct client *c, struct buf *report, bool ok)
-{
-	char *text = report->data ? report->data : (char *)"";
-	size_t n = strlen(text);
-	if (n && text[n - 1] == '\n')
-		text[--n] = '\0';
-	char *last = strrchr(text, '\n');
-	if (last) {
-		*last++ = '\0';
-		client_data_raw(c, text);
-	} else {
-		last = text;
-	}
-	if (ok)
-		client_ok(c, "%s", last);
-	else
-		client_err(c, "%s", last);
-}
-
 void cmd_add(struct tend *t, struct client *c, char **argv)
 {
 	if (!argv[1] || argv[2] || argv[1][0] != '/')
@@ -45,7 +25,7 @@ void cmd_add(struct tend *t, struct client *c, char **argv)
 	if (config_load_file_isolated(argv[1], &cfg, errors, sizeof(errors)) < 0) {
 		struct buf report = { 0 };
 		buf_printf(&report, "%s%s: invalid; nothing added\n", errors, argv[1]);
-		reply_report(c, &report, false);
+		client_reply_report(c, &report, false, "");
 		buf_free(&report);
 		return;
 	}
@@ -60,7 +40,7 @@ void cmd_add(struct tend *t, struct client *c, char **argv)
 			 argv[1], (int)c->uid);
 		tend_state_changed(t);
 	}
-	reply_report(c, &report, n >= 0);
+	client_reply_report(c, &report, n >= 0, "");
 	buf_free(&report);
 }
 
