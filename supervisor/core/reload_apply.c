@@ -55,6 +55,15 @@ static void update_in_place(struct tend *t, struct group *g, struct group_decl *
 	}
 }
 
+/* g joins the retiring groups, with those of the current reload (room
+ * reserved by reserve_retiring). */
+static void enter_retiring(struct tend *t, struct group *g)
+{
+	g->retired_in = t->reload_count;
+	deps_unlink(g);
+	t->retiring[t->nretiring++] = g;
+}
+
 /* A group that leaves: replaced by a new declaration, or (NULL) removed. */
 struct leaving {
 	struct group *g, *replacement;
@@ -161,12 +170,8 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	/* The new list is in place before anything stops: whatever a stop
 	 * makes happen sees only declared groups there. Retiring groups keep
 	 * their names out of it, and are matched by name (retired_in). */
-	for (size_t i = 0; i < pl.nleaving; i++) {
-		struct group *g = pl.leaving[i].g;
-		g->retired_in = t->reload_count;
-		deps_unlink(g);
-		t->retiring[t->nretiring++] = g;
-	}
+	for (size_t i = 0; i < pl.nleaving; i++)
+		enter_retiring(t, pl.leaving[i].g);
 	free(t->groups);
 	t->groups = pl.groups;
 	t->ngroups = pl.ngroups;
@@ -227,9 +232,8 @@ int reload_remove_group(struct tend *t, struct group *g)
 		return -1;
 	memmove(&t->groups[i], &t->groups[i + 1], (t->ngroups - i - 1) * sizeof(*t->groups));
 	t->ngroups--;
-	g->retired_in = ++t->reload_count;
-	deps_unlink(g);
-	t->retiring[t->nretiring++] = g;
+	t->reload_count++; /* it retires on its own */
+	enter_retiring(t, g);
 	t->reload_unfinished = true; /* reload_finish() frees it once down */
 	retire(t, &(struct leaving){ g, NULL });
 	if (deps_link(t) < 0) /* it is removed all the same */
