@@ -7,6 +7,7 @@
 
 #include "libtend/cmdline.h"
 #include "config/config.h"
+#include "base/str.h"
 
 void process_decl_free(struct process_decl *p)
 {
@@ -78,14 +79,6 @@ const struct group_decl *config_find_group(const struct config *cfg, const char 
 		if (strcmp(cfg->groups[i].name, name) == 0)
 			return &cfg->groups[i];
 	return NULL;
-}
-
-/* NULL and "" differ: NULL means "inherit", so compare exactly. */
-static bool str_equal(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
 }
 
 /* A NULL vector and an empty one mean the same: no words. */

@@ -1,21 +1,13 @@
 #include "config/names.h"
 #include "config/config.h"
+#include "base/str.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static size_t name_hash(const char *s)
-{
-	size_t h = 14695981039346656037u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
 static void put(struct name_index *ix, const char *name, size_t gi)
 {
-	size_t i = name_hash(name) & (ix->cap - 1);
+	size_t i = str_hash(name) & (ix->cap - 1);
 
 	while (ix->slots[i])
 		i = (i + 1) & (ix->cap - 1);
@@ -44,7 +36,7 @@ size_t name_index_find(const struct name_index *ix, const struct config *cfg, co
 
 	if (!ix->cap)
 		return NO_GROUP;
-	for (size_t i = name_hash(name) & mask; ix->slots[i]; i = (i + 1) & mask)
+	for (size_t i = str_hash(name) & mask; ix->slots[i]; i = (i + 1) & mask)
 		if (strcmp(cfg->groups[ix->slots[i] - 1].name, name) == 0)
 			return ix->slots[i] - 1;
 	return NO_GROUP;

@@ -1,6 +1,7 @@
 /* The services directory: a hash of service names to chains of their
  * locations (see directory.h). */
 #include "services/directory.h"
+#include "base/str.h"
 #include "sys/log.h"
 
 #include <errno.h>
@@ -19,17 +20,9 @@ void directory_init(struct directory *d, struct loop *loop, struct logger *log)
 	snprintf(d->this_host, sizeof(d->this_host), "%s", LOCAL_HOST_ADDRESS);
 }
 
-static size_t name_hash(const char *name)
-{
-	size_t h = 2166136261u; /* FNV-1a */
-	for (const unsigned char *s = (const unsigned char *)name; *s; s++)
-		h = (h ^ *s) * 16777619u;
-	return h;
-}
-
 static struct location **bucket_of(const struct directory *d, const char *name)
 {
-	return &d->buckets[name_hash(name) & (d->nbuckets - 1)];
+	return &d->buckets[str_hash(name) & (d->nbuckets - 1)];
 }
 
 struct location *directory_find(const struct directory *d, const char *name)
@@ -76,7 +69,7 @@ static void grow(struct directory *d)
 			while (last->next && strcmp(last->next->name, first->name) == 0)
 				last = last->next;
 			d->buckets[i] = last->next;
-			struct location **to = &b[name_hash(first->name) & (n - 1)];
+			struct location **to = &b[str_hash(first->name) & (n - 1)];
 			last->next = *to;
 			*to = first;
 		}

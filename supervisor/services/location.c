@@ -1,6 +1,7 @@
 /* Locations: made once, checked once, shared by reference. */
 #include "services/location.h"
 #include "base/json.h"
+#include "base/str.h"
 #include "libtend/cmdline.h"
 
 #include <arpa/inet.h>
@@ -100,15 +101,10 @@ void location_unref(struct location *l)
 		free(l);
 }
 
-static bool str_eq(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 bool location_same_place(const struct location *a, const struct location *b)
 {
 	return strcmp(a->host, b->host) == 0 && a->port == b->port && a->proto == b->proto &&
-	       str_eq(a->path, b->path);
+	       str_equal(a->path, b->path);
 }
 
 bool location_same(const struct location *a, const struct location *b)
