@@ -17,17 +17,6 @@
 /* A sanity bound on one reply line; status --json is at most a few MB. */
 #define REPLY_LINE_MAX (64u << 20)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int tend_quote(const char *word, char *buf, size_t len)
 {
 	if (!buf || len == 0)
@@ -96,14 +85,14 @@ static int build_request(char *const argv[], char *line, char *err, size_t errle
 	int i, n;
 
 	if (!argv || !argv[0]) {
-		set_err(err, errlen, "empty request");
+		libtend_set_msg(err, errlen, "empty request");
 		errno = EINVAL;
 		return -1;
 	}
 	for (i = 0; argv[i]; i++) {
 		/* A newline would end the request line inside the word. */
 		if (strchr(argv[i], '\n')) {
-			set_err(err, errlen, "request word contains a newline");
+			libtend_set_msg(err, errlen, "request word contains a newline");
 			errno = EINVAL;
 			return -1;
 		}
@@ -123,7 +112,7 @@ static int build_request(char *const argv[], char *line, char *err, size_t errle
 	line[pos] = '\0';
 	return (int)pos;
 too_long:
-	set_err(err, errlen, "request too long (the limit is %d bytes)", TEND_REQUEST_MAX);
+	libtend_set_msg(err, errlen, "request too long (the limit is %d bytes)", TEND_REQUEST_MAX);
 	errno = EMSGSIZE;
 	return -1;
 }
@@ -142,14 +131,14 @@ static int handle_line(char *line, tend_line_fn on_line, void *arg, char *err, s
 	if (strcmp(line, "OK") == 0 || strncmp(line, "OK ", 3) == 0) {
 		/* The text after "OK " (maybe empty) goes into err: the API has
 		 * nowhere else to put it, and tendctl prints it. */
-		set_err(err, errlen, "%s", line[2] ? line + 3 : "");
+		libtend_set_msg(err, errlen, "%s", line[2] ? line + 3 : "");
 		return 0;
 	}
 	if (strcmp(line, "ERR") == 0 || strncmp(line, "ERR ", 4) == 0) {
-		set_err(err, errlen, "%s", line[3] ? line + 4 : "error");
+		libtend_set_msg(err, errlen, "%s", line[3] ? line + 4 : "error");
 		return LIBTEND_REFUSED;
 	}
-	set_err(err, errlen, "bad reply line");
+	libtend_set_msg(err, errlen, "bad reply line");
 	errno = EPROTO;
 	return -1;
 }
@@ -163,7 +152,7 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 	int ret = -1;
 
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		libtend_set_msg(err, errlen, "out of memory");
 		return -1;
 	}
 	for (;;) {
@@ -185,14 +174,14 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 		}
 		if (len == cap) {
 			if (cap >= REPLY_LINE_MAX) {
-				set_err(err, errlen, "reply line too long");
+				libtend_set_msg(err, errlen, "reply line too long");
 				errno = EMSGSIZE;
 				ret = -1;
 				break;
 			}
 			grown = realloc(buf, cap * 2);
 			if (!grown) {
-				set_err(err, errlen, "out of memory");
+				libtend_set_msg(err, errlen, "out of memory");
 				ret = -1;
 				break;
 			}
@@ -205,13 +194,13 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 		if (n < 0) {
 			int saved = errno;
 
-			set_err(err, errlen, "cannot read from tend: %s", strerror(saved));
+			libtend_set_msg(err, errlen, "cannot read from tend: %s", strerror(saved));
 			errno = saved;
 			ret = -1;
 			break;
 		}
 		if (n == 0) {
-			set_err(err, errlen, "connection closed by tend");
+			libtend_set_msg(err, errlen, "connection closed by tend");
 			errno = ECONNRESET;
 			ret = -1;
 			break;
@@ -234,7 +223,7 @@ int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen)
 		return -1;
 	if (write_all(fd, line, (size_t)n) < 0) {
 		n = errno;
-		set_err(err, errlen, "cannot write to tend: %s", strerror(n));
+		libtend_set_msg(err, errlen, "cannot write to tend: %s", strerror(n));
 		errno = n;
 		return -1;
 	}

@@ -2,7 +2,6 @@
  * tend.h). Each is one request line and its reply, through client.c. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -327,8 +327,10 @@ static const char *parse_location(char *const *w, size_t n, struct tend_location
 	return parse_flags(w + 5 + took, n - 5 - took, l);
 }
 
-int svc_parse_location_words(char *const *words, size_t n, struct tend_location *l,
-			     const char **why)
+/* Decodes a location from its words (already split). Returns 0, or -1 with
+ * *why; *l is then cleared. */
+static int svc_parse_location_words(char *const *words, size_t n, struct tend_location *l,
+				    const char **why)
 {
 	const char *err;
 

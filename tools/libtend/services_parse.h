@@ -24,11 +24,6 @@
  * set to a static text; *a is then cleared. */
 int svc_parse_address(const char *word, struct tend_address *a, const char **why);
 
-/* Decodes a location from its words (already split). Returns 0, or -1 with
- * *why; *l is then cleared. */
-int svc_parse_location_words(char *const *words, size_t n, struct tend_location *l,
-			     const char **why);
-
 /* Splits text and decodes it as a location. Returns 0, or -1 with errno
  * EBADMSG (*why: what is wrong) or ENOMEM. */
 int svc_parse_location(const char *text, struct tend_location *l, const char **why);
