@@ -92,6 +92,12 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 	return 0;
 }
 
+static int parse_here(const char *path, bool is_file, struct config *out, char *err, size_t errlen)
+{
+	return is_file ? config_parse_file(path, out, err, errlen)
+		       : config_load_dir(path, out, err, errlen);
+}
+
 static _Noreturn void child(int fd, const char *path, bool is_file, size_t errlen)
 {
 	struct config cfg = { 0 };
@@ -100,8 +106,7 @@ static _Noreturn void child(int fd, const char *path, bool is_file, size_t errle
 
 	if (!err)
 		_exit(1);
-	rc = is_file ? config_parse_file(path, &cfg, err, errlen)
-		     : config_load_dir(path, &cfg, err, errlen);
+	rc = parse_here(path, is_file, &cfg, err, errlen);
 	rc = config_send(fd, rc, err, &cfg);
 	config_free(&cfg); /* it exits at once, but leak checkers look */
 	free(err);
@@ -282,11 +287,6 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
 	return config_load_dir_within(dir, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }
 
-static int parse_here(const char *path, bool is_file, struct config *out, char *err, size_t errlen)
-{
-	return is_file ? config_parse_file(path, out, err, errlen)
-		       : config_load_dir(path, out, err, errlen);
-}
 
 static int load_within(const char *dir, bool is_file, unsigned deadline_ms, struct config *out,
 		       char *err, size_t errlen)

@@ -25,7 +25,6 @@
 #include "services/location.h"
 #include "sys/loop.h"
 
-struct tend;
 struct logger;
 
 #define LOCAL_HOST_ADDRESS "127.0.0.1" /* this host, until the cluster names it */
