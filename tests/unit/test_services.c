@@ -462,7 +462,26 @@ static void another_uid_cannot_move_a_location_through_its_pid(void **state)
 	assert_non_null(again);
 	assert_int_equal(put(&d, again), 0);
 	assert_string_equal(directory_find(&d, "d1")->context, "v=2");
-	assert_int_equal(put(&d, loc_of("d65", NULL, 65, OWNER_NONE, 1)), -1);
+	char err[160];
+	assert_int_equal(
+	    directory_put(&d, loc_of("d65", NULL, 65, OWNER_NONE, 1), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "uid 1000 holds 64 decoupled"));
+	/* a declared location's place is conf.d's, even for root */
+	static const int a_process; /* stands for the declared process: only compared */
+	struct location_spec declared = { .name = "http",
+					  .port = 80,
+					  .owner = OWNER_PROCESS,
+					  .proc = (const struct process *)&a_process,
+					  .group_name = "web",
+					  .process_name = "srv",
+					  .uid = 0 };
+	assert_int_equal(put(&d, location_new(&declared, "127.0.0.1", &why)), 0);
+	spec_uid = 0;
+	assert_int_equal(
+	    directory_put(&d, loc_of("http", NULL, 80, OWNER_NONE, 1), err, sizeof(err)), -1);
+	spec_uid = 1000;
+	assert_non_null(strstr(err, "declared by web/srv"));
+	assert_int_equal(directory_find(&d, "http")->owner, OWNER_PROCESS);
 	directory_free(&d);
 }
 
