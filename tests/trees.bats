@@ -218,8 +218,12 @@ EOF
 	alive "$first"
 	# The new declaration's cgroup holds its own processes only.
 	[ "$(sed -n 's/^0:://p' "/proc/$new/cgroup")" != "$(sed -n 's/^0:://p' "/proc/$first/cgroup")" ]
+	[ -n "$root" ]
+	grep -qx "$new" "$root/g/sshd/cgroup.procs"
 	run ! grep -qx "$first" "$root/g/sshd/cgroup.procs"
 	grep -qx "$first" "$root/g/sshd.left-1/cgroup.procs"
+	# status lists the new session, and not the one left behind
+	wait_until lists g sshd "$(sed -n 2p "$T/sessions")"
 	run ! lists g sshd "$first"
 	grep -q "g/sshd: what it left running stays, in cgroup $root/g/sshd.left-1" "$T/tend.out"
 }
@@ -229,13 +233,16 @@ EOF
 	cat >"$T/child.sh" <<'SH'
 #!/bin/sh
 trap 'echo child >> "$1"; exit 0' TERM
-while :; do sleep 0.05; done
+# (wait, not a foreground sleep: the trap runs the moment TERM comes)
+while :; do sleep 1 & wait $!; done
 SH
 	chmod +x "$T/child.sh"
+	# The main takes a moment to exit when asked: a child asked too would
+	# have the time to say so before the SIGKILL that follows the main's end.
 	conf 10-a.conf <<EOF
 group "g" {
 	process "pg" {
-		command   = "sh -c 'trap \"echo term >> $T/got; exit 0\" TERM; $T/child.sh $T/got & echo \$! > $T/child; wait'"
+		command   = "sh -c 'trap \"echo term >> $T/got; sleep 0.2; exit 0\" TERM; $T/child.sh $T/got & echo \$! > $T/child; wait'"
 		kill-mode = mixed
 	}
 }
