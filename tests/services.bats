@@ -366,6 +366,9 @@ CONF
 	watch_into h.txt host 127.0.0.1
 	run head -1 "$T/g.txt"
 	[ "$(jq -r '[.type, .event, .group] | join(" ")' <<<"$output")" = "group running g" ]
+	run tctl watch host not-an-address
+	assert_failure
+	assert_output --partial "bad host"
 	run cat "$T/h.txt"
 	assert_line --index 0 "host up 127.0.0.1 index 0"
 	assert_line --index 1 --regexp '^sync [0-9]+$'

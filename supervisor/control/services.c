@@ -202,11 +202,14 @@ static void service_register(struct directory *d, struct client *c, char **argv)
 	if (a.spec.owner == OWNER_PID && a.spec.pid == getpid())
 		return client_err(c, "a location cannot be coupled to tend itself: give --pid PID "
 				     "or --decoupled");
-	if (a.spec.proxy && (!a.spec.host || strcmp(a.spec.host, d->this_host) == 0))
-		return client_err(c, "a proxy points at another host: give --host");
 	struct location *l = location_new(&a.spec, d->this_host, &why);
 	if (!l)
 		return client_err(c, "%s", why);
+	/* compared as the location holds it: ::1 and 0::1 are one host */
+	if (a.spec.proxy && strcmp(l->host, d->this_host) == 0) {
+		location_unref(l);
+		return client_err(c, "a proxy points at another host: give --host");
+	}
 	char err[160];
 	struct location *kept = location_ref(l);
 	if (directory_put(d, l, err, sizeof(err)) < 0) {

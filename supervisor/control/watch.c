@@ -272,6 +272,13 @@ static const char *parse_watch(char **argv, struct client_watch *w, bool *given,
 	}
 	if (w->scope == WATCH_SERVICE && !valid_service_name(w->name))
 		return "bad service name";
+	if (w->scope == WATCH_HOST) { /* as the directory writes hosts */
+		char canon[INET6_ADDRSTRLEN];
+		host_canonical(w->name, canon, sizeof(canon));
+		if (!canon[0])
+			return "bad host: an IPv4 or IPv6 address";
+		snprintf(w->name, sizeof(w->name), "%s", canon);
+	}
 	return NULL;
 }
 
