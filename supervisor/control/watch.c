@@ -60,17 +60,8 @@ static void change_json(struct buf *out, const struct change *c)
 			   change_kind_verb((enum change_kind)c->kind));
 		location_json_members(out, c->loc, c->index);
 		if (c->from) {
-			buf_puts(out, ",\"from\":{\"host\":");
-			json_str(out, c->from->host);
-			if (c->from->port)
-				buf_printf(out, ",\"port\":%u", c->from->port);
-			if (c->from->proto != PROTO_NONE)
-				buf_printf(out, ",\"proto\":\"%s\"",
-					   service_proto_name(c->from->proto));
-			if (c->from->path) {
-				buf_puts(out, ",\"path\":");
-				json_str(out, c->from->path);
-			}
+			buf_puts(out, ",\"from\":{");
+			location_json_address(out, c->from);
 			buf_puts(out, "}");
 		}
 		buf_puts(out, "}");
@@ -147,8 +138,8 @@ void watchers_on_change(void *ctx, const struct change *ch)
 		struct buf *line = c->watch.json ? &json : &text;
 		if (!line->len)
 			change_line(line, ch, c->watch.json);
-		/* sent by control_after_events, once for every change of the
-		 * batch: a restart is two changes, one send */
+		/* sent after the batch (control_after_events, control_flush_pending),
+		 * once for all its changes: a restart is two changes, one send */
 		send_line(c, line->data);
 	}
 	buf_free(&text);
@@ -157,40 +148,26 @@ void watchers_on_change(void *ctx, const struct change *ch)
 
 /* ---- the snapshot ---- */
 
-static void snapshot_location(struct client *c, struct location *l)
+/* One change as a line of c's watch. */
+static void send_change(struct client *c, const struct change *ch)
 {
-	struct change ch = { .kind = CHANGE_SERVICE_ADD, .loc = l, .index = l->index };
 	struct buf line = { 0 };
-	change_line(&line, &ch, c->watch.json);
-	send_line(c, line.data ? line.data : "");
+	change_line(&line, ch, c->watch.json);
+	send_line(c, line.data);
 	buf_free(&line);
 }
 
-static void snapshot_service(struct client *c, struct location *l)
+static void snapshot_location(struct client *c, struct location *l)
 {
-	for (; l && !c->watch.dropped; l = directory_next_of_name(l))
-		snapshot_location(c, l);
+	send_change(c, &(struct change){ .kind = CHANGE_SERVICE_ADD, .loc = l, .index = l->index });
 }
 
 static void snapshot_group(struct client *c, const struct group *g, uint64_t index)
 {
-	struct change ch = { .kind = CHANGE_GROUP,
-			     .subject = g->decl.name,
-			     .state = (uint8_t)g->state,
-			     .index = index };
-	struct buf line = { 0 };
-	change_line(&line, &ch, c->watch.json);
-	send_line(c, line.data ? line.data : "");
-	buf_free(&line);
-}
-
-static void snapshot_host(struct client *c, const char *host)
-{
-	struct change ch = { .kind = CHANGE_HOST_UP, .subject = (char *)host };
-	struct buf line = { 0 };
-	change_line(&line, &ch, c->watch.json);
-	send_line(c, line.data ? line.data : "");
-	buf_free(&line);
+	send_change(c, &(struct change){ .kind = CHANGE_GROUP,
+					 .subject = g->decl.name,
+					 .state = (uint8_t)g->state,
+					 .index = index });
 }
 
 /* What matches now: the group lines carry the current index (a group's
@@ -199,8 +176,9 @@ static void snapshot_host(struct client *c, const char *host)
 static void snapshot(struct tend *t, struct directory *d, struct client *c)
 {
 	struct client_watch *w = &c->watch;
-	if (w->scope == WATCH_SERVICE)
-		snapshot_service(c, directory_find(d, w->name));
+	for (struct location *l = w->scope == WATCH_SERVICE ? directory_find(d, w->name) : NULL;
+	     l && !w->dropped; l = directory_next_of_name(l))
+		snapshot_location(c, l);
 	if (w->scope == WATCH_ALL) {
 		size_t cursor = 0;
 		for (struct location *l = directory_next(d, &cursor, NULL); l && !w->dropped;
@@ -213,18 +191,14 @@ static void snapshot(struct tend *t, struct directory *d, struct client *c)
 			snapshot_group(c, t->groups[i], d->journal.index);
 	if (!w->dropped && (w->scope == WATCH_ALL ||
 			    (w->scope == WATCH_HOST && strcmp(w->name, d->this_host) == 0)))
-		snapshot_host(c, d->this_host);
+		send_change(c, &(struct change){ .kind = CHANGE_HOST_UP, .subject = d->this_host });
 }
 
 static void replayed(void *ctx, const struct change *ch)
 {
 	struct client *c = ctx;
-	if (!c->watch.dropped && watch_matches(&c->watch, ch)) {
-		struct buf line = { 0 };
-		change_line(&line, ch, c->watch.json);
-		send_line(c, line.data ? line.data : "");
-		buf_free(&line);
-	}
+	if (!c->watch.dropped && watch_matches(&c->watch, ch))
+		send_change(c, ch);
 }
 
 static void send_sync(struct client *c, uint64_t index)

@@ -214,11 +214,9 @@ static void json_owner(struct buf *out, const struct location *l)
 	}
 }
 
-void location_json_members(struct buf *out, const struct location *l, uint64_t index)
+void location_json_address(struct buf *out, const struct location *l)
 {
-	buf_puts(out, "\"name\":");
-	json_str(out, l->name);
-	buf_puts(out, ",\"host\":");
+	buf_puts(out, "\"host\":");
 	json_str(out, l->host);
 	if (l->port)
 		buf_printf(out, ",\"port\":%u", l->port);
@@ -228,6 +226,14 @@ void location_json_members(struct buf *out, const struct location *l, uint64_t i
 		buf_puts(out, ",\"path\":");
 		json_str(out, l->path);
 	}
+}
+
+void location_json_members(struct buf *out, const struct location *l, uint64_t index)
+{
+	buf_puts(out, "\"name\":");
+	json_str(out, l->name);
+	buf_puts(out, ",");
+	location_json_address(out, l);
 	buf_puts(out, ",\"context\":");
 	json_context(out, l->context);
 	buf_puts(out, ",\"owner\":");

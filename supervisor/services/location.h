@@ -96,6 +96,8 @@ void location_address_word(struct buf *out, const struct location *l);
 /* NAME ADDRESS index N owner (GROUP/PROCESS | pid N | uid N) [decoupled]
  * [proxy] [context K=V...]; values quoted where a shell would need it. */
 void location_text(struct buf *out, const struct location *l, uint64_t index);
+/* "host", and "port", "proto", "path" where it has them (JSON members, no braces). */
+void location_json_address(struct buf *out, const struct location *l);
 /* The JSON object's members (no braces): "name", "host", "port", "proto",
  * "path", "context", "owner", "flags", "index". */
 void location_json_members(struct buf *out, const struct location *l, uint64_t index);
