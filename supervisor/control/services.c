@@ -10,48 +10,49 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A location and where it came in the directory, for a stable sort. */
-struct listed {
-	struct location *l;
-	size_t seq;
-};
+/* One service: its locations as text lines, or its JSON members
+ * "name":...,"locations":[...] (no braces). */
+static void service_out(struct buf *out, const struct location *first, bool json)
+{
+	if (json) {
+		buf_puts(out, "\"name\":");
+		json_str(out, first->name);
+		buf_puts(out, ",\"locations\":[");
+	}
+	for (const struct location *l = first; l; l = directory_next_of_name(l)) {
+		if (json) {
+			buf_puts(out, l == first ? "{" : ",{");
+			location_json_members(out, l, l->index);
+			buf_puts(out, "}");
+		} else {
+			location_text(out, l, l->index);
+			buf_puts(out, "\n");
+		}
+	}
+	if (json)
+		buf_puts(out, "]");
+}
 
 static int by_name(const void *a, const void *b)
 {
-	const struct listed *x = a, *y = b;
-	int c = strcmp(x->l->name, y->l->name);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	return strcmp((*(struct location *const *)a)->name, (*(struct location *const *)b)->name);
 }
 
-/* Every location, sorted by name, each name's in the directory's order
- * (NULL: out of memory). */
-static struct listed *sorted_locations(const struct directory *d)
+/* The first location of every name, sorted by name (a name's locations
+ * follow its first); NULL: out of memory. */
+static struct location **sorted_names(const struct directory *d)
 {
-	struct listed *v = calloc(d->nlocations + 1, sizeof(*v));
+	struct location **v = calloc(d->nservices + 1, sizeof(*v));
+	const struct location *prev = NULL;
 	size_t cursor = 0, k = 0;
 	if (!v)
 		return NULL;
-	for (struct location *l = directory_next(d, &cursor, NULL); l && k < d->nlocations;
-	     l = directory_next(d, &cursor, l), k++)
-		v[k] = (struct listed){ l, k };
+	for (struct location *l = directory_next(d, &cursor, NULL); l && k < d->nservices;
+	     prev = l, l = directory_next(d, &cursor, l))
+		if (!prev || strcmp(prev->name, l->name) != 0)
+			v[k++] = l;
 	qsort(v, k, sizeof(*v), by_name);
 	return v;
-}
-
-/* "locations":[...] of the run of one name starting at v[0]; how many. */
-static size_t locations_json(struct buf *out, const struct listed *v, size_t n)
-{
-	size_t k = 0;
-	buf_puts(out, "\"name\":");
-	json_str(out, v[0].l->name);
-	buf_puts(out, ",\"locations\":[");
-	for (; k < n && strcmp(v[k].l->name, v[0].l->name) == 0; k++) {
-		buf_puts(out, k ? ",{" : "{");
-		location_json_members(out, v[k].l, v[k].l->index);
-		buf_puts(out, "}");
-	}
-	buf_puts(out, "]");
-	return k;
 }
 
 static void service_list(struct directory *d, struct client *c, char **argv)
@@ -59,28 +60,23 @@ static void service_list(struct directory *d, struct client *c, char **argv)
 	bool json = argv[0] && strcmp(argv[0], "--json") == 0;
 	if (argv[json])
 		return client_err(c, "usage: service list [--json]");
-	struct listed *v = sorted_locations(d);
+	if (!d->nservices && !json)
+		return client_ok(c, "no services");
+	struct location **v = sorted_names(d);
 	if (!v)
 		return client_err(c, "out of memory");
 	struct buf out = { 0 };
-	size_t n = d->nlocations;
-	if (json) {
+	if (json)
 		buf_printf(&out, "{\"index\":%llu,\"services\":[",
 			   (unsigned long long)d->journal.index);
-		for (size_t i = 0; i < n;) {
-			buf_puts(&out, i ? ",{" : "{");
-			i += locations_json(&out, v + i, n - i);
-			buf_puts(&out, "}");
-		}
+	for (size_t i = 0; i < d->nservices; i++) {
+		buf_puts(&out, json ? (i ? ",{" : "{") : "");
+		service_out(&out, v[i], json);
+		buf_puts(&out, json ? "}" : "");
+	}
+	if (json)
 		buf_puts(&out, "]}");
-	}
-	for (size_t i = 0; !json && i < n; i++) {
-		location_text(&out, v[i].l, v[i].l->index);
-		buf_puts(&out, i + 1 < n ? "\n" : "");
-	}
 	free(v);
-	if (!n && !json)
-		return client_ok(c, "no services");
 	client_reply_buf(c, &out);
 }
 
@@ -104,23 +100,11 @@ static void service_lookup(struct directory *d, struct client *c, char **argv)
 	if (!first)
 		return client_err(c, "no such service: %s", name);
 	struct buf out = { 0 };
-	if (json) {
-		buf_printf(&out, "{\"index\":%llu,\"name\":", (unsigned long long)d->journal.index);
-		json_str(&out, name);
-		buf_puts(&out, ",\"locations\":[");
-	}
-	for (struct location *l = first; l; l = directory_next_of_name(l)) {
-		if (json) {
-			buf_puts(&out, l == first ? "{" : ",{");
-			location_json_members(&out, l, l->index);
-			buf_puts(&out, "}");
-		} else {
-			location_text(&out, l, l->index);
-			buf_puts(&out, directory_next_of_name(l) ? "\n" : "");
-		}
-	}
 	if (json)
-		buf_puts(&out, "]}");
+		buf_printf(&out, "{\"index\":%llu,", (unsigned long long)d->journal.index);
+	service_out(&out, first, json);
+	if (json)
+		buf_puts(&out, "}");
 	client_reply_buf(c, &out);
 }
 
