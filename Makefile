@@ -1,7 +1,7 @@
 # tend — build, test, run. Dependencies come from Debian through pkg-config;
 # `make run` and `make check` install what is missing (tools/ensure-deps.sh).
 
-PKGS      = libconfuse libnl-3.0 libnl-route-3.0
+PKGS      = libconfuse libnl-3.0 libnl-route-3.0 libsodium
 CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
@@ -19,7 +19,7 @@ B := build
 # The daemon's layers, lowest first (README "Layout"): one archive each,
 # build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
 # only the layers before it; tools/layers.sh checks that in make check.
-LAYERS      := base config sys core services control daemon
+LAYERS      := base config sys core services cluster control daemon
 LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
 layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
 INIT_SRC    := $(sort $(wildcard init/*.c))

@@ -3,8 +3,8 @@
 # As root it runs apt-get; otherwise it names the packages and fails, so nothing half-works.
 # usage: tools/ensure-deps.sh build|check|fuzz|boot|bench
 set -u
-build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev"
-check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio systemd redis-server"
+build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libsodium-dev"
+check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio systemd redis-server spin nftables"
 fuzz="$build clang libclang-rt-14-dev"
 # make initramfs / kernel / boot: build tend, pack busybox into a cpio, run QEMU.
 boot="$build qemu-system-x86 busybox-static cpio"
