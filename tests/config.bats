@@ -192,13 +192,13 @@ EOF
 @test "options planned for later say so instead of 'no such option'" {
 	conf 10-a.conf <<CONF
 group "g" {
-	negotiable = true
+	seccomp = "default"
 	process "p" {
 		command = "true"
 	}
 }
 CONF
-	check_fails_with "$CONF/10-a.conf:2: negotiable: not supported yet (planned; see README, \"Not yet\")"
+	check_fails_with "$CONF/10-a.conf:2: seccomp: not supported yet (planned; see README, \"Not yet\")"
 }
 
 @test "user and group are errors with path:line for a tend that is not root, and for unknown names" {

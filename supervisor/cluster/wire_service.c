@@ -71,6 +71,15 @@ static bool service_fields_ok(const char *name, const char *host, unsigned port,
 	       service_context_check(context, &why) == 0;
 }
 
+/* A declared location names its group and process; a registered one neither. */
+static bool owner_names_ok(const char *group, const char *process)
+{
+	bool none = (!group || !group[0]) && (!process || !process[0]);
+
+	return none || (group && process && strlen(group) <= NAME_MAX_LEN &&
+			strlen(process) <= NAME_MAX_LEN && valid_name(group) && valid_name(process));
+}
+
 bool wire_service_parse(const uint8_t *value, size_t len, struct wire_service *s)
 {
 	struct wire_reader r = { value, len };
@@ -85,7 +94,10 @@ bool wire_service_parse(const uint8_t *value, size_t len, struct wire_service *s
 	    !take_text(&r, s->path, SERVICE_PATH_MAX))
 		return false;
 	count = wire_take(&r, 1);
-	if (!count || !take_context(&r, s, *count) || r.left)
+	if (!count || !take_context(&r, s, *count) || !take_text(&r, s->group, NAME_MAX_LEN) ||
+	    !take_text(&r, s->process, NAME_MAX_LEN) || r.left)
+		return false;
+	if (!owner_names_ok(s->group, s->process))
 		return false;
 	return service_fields_ok(s->name, s->host[0] ? s->host : NULL, s->port, s->proto,
 				 s->path[0] ? s->path : NULL, wire_service_context(s, ctx));
@@ -124,7 +136,7 @@ static size_t service_value_len(const char *host, const char *path, const struct
 
 	for (size_t i = 0; s->context && s->context[i]; i++)
 		len += 2 + strlen(s->context[i]);
-	return len;
+	return len + 1 + text_len(s->group) + 1 + text_len(s->process);
 }
 
 int wire_put_service(struct wire_writer *w, const struct wire_service_in *s)
@@ -134,7 +146,8 @@ int wire_put_service(struct wire_writer *w, const struct wire_service_in *s)
 	size_t count = 0;
 	uint8_t *p;
 
-	if (!service_fields_ok(s->name, host, s->port, s->proto, path, s->context))
+	if (!service_fields_ok(s->name, host, s->port, s->proto, path, s->context) ||
+	    !owner_names_ok(s->group, s->process))
 		return WIRE_PUT_INVALID;
 	p = wire_field_room(w, WF_SERVICE, service_value_len(host, path, s));
 	if (!p)
@@ -151,5 +164,7 @@ int wire_put_service(struct wire_writer *w, const struct wire_service_in *s)
 		memcpy(p + 2, s->context[i], n);
 		p += 2 + n;
 	}
+	p = put_text(p, s->group && s->group[0] ? s->group : NULL);
+	put_text(p, s->group && s->group[0] ? s->process : NULL);
 	return WIRE_PUT_OK;
 }

@@ -83,6 +83,8 @@ struct group_decl {
 	char *tenant;
 	char **requires; /* groups started before it and kept up while it runs; NULL: none */
 	char **after;	 /* groups it starts after when both start; NULL: none */
+	char **prefer;	 /* negotiable: host IDs (IPv4 literals) preferred among
+			  * simultaneous bidders, best first; NULL: none */
 	struct process_decl *procs;
 	size_t nprocs;
 	struct service_decl *services; /* in declaration order; NULL: none */
@@ -90,6 +92,7 @@ struct group_decl {
 	char *file;
 	int line;
 	bool autostart;
+	bool negotiable; /* runs on exactly one host of the cluster (supervisor/cluster/) */
 	/* NULL while being built: every string and vector above and in procs
 	 * and services is an allocation of its own. Once packed
 	 * (group_decl_pack), they and the two arrays all live in this one
@@ -106,11 +109,40 @@ struct system_decl {
 	int line;
 };
 
+/* The one `cluster { }` section: tend joins peers on a broadcast segment
+ * (supervisor/cluster/PROTOCOL.md). */
+struct cluster_decl {
+	char *interface;    /* NULL: auto (the first broadcast interface up with IPv4) */
+	char *key_file;	    /* NULL: datagrams are not authenticated */
+	char *id;	    /* an IPv4 literal; NULL: the interface's first IPv4 address */
+	char *address;	    /* "A.B.C.D/N" tend puts back on the interface; NULL: none */
+	char *file;	    /* where the section was declared; NULL: no cluster */
+	int line;
+	unsigned port;
+	uint64_t heartbeat_ms;
+	uint64_t dead_after_ms;
+};
 struct config {
 	struct group_decl *groups; /* in file name order, then declaration order */
 	size_t ngroups;
 	struct system_decl system;
+	struct cluster_decl cluster;
 };
+#define DEFAULT_CLUSTER_PORT 7700
+#define DEFAULT_HEARTBEAT_MS 200
+#define DEFAULT_DEAD_AFTER_MS 1000
+#define MIN_HEARTBEAT_MS 10
+#define MIN_HEARTBEATS_PER_DEAD 3 /* dead-after is at least this many heartbeats */
+#define MAX_PREFER 32		  /* hosts in a group's prefer list */
+/* The same cluster settings (a reload compares them). */
+bool cluster_decl_equal(const struct cluster_decl *a, const struct cluster_decl *b);
+void cluster_decl_free(struct cluster_decl *c);
+/* cluster.c: an IPv4 address literal ("10.0.0.2"). */
+bool valid_ipv4_literal(const char *s);
+/* An IPv4 address with a prefix length ("10.0.0.2/24"). */
+bool valid_ipv4_prefix(const char *s);
+/* "auto", or a network interface name (1-15 bytes, no '/', ':' or blank). */
+bool valid_interface_option(const char *s);
 
 /* Defaults, documented in README.md. */
 #define DEFAULT_RESTART_LIMIT 5

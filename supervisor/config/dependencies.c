@@ -40,6 +40,12 @@ static void check_names(const struct config *cfg, const struct name_index *t, si
 			else if (j == NO_GROUP)
 				report(eb, g, "group \"%s\" %s \"%s\", which is not declared",
 				       g->name, verb, names[k]);
+			else if (which == 0 && cfg->groups[j].negotiable && cfg->cluster.file)
+				/* it runs where the cluster puts it, maybe not here */
+				report(eb, g,
+				       "group \"%s\" requires \"%s\", which is negotiable: "
+				       "the cluster decides where that runs",
+				       g->name, names[k]);
 		}
 	}
 }

@@ -33,6 +33,17 @@
 #define MAX_PACK ((size_t)16 << 20) /* nor a group of more than 16 MiB */
 #define MAX_TEXT ((size_t)1 << 20)  /* error text, hostname, file name */
 
+/* The cluster section's strings, in the order they are sent. */
+#define CLUSTER_TEXTS 5
+static void cluster_texts(struct cluster_decl *c, char **texts[CLUSTER_TEXTS])
+{
+	texts[0] = &c->interface;
+	texts[1] = &c->key_file;
+	texts[2] = &c->id;
+	texts[3] = &c->address;
+	texts[4] = &c->file;
+}
+
 struct wire_head {
 	uint32_t magic;
 	int32_t rc; /* config_load_dir's */
@@ -42,6 +53,11 @@ struct wire_head {
 	uint64_t sysfile_len;  /* then the system section's file with its NUL; 0: none */
 	int64_t sysline;
 	uint64_t services_max; /* the system section's; 0: not given */
+	/* The cluster section: its numbers, then its strings with their NULs
+	 * (lengths 0: none) in the order of cluster_texts(). */
+	uint64_t cluster_port, heartbeat_ms, dead_after_ms;
+	int64_t cluster_line;
+	uint64_t cluster_len[CLUSTER_TEXTS];
 };
 /* Then, per group: its struct group_decl as the child had it, then its
  * pack_len bytes of block. */
@@ -72,7 +88,16 @@ static size_t text_len(const char *s)
 int config_send(int fd, int rc, const char *err, const struct config *cfg)
 {
 	struct wire_head h = { .magic = WIRE_MAGIC, .rc = rc, .err_len = strlen(err) };
+	struct cluster_decl cluster = rc == 0 ? cfg->cluster : (struct cluster_decl){ 0 };
+	char **texts[CLUSTER_TEXTS];
 
+	cluster_texts(&cluster, texts);
+	h.cluster_port = cluster.port;
+	h.heartbeat_ms = cluster.heartbeat_ms;
+	h.dead_after_ms = cluster.dead_after_ms;
+	h.cluster_line = cluster.line;
+	for (int i = 0; i < CLUSTER_TEXTS; i++)
+		h.cluster_len[i] = text_len(*texts[i]);
 	if (rc == 0) {
 		h.ngroups = cfg->ngroups;
 		h.hostname_len = text_len(cfg->system.hostname);
@@ -84,6 +109,9 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 	    write_all(fd, cfg->system.hostname, h.hostname_len) < 0 ||
 	    write_all(fd, cfg->system.file, h.sysfile_len) < 0)
 		return -1;
+	for (int i = 0; i < CLUSTER_TEXTS; i++)
+		if (write_all(fd, *texts[i], h.cluster_len[i]) < 0)
+			return -1;
 	for (size_t i = 0; i < h.ngroups; i++) {
 		const struct group_decl *g = &cfg->groups[i];
 		if (write_all(fd, g, sizeof(*g)) < 0 || write_all(fd, g->pack, g->pack_len) < 0)
@@ -220,6 +248,23 @@ static void copy_errors(struct reader *rd, const struct wire_head *h, char *err,
 	free(text);
 }
 
+static void receive_cluster(struct reader *rd, const struct wire_head *h, struct cluster_decl *c)
+{
+	char **texts[CLUSTER_TEXTS];
+
+	if (h->cluster_port > 65535 || h->cluster_line < 0 || h->cluster_line > INT32_MAX) {
+		rd->why = "a malformed answer";
+		return;
+	}
+	c->port = (unsigned)h->cluster_port;
+	c->heartbeat_ms = h->heartbeat_ms;
+	c->dead_after_ms = h->dead_after_ms;
+	c->line = (int)h->cluster_line;
+	cluster_texts(c, texts);
+	for (int i = 0; i < CLUSTER_TEXTS && !rd->why; i++)
+		*texts[i] = read_text(rd, h->cluster_len[i]);
+}
+
 static int receive(struct reader *rd, struct config *out, char *err, size_t errlen)
 {
 	struct wire_head h;
@@ -237,6 +282,7 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 	cfg.system.file = read_text(rd, h.sysfile_len);
 	cfg.system.line = (int)h.sysline;
 	cfg.system.services_max = (unsigned)h.services_max;
+	receive_cluster(rd, &h, &cfg.cluster);
 	if (h.ngroups && !rd->why) {
 		cfg.groups = calloc(h.ngroups, sizeof(*cfg.groups));
 		rd->why = cfg.groups ? NULL : "out of memory";

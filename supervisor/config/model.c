@@ -49,6 +49,7 @@ void group_decl_free(struct group_decl *g)
 	free(g->tenant);
 	argv_free(g->requires);
 	argv_free(g->after);
+	argv_free(g->prefer);
 	free(g->file);
 	*g = (struct group_decl){ 0 };
 }
@@ -64,6 +65,7 @@ void config_free(struct config *cfg)
 	free(cfg->groups);
 	free(cfg->system.hostname);
 	free(cfg->system.file);
+	cluster_decl_free(&cfg->cluster);
 	cfg->groups = NULL;
 	cfg->ngroups = 0;
 	cfg->system = (struct system_decl){ 0 };
@@ -134,7 +136,8 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
 	    a->autostart != b->autostart || a->nprocs != b->nprocs ||
-	    !argv_equal(a->requires, b->requires) || !argv_equal(a->after, b->after))
+	    a->negotiable != b->negotiable || !argv_equal(a->requires, b->requires) ||
+	    !argv_equal(a->after, b->after) || !argv_equal(a->prefer, b->prefer))
 		return false;
 	for (i = 0; i < a->nprocs; i++)
 		if (!process_decl_equal(&a->procs[i], &b->procs[i]))
@@ -169,7 +172,7 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
 {
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
-	    a->nprocs != b->nprocs)
+	    a->nprocs != b->nprocs || a->negotiable != b->negotiable)
 		return false;
 	for (size_t i = 0; i < a->nprocs; i++)
 		if (!process_decl_runs_same(&a->procs[i], &b->procs[i]))

@@ -64,6 +64,7 @@ static struct pack_size measure(const struct group_decl *g)
 	measure_str(&sz, g->file);
 	measure_vec(&sz, g->requires);
 	measure_vec(&sz, g->after);
+	measure_vec(&sz, g->prefer);
 	for (size_t i = 0; i < g->nprocs; i++) {
 		const struct process_decl *p = &g->procs[i];
 
@@ -185,6 +186,7 @@ int group_decl_pack(struct group_decl *g)
 	packed.file = put_str(&c, g->file);
 	packed.requires = put_vec(&c, g->requires);
 	packed.after = put_vec(&c, g->after);
+	packed.prefer = put_vec(&c, g->prefer);
 	/* Vectors in the order relocation expects them: processes first. */
 	for (size_t i = 0; i < g->nprocs; i++)
 		put_process(&c, &packed, g, i);
@@ -315,6 +317,17 @@ static bool service_sane(const struct group_decl *g, const struct service_decl *
 	       service_context_check(s->context, &why) == 0;
 }
 
+/* What the parser guarantees of a prefer list: host IDs, not too many. */
+static bool prefer_sane(char **prefer)
+{
+	size_t n = 0;
+
+	for (; prefer && *prefer; prefer++, n++)
+		if (!valid_ipv4_literal(*prefer))
+			return false;
+	return n <= MAX_PREFER;
+}
+
 /* The two arrays must be at the start of the block, one after the other. */
 static bool arrays_in_place(const struct group_decl *g, const struct reloc *r)
 {
@@ -335,7 +348,7 @@ static bool take_vectors(struct reloc *r, const struct group_decl *g, struct pro
 {
 	size_t i;
 
-	if (!take_vec(r, g->requires) || !take_vec(r, g->after))
+	if (!take_vec(r, g->requires) || !take_vec(r, g->after) || !take_vec(r, g->prefer))
 		return false;
 	for (i = 0; i < g->nprocs; i++)
 		if (!take_vec(r, procs[i].argv) || !take_vec(r, procs[i].environment))
@@ -384,8 +397,9 @@ int group_decl_relocate(struct group_decl *g, char *block)
 	moved_g.services = g->nservices ? services : NULL;
 	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||
 	    !move_str(&r, &moved_g.file) || !move_vec(&r, &moved_g.requires) ||
-	    !move_vec(&r, &moved_g.after) || !moved_g.name || !valid_name(moved_g.name) ||
-	    !moved_g.tenant || !moved_g.file)
+	    !move_vec(&r, &moved_g.after) || !move_vec(&r, &moved_g.prefer) || !moved_g.name ||
+	    !valid_name(moved_g.name) || !moved_g.tenant || !moved_g.file ||
+	    !prefer_sane(moved_g.prefer))
 		return -1;
 	for (i = 0; i < g->nprocs; i++)
 		if (!move_process(&r, &procs[i]))

@@ -97,7 +97,7 @@ static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
  * Until then they are rejected, but with a message that says so. */
 static bool planned_option(const char *name)
 {
-	static const char *const planned[] = { "negotiable", "tenant", "seccomp", "cluster", NULL };
+	static const char *const planned[] = { "tenant", "seccomp", NULL };
 
 	for (const char *const *p = planned; *p; p++)
 		if (strcmp(*p, name) == 0)
@@ -219,6 +219,33 @@ static bool nonempty(const char *s)
 	return s[0] != '\0';
 }
 
+/* `id` and `address` may name one of tend's environment variables
+ * ("$TEND_ID"): as PID 1 those are the kernel command line's k=v words, so
+ * one image serves every card of a chassis. */
+static const char *env_value(const char *s)
+{
+	return s[0] == '$' ? getenv(s + 1) : s;
+}
+
+static bool id_ok(const char *s)
+{
+	const char *v = env_value(s);
+
+	return v && valid_ipv4_literal(v);
+}
+
+static bool address_ok(const char *s)
+{
+	const char *v = env_value(s);
+
+	return v && valid_ipv4_prefix(v);
+}
+
+static bool absolute_path(const char *s)
+{
+	return s[0] == '/';
+}
+
 static bool proto_ok(const char *s)
 {
 	enum service_proto p;
@@ -248,6 +275,13 @@ static const struct {
 	  "a host name: letters, digits, '-' and '.', not first, at most 64 characters" },
 	{ "host", valid_host_literal, "an IPv4 or IPv6 address" },
 	{ "proto", proto_ok, "tcp, udp or unix" },
+	{ "interface", valid_interface_option, "auto or an interface name" },
+	{ "heartbeat", duration_ok, DURATION_RULE },
+	{ "dead-after", duration_ok, DURATION_RULE },
+	{ "key-file", absolute_path, "an absolute path" },
+	{ "id", id_ok, "an IPv4 address, or $NAME of a variable set to one" },
+	{ "address", address_ok,
+	  "an IPv4 address with its prefix length, as 10.0.0.2/24, or $NAME of a variable set to one" },
 };
 
 /* Value checks run as parse callbacks, so cfg->line is the line being read.
@@ -317,6 +351,30 @@ static int check_group_name(cfg_t *cfg, cfg_opt_t *opt, const char *value, void 
 
 /* The words must split (the reason is cmdline_split's message), and there
  * must be at least one. */
+/* prefer names host IDs: each an IPv4 address, once, MAX_PREFER at most. */
+static int check_prefer(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	unsigned n = cfg_opt_size(opt);
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (!valid_ipv4_literal(value)) {
+		cfg_error(cfg, "prefer: invalid host ID \"%s\" (an IPv4 address)", value);
+		return 0;
+	}
+	if (n > MAX_PREFER) {
+		cfg_error(cfg, "prefer: more than %d hosts", MAX_PREFER);
+		return 0;
+	}
+	for (unsigned i = 0; i + 1 < n; i++)
+		if (strcmp(cfg_opt_getnstr(opt, i), value) == 0) {
+			cfg_error(cfg, "prefer: host \"%s\" is named twice", value);
+			break;
+		}
+	return 0;
+}
+
 static int check_command(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	const char *why = NULL;
@@ -745,9 +803,13 @@ static int group_from_section(struct file_ctx *ctx, cfg_t *sec, struct group_dec
 	g->file = strdup(ctx->path);
 	g->line = section_line(ctx, sec);
 	g->autostart = cfg_getbool(sec, "autostart");
+	g->negotiable = cfg_getbool(sec, "negotiable");
 	if (!g->name || !g->tenant || !g->file || get_list(sec, "requires", &g->requires) < 0 ||
-	    get_list(sec, "after", &g->after) < 0)
+	    get_list(sec, "after", &g->after) < 0 || get_list(sec, "prefer", &g->prefer) < 0)
 		return -1;
+	if (g->prefer && !g->negotiable)
+		file_report(ctx, g->line, "group \"%s\": prefer is for negotiable groups only",
+			    g->name);
 	if (n == 0)
 		file_report(ctx, g->line, "group \"%s\" has no processes", g->name);
 	for (i = 0; i < n; i++) {
@@ -890,6 +952,53 @@ static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	return !s->file || (hostname && !s->hostname) ? -1 : 0;
 }
 
+static int dup_opt(cfg_t *sec, const char *name, char **out)
+{
+	const char *v = opt_str(sec, name);
+
+	if (v && (strcmp(name, "id") == 0 || strcmp(name, "address") == 0))
+		v = env_value(v); /* checked while parsing: set, and valid */
+
+	*out = v ? strdup(v) : NULL;
+	return v && !*out ? -1 : 0;
+}
+
+/* The one cluster section of all of conf.d. Returns -1 only when out of memory. */
+static int add_cluster(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	struct cluster_decl *c = &ld->cfg.cluster;
+	const char *interface = opt_str(sec, "interface");
+	int line = section_line(ctx, sec);
+
+	if (c->file) {
+		file_report(ctx, line, "cluster section is already declared at %s:%d", c->file,
+			    c->line);
+		return 0;
+	}
+	c->line = line;
+	c->port = cfg_size(sec, "port") ? (unsigned)cfg_getint(sec, "port") : DEFAULT_CLUSTER_PORT;
+	c->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+	c->dead_after_ms = DEFAULT_DEAD_AFTER_MS;
+	get_duration(sec, "heartbeat", &c->heartbeat_ms);
+	get_duration(sec, "dead-after", &c->dead_after_ms);
+	if (c->heartbeat_ms < MIN_HEARTBEAT_MS)
+		file_report(ctx, line, "heartbeat: at least %dms", MIN_HEARTBEAT_MS);
+	else if (c->dead_after_ms < MIN_HEARTBEATS_PER_DEAD * c->heartbeat_ms)
+		file_report(ctx, line,
+			    "dead-after (%llums) must be at least %d heartbeats (%llums): a "
+			    "peer that missed fewer would be declared dead",
+			    (unsigned long long)c->dead_after_ms, MIN_HEARTBEATS_PER_DEAD,
+			    (unsigned long long)(MIN_HEARTBEATS_PER_DEAD * c->heartbeat_ms));
+	if (interface && strcmp(interface, "auto") == 0)
+		interface = NULL;
+	c->interface = interface ? strdup(interface) : NULL;
+	if ((interface && !c->interface) || dup_opt(sec, "key-file", &c->key_file) < 0 ||
+	    dup_opt(sec, "id", &c->id) < 0 || dup_opt(sec, "address", &c->address) < 0)
+		return -1;
+	c->file = strdup(ctx->path);
+	return c->file ? 0 : -1;
+}
+
 /* Groups and top-level processes, merged back into document order. */
 static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 {
@@ -899,6 +1008,8 @@ static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 
 	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "system"); i++)
 		rc = add_system(ld, ctx, cfg_getnsec(root, "system", i));
+	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "cluster"); i++)
+		rc = add_cluster(ld, ctx, cfg_getnsec(root, "cluster", i));
 	while (rc == 0 && (gi < ng || pi < np)) {
 		g = gi < ng ? cfg_getnsec(root, "group", gi) : NULL;
 		p = pi < np ? cfg_getnsec(root, "process", pi) : NULL;
@@ -972,6 +1083,8 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
 		CFG_STR_LIST_CB("requires", NULL, CFGF_NODEFAULT, check_group_name),
 		CFG_STR_LIST_CB("after", NULL, CFGF_NODEFAULT, check_group_name),
+		CFG_BOOL_CB("negotiable", cfg_false, CFGF_NONE, check_bool),
+		CFG_STR_LIST_CB("prefer", NULL, CFGF_NODEFAULT, check_prefer),
 		CREDENTIAL_OPTS,
 		SECTION("process", process_opts),
 		SECTION("service", service_opts),
@@ -984,6 +1097,18 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_INT_CB("services-max", 0, CFGF_NODEFAULT, check_services_max),
 		CFG_END(),
 	};
+	cfg_opt_t cluster_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("interface", NULL, CFGF_NODEFAULT, check_str),
+		CFG_INT_CB("port", 0, CFGF_NODEFAULT, check_port),
+		CFG_STR_CB("heartbeat", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("dead-after", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("key-file", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("id", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("address", NULL, CFGF_NODEFAULT, check_str),
+		CFG_END(),
+	};
 	cfg_opt_t top_opts[] = {
 		ctx_opt,
 		SECTION("group", group_opts),
@@ -991,6 +1116,11 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		{ .name = "system",
 		  .type = CFGT_SEC,
 		  .subopts = system_opts,
+		  .flags = CFGF_MULTI,
+		  .validcb = check_section },
+		{ .name = "cluster",
+		  .type = CFGT_SEC,
+		  .subopts = cluster_opts,
 		  .flags = CFGF_MULTI,
 		  .validcb = check_section },
 		CFG_END(),

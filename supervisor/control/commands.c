@@ -52,7 +52,7 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 		return client_err(c, "no such group: %s", name);
 	struct buf out = { 0 };
 	tracker_batch_begin(&t->tracker);
-	(json ? status_json : status_text)(t, g, &out);
+	(json ? status_json : status_text)(t, c->ctl->cluster, g, &out);
 	tracker_batch_end(&t->tracker);
 	client_reply_buf(c, &out);
 }
@@ -106,6 +106,10 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return;
 	if (v != VERB_STOP && t->shutting_down)
 		return client_err(c, "tend is shutting down");
+	if (group_placed(t, g) && c->ctl->cluster &&
+	    placed_request(t, c, g, p, v == VERB_START ? PLACE_START : v == VERB_STOP ? PLACE_STOP
+										: PLACE_RESTART))
+		return;
 	/* A group whose old declaration is still stopping starts when that is
 	 * gone: a request about it (or about one of its processes while its
 	 * start is held) is held too. */
@@ -213,7 +217,7 @@ static const struct command {
 	{ "reload", cmd_reload },     { "logs", cmd_logs },	  { "reboot", cmd_shutdown },
 	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
 	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
-	{ "remove", cmd_remove },
+	{ "remove", cmd_remove },     { "peers", cmd_peers },	  { "release", cmd_release },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

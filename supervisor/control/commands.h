@@ -33,6 +33,15 @@ void change_line(struct buf *out, const struct change *c, bool json);
 /* transient.c: `add FILE` and `remove GROUP`. */
 void cmd_add(struct tend *t, struct client *c, char **argv);
 void cmd_remove(struct tend *t, struct client *c, char **argv);
+/* peers.c: `peers [--json]`, `release GROUP`, and start, stop and restart
+ * of a negotiable group, which the cluster places. */
+void cmd_peers(struct tend *t, struct client *c, char **argv);
+void cmd_release(struct tend *t, struct client *c, char **argv);
+enum place_verb { PLACE_START, PLACE_STOP, PLACE_RESTART };
+/* true when the request was answered (taken by the cluster, or refused);
+ * false: act on the group here as on any other. */
+bool placed_request(struct tend *t, struct client *c, struct group *g, struct process *p,
+		    enum place_verb v);
 /* waiters.c: answers c's deferred reply if what it waits for has happened;
  * true if it was answered. */
 bool wait_settled(struct client *c);

@@ -78,6 +78,7 @@ struct control {
 	int (*reload)(void *ctx, struct buf *report);
 	void *reload_ctx;
 	struct directory *services; /* the services directory; NULL: none */
+	struct cluster *cluster;    /* peers and negotiable groups; NULL: none */
 	bool trim; /* a long reply's buffer was freed: return memory after the batch */
 };
 

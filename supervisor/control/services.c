@@ -247,6 +247,9 @@ static void service_deregister(struct directory *d, struct client *c, char **arg
 	for (l = first; l; l = directory_next_of_name(l)) {
 		if (!deregister_matches(l, host, (unsigned)port))
 			continue;
+		if (l->owner == OWNER_PEER)
+			return client_err(c, "%s at %s is offered by another host of the cluster",
+					  name, l->host);
 		if (l->owner == OWNER_PROCESS)
 			return client_err(c,
 					  "%s at %s is declared by %s/%s: stop it or edit conf.d",

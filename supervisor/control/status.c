@@ -1,5 +1,6 @@
 #include "control/status.h"
 #include "base/json.h"
+#include "cluster/cluster.h"
 #include "core/context.h"
 
 #include <stdio.h>
@@ -93,7 +94,44 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	pid_list_free(&desc);
 }
 
-void status_text(struct tend *t, struct group *only, struct buf *out)
+/* Where a negotiable group runs: " owner ID term N" (text). */
+static void placement_text(struct cluster *cl, const struct group *g, struct buf *out)
+{
+	struct placement_view v;
+	char id[16];
+
+	if (!cl || !g->decl.negotiable)
+		return;
+	cl->placement->view(cl, g->decl.name, &v);
+	if (!v.known)
+		return;
+	cluster_id_text(v.owner, id, sizeof(id));
+	buf_printf(out, " negotiable owner %s%s term %llu%s%s", v.has_owner ? id : "none",
+		   v.here ? " (this host)" : "", (unsigned long long)v.term,
+		   v.stopped ? " stopped-everywhere" : "", v.failed_here ? " failed-here" : "");
+}
+
+static void placement_json(struct cluster *cl, const struct group *g, struct buf *out)
+{
+	struct placement_view v = { 0 };
+	char id[16];
+
+	if (cl)
+		cl->placement->view(cl, g->decl.name, &v);
+	buf_printf(out, ",\"negotiable\":%s", g->decl.negotiable ? "true" : "false");
+	if (!g->decl.negotiable)
+		return;
+	buf_puts(out, ",\"owner\":");
+	if (v.has_owner) {
+		cluster_id_text(v.owner, id, sizeof(id));
+		json_str(out, id);
+	} else {
+		buf_puts(out, "null");
+	}
+	buf_printf(out, ",\"term\":%llu", (unsigned long long)v.term);
+}
+
+void status_text(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
 {
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
@@ -102,6 +140,7 @@ void status_text(struct tend *t, struct group *only, struct buf *out)
 		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
 		if (g->transient)
 			buf_puts(out, " transient");
+		placement_text(cl, g, out);
 		if (strcmp(g->decl.tenant, "default") != 0)
 			buf_printf(out, " tenant %s", g->decl.tenant);
 		struct buf waits = { 0 };
@@ -188,7 +227,7 @@ static void names_json(struct buf *out, const char *key, char *const *names)
 	buf_puts(out, "]");
 }
 
-static void group_json(struct tend *t, struct group *g, struct buf *out)
+static void group_json(struct tend *t, struct cluster *cl, struct group *g, struct buf *out)
 {
 	buf_puts(out, "{\"name\":");
 	json_str(out, g->decl.name);
@@ -196,6 +235,7 @@ static void group_json(struct tend *t, struct group *g, struct buf *out)
 	json_str(out, g->decl.tenant);
 	buf_printf(out, ",\"autostart\":%s,\"transient\":%s", g->decl.autostart ? "true" : "false",
 		   g->transient ? "true" : "false");
+	placement_json(cl, g, out);
 	names_json(out, "requires", g->decl.requires);
 	names_json(out, "after", g->decl.after);
 	if (g->deps_wait_start) {
@@ -214,23 +254,27 @@ static void group_json(struct tend *t, struct group *g, struct buf *out)
 
 /* "groups" as declared now; "retiring": groups a reload removed or replaced
  * whose processes are still stopping (a name may be in both). */
-void status_json(struct tend *t, struct group *only, struct buf *out)
+void status_json(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
 {
-	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,\"groups\":[",
+	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,",
 		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode),
 		   (unsigned long long)t->notify_dropped);
+	if (cl && cl->on)
+		buf_printf(out, "\"cluster_id\":\"%s\",\"peer_dropped\":%llu,",
+			   cl->id_known ? cl->id_text : "", (unsigned long long)cluster_dropped_total(cl));
+	buf_puts(out, "\"groups\":[");
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		if (only && t->groups[i] != only)
 			continue;
 		buf_puts(out, first ? "" : ",");
 		first = false;
-		group_json(t, t->groups[i], out);
+		group_json(t, cl, t->groups[i], out);
 	}
 	buf_puts(out, "],\"retiring\":[");
 	for (size_t i = 0; i < t->nretiring && !only; i++) {
 		buf_puts(out, i ? "," : "");
-		group_json(t, t->retiring[i], out);
+		group_json(t, cl, t->retiring[i], out);
 	}
 	buf_puts(out, "]}");
 }

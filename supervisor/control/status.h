@@ -6,9 +6,10 @@
 
 struct tend;
 struct group;
+struct cluster;
 
-/* g NULL: every group. */
-void status_text(struct tend *t, struct group *g, struct buf *out);
-void status_json(struct tend *t, struct group *g, struct buf *out);
+/* g NULL: every group. cl: where negotiable groups run (NULL: no cluster). */
+void status_text(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
+void status_json(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
 
 #endif

@@ -6,6 +6,7 @@
  * those are no longer all kept. A watcher that lets WATCH_QUEUE_MAX of
  * lines pile up unread gets "resync" and is dropped: it never slows tend. */
 #include "control/commands.h"
+#include "cluster/cluster.h"
 #include "control/server.h"
 #include "core/context.h"
 #include "services/directory.h"
@@ -82,9 +83,11 @@ static bool watch_matches(const struct client_watch *w, const struct change *c)
 		return c->loc && strcmp(c->loc->name, w->name) == 0;
 	case WATCH_GROUP:
 		return c->kind == CHANGE_GROUP && strcmp(c->subject, w->name) == 0;
-	case WATCH_HOST:
-		return (c->kind == CHANGE_HOST_UP || c->kind == CHANGE_HOST_DOWN) &&
-		       strcmp(c->subject, w->name) == 0;
+	case WATCH_HOST: /* the host coming and going, and the services there */
+		if (c->kind == CHANGE_HOST_UP || c->kind == CHANGE_HOST_DOWN)
+			return strcmp(c->subject, w->name) == 0;
+		return (c->loc && strcmp(c->loc->host, w->name) == 0) ||
+		       (c->from && strcmp(c->from->host, w->name) == 0);
 	default:
 		return true;
 	}
@@ -170,6 +173,22 @@ static void snapshot_group(struct client *c, const struct group *g, uint64_t ind
 					 .index = index });
 }
 
+/* The cluster's alive peers, "up" like this host (index 0). */
+static void snapshot_peers(struct client *c)
+{
+	struct cluster *cl = c->ctl->cluster;
+	struct client_watch *w = &c->watch;
+	char id[16];
+
+	for (size_t i = 0; cl && cl->on && i < cl->npeers && !w->dropped; i++) {
+		if (!peer_alive(cl->peers[i]))
+			continue;
+		cluster_id_text(cl->peers[i]->id, id, sizeof(id));
+		if (w->scope == WATCH_ALL || (w->scope == WATCH_HOST && strcmp(w->name, id) == 0))
+			send_change(c, &(struct change){ .kind = CHANGE_HOST_UP, .subject = id });
+	}
+}
+
 /* What matches now: the group lines carry the current index (a group's
  * state has no index of its own), the host this host's "up" since start
  * (index 0). */
@@ -189,9 +208,17 @@ static void snapshot(struct tend *t, struct directory *d, struct client *c)
 		if (w->scope == WATCH_ALL ||
 		    (w->scope == WATCH_GROUP && strcmp(t->groups[i]->decl.name, w->name) == 0))
 			snapshot_group(c, t->groups[i], d->journal.index);
+	if (w->scope == WATCH_HOST) {
+		size_t cursor = 0;
+		for (struct location *l = directory_next(d, &cursor, NULL); l && !w->dropped;
+		     l = directory_next(d, &cursor, l))
+			if (strcmp(l->host, w->name) == 0)
+				snapshot_location(c, l);
+	}
 	if (!w->dropped && (w->scope == WATCH_ALL ||
 			    (w->scope == WATCH_HOST && strcmp(w->name, d->this_host) == 0)))
 		send_change(c, &(struct change){ .kind = CHANGE_HOST_UP, .subject = d->this_host });
+	snapshot_peers(c);
 }
 
 static void replayed(void *ctx, const struct change *ch)

@@ -42,6 +42,7 @@ struct tend {
 	bool reload_unfinished; /* groups retiring or waiting to start */
 	unsigned reload_count;	/* reloads applied: which groups retired together */
 	bool has_links;		/* some declared group has requires or after */
+	bool placement;		/* a cluster decides where negotiable groups run (group_placed) */
 	bool deps_dirty;	/* dependencies.c has work after this batch */
 	struct pidmap pids;	/* main pid -> process */
 

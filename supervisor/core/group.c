@@ -64,6 +64,11 @@ bool group_allows_restart(const struct group *g)
 	return (g->state == GS_STARTING && !g->deps_wait_start) || g->state == GS_RUNNING;
 }
 
+bool group_placed(const struct tend *t, const struct group *g)
+{
+	return t->placement && g->decl.negotiable;
+}
+
 bool group_up(const struct group *g)
 {
 	return g->state == GS_STARTING || g->state == GS_RUNNING;

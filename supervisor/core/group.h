@@ -62,6 +62,9 @@ bool group_up(const struct group *g);
  * for its old declaration, a restart under way, a start or restart that a
  * dependency asked for (dependencies.c). */
 bool group_coming_up(const struct group *g);
+/* g's starts are the placement's to decide (a negotiable group while a
+ * cluster runs): startup, reloads and `tendctl add` do not start it. */
+bool group_placed(const struct tend *t, const struct group *g);
 /* What g requires failed or stopped while g waited to start: g fails. */
 void group_refuse_start(struct tend *t, struct group *g);
 

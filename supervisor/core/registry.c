@@ -159,10 +159,11 @@ int registry_add_transient(struct tend *t, struct config *cfg, struct buf *repor
 		buf_puts(report, "out of memory: requires and after do not hold until a reload\n");
 	for (size_t i = 0; i < n; i++) {
 		struct group *g = made[i];
+		bool start = g->decl.autostart && !group_placed(t, g);
 		buf_printf(report, "added %s%s\n", g->decl.name,
-			   g->decl.autostart ? "; starting it" : "");
+			   start ? "; starting it" : g->decl.negotiable ? "; negotiating it" : "");
 		/* a removed group of this name still stopping: start after it */
-		if (g->decl.autostart && !t->shutting_down && !registry_hold_request(t, g, true))
+		if (start && !t->shutting_down && !registry_hold_request(t, g, true))
 			group_step(t, g, GE_START);
 	}
 	free(made);

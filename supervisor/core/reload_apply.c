@@ -100,9 +100,10 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 		pl->updated++;
 		return old;
 	}
-	bool start = decl->autostart;
+	bool start = decl->autostart && !(t->placement && decl->negotiable);
 	if (old) {
-		start = group_coming_up(old);
+		/* a group that becomes negotiable runs where the cluster says */
+		start = group_coming_up(old) && !(t->placement && decl->negotiable && !old->decl.negotiable);
 		buf_printf(report, "restarting %s with its new declaration\n", decl->name);
 		pl->restarted++;
 	} else {

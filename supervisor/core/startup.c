@@ -7,7 +7,7 @@ void tend_start(struct tend *t)
 {
 	t->started_ms = loop_now_ms(&t->loop);
 	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i]->decl.autostart)
+		if (t->groups[i]->decl.autostart && !group_placed(t, t->groups[i]))
 			group_step(t, t->groups[i], GE_START);
 	t->startup_requested = true;
 	startup_report_if_finished(t);
@@ -23,7 +23,7 @@ void startup_report_if_finished(struct tend *t)
 		return;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct group *g = t->groups[i];
-		if (!g->decl.autostart)
+		if (!g->decl.autostart || group_placed(t, g))
 			continue;
 		if (g->state == GS_STARTING || g->start_pending) /* a reload's, held */
 			return;

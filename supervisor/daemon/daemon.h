@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/timer.h"
+#include "cluster/cluster.h"
 #include "control/server.h"
 #include "core/context.h"
 #include "services/directory.h"
@@ -27,6 +28,7 @@ struct daemon {
 	struct tend tend; /* the core */
 	struct control control;
 	struct directory services;
+	struct cluster cluster;
 	char *confdir;
 	int lock_fd; /* RUNDIR/tend.pid, locked: one tend per run directory */
 	struct watcher signals;

@@ -53,6 +53,16 @@ int daemon_reload(struct daemon *d, struct buf *report)
 		return r;
 	}
 	buf_free(&clash);
+	char why[600];
+	int joined = cluster_apply(&d->cluster, &cfg.cluster, why, sizeof(why));
+	if (joined < 0) {
+		char line[1200];
+		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line, why);
+		config_free(&cfg);
+		return rejected(d, -1, line, report);
+	}
+	if (joined > 0)
+		buf_printf(report, "%s\n", why);
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
 	int r = reload_apply(t, &cfg, report);

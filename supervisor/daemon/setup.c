@@ -150,6 +150,17 @@ static void mark_closed(struct daemon *d)
 	timer_init(&d->confwatch.settle, NULL);
 }
 
+/* A cluster that cannot be joined leaves tend running: its negotiable
+ * groups wait (a copy here unnegotiated could be a second one). */
+static void join_cluster(struct daemon *d, const struct cluster_decl *decl)
+{
+	char err[512];
+
+	if (cluster_open(&d->cluster, decl, err, sizeof(err)) < 0)
+		tend_log(&d->tend.log, LOG_ERR, "%s:%d: %s; negotiable groups do not run", decl->file,
+			 decl->line, err);
+}
+
 int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 {
 	struct tend *t = &d->tend;
@@ -183,7 +194,15 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	confwatch_open(d);
 	directory_init(&d->services, &t->loop, &t->log);
 	system_apply_services(&d->services, &cfg->system);
-	if (daemon_wire(d) < 0 || registry_adopt(t, cfg) < 0) {
+	cluster_init(&d->cluster, t, &d->services);
+	if (daemon_wire(d) < 0) {
+		tend_log(&t->log, LOG_ERR, "out of memory");
+		return -1;
+	}
+	/* Before the groups are made (registry_adopt empties cfg) and started:
+	 * negotiable ones wait for the cluster. */
+	join_cluster(d, &cfg->cluster);
+	if (registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -203,6 +222,7 @@ void daemon_teardown(struct daemon *d)
 {
 	struct tend *t = &d->tend;
 	control_close(&d->control);
+	cluster_free(&d->cluster);
 	directory_free(&d->services);
 	notify_close(t);
 	confwatch_close(d);

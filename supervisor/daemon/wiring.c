@@ -19,6 +19,9 @@
 #define AWAITED (BUS_KIND(BUS_CHANGED) | BUS_KIND(BUS_GROUP_GONE))
 /* The services directory: declared services follow their processes; the
  * groups' states are changes its watchers see. */
+/* The cluster: a copy of a negotiable group here that ends is released;
+ * a reload or a group gone makes it look at the groups again. */
+#define PLACED (BUS_KIND(BUS_GROUP_STATE) | BUS_KIND(BUS_RELOAD) | BUS_KIND(BUS_GROUP_GONE))
 #define DECLARED                                                                                   \
 	(BUS_KIND(BUS_PROCESS_STATE) | BUS_KIND(BUS_GROUP_STATE) | BUS_KIND(BUS_GROUP_UPDATED) |   \
 	 BUS_KIND(BUS_GROUP_GONE))
@@ -50,6 +53,7 @@ int daemon_wire(struct daemon *d)
 	ctl->reload = reload_for_control;
 	ctl->reload_ctx = d;
 	ctl->services = &d->services;
+	ctl->cluster = &d->cluster;
 	/* A removed group's `logs -f` readers are told before a stop that
 	 * waited for it is answered. */
 	if (bus_subscribe(&t->bus, STREAMED, event_stream_on_event, ctl) < 0 ||
@@ -61,12 +65,14 @@ int daemon_wire(struct daemon *d)
 	 * last), so that `tendctl start` returns with its services there. */
 	if (bus_subscribe(&t->bus, DECLARED, declared_on_event, &d->services) < 0 ||
 	    journal_listen(&d->services.journal, watchers_on_change, ctl) < 0 ||
-	    journal_listen(&d->services.journal, event_stream_on_change, ctl) < 0)
+	    journal_listen(&d->services.journal, event_stream_on_change, ctl) < 0 ||
+	    bus_subscribe(&t->bus, PLACED, cluster_on_event, &d->cluster) < 0)
 		return -1;
 	/* Between batches of events: first the clients (queued requests,
 	 * closing), then the groups (groups_hook). */
 	if (loop_add_hook(&t->loop, control_after_events, ctl) < 0 ||
 	    loop_add_hook(&t->loop, groups_hook, t) < 0 ||
+	    loop_add_hook(&t->loop, cluster_after_events, &d->cluster) < 0 ||
 	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0 ||
 	    loop_add_hook(&t->loop, control_flush_pending, ctl) < 0)
 		return -1;

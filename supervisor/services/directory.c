@@ -111,6 +111,11 @@ static struct location **link_to(struct directory *d, const struct location *l,
  * it (--pid must not let another uid move or drop a location). */
 static bool same_owner(const struct location *a, const struct location *b)
 {
+	/* A declared service of a negotiable group follows the group from
+	 * host to host: there and here, it is the same owner's. */
+	if ((a->owner == OWNER_PEER || b->owner == OWNER_PEER) && a->group_name && b->group_name)
+		return strcmp(a->group_name, b->group_name) == 0 &&
+		       strcmp(a->process_name, b->process_name) == 0;
 	if (a->owner != b->owner)
 		return false;
 	if (a->owner == OWNER_PROCESS)
@@ -147,6 +152,12 @@ static int place_refused(const struct location *held, const struct location *l, 
 {
 	if (l->owner == OWNER_PROCESS)
 		return 0;
+	if (l->owner == OWNER_PEER) { /* another host's never displaces one of ours */
+		if (held->owner == OWNER_PEER)
+			return 0;
+		snprintf(err, errlen, "%s at that address is this host's", held->name);
+		return -1;
+	}
 	if (held->owner == OWNER_PROCESS) {
 		snprintf(err, errlen, "%s at that address is declared by %s/%s", held->name,
 			 held->group_name, held->process_name);
@@ -205,7 +216,8 @@ static int check_limits(struct directory *d, const struct location *l, bool grow
 			 d->max_locations);
 		return -1;
 	}
-	if (l->owner == OWNER_PROCESS || (l->owner == OWNER_NONE && l->uid == 0))
+	if (l->owner == OWNER_PROCESS || l->owner == OWNER_PEER ||
+	    (l->owner == OWNER_NONE && l->uid == 0))
 		return 0;
 	if (owner_count(d, l) >= SERVICES_PER_CLIENT_MAX) {
 		if (l->owner == OWNER_PID)
@@ -266,6 +278,13 @@ int directory_put(struct directory *d, struct location *l, char *err, size_t err
 		l->index = old->index; /* what the caller is told it is */
 		location_unref(l);
 		return 0;
+	}
+	if (l->owner == OWNER_PEER && owned && owned->owner != OWNER_PEER) {
+		/* a copy here and one there (a partition healing): ours stays */
+		snprintf(err, errlen, "%s of %s/%s runs here", l->name, l->group_name,
+			 l->process_name);
+		location_unref(l);
+		return -1;
 	}
 	/* one more for l's owner unless it replaces one of the owner's own */
 	bool more = !owned && !(old && counted_alike(old, l));

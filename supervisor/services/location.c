@@ -73,6 +73,7 @@ struct location *location_new(const struct location_spec *s, const char *this_ho
 				.proc = s->proc,
 				.pid = s->pid,
 				.uid = s->uid,
+				.peer = s->peer,
 				.port = (uint16_t)s->port,
 				.proto = (uint8_t)s->proto,
 				.owner = (uint8_t)s->owner,
@@ -113,7 +114,9 @@ bool location_same(const struct location *a, const struct location *b)
 	 * not what it lives by. */
 	bool pid_matters = a->owner != OWNER_NONE;
 	if (!location_same_place(a, b) || a->owner != b->owner || a->proxy != b->proxy ||
-	    (pid_matters && a->pid != b->pid) || a->uid != b->uid || a->proc != b->proc)
+	    (pid_matters && a->pid != b->pid) || a->uid != b->uid || a->proc != b->proc ||
+	    a->peer != b->peer || !str_equal(a->group_name, b->group_name) ||
+	    !str_equal(a->process_name, b->process_name))
 		return false;
 	const char *x = a->context, *y = b->context;
 	for (; *x && *y; x = context_next(x), y = context_next(y))
@@ -163,13 +166,29 @@ void location_address_word(struct buf *out, const struct location *l)
 	}
 }
 
+/* A host ID as its address. */
+static const char *peer_text(uint32_t peer, char *out, size_t len)
+{
+	struct in_addr a = { .s_addr = htonl(peer) };
+
+	if (!inet_ntop(AF_INET, &a, out, (socklen_t)len))
+		snprintf(out, len, "?");
+	return out;
+}
+
 void location_text(struct buf *out, const struct location *l, uint64_t index)
 {
+	char id[INET_ADDRSTRLEN];
+
 	buf_printf(out, "%s ", l->name);
 	location_address_word(out, l);
 	buf_printf(out, " index %llu owner ", (unsigned long long)index);
 	if (l->owner == OWNER_PROCESS)
 		buf_printf(out, "%s/%s", l->group_name, l->process_name);
+	else if (l->owner == OWNER_PEER)
+		buf_printf(out, "host %s%s%s%s", peer_text(l->peer, id, sizeof(id)),
+			   l->group_name ? " " : "", l->group_name ? l->group_name : "",
+			   l->group_name ? "/" : "");
 	else if (l->owner == OWNER_PID)
 		buf_printf(out, "pid %d", (int)l->pid);
 	else
@@ -207,6 +226,17 @@ static void json_owner(struct buf *out, const struct location *l)
 		buf_puts(out, ",\"process\":");
 		json_str(out, l->process_name);
 		buf_puts(out, "}");
+	} else if (l->owner == OWNER_PEER) {
+		char id[INET_ADDRSTRLEN];
+		buf_puts(out, "{\"host\":");
+		json_str(out, peer_text(l->peer, id, sizeof(id)));
+		if (l->group_name) {
+			buf_puts(out, ",\"group\":");
+			json_str(out, l->group_name);
+			buf_puts(out, ",\"process\":");
+			json_str(out, l->process_name);
+		}
+		buf_puts(out, "}");
 	} else if (l->owner == OWNER_PID) {
 		buf_printf(out, "{\"pid\":%d,\"uid\":%u}", (int)l->pid, (unsigned)l->uid);
 	} else {
@@ -239,7 +269,10 @@ void location_json_members(struct buf *out, const struct location *l, uint64_t i
 	buf_puts(out, ",\"owner\":");
 	json_owner(out, l);
 	buf_printf(out, ",\"flags\":[\"%s\"%s%s],\"index\":%llu",
-		   l->owner == OWNER_NONE ? "decoupled" : "coupled",
-		   l->owner == OWNER_PROCESS ? ",\"declared\"" : "", l->proxy ? ",\"proxy\"" : "",
+		   l->owner == OWNER_NONE ? "decoupled" : l->owner == OWNER_PEER ? "remote" : "coupled",
+		   l->owner == OWNER_PROCESS || (l->owner == OWNER_PEER && l->group_name)
+			   ? ",\"declared\""
+			   : "",
+		   l->proxy ? ",\"proxy\"" : "",
 		   (unsigned long long)index);
 }

@@ -21,6 +21,7 @@ enum owner_kind {
 	OWNER_PROCESS, /* a declared process of a group: until it leaves running */
 	OWNER_PID,     /* a process that registered it (or --pid): until it ends */
 	OWNER_NONE,    /* decoupled: until deregistered or tend stops */
+	OWNER_PEER,    /* another host's (the cluster): until that host drops it or dies */
 };
 
 struct location_spec {
@@ -37,6 +38,7 @@ struct location_spec {
 	const char *process_name;
 	pid_t pid; /* OWNER_PID: the owner; else who registered it (0: tend) */
 	uid_t uid; /* who registered it (tend's uid for declared ones) */
+	uint32_t peer; /* OWNER_PEER: the host's ID (IPv4, host byte order) */
 };
 
 /* Laid out for size: the directory holds thousands (issue 13's goal is
@@ -53,6 +55,7 @@ struct location {
 	uint64_t index;			       /* the change that put it in the directory */
 	pid_t pid;
 	uid_t uid;
+	uint32_t peer; /* OWNER_PEER: the host that offers it */
 	uint32_t refs;
 	uint16_t port;
 	uint8_t proto; /* enum service_proto */

@@ -613,8 +613,8 @@ static void raw_valid(struct raw *r, unsigned field)
 	case WF_STOPPED:
 		raw_field(r, field, "", 0);
 		break;
-	case WF_SERVICE: /* port 80, tcp, "s", no host, path or context */
-		raw_field(r, field, "\0\120\1\1s\0\0\0", 8);
+	case WF_SERVICE: /* port 80, tcp, "s", no host, path, context, group or process */
+		raw_field(r, field, "\0\120\1\1s\0\0\0\0\0", 10);
 		break;
 	}
 }
@@ -687,7 +687,19 @@ static void round_parts_are_checked(void **state)
 		raw_finish(&r, NULL);
 		assert_int_equal(raw_decode(&r, NULL), cases[i].want);
 	}
+	/* a SERVICES answer may have up to 255 parts: a directory is larger */
+	raw_header(&r, WIRE_SERVICES, 0);
+	raw_round(&r, 254, 255);
+	raw_digest(&r);
+	raw_finish(&r, NULL);
+	assert_int_equal(raw_decode(&r, NULL), WD_OK);
+	raw_header(&r, WIRE_SERVICES, 0);
+	raw_round(&r, 9, 9);
+	raw_digest(&r);
+	raw_finish(&r, NULL);
+	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 }
+
 
 static void unknown_fields_are_skipped(void **state)
 {
@@ -808,7 +820,9 @@ static void repeated_or_misplaced_fields_are_malformed(void **state)
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 }
 
-/* A SERVICE value: port, proto, name, host, path, then the entries. */
+/* A SERVICE value: port, proto, name, host, path, the entries, then the
+ * group and process (these two). */
+static const char *raw_owner_group = "", *raw_owner_process = "";
 static void raw_service(struct raw *r, unsigned port, unsigned proto, const char *name,
 			size_t name_len, const char *host, const char *path,
 			const char *const *context)
@@ -831,6 +845,10 @@ static void raw_service(struct raw *r, unsigned port, unsigned proto, const char
 		raw_u16(&v, (unsigned)strlen(context[i]));
 		raw_put(&v, context[i], strlen(context[i]));
 	}
+	raw_u8(&v, (unsigned)strlen(raw_owner_group));
+	raw_put(&v, raw_owner_group, strlen(raw_owner_group));
+	raw_u8(&v, (unsigned)strlen(raw_owner_process));
+	raw_put(&v, raw_owner_process, strlen(raw_owner_process));
 	raw_field(r, WF_SERVICE, v.b, v.len);
 }
 
@@ -900,7 +918,7 @@ static void bad_services_are_malformed(void **state)
 	raw_header(&r, WIRE_SERVICES, 0);
 	raw_round(&r, 0, 1);
 	raw_digest(&r);
-	raw_field(&r, WF_SERVICE, "\0\120\1\1s\0\0\0x", 9);
+	raw_field(&r, WF_SERVICE, "\0\120\1\1s\0\0\0\0\0x", 11);
 	raw_finish(&r, NULL);
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 	/* a context count with no entries after it */
@@ -1275,6 +1293,39 @@ static void a_new_incarnation_restarts_and_old_ones_are_refused(void **state)
 	assert_int_equal(check(&w, 19, 8, false), WD_STALE_INCARNATION);
 }
 
+/* A declared service names its group and process, both valid, or neither. */
+static void a_service_carries_its_group_and_process(void **state)
+{
+	(void)state;
+	struct wire_writer w;
+	struct wire_service s;
+	size_t cursor = 0;
+	struct wire_service_in in = { .name = "web", .port = 80, .proto = PROTO_TCP,
+				      .group = "front", .process = "nginx" };
+
+	wire_begin(&w, WIRE_SERVICES, ID_A, INC, 9);
+	assert_int_equal(wire_put_round(&w, 1, 0, 1), 0);
+	assert_int_equal(wire_put_digest(&w, 1, 1), 0);
+	assert_int_equal(wire_put_service(&w, &in), 0);
+	in.process = NULL;
+	assert_int_equal(wire_put_service(&w, &in), WIRE_PUT_INVALID);
+	in.process = "-bad";
+	assert_int_equal(wire_put_service(&w, &in), WIRE_PUT_INVALID);
+	round_trip(&w, NULL);
+	assert_true(wire_next_service(&msg, &cursor, &s));
+	assert_string_equal(s.group, "front");
+	assert_string_equal(s.process, "nginx");
+
+	raw_owner_group = "front";
+	raw_owner_process = "";
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_MALFORMED);
+	raw_owner_process = "bad name";
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_MALFORMED);
+	raw_owner_process = "nginx";
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_OK);
+	raw_owner_group = raw_owner_process = "";
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1294,6 +1345,7 @@ int main(void)
 		cmocka_unit_test(a_bad_group_is_malformed),
 		cmocka_unit_test(fields_with_wrong_lengths_are_malformed),
 		cmocka_unit_test(round_parts_are_checked),
+		cmocka_unit_test(a_service_carries_its_group_and_process),
 		cmocka_unit_test(unknown_fields_are_skipped),
 		cmocka_unit_test(required_fields_must_be_there),
 		cmocka_unit_test(repeated_or_misplaced_fields_are_malformed),

@@ -17,7 +17,9 @@ static inline int wire_reencode_service(struct wire_writer *w, struct wire_servi
 				      .path = s->path,
 				      .context = wire_service_context(s, ctx),
 				      .port = s->port,
-				      .proto = s->proto };
+				      .proto = s->proto,
+				      .group = s->group,
+				      .process = s->process };
 	return wire_put_service(w, &in);
 }
 
@@ -68,7 +70,8 @@ static inline bool wire_service_same(struct wire_service *a, struct wire_service
 	char *ca[SERVICE_CONTEXT_MAX + 1], *cb[SERVICE_CONTEXT_MAX + 1];
 
 	if (strcmp(a->name, b->name) || strcmp(a->host, b->host) || strcmp(a->path, b->path) ||
-	    a->port != b->port || a->proto != b->proto || a->ncontext != b->ncontext)
+	    a->port != b->port || a->proto != b->proto || a->ncontext != b->ncontext ||
+	    strcmp(a->group, b->group) || strcmp(a->process, b->process))
 		return false;
 	wire_service_context(a, ca);
 	wire_service_context(b, cb);

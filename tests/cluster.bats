@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# The cluster, across network namespaces (tests/cluster.bash): tends that
+# find each other, run each negotiable group on exactly one host, move it
+# when a host dies or loses its link, survive loss and partitions, drop
+# forged datagrams, and share their services.
+
+load helpers
+load cluster
+
+setup() {
+	tend_setup
+	local why
+	why=$(cluster_unsupported)
+	[ -z "$why" ] || skip "$why"
+}
+
+teardown() {
+	cluster_teardown
+	tend_teardown
+}
+
+# Samples the runners of GROUP for SECONDS: fails (printing when) if two
+# hosts run it in two samples a heartbeat apart.
+never_two_for_long() { # GROUP SECONDS
+	local end=$((SECONDS + $2)) before=0 n
+	while [ $SECONDS -lt $end ]; do
+		n=$(runners "$1" | wc -w)
+		if [ "$n" -gt 1 ] && [ "$before" -gt 1 ]; then
+			echo "two runners in a row: $(runners "$1")" >&2
+			return 1
+		fi
+		before=$n
+		sleep 0.06
+	done
+}
+
+start_three() {
+	cluster_setup 3
+	for i in 1 2 3; do cluster_default_conf "$i"; done
+	for i in 1 2 3; do cluster_start "$i"; done
+}
+
+@test "a negotiable group runs on exactly one host, and every host knows which" {
+	start_three
+	wait_until runner_count_is 1 db || { cluster_dump; false; }
+	never_two_for_long db 1
+	local r id
+	r=$(runners db)
+	id="$CL_NET.$r"
+	for i in 1 2 3; do
+		wait_until test "$(owner_seen_by "$i" db)" = "$id"
+	done
+	run hctl "$r" status db
+	assert_output --partial "negotiable owner $id (this host) term"
+	run hctl 1 peers --json
+	assert_success
+	[ "$(jq '[.peers[] | select(.state=="alive")] | length' <<<"$output")" -eq 2 ]
+}
+
+@test "SIGKILL of the owner's tend moves the group to another host" {
+	start_three
+	wait_until runner_count_is 1 db
+	local r
+	r=$(runners db)
+	local others=()
+	for i in 1 2 3; do [ "$i" = "$r" ] || others+=("$i"); done
+	cluster_kill "$r"
+	wait_until runner_count_is 1 db "${others[@]}" || { cluster_dump; false; }
+	never_two_for_long db 1
+	# the survivors saw the host go
+	run hctl "${others[0]}" peers --json
+	[ "$(jq -r --arg id "$CL_NET.$r" '.peers[] | select(.id==$id) | .state' <<<"$output")" = dead ]
+}
+
+@test "the owner's link going down moves the group, and the fenced host stops its copy" {
+	start_three
+	wait_until runner_count_is 1 db
+	local r others=()
+	r=$(runners db)
+	for i in 1 2 3; do [ "$i" = "$r" ] || others+=("$i"); done
+	ip -n "${CL_P}br" link set "p$r" down # the cable: eth0 of host r loses carrier
+	wait_until test "$(group_state_on "$r" db)" = stopped || { cluster_dump; false; }
+	wait_until runner_count_is 1 db "${others[@]}" || { cluster_dump; false; }
+	run hctl "$r" peers
+	assert_output --partial fenced
+	ip -n "${CL_P}br" link set "p$r" up # back: it listens, and takes nothing back
+	wait_until hctl "$r" peers --json
+	never_two_for_long db 2
+	runner_count_is 1 db
+	[ "$(group_state_on "$r" db)" = stopped ]
+}
+
+@test "with 20% of datagrams lost there is still exactly one runner" {
+	start_three
+	for i in 1 2 3; do
+		ip netns exec "${CL_P}h$i" nft -f - <<NFT
+table inet loss {
+	chain in { type filter hook input priority 0; udp dport 7700 numgen random mod 100 < 20 drop; }
+}
+NFT
+	done
+	wait_until runner_count_is 1 db || { cluster_dump; false; }
+	never_two_for_long db 3
+	runner_count_is 1 db
+	run hctl 1 peers --json
+	[ "$(jq '[.peers[] | select(.state=="alive")] | length' <<<"$output")" -eq 2 ]
+}
+
+@test "a partition runs the group on each side; the heal leaves one within a heartbeat" {
+	start_three
+	wait_until runner_count_is 1 db
+	# hosts 1 and 2 on one side, 3 on the other
+	for i in 1 2; do
+		ip netns exec "${CL_P}h$i" nft add table inet part
+		ip netns exec "${CL_P}h$i" nft add chain inet part in '{ type filter hook input priority 0; }'
+		ip netns exec "${CL_P}h$i" nft add rule inet part in ip saddr "$CL_NET.3" drop
+	done
+	ip netns exec "${CL_P}h3" nft add table inet part
+	ip netns exec "${CL_P}h3" nft add chain inet part in '{ type filter hook input priority 0; }'
+	ip netns exec "${CL_P}h3" nft add rule inet part in ip saddr "{ $CL_NET.1, $CL_NET.2 }" drop
+	wait_until runner_count_is 1 db 1 2 || { cluster_dump; false; }
+	wait_until runner_count_is 1 db 3 || { cluster_dump; false; }
+	[ "$(runners db | wc -w)" -eq 2 ]
+	for i in 1 2 3; do ip netns exec "${CL_P}h$i" nft delete table inet part; done
+	# one heartbeat is 50 ms; stopping the copy takes what a stop takes
+	wait_until runner_count_is 1 db || { cluster_dump; false; }
+	never_two_for_long db 1
+}
+
+@test "datagrams without the key, with another key, or replayed are dropped and counted" {
+	cluster_setup 4
+	umask 077
+	printf '1 %064d\n' 1 >"$T/key"
+	printf '1 %064d\n' 2 >"$T/other-key"
+	cluster_default_conf 1 50ms 200ms "key-file = \"$T/key\""
+	cluster_default_conf 2 50ms 200ms "key-file = \"$T/key\""
+	cluster_default_conf 3 50ms 200ms "key-file = \"$T/other-key\""
+	cluster_default_conf 4 # no key at all
+	for i in 1 2 3 4; do cluster_start "$i"; done
+	drops() { hctl 1 peers --json | jq ".dropped[\"$1\"]"; }
+	wait_until test "$(drops bad-mac)" -gt 0
+	wait_until test "$(drops unsigned)" -gt 0
+	# hosts 3 and 4 are not peers of 1: only 2 is
+	run hctl 1 peers --json
+	[ "$(jq -r '[.peers[].id] | join(" ")' <<<"$output")" = "$CL_NET.2" ]
+	runner_count_is 1 db 1 2
+	# a datagram of host 2, recorded and sent again
+	ip netns add "${CL_P}spy"
+	ip link add eth0 netns "${CL_P}spy" type veth peer name pspy netns "${CL_P}br"
+	ip -n "${CL_P}spy" addr add "$CL_NET.99/24" dev eth0
+	ip -n "${CL_P}spy" link set eth0 up
+	ip -n "${CL_P}br" link set pspy master br0
+	ip -n "${CL_P}br" link set pspy up
+	timeout 5 ip netns exec "${CL_P}spy" socat -u \
+		"UDP4-RECVFROM:7700,reuseaddr,range=$CL_NET.2/32" "OPEN:$T/captured,creat" || true
+	[ -s "$T/captured" ]
+	local before
+	before=$(drops replay)
+	ip netns exec "${CL_P}spy" socat -u "OPEN:$T/captured" "UDP4-SENDTO:$CL_NET.1:7700"
+	wait_until test "$(drops replay)" -gt "$before"
+	# still one runner, and tend answers
+	hctl 1 ping
+	runner_count_is 1 db 1 2
+}
+
+@test "a peer's services are in the directory, and go with it: host down, then remove" {
+	start_three
+	hctl 2 service register web --port 8080 --proto tcp --decoupled
+	wait_until eval 'hctl 1 service lookup web --json | jq -e ".locations[0].host == \"$CL_NET.2\""'
+	wait_until eval 'hctl 3 service lookup web | grep -qF "$CL_NET.2:8080/tcp"'
+	hctl 1 watch host "$CL_NET.2" >"$T/watch" 2>&1 &
+	track_pid $!
+	wait_until grep -q '^sync ' "$T/watch"
+	grep -q "^service add web $CL_NET.2:8080/tcp" "$T/watch"
+	cluster_kill 2
+	wait_until grep -q '^service remove web' "$T/watch"
+	# host down first, then the remove
+	run grep -nE '^(host down|service remove)' "$T/watch"
+	assert_line --index 0 --regexp "^[0-9]+:host down $CL_NET.2 "
+	assert_line --index 1 --regexp '^[0-9]+:service remove web '
+	run hctl 1 service lookup web
+	assert_failure
+}
