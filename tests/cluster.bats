@@ -181,3 +181,105 @@ NFT
 	run hctl 1 service lookup web
 	assert_failure
 }
+
+# Three hosts whose db process is "sleep 10000I" on host I, so that a test
+# can end one host's copy from outside (pkill -f) and no other.
+start_three_marked() {
+	cluster_setup 3
+	for i in 1 2 3; do
+		cluster_default_conf "$i"
+		cluster_conf "$i" db.conf <<CONF
+group "db" {
+	negotiable = true
+	process "db" { command = "/bin/sleep 10000$i"  critical = true  restart = never }
+	service "db" { process = "db"  port = 5432  proto = "tcp" }
+}
+CONF
+	done
+	for i in 1 2 3; do cluster_start "$i"; done
+	wait_until runner_count_is 1 db || { cluster_dump; false; }
+}
+
+@test "stop acts cluster-wide until a start on any host; restart only where it runs" {
+	start_three_marked
+	local r other
+	r=$(runners db)
+	other=$((r % 3 + 1))
+	run hctl "$other" restart db
+	assert_failure 1
+	assert_output --partial "runs on $CL_NET.$r"
+	run hctl "$other" stop db
+	assert_success
+	assert_output --partial "stopped on every host"
+	wait_until runner_count_is 0 db || { cluster_dump; false; }
+	# it stays stopped: no host bids for it, and every host knows
+	never_two_for_long db 1
+	runner_count_is 0 db
+	for i in 1 2 3; do
+		wait_until eval "hctl $i peers --json | jq -e '.groups[0].stopped'"
+	done
+	run hctl "$other" start db
+	assert_success
+	wait_until runner_count_is 1 db || { cluster_dump; false; }
+}
+
+@test "release hands the group to a peer at once, and its service moves with it" {
+	start_three_marked
+	local r watcher
+	r=$(runners db)
+	watcher=$((r % 3 + 1))
+	wait_until eval "hctl $watcher service lookup db | grep -qF '$CL_NET.$r:5432/tcp'"
+	hctl "$watcher" watch service db >"$T/watch" 2>&1 &
+	track_pid $!
+	wait_until grep -q '^sync ' "$T/watch"
+	run hctl "$r" release db
+	assert_success
+	wait_until test "$(group_state_on "$r" db)" = stopped
+	wait_until eval '[ -n "$(runners db)" ] && [ "$(runners db)" != "$r" ]' || { cluster_dump; false; }
+	local now
+	now=$(runners db)
+	# one move, from the old host to the new one; no remove
+	wait_until grep -q "^service move db $CL_NET.$now:5432/tcp .* from $CL_NET.$r:5432/tcp" "$T/watch"
+	run grep -c '^service remove' "$T/watch"
+	assert_output 0
+	# the releasing host does not bid again until started there
+	run hctl "$r" peers
+	assert_output --partial "group db watching owner $CL_NET.$now"
+}
+
+@test "a group that fails on its owner is released to a peer at once; the owner bids again after start" {
+	start_three_marked
+	local r
+	r=$(runners db)
+	pkill -KILL -f "sleep 10000$r\$"
+	wait_until test "$(group_state_on "$r" db)" = failed || { cluster_dump; false; }
+	wait_until eval '[ -n "$(runners db)" ] && [ "$(runners db)" != "$r" ]' || { cluster_dump; false; }
+	run hctl "$r" peers --json
+	[ "$(jq '.groups[0].failed_here' <<<"$output")" = true ]
+	run hctl "$r" start db
+	assert_success
+	wait_until eval "hctl $r peers --json | jq -e '.groups[0].failed_here == false'"
+	runner_count_is 1 db
+}
+
+@test "a reload with a key file that cannot be read is rejected and changes nothing" {
+	cluster_setup 1
+	cluster_default_conf 1
+	cluster_start 1
+	printf '1 %064d\n' 1 >"$T/key"
+	chmod 644 "$T/key"
+	cluster_conf 1 cluster.conf <<CONF
+cluster { interface = "eth0"  heartbeat = 50ms  dead-after = 200ms  key-file = "$T/key" }
+CONF
+	run hctl 1 reload
+	assert_failure 1
+	assert_output --partial "cluster.conf:1:"
+	assert_output --partial "chmod 600"
+	run hctl 1 peers --json
+	[ "$(jq .signed <<<"$output")" = false ]
+	chmod 600 "$T/key"
+	run hctl 1 reload
+	assert_success
+	run hctl 1 peers --json
+	[ "$(jq .signed <<<"$output")" = true ]
+}

@@ -234,3 +234,70 @@ EOF
 	assert_success
 	assert_output --partial "3 groups, all valid"
 }
+
+@test "the cluster section and negotiable groups: every mistake is path:line" {
+	conf 10-a.conf <<'CONF'
+cluster { heartbeat = 100ms  dead-after = 250ms  id = "10.0.0"  address = "10.0.0.1" }
+group "db" {
+	negotiable = true
+	prefer = { "10.0.0.1", "db-host", "10.0.0.1" }
+	process "p" { command = "sleep 1" }
+}
+group "web" {
+	prefer = { "10.0.0.1" }
+	process "p" { command = "sleep 1" }
+}
+CONF
+	conf 20-b.conf <<'CONF'
+cluster { interface = "a/b"  key-file = "relative"  port = 70000 }
+CONF
+	run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_line "$CONF/10-a.conf:1: dead-after (250ms) must be at least 3 heartbeats (300ms): a peer that missed fewer would be declared dead"
+	assert_line --partial "$CONF/10-a.conf:1: id: invalid value \"10.0.0\""
+	assert_line --partial "$CONF/10-a.conf:1: address: invalid value \"10.0.0.1\""
+	assert_line "$CONF/10-a.conf:4: prefer: invalid host ID \"db-host\" (an IPv4 address)"
+	assert_line "$CONF/10-a.conf:4: prefer: host \"10.0.0.1\" is named twice"
+	assert_line "$CONF/10-a.conf:7: group \"web\": prefer is for negotiable groups only"
+	assert_line --partial "$CONF/20-b.conf:1: interface: invalid value \"a/b\""
+	assert_line --partial "$CONF/20-b.conf:1: key-file: invalid value \"relative\""
+	assert_line --partial "$CONF/20-b.conf:1: port:"
+	assert_line "$CONF/20-b.conf:1: cluster section is already declared at $CONF/10-a.conf:1"
+}
+
+@test "a group may not require a negotiable group of a cluster" {
+	conf 10-a.conf <<'CONF'
+cluster { }
+group "db" { negotiable = true  process "p" { command = "sleep 1" } }
+group "web" { requires = { "db" }  process "p" { command = "sleep 1" } }
+CONF
+	check_fails_with "$CONF/10-a.conf:3: group \"web\" requires \"db\", which is negotiable: the cluster decides where that runs"
+}
+
+@test "id and address may come from tend's environment (the kernel command line as PID 1)" {
+	conf 10-a.conf <<'CONF'
+cluster { id = "$TEST_ID"  address = "$TEST_ADDR" }
+CONF
+	TEST_ID=10.9.0.7 TEST_ADDR=10.9.0.7/24 run "$TEND" --check -c "$CONF"
+	assert_success
+	TEST_ID=10.9.0.7 run "$TEND" --check -c "$CONF"
+	assert_failure 1
+	assert_line --partial "$CONF/10-a.conf:1: address: invalid value \"\$TEST_ADDR\""
+}
+
+@test "without a cluster section a negotiable group runs here like any other" {
+	conf 10-a.conf <<'CONF'
+group "db" { negotiable = true  process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	wait_until state_is running db
+	run tctl status --json
+	[ "$(jq '.groups[0].negotiable' <<<"$output")" = true ]
+	[ "$(jq '.groups[0] | has("owner")' <<<"$output")" = false ]
+	[ "$(jq 'has("cluster_id")' <<<"$output")" = false ]
+	run tctl peers
+	assert_output --partial "no cluster"
+	run tctl release db
+	assert_failure 1
+	assert_output --partial "not negotiable in a cluster"
+}

@@ -119,7 +119,7 @@ static void placement_json(struct cluster *cl, const struct group *g, struct buf
 	if (cl)
 		cl->placement->view(cl, g->decl.name, &v);
 	buf_printf(out, ",\"negotiable\":%s", g->decl.negotiable ? "true" : "false");
-	if (!g->decl.negotiable)
+	if (!v.known) /* no cluster: it runs here like any other group */
 		return;
 	buf_puts(out, ",\"owner\":");
 	if (v.has_owner) {
