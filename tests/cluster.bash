@@ -48,11 +48,26 @@ cluster_teardown() {
 		while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$T/cluster-pids"
 		while read -r pid; do wait_until_quiet 5 gone "$pid" || true; done <"$T/cluster-pids"
 	fi
-	[ -f "$T/netns-prefix" ] || return 0
-	prefix=$(cat "$T/netns-prefix")
-	for ns in $(ip netns list | awk '{print $1}' | grep "^${prefix}"); do
-		ip netns del "$ns" 2>/dev/null || true
+	if [ -f "$T/netns-prefix" ]; then
+		prefix=$(cat "$T/netns-prefix")
+		for ns in $(ip netns list | awk '{print $1}' | grep "^${prefix}"); do
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	fi
+	cluster_sanitizer_reports
+}
+
+# Under a sanitizer build, any report in a host's output fails the test
+# (the tends are killed, so leaks at exit are not seen; runtime errors are).
+cluster_sanitizer_reports() {
+	local out found=0
+	for out in "$T"/h*/tend.out; do
+		[ -f "$out" ] && grep -Eq 'Sanitizer|runtime error:' "$out" || continue
+		echo "--- sanitizer report in $out:" >&2
+		grep -E -A5 'Sanitizer|runtime error:' "$out" >&2
+		found=1
 	done
+	return $found
 }
 
 # cluster_conf I NAME <<EOF: a file of host I's conf.d.

@@ -15,8 +15,10 @@ setup() {
 }
 
 teardown() {
-	cluster_teardown
+	local reports=0
+	cluster_teardown || reports=1
 	tend_teardown
+	return $reports
 }
 
 # Samples the runners of GROUP for SECONDS: fails (printing when) if two

@@ -104,6 +104,7 @@ struct negotiation {
 	/* NS_BID */
 	uint64_t bid_term;
 	uint16_t rank;
+	bool rebid; /* a STALE answer: the next send is a bid with a new term */
 	uint32_t *acks;
 	size_t nacks, acks_cap;
 	uint64_t retry_ms;
@@ -118,8 +119,13 @@ struct cluster_counters {
 	uint64_t peers_forgotten, peers_refused;
 };
 
+/* Sends one finished datagram (to 0: broadcast); the seam unit tests
+ * replace to run several hosts in one process. */
+typedef void cluster_transmit_fn(struct cluster *c, const uint8_t *buf, size_t len, uint32_t to);
+
 struct cluster {
 	struct tend *tend;
+	cluster_transmit_fn *transmit; /* NULL: the UDP socket */
 	struct directory *dir;
 	struct cluster_decl decl; /* a copy (its own strings); decl.file NULL: off */
 	const struct placement_ops *placement;
@@ -167,6 +173,14 @@ int cluster_open(struct cluster *c, const struct cluster_decl *decl, char *err, 
  * what waits for a restart of tend (another interface, id or port, or
  * joining or leaving), the rest applied. */
 int cluster_apply(struct cluster *c, const struct cluster_decl *decl, char *err, size_t errlen);
+/* For unit tests: joins with `transmit` instead of a socket and no
+ * interface (the link is taken as usable; decl->id is the ID). The test
+ * delivers datagrams with cluster_receive and flips c->link.now.usable,
+ * then calls c->link.changed(c->link.ctx). */
+int cluster_open_simulated(struct cluster *c, const struct cluster_decl *decl,
+			   cluster_transmit_fn *transmit, uint32_t incarnation);
+/* One datagram that arrived from address `from`. */
+void cluster_receive(struct cluster *c, const uint8_t *buf, size_t len, uint32_t from);
 /* Leaving: releases what runs here, closes everything. */
 void cluster_close(struct cluster *c);
 void cluster_free(struct cluster *c);

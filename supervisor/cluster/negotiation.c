@@ -252,6 +252,7 @@ static void bid(struct cluster *c, struct negotiation *n)
 	n->term = n->bid_term;
 	n->rank = own_rank(c, declared_group(c, n));
 	n->nacks = 0;
+	n->rebid = false;
 	n->retry_ms = BID_RETRY_FIRST_MS;
 	if (bid_is_final(c, n)) { /* nobody alive to ask (after the hold-off) */
 		become_owner(c, n);
@@ -270,7 +271,8 @@ static void abandon_bid(struct cluster *c, struct negotiation *n)
 
 static void bid_again(struct cluster *c, struct negotiation *n)
 {
-	if (n->term > n->bid_term) { /* STALE told of a higher term: a new one */
+	if (n->rebid || n->term > n->bid_term) { /* STALE: a new term */
+		n->rebid = false;
 		bid(c, n);
 		return;
 	}
@@ -379,9 +381,12 @@ static void on_answer(struct cluster *c, struct negotiation *n, const struct neg
 		arm(c, n, n->wait_until_ms);
 		return;
 	case WA_STALE:
+		/* A higher term there, or this term promised to another
+		 * bidder: the retry bids a term above both. */
 		if (in->grp->term > n->term)
 			n->term = in->grp->term;
-		return; /* the retry bids again with a higher term */
+		n->rebid = true;
+		return;
 	}
 }
 

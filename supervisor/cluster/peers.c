@@ -201,7 +201,8 @@ void peer_take_round(struct peer *p, const struct wire_msg *m)
 			note_run(p, m->groups[i].name);
 	if (p->parts_seen != all)
 		return;
-	memcpy(p->runs, p->runs_next, p->nruns_next * sizeof(*p->runs));
+	if (p->nruns_next)
+		memcpy(p->runs, p->runs_next, p->nruns_next * sizeof(*p->runs));
 	p->nruns = p->nruns_next;
 	negotiation_owner_round(p->cluster, p);
 }

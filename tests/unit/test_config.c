@@ -915,10 +915,10 @@ static void test_unknown_options(void **state)
 	struct fixture *f = *state;
 
 	file_fails(f, "\n\nfoo = 1\n", "3: no such option 'foo'\n");
-	file_fails(f, "group g {\n  negotiable = true\n}\n",
-		   "2: negotiable: not supported yet (planned; see README, \"Not yet\")\n");
+	file_fails(f, "group g {\n  seccomp = strict\n}\n",
+		   "2: seccomp: not supported yet (planned; see README, \"Not yet\")\n");
 	file_fails(f, "process p {\n  command = x\n\n  cluster = 2s\n}\n",
-		   "4: cluster: not supported yet (planned; see README, \"Not yet\")\n");
+		   "4: no such option 'cluster'\n");
 	file_fails(f, "service \"http\" { port = 80 }\n",
 		   "1: service: a service block belongs inside a group\n");
 	file_fails(f, "group g {\n  process p {\n    command = x\n    service s { }\n  }\n}\n",
