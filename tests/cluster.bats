@@ -285,3 +285,43 @@ CONF
 	run hctl 1 peers --json
 	[ "$(jq .signed <<<"$output")" = true ]
 }
+
+@test "an interface that comes back down and without its address is brought up with it" {
+	cluster_setup 2
+	cluster_default_conf 1 50ms 200ms "address = \"$CL_NET.1/24\""
+	cluster_default_conf 2
+	cluster_start 1
+	cluster_start 2
+	wait_until runner_count_is 1 db
+	# as a re-plugged NIC looks: admin-down, no address
+	ip -n "${CL_P}h1" link set eth0 down
+	ip -n "${CL_P}h1" addr del "$CL_NET.1/24" dev eth0 || true # tend may have put it back already
+	wait_until eval "ip -n ${CL_P}h1 -4 addr show dev eth0 | grep -q 'inet $CL_NET.1/24'" ||
+		{ cluster_dump; false; }
+	wait_until eval "ip -n ${CL_P}h1 link show eth0 | grep -q ',UP'"
+	wait_until eval "hctl 1 peers --json | jq -e '.link == \"up\" and (.peers[0].state == \"alive\")'" ||
+		{ cluster_dump; false; }
+	grep -q "is back: brought it up with $CL_NET.1/24" "$T/h1/tend.out"
+	never_two_for_long db 1
+	runner_count_is 1 db
+}
+
+@test "a tend that stops releases its group and says it leaves: a peer takes over at once" {
+	cluster_setup 2
+	cluster_default_conf 1
+	cluster_default_conf 2
+	cluster_start 1
+	cluster_start 2
+	wait_until runner_count_is 1 db
+	local r other tend_pid
+	r=$(runners db)
+	other=$((3 - r))
+	tend_pid=$(pgrep -P "$(cat "$T/h$r/pid")")
+	kill -USR2 "$tend_pid" # as PID 1: power off, after stopping every group
+	wait_until runner_count_is 1 db "$other" || { cluster_dump; false; }
+	wait_until grep -q "host $CL_NET.$r down" "$T/h$other/tend.out"
+	# the release and the leave made the peer take it, not dead-after's silence
+	run grep -nE "host $CL_NET.$r is stopping|db: this host runs it" "$T/h$other/tend.out"
+	assert_line --index 0 --partial "host $CL_NET.$r is stopping"
+	assert_line --index 1 --partial "db: this host runs it (term 2)"
+}

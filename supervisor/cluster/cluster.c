@@ -50,6 +50,8 @@ bool cluster_may_bid(const struct cluster *c)
 	       loop_now_ms(&c->tend->loop) >= c->hold_until_ms;
 }
 
+static void leave(struct cluster *c);
+
 /* ---- sending ---- */
 
 void cluster_begin(struct cluster *c, struct wire_writer *w, enum wire_type type)
@@ -62,7 +64,7 @@ void cluster_send(struct cluster *c, struct wire_writer *w, uint32_t to)
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->decl.port) };
 	size_t len;
 
-	if (!c->on || c->fenced || (c->sock.fd < 0 && !c->transmit))
+	if (!c->on || c->fenced || c->left || (c->sock.fd < 0 && !c->transmit))
 		return;
 	len = wire_finish(w, c->signed_ ? &c->keys : NULL);
 	if (c->transmit) {
@@ -140,7 +142,7 @@ void cluster_heartbeat_now(struct cluster *c)
 	size_t n;
 	unsigned parts;
 
-	if (!c->on || c->fenced || !c->id_known)
+	if (!c->on || c->fenced || c->left || !c->id_known)
 		return;
 	e = malloc((c->nnegs + 1) * sizeof(*e));
 	if (!e)
@@ -197,6 +199,9 @@ static void dispatch(struct cluster *c, struct peer *p, const struct wire_msg *m
 	case WIRE_SERVICES:
 		remote_take_services(c, p, m);
 		break;
+	case WIRE_LEAVE:
+		peer_left(c, p);
+		break;
 	}
 }
 
@@ -238,8 +243,8 @@ static void on_socket(struct watcher *w, uint32_t events)
 				     (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return; /* EAGAIN: all read */
-		if (c->fenced)
-			continue; /* the link is gone: what arrives is stale */
+		if (c->fenced || c->left)
+			continue; /* the link is gone, or tend is: what arrives is stale */
 		cluster_receive(c, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,
 			    ntohl(from.sin_addr.s_addr));
 	}
@@ -484,8 +489,10 @@ void cluster_close(struct cluster *c)
 {
 	if (!c->tend)
 		return; /* set-up ended before cluster_init */
-	if (c->on)
+	if (c->on) {
 		negotiation_release_all(c);
+		leave(c);
+	}
 	loop_timer_cancel(&c->tend->loop, &c->heartbeat);
 	loop_timer_cancel(&c->tend->loop, &c->hold);
 	if (c->sock.fd >= 0)
@@ -508,8 +515,30 @@ void cluster_free(struct cluster *c)
 
 /* ---- the core's events ---- */
 
-/* A copy here that stops or fails while this host owns the group: released
- * after the batch (groups are not stepped during delivery). */
+/* Tells the peers this host stops, once: they forget it at once instead of
+ * after dead-after, and no bid waits for its ack. After its releases. */
+static void leave(struct cluster *c)
+{
+	struct wire_writer w;
+
+	if (c->left || !c->on)
+		return;
+	cluster_begin(c, &w, WIRE_LEAVE);
+	cluster_send(c, &w, 0);
+	c->left = true;
+}
+
+static bool runs_any(const struct cluster *c)
+{
+	for (size_t i = 0; i < c->nnegs; i++)
+		if (c->negs[i]->state == NS_OWN)
+			return true;
+	return false;
+}
+
+/* A copy here that stops or fails while this host owns the group is
+ * released; what that makes possible (a bid elsewhere, a reconcile after a
+ * reload) is looked at after the batch, when groups may be stepped. */
 void cluster_on_event(void *ctx, const struct bus_event *ev)
 {
 	struct cluster *c = ctx;
@@ -526,10 +555,13 @@ void cluster_on_event(void *ctx, const struct bus_event *ev)
 	n = negotiation_find(c, ev->group->decl.name);
 	if (n && n->state == NS_OWN &&
 	    (ev->group->state == GS_STOPPED || ev->group->state == GS_FAILED)) {
-		n->release_due = true;
-		n->release_failed = ev->group->state == GS_FAILED;
+		/* Released now, not after the batch: a tend that is shutting
+		 * down may not see another batch. A release steps no group. */
+		negotiation_local_down(c, n, ev->group->state == GS_FAILED);
 		c->work_due = true;
 	}
+	if (c->tend->shutting_down && !runs_any(c))
+		leave(c);
 }
 
 void cluster_after_events(void *ctx)
@@ -540,13 +572,6 @@ void cluster_after_events(void *ctx)
 		return;
 	c->work_due = false;
 	negotiation_reconcile(c);
-	for (size_t i = 0; i < c->nnegs; i++) {
-		struct negotiation *n = c->negs[i];
-		if (!n->release_due)
-			continue;
-		n->release_due = false;
-		negotiation_local_down(c, n, n->release_failed);
-	}
 	negotiation_evaluate_all(c);
 }
 

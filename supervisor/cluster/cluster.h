@@ -94,8 +94,6 @@ struct negotiation {
 	bool handing_over; /* `tendctl release`: stopping here, then released */
 	bool yielded;	  /* released by `tendctl release`: no bid until started */
 	bool present;	  /* still declared (negotiation_reconcile) */
-	bool release_due; /* the group stopped or failed here: release (hook) */
-	bool release_failed;
 	/* A promise: an ack given to a bidder. */
 	uint64_t promise_term;
 	uint32_t promise_to;
@@ -142,6 +140,7 @@ struct cluster {
 	struct timer hold; /* the hold-off's end */
 	uint64_t hold_until_ms;
 	bool fenced; /* the link is lost: nothing runs here as owner, nothing is sent */
+	bool left;   /* tend is stopping and told its peers (LEAVE): nothing more is sent */
 	struct cluster_link link;
 	struct peer **peers;
 	size_t npeers, peers_cap;
@@ -221,6 +220,8 @@ size_t cluster_alive_count(const struct cluster *c);
  * negotiations (H3). */
 void peer_take_round(struct peer *p, const struct wire_msg *m);
 void peers_all_dead(struct cluster *c);
+/* p said it stops (LEAVE): dead now, not after dead-after. */
+void peer_left(struct cluster *c, struct peer *p);
 void peers_free(struct cluster *c);
 const char *peer_state_name(enum peer_state s);
 
@@ -234,7 +235,8 @@ void negotiation_owner_round(struct cluster *c, struct peer *p); /* a complete r
 void negotiation_evaluate_all(struct cluster *c);
 void negotiation_fence(struct cluster *c);
 void negotiation_release_all(struct cluster *c); /* tend stops */
-/* The copy here ended, not at the negotiation's asking (after the batch). */
+/* The copy here ended, not at the negotiation's asking: released (it steps
+ * no group, so it may be called while an event is delivered). */
 void negotiation_local_down(struct cluster *c, struct negotiation *n, bool failed);
 /* `tendctl start`, `stop` and `release` of the group here. */
 enum neg_request { NR_START, NR_STOP, NR_HANDOVER };

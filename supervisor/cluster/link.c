@@ -106,34 +106,35 @@ static struct rtnl_link *choose_link(struct cluster_link *l)
 	return p.best;
 }
 
-/* A re-plugged NIC comes up admin-down without its address: put both back,
- * once per interface that appears (a failing request is not retried in a
- * loop; the next appearance asks again). */
-static void repair(struct cluster_link *l, struct rtnl_link *link)
+/* A re-plugged NIC comes up admin-down without its address: put both back.
+ * Each is asked for once while it is missing (a request that fails is not
+ * repeated in a loop; the next time it goes missing asks again). */
+static void bring_up(struct cluster_link *l, struct rtnl_link *link)
 {
-	int ifindex = rtnl_link_get_ifindex(link);
-	struct rtnl_link *change;
+	struct rtnl_link *change = rtnl_link_alloc();
+	int rc;
+
+	if (!change)
+		return;
+	rtnl_link_set_flags(change, IFF_UP);
+	rc = rtnl_link_change(l->requests, link, change, 0);
+	rtnl_link_put(change);
+	if (rc < 0)
+		tend_log(l->log, LOG_WARN, "cluster: cannot bring %s up: %s",
+			 rtnl_link_get_name(link), nl_geterror(rc));
+}
+
+static void add_address(struct cluster_link *l, struct rtnl_link *link)
+{
 	struct rtnl_addr *addr;
 	struct nl_addr *local = NULL;
-	int rc = 0;
+	int rc;
 
-	if (!l->want_address || l->repaired_ifindex == ifindex)
-		return;
-	l->repaired_ifindex = ifindex;
-	l->repairs++;
-	if (!(rtnl_link_get_flags(link) & IFF_UP) && (change = rtnl_link_alloc())) {
-		rtnl_link_set_flags(change, IFF_UP);
-		rc = rtnl_link_change(l->requests, link, change, 0);
-		rtnl_link_put(change);
-		if (rc < 0)
-			tend_log(l->log, LOG_WARN, "cluster: cannot bring %s up: %s",
-				 rtnl_link_get_name(link), nl_geterror(rc));
-	}
 	if (nl_addr_parse(l->want_address, AF_INET, &local) < 0 || !(addr = rtnl_addr_alloc())) {
 		nl_addr_put(local);
 		return;
 	}
-	rtnl_addr_set_ifindex(addr, ifindex);
+	rtnl_addr_set_ifindex(addr, rtnl_link_get_ifindex(link));
 	rtnl_addr_set_local(addr, local);
 	rc = rtnl_addr_add(l->requests, addr, 0);
 	if (rc < 0 && rc != -NLE_EXIST)
@@ -144,6 +145,29 @@ static void repair(struct cluster_link *l, struct rtnl_link *link)
 			 rtnl_link_get_name(link), l->want_address);
 	rtnl_addr_put(addr);
 	nl_addr_put(local);
+}
+
+static void repair(struct cluster_link *l, struct rtnl_link *link, bool has_address)
+{
+	int ifindex = rtnl_link_get_ifindex(link);
+	bool up = rtnl_link_get_flags(link) & IFF_UP;
+
+	if (!l->want_address)
+		return;
+	if (ifindex != l->repaired_ifindex) { /* another interface: nothing asked yet */
+		l->repaired_ifindex = ifindex;
+		l->asked_up = l->asked_address = false;
+	}
+	if (!up && !l->asked_up) {
+		l->repairs++;
+		bring_up(l, link);
+	}
+	if (!has_address && !l->asked_address) {
+		l->repairs++;
+		add_address(l, link);
+	}
+	l->asked_up = !up;
+	l->asked_address = !has_address;
 }
 
 static struct link_state read_state(struct cluster_link *l)
@@ -161,10 +185,7 @@ static struct link_state read_state(struct cluster_link *l)
 	s.address = a.address;
 	s.broadcast = a.broadcast;
 	s.usable = (s.flags & IFF_UP) && (s.flags & IFF_LOWER_UP) && s.address;
-	if (!(s.flags & IFF_UP) || !s.address)
-		repair(l, link);
-	else
-		l->repaired_ifindex = 0;
+	repair(l, link, find_addr(l, s.ifindex, 0).address != 0);
 	rtnl_link_put(link);
 	return s;
 }

@@ -35,7 +35,9 @@ struct cluster_link {
 	const char *want_address; /* "A.B.C.D/N" to put back; NULL: none */
 	uint32_t id_address;	  /* once known: the address that must be there; 0: any */
 	struct link_state now;
-	int repaired_ifindex; /* the interface a repair was last asked for */
+	int repaired_ifindex; /* the interface asked_* are about */
+	bool asked_up;	      /* bringing it up was asked for, and it is not up yet */
+	bool asked_address;   /* adding the address was asked for, and it is not there yet */
 	unsigned repairs;     /* asked for, for tests and `peers` */
 	link_changed_fn *changed;
 	void *ctx;

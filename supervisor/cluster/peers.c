@@ -75,6 +75,16 @@ static void on_silence(struct timer *tm)
 	declare_dead(p->cluster, p);
 }
 
+void peer_left(struct cluster *c, struct peer *p)
+{
+	char id[16];
+
+	cluster_id_text(p->id, id, sizeof(id));
+	tend_log(&c->tend->log, LOG_INFO, "cluster: host %s is stopping", id);
+	if (peer_alive(p))
+		declare_dead(c, p);
+}
+
 void peers_all_dead(struct cluster *c)
 {
 	for (size_t i = 0; i < c->npeers; i++)

@@ -33,12 +33,12 @@ const char *wire_drop_name(enum wire_drop drop)
 
 static const char *const type_names[] = {
 	[WIRE_HEARTBEAT] = "heartbeat", [WIRE_BID] = "bid",   [WIRE_ANSWER] = "answer",
-	[WIRE_RELEASE] = "release",	[WIRE_PULL] = "pull", [WIRE_SERVICES] = "services",
+	[WIRE_RELEASE] = "release",	[WIRE_PULL] = "pull", [WIRE_SERVICES] = "services", [WIRE_LEAVE] = "leave",
 };
 
 const char *wire_type_name(enum wire_type type)
 {
-	return type >= WIRE_HEARTBEAT && type <= WIRE_SERVICES ? type_names[type] : "?";
+	return type >= WIRE_HEARTBEAT && type <= WIRE_LEAVE ? type_names[type] : "?";
 }
 
 /* ---- the rules of each message type: which fields it carries ---- */
@@ -59,6 +59,7 @@ static const struct type_rules {
 	[WIRE_PULL] = { F(WF_TARGET), F(WF_TARGET), 0 },
 	[WIRE_SERVICES] = { F(WF_ROUND) | F(WF_DIGEST) | F(WF_SERVICE), F(WF_ROUND) | F(WF_DIGEST),
 			    F(WF_SERVICE) },
+	[WIRE_LEAVE] = { 0, 0, 0 },
 };
 
 /* ---- the header and the MAC ---- */
@@ -240,7 +241,7 @@ static enum wire_drop decode_body(struct wire_msg *m)
 	size_t at = 0;
 	int got;
 
-	if (m->type < WIRE_HEARTBEAT || m->type > WIRE_SERVICES)
+	if (m->type < WIRE_HEARTBEAT || m->type > WIRE_LEAVE)
 		return WD_MALFORMED;
 	r = &rules[m->type];
 	while ((got = wire_next_field(m->body, m->body_len, &at, &f)) > 0) {

@@ -56,6 +56,7 @@ enum wire_type {
 	WIRE_RELEASE,
 	WIRE_PULL,
 	WIRE_SERVICES,
+	WIRE_LEAVE, /* the sender stops: forget it now, do not wait for it */
 };
 
 /* The body's field types. */

@@ -204,6 +204,23 @@ static const struct wire_service_in three_services[] = {
 	{ .name = "dns", .host = "fe80::1:2", .port = 53, .proto = PROTO_UDP },
 };
 
+/* LEAVE has no fields; anything it carries is malformed. */
+static void a_leave_round_trips(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		struct wire_writer w;
+		wire_begin(&w, WIRE_LEAVE, ID_A, INC, 3);
+		round_trip(&w, key_cases[k]);
+		assert_int_equal(msg.type, WIRE_LEAVE);
+		assert_string_equal(wire_type_name(WIRE_LEAVE), "leave");
+		wire_begin(&w, WIRE_LEAVE, ID_A, INC, 4);
+		assert_int_equal(wire_put_target(&w, ID_A), 0);
+		size_t len = wire_finish(&w, NULL);
+		assert_int_equal(wire_decode(w.buf, len, NULL, &msg), WD_MALFORMED);
+	}
+}
+
 static void services_round_trip_and_walk(void **state)
 {
 	(void)state;
@@ -504,7 +521,7 @@ static void the_header_is_checked(void **state)
 	assert_int_equal(raw_decode(&r, NULL), WD_LENGTH);
 
 	raw_heartbeat(&r);
-	r.b[3] = 7; /* no such type */
+	r.b[3] = 8; /* no such type */
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 	r.b[3] = 0;
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
@@ -1345,6 +1362,7 @@ int main(void)
 		cmocka_unit_test(a_bad_group_is_malformed),
 		cmocka_unit_test(fields_with_wrong_lengths_are_malformed),
 		cmocka_unit_test(round_parts_are_checked),
+		cmocka_unit_test(a_leave_round_trips),
 		cmocka_unit_test(a_service_carries_its_group_and_process),
 		cmocka_unit_test(unknown_fields_are_skipped),
 		cmocka_unit_test(required_fields_must_be_there),
