@@ -88,7 +88,7 @@ start_three() {
 	ip -n "${CL_P}br" link set "p$r" up # back: it listens, and takes nothing back
 	wait_until hctl "$r" peers --json
 	never_two_for_long db 2
-	runner_count_is 1 db
+	runner_count_is 1 db || { cluster_dump; false; }
 	[ "$(group_state_on "$r" db)" = stopped ]
 }
 
@@ -103,7 +103,7 @@ NFT
 	done
 	wait_until runner_count_is 1 db || { cluster_dump; false; }
 	never_two_for_long db 3
-	runner_count_is 1 db
+	runner_count_is 1 db || { cluster_dump; false; }
 	run hctl 1 peers --json
 	[ "$(jq '[.peers[] | select(.state=="alive")] | length' <<<"$output")" -eq 2 ]
 }
@@ -145,7 +145,7 @@ NFT
 	# hosts 3 and 4 are not peers of 1: only 2 is
 	run hctl 1 peers --json
 	[ "$(jq -r '[.peers[].id] | join(" ")' <<<"$output")" = "$CL_NET.2" ]
-	runner_count_is 1 db 1 2
+	runner_count_is 1 db 1 2 || { cluster_dump; false; }
 	# a datagram of host 2, recorded and sent again
 	ip netns add "${CL_P}spy"
 	ip link add eth0 netns "${CL_P}spy" type veth peer name pspy netns "${CL_P}br"
@@ -162,7 +162,7 @@ NFT
 	wait_until test "$(drops replay)" -gt "$before"
 	# still one runner, and tend answers
 	hctl 1 ping
-	runner_count_is 1 db 1 2
+	runner_count_is 1 db 1 2 || { cluster_dump; false; }
 }
 
 @test "a peer's services are in the directory, and go with it: host down, then remove" {
@@ -261,7 +261,7 @@ CONF
 	run hctl "$r" start db
 	assert_success
 	wait_until eval "hctl $r peers --json | jq -e '.groups[0].failed_here == false'"
-	runner_count_is 1 db
+	runner_count_is 1 db || { cluster_dump; false; }
 }
 
 @test "a reload with a key file that cannot be read is rejected and changes nothing" {
@@ -303,7 +303,7 @@ CONF
 		{ cluster_dump; false; }
 	grep -q "is back: brought it up with $CL_NET.1/24" "$T/h1/tend.out"
 	never_two_for_long db 1
-	runner_count_is 1 db
+	runner_count_is 1 db || { cluster_dump; false; }
 }
 
 @test "a tend that stops releases its group and says it leaves: a peer takes over at once" {
