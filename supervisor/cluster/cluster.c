@@ -21,8 +21,6 @@
 #include "core/group.h"
 #include "services/directory.h"
 
-#define RECEIVE_BATCH 64 /* datagrams read per wake-up, so timers are not starved */
-
 uint64_t cluster_now(struct cluster *c)
 {
 	return loop_now_ms(&c->tend->loop);
@@ -50,8 +48,6 @@ bool cluster_may_bid(const struct cluster *c)
 	       loop_now_ms(&c->tend->loop) >= c->hold_until_ms;
 }
 
-static void leave(struct cluster *c);
-
 /* ---- sending ---- */
 
 void cluster_begin(struct cluster *c, struct wire_writer *w, enum wire_type type)
@@ -61,27 +57,12 @@ void cluster_begin(struct cluster *c, struct wire_writer *w, enum wire_type type
 
 void cluster_send(struct cluster *c, struct wire_writer *w, uint32_t to)
 {
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->decl.port) };
 	size_t len;
 
 	if (!c->on || c->fenced || c->left || (c->sock.fd < 0 && !c->transmit))
 		return;
 	len = wire_finish(w, c->signed_ ? &c->keys : NULL);
-	if (c->transmit) {
-		c->transmit(c, w->buf, len, to);
-		c->counters.sent++;
-		return;
-	}
-	if (!to) /* the subnet's broadcast; a /32 has none: the limited one */
-		to = c->link.now.broadcast && c->link.now.broadcast != c->link.now.address
-			 ? c->link.now.broadcast
-			 : INADDR_BROADCAST;
-	dst.sin_addr.s_addr = htonl(to);
-	if (sendto(c->sock.fd, w->buf, len, MSG_DONTWAIT, (struct sockaddr *)&dst, sizeof(dst)) <
-	    0)
-		c->counters.send_errors++;
-	else
-		c->counters.sent++;
+	(c->transmit ? c->transmit : transport_send)(c, w->buf, len, to);
 }
 
 /* ---- heartbeat rounds (M1) ---- */
@@ -97,13 +78,18 @@ static size_t heartbeat_entries(struct cluster *c, struct hb_entry *out)
 {
 	size_t n = 0;
 
+	/* What runs here first: if a round cannot carry everything, peers
+	 * must not take a group this host runs for released (H3). */
 	for (size_t i = 0; i < c->nnegs; i++) {
 		const struct negotiation *g = c->negs[i];
 		if (g->state == NS_OWN)
 			out[n++] = (struct hb_entry){ g->name, g->term, WG_OWNER };
-		else if (g->state == NS_BID)
+	}
+	for (size_t i = 0; i < c->nnegs; i++) {
+		const struct negotiation *g = c->negs[i];
+		if (g->state == NS_BID)
 			out[n++] = (struct hb_entry){ g->name, g->bid_term, WG_BIDDING };
-		else if (g->stopped)
+		else if (g->state != NS_OWN && g->stopped)
 			out[n++] = (struct hb_entry){ g->name, g->term, WG_STOPPED };
 	}
 	return n;
@@ -194,7 +180,7 @@ static void dispatch(struct cluster *c, struct peer *p, const struct wire_msg *m
 		break;
 	case WIRE_PULL:
 		if (m->target == c->id)
-			remote_answer_pull(c, m, from);
+			remote_answer_pull(c, p, m, from);
 		break;
 	case WIRE_SERVICES:
 		remote_take_services(c, p, m);
@@ -230,59 +216,14 @@ void cluster_receive(struct cluster *c, const uint8_t *buf, size_t len, uint32_t
 	dispatch(c, p, &m, from);
 }
 
-static void on_socket(struct watcher *w, uint32_t events)
-{
-	struct cluster *c = container_of(w, struct cluster, sock);
-	uint8_t buf[WIRE_MAX + 1]; /* one more: an oversize datagram is seen as such */
-	struct sockaddr_in from;
-
-	(void)events;
-	for (int i = 0; i < RECEIVE_BATCH && c->sock.fd >= 0; i++) {
-		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(c->sock.fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&from, &flen);
-		if (n < 0)
-			return; /* EAGAIN: all read */
-		if (c->fenced || c->left)
-			continue; /* the link is gone, or tend is: what arrives is stale */
-		cluster_receive(c, buf, (size_t)n > sizeof(buf) ? sizeof(buf) : (size_t)n,
-			    ntohl(from.sin_addr.s_addr));
-	}
-}
-
-static int open_socket(struct cluster *c, char *err, size_t errlen)
-{
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_port = htons((uint16_t)c->decl.port),
-				    .sin_addr.s_addr = htonl(INADDR_ANY) };
-	int one = 1, fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		snprintf(err, errlen, "cluster: UDP port %u: %s", c->decl.port, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	c->sock = (struct watcher){ .fd = fd, .on_ready = on_socket };
-	if (loop_add(&c->tend->loop, &c->sock, EPOLLIN) < 0) {
-		snprintf(err, errlen, "cluster: epoll: %s", strerror(errno));
-		close(fd);
-		c->sock.fd = -1;
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- the link (M4) ---- */
 
 static void on_hold_over(struct timer *tm)
 {
 	struct cluster *c = container_of(tm, struct cluster, hold);
 
-	tend_log(&c->tend->log, LOG_INFO, "cluster: %s: hold-off over, %zu peers alive",
-		 c->id_text, cluster_alive_count(c));
+	tend_log(&c->tend->log, LOG_INFO, "cluster: %s: hold-off over, %zu peers alive", c->id_text,
+		 cluster_alive_count(c));
 	negotiation_reconcile(c);
 	negotiation_evaluate_all(c);
 }
@@ -303,9 +244,8 @@ static void unfence(struct cluster *c)
 	c->fenced = false;
 	c->hold_until_ms = cluster_now(c) + c->decl.dead_after_ms;
 	loop_timer_at(&c->tend->loop, &c->hold, c->hold_until_ms);
-	tend_log(&c->tend->log, LOG_INFO,
-		 "cluster: %s on %s: listening for %llums before bidding", c->id_text,
-		 c->link.now.name, (unsigned long long)c->decl.dead_after_ms);
+	tend_log(&c->tend->log, LOG_INFO, "cluster: %s on %s: listening for %llums before bidding",
+		 c->id_text, c->link.now.name, (unsigned long long)c->decl.dead_after_ms);
 	cluster_heartbeat_now(c);
 }
 
@@ -401,7 +341,7 @@ int cluster_open(struct cluster *c, const struct cluster_decl *decl, char *err, 
 		snprintf(err, errlen, "cluster: out of memory");
 		return -1;
 	}
-	if (load_keys(c, c->decl.key_file, err, errlen) < 0 || open_socket(c, err, errlen) < 0)
+	if (load_keys(c, c->decl.key_file, err, errlen) < 0 || transport_open(c, err, errlen) < 0)
 		goto fail;
 	if (getrandom(&c->incarnation, sizeof(c->incarnation), 0) != sizeof(c->incarnation) ||
 	    getrandom(&c->rng, sizeof(c->rng), 0) != sizeof(c->rng)) {
@@ -455,22 +395,38 @@ int cluster_open_simulated(struct cluster *c, const struct cluster_decl *decl,
 	return 0;
 }
 
+/* What waits for a restart of tend: joining or leaving, another
+ * interface, ID or port; or a cluster that could not be joined at start. */
+static bool needs_restart(const struct cluster *c, const struct cluster_decl *decl)
+{
+	return !c->on || !str_equal(c->decl.interface, decl->interface) ||
+	       !str_equal(c->decl.id, decl->id) || c->decl.port != decl->port;
+}
+
+/* The new settings, but this run's interface, ID and port. */
+static void keep_identity(struct cluster *c, struct cluster_decl *copy)
+{
+	free(copy->interface);
+	free(copy->id);
+	copy->interface = c->decl.interface;
+	copy->id = c->decl.id;
+	copy->port = c->decl.port;
+	c->decl.interface = c->decl.id = NULL;
+}
+
 int cluster_apply(struct cluster *c, const struct cluster_decl *decl, char *err, size_t errlen)
 {
 	struct cluster_decl copy;
-	bool was = c->decl.file != NULL;
+	bool restart;
 
-	if (!was && !decl->file)
+	if (!c->decl.file && !decl->file)
 		return 0;
-	if (!was || !decl->file || !str_equal(c->decl.interface, decl->interface) ||
-	    !str_equal(c->decl.id, decl->id) || c->decl.port != decl->port) {
+	if (!c->decl.file || !decl->file) {
 		snprintf(err, errlen,
-			 "cluster: joining or leaving a cluster, or another interface, id or port, "
-			 "takes effect when tend restarts");
+			 "cluster: joining or leaving a cluster takes effect when tend restarts");
 		return 1;
 	}
-	if (cluster_decl_equal(&c->decl, decl) && !decl->key_file)
-		return 0;
+	restart = needs_restart(c, decl);
 	if (copy_decl(&copy, decl) < 0) {
 		snprintf(err, errlen, "cluster: out of memory");
 		return -1;
@@ -479,10 +435,18 @@ int cluster_apply(struct cluster *c, const struct cluster_decl *decl, char *err,
 		cluster_decl_free(&copy);
 		return -1;
 	}
+	keep_identity(c, &copy);
 	cluster_decl_free(&c->decl);
 	c->decl = copy;
+	/* the link reads these: they must point into the new copy */
+	c->link.want_name = c->decl.interface;
 	c->link.want_address = c->decl.address;
-	return 0;
+	if (!restart)
+		return 0;
+	snprintf(err, errlen,
+		 c->on ? "cluster: another interface, id or port takes effect when tend restarts"
+		       : "cluster: not joined at start (see the log): restart tend to join");
+	return 1;
 }
 
 void cluster_close(struct cluster *c)
@@ -491,7 +455,7 @@ void cluster_close(struct cluster *c)
 		return; /* set-up ended before cluster_init */
 	if (c->on) {
 		negotiation_release_all(c);
-		leave(c);
+		cluster_leave(c);
 	}
 	loop_timer_cancel(&c->tend->loop, &c->heartbeat);
 	loop_timer_cancel(&c->tend->loop, &c->hold);
@@ -513,11 +477,9 @@ void cluster_free(struct cluster *c)
 	sodium_memzero(&c->keys, sizeof(c->keys));
 }
 
-/* ---- the core's events ---- */
-
 /* Tells the peers this host stops, once: they forget it at once instead of
  * after dead-after, and no bid waits for its ack. After its releases. */
-static void leave(struct cluster *c)
+void cluster_leave(struct cluster *c)
 {
 	struct wire_writer w;
 
@@ -527,120 +489,3 @@ static void leave(struct cluster *c)
 	cluster_send(c, &w, 0);
 	c->left = true;
 }
-
-static bool runs_any(const struct cluster *c)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		if (c->negs[i]->state == NS_OWN)
-			return true;
-	return false;
-}
-
-/* A copy here that stops or fails while this host owns the group is
- * released; what that makes possible (a bid elsewhere, a reconcile after a
- * reload) is looked at after the batch, when groups may be stepped. */
-void cluster_on_event(void *ctx, const struct bus_event *ev)
-{
-	struct cluster *c = ctx;
-	struct negotiation *n;
-
-	if (!c->on)
-		return;
-	if (ev->kind != BUS_GROUP_STATE) {
-		c->work_due = true; /* a reload or a group gone: reconcile */
-		return;
-	}
-	if (!ev->group->decl.negotiable || tend_find_group(c->tend, ev->group->decl.name) != ev->group)
-		return; /* a retiring declaration: its successor carries on */
-	n = negotiation_find(c, ev->group->decl.name);
-	if (n && n->state == NS_OWN &&
-	    (ev->group->state == GS_STOPPED || ev->group->state == GS_FAILED)) {
-		/* Released now, not after the batch: a tend that is shutting
-		 * down may not see another batch. A release steps no group. */
-		negotiation_local_down(c, n, ev->group->state == GS_FAILED);
-		c->work_due = true;
-	}
-	if (c->tend->shutting_down && !runs_any(c))
-		leave(c);
-}
-
-void cluster_after_events(void *ctx)
-{
-	struct cluster *c = ctx;
-
-	if (!c->on || !c->work_due)
-		return;
-	c->work_due = false;
-	negotiation_reconcile(c);
-	negotiation_evaluate_all(c);
-}
-
-/* ---- placement through this protocol ---- */
-
-static struct negotiation *placed(struct cluster *c, struct group *g, const char **why)
-{
-	struct negotiation *n = c->on ? negotiation_find(c, g->decl.name) : NULL;
-
-	if (!n)
-		*why = "not placed by the cluster";
-	return n;
-}
-
-static int bidding_start(struct cluster *c, struct group *g, const char **why)
-{
-	struct negotiation *n = placed(c, g, why);
-
-	if (!n)
-		return -1;
-	negotiation_request(c, n, NR_START);
-	return 0;
-}
-
-static int bidding_stop(struct cluster *c, struct group *g, const char **why)
-{
-	struct negotiation *n = placed(c, g, why);
-
-	if (!n)
-		return -1;
-	negotiation_request(c, n, NR_STOP);
-	return 0;
-}
-
-static int bidding_release(struct cluster *c, struct group *g, const char **why)
-{
-	struct negotiation *n = placed(c, g, why);
-
-	if (!n)
-		return -1;
-	if (n->state != NS_OWN) {
-		*why = "this host does not run it";
-		return -1;
-	}
-	negotiation_request(c, n, NR_HANDOVER);
-	return 0;
-}
-
-static void bidding_view(struct cluster *c, const char *group, struct placement_view *out)
-{
-	struct negotiation *n = c->on ? negotiation_find(c, group) : NULL;
-
-	*out = (struct placement_view){ 0 };
-	if (!n)
-		return;
-	out->known = true;
-	out->here = n->state == NS_OWN;
-	out->has_owner = n->has_owner;
-	out->owner = n->owner;
-	out->term = n->term;
-	out->stopped = n->stopped;
-	out->failed_here = n->failed_here;
-	out->state = neg_state_name(n->state);
-}
-
-const struct placement_ops bidding_placement = {
-	.name = "bidding",
-	.start = bidding_start,
-	.stop = bidding_stop,
-	.release = bidding_release,
-	.view = bidding_view,
-};

@@ -37,7 +37,7 @@ struct peer {
 	uint64_t last_heard_ms;
 	uint64_t since_ms; /* when it entered its state */
 	struct replay_window replay;
-	struct timer dead;   /* silent for dead-after */
+	struct timer dead; /* silent for dead-after */
 	struct cluster *cluster;
 	/* The heartbeat round being gathered. */
 	uint32_t round;
@@ -51,13 +51,14 @@ struct peer {
 	 * it, and the answer to a pull being gathered. */
 	uint64_t services_digest;
 	bool services_known;
-	uint64_t pulled_ms; /* when this host last asked */
+	uint64_t pulled_ms;   /* when this host last asked */
+	uint64_t answered_ms; /* when this host last answered its pull */
 	struct remote_gather {
 		bool active;
 		uint32_t round;
 		uint64_t digest;
 		uint8_t parts;
-		uint32_t seen[8]; /* a bit per part, up to 256 */
+		uint32_t seen[(WIRE_SERVICE_PARTS_MAX + 31) / 32]; /* a bit per part */
 		struct location **locs;
 		size_t n, cap;
 	} gather;
@@ -83,17 +84,19 @@ enum neg_state {
 struct negotiation {
 	char name[NAME_MAX_LEN + 1];
 	enum neg_state state;
-	uint64_t term;	    /* the highest seen */
-	bool has_owner;	    /* owner is meaningful */
-	uint32_t owner;	    /* a peer's ID, or this host's when NS_OWN */
+	uint64_t term;	      /* the highest seen */
+	bool has_owner;	      /* owner is meaningful */
+	uint32_t owner;	      /* a peer's ID, or this host's when NS_OWN */
 	uint32_t owner_round; /* the owner's last round that listed it */
 	bool owner_round_known;
-	bool stopped;	  /* stopped cluster-wide at term */
-	bool failed_here; /* its copy failed here: no bid until `tendctl start` */
-	bool started;	  /* `tendctl start` here: wanted even without autostart */
-	bool handing_over; /* `tendctl release`: stopping here, then released */
-	bool yielded;	  /* released by `tendctl release`: no bid until started */
-	bool present;	  /* still declared (negotiation_reconcile) */
+	bool stopped;	      /* stopped cluster-wide at term */
+	bool failed_here;     /* its copy failed here: no bid until `tendctl start` */
+	bool started;	      /* `tendctl start` here: wanted even without autostart */
+	bool handing_over;    /* `tendctl release`: stopping here, then released */
+	bool yielded;	      /* released by `tendctl release`: no bid while others have it */
+	bool yield_taken;     /* ... and another host took it since */
+	bool start_requested; /* `tendctl start` here, not yet run anywhere */
+	bool present;	      /* still declared (negotiation_reconcile) */
 	/* A promise: an ack given to a bidder. */
 	uint64_t promise_term;
 	uint32_t promise_to;
@@ -115,6 +118,7 @@ struct cluster_counters {
 	uint64_t dropped[WD__COUNT];
 	uint64_t sent, received, send_errors;
 	uint64_t peers_forgotten, peers_refused;
+	uint64_t foreign; /* arrived through another interface: ignored */
 };
 
 /* Sends one finished datagram (to 0: broadcast); the seam unit tests
@@ -203,11 +207,17 @@ uint64_t cluster_random(struct cluster *c);
 void cluster_send(struct cluster *c, struct wire_writer *w, uint32_t to);
 /* Starts a datagram with the next sequence number. */
 void cluster_begin(struct cluster *c, struct wire_writer *w, enum wire_type type);
+/* Tells the peers this host stops (LEAVE), once; nothing is sent after. */
+void cluster_leave(struct cluster *c);
 /* A heartbeat round now (after becoming owner, say). */
 void cluster_heartbeat_now(struct cluster *c);
 /* May this host bid now: on, not fenced, the hold-off over. */
 bool cluster_may_bid(const struct cluster *c);
 void cluster_id_text(uint32_t id, char *out, size_t len);
+
+/* transport.c: the UDP socket. */
+int transport_open(struct cluster *c, char *err, size_t errlen);
+void transport_send(struct cluster *c, const uint8_t *buf, size_t len, uint32_t to);
 
 /* peers.c */
 struct peer *peer_find(struct cluster *c, uint32_t id);
@@ -230,9 +240,11 @@ struct negotiation *negotiation_find(struct cluster *c, const char *name);
 /* Machines for every negotiable group declared; drops those gone. */
 void negotiation_reconcile(struct cluster *c);
 void negotiation_on_message(struct cluster *c, const struct wire_msg *m, uint32_t from_addr);
-void negotiation_peer_gone(struct cluster *c, uint32_t id); /* dead, or rebooted */
+void negotiation_peer_gone(struct cluster *c, uint32_t id);	 /* dead, or rebooted */
 void negotiation_owner_round(struct cluster *c, struct peer *p); /* a complete round */
 void negotiation_evaluate_all(struct cluster *c);
+/* Stops a copy up here that this host does not own (after the batch). */
+void negotiation_stop_strays(struct cluster *c);
 void negotiation_fence(struct cluster *c);
 void negotiation_release_all(struct cluster *c); /* tend stops */
 /* The copy here ended, not at the negotiation's asking: released (it steps

@@ -85,7 +85,8 @@ static void consider_link(struct nl_object *obj, void *arg)
 	unsigned flags = rtnl_link_get_flags(link);
 	bool ready;
 
-	if ((flags & IFF_LOOPBACK) || !(flags & IFF_BROADCAST) || p->best_ready)
+	if (rtnl_link_get_family(link) != AF_UNSPEC || (flags & IFF_LOOPBACK) ||
+	    !(flags & IFF_BROADCAST) || p->best_ready)
 		return;
 	ready = (flags & IFF_UP) && find_addr(p->l, rtnl_link_get_ifindex(link), 0).address;
 	if (ready || (!p->best && p->l->want_address)) {
@@ -94,12 +95,34 @@ static void consider_link(struct nl_object *obj, void *arg)
 	}
 }
 
+/* The cache also holds an AF_INET6 object per link (RTNLGRP_IPV6_IFINFO),
+ * which no RTM_DELLINK removes: only the AF_UNSPEC one is the link. */
+struct named {
+	const char *name;
+	struct rtnl_link *found;
+};
+
+static void match_name(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct named *n = arg;
+
+	if (!n->found && rtnl_link_get_family(link) == AF_UNSPEC &&
+	    strcmp(rtnl_link_get_name(link), n->name) == 0)
+		n->found = link;
+}
+
 static struct rtnl_link *choose_link(struct cluster_link *l)
 {
 	struct pick p = { .l = l };
 
-	if (l->want_name)
-		return rtnl_link_get_by_name(l->links, l->want_name); /* a reference */
+	if (l->want_name) {
+		struct named n = { .name = l->want_name };
+		nl_cache_foreach(l->links, match_name, &n);
+		if (n.found)
+			nl_object_get((struct nl_object *)n.found);
+		return n.found;
+	}
 	nl_cache_foreach(l->links, consider_link, &p);
 	if (p.best)
 		nl_object_get((struct nl_object *)p.best);

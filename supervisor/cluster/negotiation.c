@@ -8,35 +8,10 @@
 #include <string.h>
 #include "base/container_of.h"
 #include "cluster/cluster.h"
+#include "cluster/negotiation.h"
 #include "core/context.h"
 #include "core/group.h"
 #include "core/registry.h"
-
-enum neg_event {
-	NE_EVALUATE,	 /* something changed: bid if the time has come */
-	NE_TIMER,	 /* the retry timer: send the bid again, or look again */
-	NE_BID,		 /* a peer's BID */
-	NE_ANSWER,	 /* an ANSWER to this host */
-	NE_OWNER,	 /* a heartbeat: the sender runs it */
-	NE_STOPPED,	 /* a heartbeat's STOPPED, or a RELEASE with STOPPED */
-	NE_RELEASED,	 /* the owner let it go (a RELEASE, or its round without it) */
-	NE_PEER_GONE,	 /* a peer died or rebooted */
-	NE_START,	 /* `tendctl start` here */
-	NE_STOP,	 /* `tendctl stop` here */
-	NE_HANDOVER,	 /* `tendctl release` here */
-	NE_LOCAL_DOWN,	 /* its copy here stopped or failed, not at our asking */
-	NE_FENCE,	 /* the own link is lost */
-	NE_LEAVE,	 /* tend stops, or the group is no longer declared */
-};
-
-/* What an event carries. */
-struct neg_input {
-	const struct wire_msg *msg;
-	const struct wire_group *grp; /* the message's entry for this group */
-	uint32_t from_addr;	      /* the sender's address, for answers */
-	uint32_t peer;		      /* NE_PEER_GONE */
-	bool failed;		      /* NE_LOCAL_DOWN */
-};
 
 const char *neg_state_name(enum neg_state s)
 {
@@ -44,9 +19,6 @@ const char *neg_state_name(enum neg_state s)
 
 	return s < NS__COUNT ? names[s] : "?";
 }
-
-static void negotiation_step(struct cluster *c, struct negotiation *n, enum neg_event ev,
-			     const struct neg_input *in);
 
 static uint64_t dead_after(const struct cluster *c)
 {
@@ -62,12 +34,20 @@ static struct group *declared_group(struct cluster *c, const struct negotiation 
 
 /* Wanted here: declared, started (autostart, `tendctl start`, or running
  * somewhere since), not stopped cluster-wide, not failed here. */
+/* After `tendctl release` this host leaves the group to others: it does not
+ * bid while they have not taken it, nor while one runs it; once the host
+ * that took it is gone, it may take it back like any other. */
+static bool yielding(const struct negotiation *n)
+{
+	return n->yielded && (!n->yield_taken || n->has_owner);
+}
+
 static bool wanted(struct cluster *c, const struct negotiation *n)
 {
 	const struct group *g = declared_group(c, n);
 
 	return g && (g->decl.autostart || n->started) && !n->stopped && !n->failed_here &&
-	       !n->yielded && !c->tend->shutting_down;
+	       !yielding(n) && !c->tend->shutting_down;
 }
 
 static bool owner_alive(struct cluster *c, const struct negotiation *n)
@@ -135,13 +115,21 @@ static void run_here(struct cluster *c, struct negotiation *n)
 {
 	struct group *g = declared_group(c, n);
 
-	if (g && !group_up(g) && !registry_hold_request(c->tend, g, true))
+	if (!g)
+		return;
+	g->placed_here = true; /* group_step takes starts of a placed group only so */
+	if (!group_up(g) && !registry_hold_request(c->tend, g, true))
 		group_step(c->tend, g, GE_START);
 }
 
 static void stop_here(struct cluster *c, struct negotiation *n)
 {
 	struct group *g = declared_group(c, n);
+
+	if (g) {
+		g->placed_here = false;
+		g->start_pending = false; /* a start held for a reload is called off */
+	}
 
 	if (g && (group_coming_up(g) || g->state == GS_STOPPING))
 		group_step(c->tend, g, GE_STOP);
@@ -196,6 +184,30 @@ static void disarm(struct cluster *c, struct negotiation *n)
 	loop_timer_cancel(&c->tend->loop, &n->retry);
 }
 
+void negotiation_timer_init(struct negotiation *n)
+{
+	timer_init(&n->retry, on_retry);
+}
+
+void negotiation_disarm(struct cluster *c, struct negotiation *n)
+{
+	disarm(c, n);
+}
+
+/* A bid for a group not declared here: ACK, and no promise is kept (this
+ * host never bids for it). */
+void negotiation_ack_undeclared(struct cluster *c, const struct wire_msg *m,
+				const struct wire_group *grp, uint32_t from_addr)
+{
+	struct wire_writer w;
+
+	cluster_begin(c, &w, WIRE_ANSWER);
+	wire_put_group(&w, grp->name, grp->term, WG_BIDDING);
+	wire_put_answer(&w, WA_ACK);
+	wire_put_target(&w, m->sender);
+	cluster_send(c, &w, from_addr);
+}
+
 /* ---- bidding ---- */
 
 static bool acked_by(const struct negotiation *n, uint32_t id)
@@ -235,6 +247,7 @@ static void become_owner(struct cluster *c, struct negotiation *n)
 {
 	disarm(c, n);
 	n->state = NS_OWN;
+	n->start_requested = false;
 	n->has_owner = true;
 	n->owner = c->id;
 	n->term = n->bid_term;
@@ -248,9 +261,16 @@ static void become_owner(struct cluster *c, struct negotiation *n)
 static void bid(struct cluster *c, struct negotiation *n)
 {
 	n->state = NS_BID;
+	const struct group *g = declared_group(c, n);
+
+	if (!g) { /* removed meanwhile (`tendctl remove`): reconcile drops it */
+		disarm(c, n);
+		n->state = NS_IDLE;
+		return;
+	}
 	n->bid_term = n->term + 1;
 	n->term = n->bid_term;
-	n->rank = own_rank(c, declared_group(c, n));
+	n->rank = own_rank(c, g);
 	n->nacks = 0;
 	n->rebid = false;
 	n->retry_ms = BID_RETRY_FIRST_MS;
@@ -316,17 +336,20 @@ static void on_bid(struct cluster *c, struct negotiation *n, const struct neg_in
 		answer(c, n, in, WA_RUNNING); /* A1 */
 		return;
 	}
-	if (n->state == NS_BID && t >= n->bid_term) { /* A3 */
-		if (t == n->bid_term && better(n->rank, c->id, in->msg->rank, b)) {
-			answer(c, n, in, WA_COUNTER);
-			return;
-		}
-		abandon_bid(c, n);
-	} else if (t < n->term ||
-		   (t == n->term && n->promise_term == t && n->promise_to != b)) {
-		answer(c, n, in, WA_STALE); /* A2 */
+	if (t < n->term) {
+		answer(c, n, in, WA_STALE); /* A2: a term behind this host's */
 		return;
 	}
+	if (n->state == NS_BID && t == n->bid_term && better(n->rank, c->id, in->msg->rank, b)) {
+		answer(c, n, in, WA_COUNTER); /* A3: this host bids better */
+		return;
+	}
+	if (n->state != NS_BID && t == n->term && n->promise_term == t && n->promise_to != b) {
+		answer(c, n, in, WA_STALE); /* A2: promised to another */
+		return;
+	}
+	if (n->state == NS_BID)
+		abandon_bid(c, n); /* A3: a better bidder, or a higher term */
 	/* A4 */
 	n->term = t;
 	n->promise_term = t;
@@ -426,6 +449,9 @@ static void on_owner(struct cluster *c, struct negotiation *n, const struct neg_
 	n->owner_round = in->msg->round;
 	n->owner_round_known = true;
 	n->stopped = false;
+	n->start_requested = false; /* it runs: what `start` asked for is done */
+	if (n->yielded)
+		n->yield_taken = true;
 	if (n->promise_term <= t)
 		forget_promise(n);
 }
@@ -433,6 +459,13 @@ static void on_owner(struct cluster *c, struct negotiation *n, const struct neg_
 static void on_stopped(struct cluster *c, struct negotiation *n, const struct neg_input *in)
 {
 	uint64_t t = in->grp->term;
+
+	/* A `tendctl start` here came after whatever stop a heartbeat still
+	 * carries (it may not know the stop's term yet: the hold-off); an
+	 * explicit stop (a RELEASE) is newer and wins. */
+	if (n->start_requested && in->msg->type == WIRE_HEARTBEAT)
+		return;
+	n->start_requested = false;
 
 	if (t < n->term || (t == n->term && n->state == NS_OWN))
 		return;
@@ -496,8 +529,9 @@ static void on_handover(struct cluster *c, struct negotiation *n)
 static void on_start(struct cluster *c, struct negotiation *n)
 {
 	n->started = true;
+	n->start_requested = n->state != NS_OWN;
 	n->failed_here = false;
-	n->yielded = false;
+	n->yielded = n->yield_taken = false;
 	n->handing_over = false;
 	n->wait_until_ms = 0;
 	if (n->stopped) {
@@ -547,8 +581,18 @@ static void fence(struct cluster *c, struct negotiation *n)
 
 /* ---- the transition function ---- */
 
-static void negotiation_step(struct cluster *c, struct negotiation *n, enum neg_event ev,
-			     const struct neg_input *in)
+/* The core takes a start of the group only while this host owns it
+ * (group_step). */
+static void keep_placement(struct cluster *c, struct negotiation *n)
+{
+	struct group *g = declared_group(c, n);
+
+	if (g)
+		g->placed_here = n->state == NS_OWN;
+}
+
+void negotiation_step(struct cluster *c, struct negotiation *n, enum neg_event ev,
+		      const struct neg_input *in)
 {
 	switch (ev) {
 	case NE_EVALUATE:
@@ -606,174 +650,5 @@ static void negotiation_step(struct cluster *c, struct negotiation *n, enum neg_
 			release(c, n, false);
 		break;
 	}
-}
-
-/* ---- the machines ---- */
-
-struct negotiation *negotiation_find(struct cluster *c, const char *name)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		if (strcmp(c->negs[i]->name, name) == 0)
-			return c->negs[i];
-	return NULL;
-}
-
-static struct negotiation *negotiation_new(struct cluster *c, const char *name)
-{
-	struct negotiation *n, **more;
-
-	if (c->nnegs == c->negs_cap) {
-		size_t cap = c->negs_cap ? 2 * c->negs_cap : 16;
-		if (!(more = realloc(c->negs, cap * sizeof(*more))))
-			return NULL;
-		c->negs = more;
-		c->negs_cap = cap;
-	}
-	if (!(n = calloc(1, sizeof(*n))))
-		return NULL;
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->cluster = c;
-	timer_init(&n->retry, on_retry);
-	c->negs[c->nnegs++] = n;
-	return n;
-}
-
-static void negotiation_free(struct cluster *c, struct negotiation *n)
-{
-	disarm(c, n);
-	free(n->acks);
-	free(n);
-}
-
-void negotiation_reconcile(struct cluster *c)
-{
-	struct tend *t = c->tend;
-	size_t i, kept = 0;
-
-	for (i = 0; i < c->nnegs; i++)
-		c->negs[i]->present = false;
-	for (i = 0; i < t->ngroups; i++) {
-		const struct group *g = t->groups[i];
-		struct negotiation *n;
-		if (!g->decl.negotiable)
-			continue;
-		n = negotiation_find(c, g->decl.name);
-		if (!n && !(n = negotiation_new(c, g->decl.name))) {
-			tend_log(&t->log, LOG_ERR, "cluster: out of memory: %s is not negotiated",
-				 g->decl.name);
-			continue;
-		}
-		n->present = true;
-	}
-	for (i = 0; i < c->nnegs; i++) {
-		struct negotiation *n = c->negs[i];
-		if (n->present) {
-			c->negs[kept++] = n;
-			continue;
-		}
-		negotiation_step(c, n, NE_LEAVE, NULL);
-		negotiation_free(c, n);
-	}
-	c->nnegs = kept;
-}
-
-/* Each group a message names goes to its machine; groups not negotiable
- * here are not this host's business. */
-void negotiation_on_message(struct cluster *c, const struct wire_msg *m, uint32_t from_addr)
-{
-	struct neg_input in = { .msg = m, .from_addr = from_addr };
-
-	for (size_t i = 0; i < m->ngroups; i++) {
-		struct negotiation *n = negotiation_find(c, m->groups[i].name);
-		enum neg_event ev;
-		if (!n)
-			continue;
-		in.grp = &m->groups[i];
-		switch (m->type) {
-		case WIRE_BID:
-			ev = NE_BID;
-			break;
-		case WIRE_ANSWER:
-			ev = NE_ANSWER;
-			break;
-		case WIRE_RELEASE:
-			ev = m->stopped ? NE_STOPPED : NE_RELEASED;
-			break;
-		case WIRE_HEARTBEAT:
-			if (in.grp->status == WG_BIDDING)
-				continue;
-			ev = in.grp->status == WG_OWNER ? NE_OWNER : NE_STOPPED;
-			break;
-		default:
-			continue;
-		}
-		negotiation_step(c, n, ev, &in);
-	}
-}
-
-void negotiation_peer_gone(struct cluster *c, uint32_t id)
-{
-	struct neg_input in = { .peer = id };
-
-	for (size_t i = 0; i < c->nnegs; i++)
-		negotiation_step(c, c->negs[i], NE_PEER_GONE, &in);
-}
-
-/* H3: a complete round of p that did not list a group p ran: released. */
-void negotiation_owner_round(struct cluster *c, struct peer *p)
-{
-	struct wire_msg m = { .sender = p->id };
-	struct neg_input in = { .msg = &m };
-
-	for (size_t i = 0; i < c->nnegs; i++) {
-		struct negotiation *n = c->negs[i];
-		if (n->has_owner && n->owner == p->id && n->state != NS_OWN &&
-		    !(n->owner_round_known && n->owner_round == p->round))
-			negotiation_step(c, n, NE_RELEASED, &in);
-	}
-}
-
-void negotiation_evaluate_all(struct cluster *c)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		negotiation_step(c, c->negs[i], NE_EVALUATE, NULL);
-}
-
-void negotiation_fence(struct cluster *c)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		negotiation_step(c, c->negs[i], NE_FENCE, NULL);
-}
-
-void negotiation_release_all(struct cluster *c)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		negotiation_step(c, c->negs[i], NE_LEAVE, NULL);
-}
-
-/* The bus said a copy here ended (cluster_on_event): acted on after the
- * batch, when groups may be stepped. */
-void negotiation_local_down(struct cluster *c, struct negotiation *n, bool failed)
-{
-	struct neg_input in = { .failed = failed };
-
-	negotiation_step(c, n, NE_LOCAL_DOWN, &in);
-}
-
-void negotiation_request(struct cluster *c, struct negotiation *n, enum neg_request r)
-{
-	static const enum neg_event events[] = { [NR_START] = NE_START,
-						 [NR_STOP] = NE_STOP,
-						 [NR_HANDOVER] = NE_HANDOVER };
-
-	negotiation_step(c, n, events[r], NULL);
-}
-
-void negotiation_free_all(struct cluster *c)
-{
-	for (size_t i = 0; i < c->nnegs; i++)
-		negotiation_free(c, c->negs[i]);
-	free(c->negs);
-	c->negs = NULL;
-	c->nnegs = c->negs_cap = 0;
+	keep_placement(c, n);
 }

@@ -14,13 +14,13 @@ struct group;
 
 /* Who runs a group, as the engine knows it. */
 struct placement_view {
-	bool known;	 /* the group is negotiable and placed by the engine */
-	bool here;	 /* this host runs it */
-	bool has_owner;	 /* some host runs it */
-	uint32_t owner;	 /* its ID when has_owner */
-	uint64_t term;	 /* the group's term */
-	bool stopped;	 /* stopped cluster-wide */
-	bool failed_here; /* failed on this host: not bid for until started */
+	bool known;	   /* the group is negotiable and placed by the engine */
+	bool here;	   /* this host runs it */
+	bool has_owner;	   /* some host runs it */
+	uint32_t owner;	   /* its ID when has_owner */
+	uint64_t term;	   /* the group's term */
+	bool stopped;	   /* stopped cluster-wide */
+	bool failed_here;  /* failed on this host: not bid for until started */
 	const char *state; /* the engine's word for its state here */
 };
 

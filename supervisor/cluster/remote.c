@@ -95,7 +95,8 @@ static int put_location(struct wire_writer *w, const struct location *l, const c
 				      .port = l->port,
 				      .proto = l->proto,
 				      .group = l->group_name,
-				      .process = l->process_name };
+				      .process = l->process_name,
+				      .mobile = l->mobile };
 
 	context_vector(l, ctx);
 	in.context = ctx;
@@ -130,7 +131,7 @@ static unsigned pack_services(struct cluster *c, unsigned parts, bool send, uint
 				break;
 			int rc = put_location(&w, pending, d->this_host);
 			if (rc == WIRE_PUT_FULL && any)
-				break; /* the next part starts with it */
+				break;	/* the next part starts with it */
 			pending = NULL; /* sent, or one that can never be (skipped) */
 			any = any || rc == WIRE_PUT_OK;
 		}
@@ -143,11 +144,18 @@ static unsigned pack_services(struct cluster *c, unsigned parts, bool send, uint
 	return part;
 }
 
-void remote_answer_pull(struct cluster *c, const struct wire_msg *m, uint32_t from_addr)
+void remote_answer_pull(struct cluster *c, struct peer *p, const struct wire_msg *m,
+			uint32_t from_addr)
 {
+	uint64_t now = cluster_now(c);
 	unsigned parts;
 
 	(void)m;
+	/* Once a heartbeat per asker: the answer can be many datagrams, and a
+	 * pull costs its sender one. */
+	if (p->answered_ms && now - p->answered_ms < c->decl.heartbeat_ms)
+		return;
+	p->answered_ms = now;
 	c->services_round++;
 	parts = pack_services(c, 1, false, from_addr);
 	pack_services(c, parts, true, from_addr);
@@ -207,9 +215,12 @@ static void gather_add(struct cluster *c, struct peer *p, struct wire_service *s
 				      .port = s->port,
 				      .proto = s->proto,
 				      .owner = OWNER_PEER,
+				      .mobile = s->mobile,
 				      .group_name = s->group[0] ? s->group : NULL,
 				      .process_name = s->group[0] ? s->process : NULL,
 				      .peer = p->id };
+	if (g->n >= c->dir->max_locations)
+		return; /* more than the directory holds: the rest is not kept */
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 16;
 		void *more = realloc(g->locs, cap * sizeof(*g->locs));
@@ -232,6 +243,14 @@ static bool in_answer(const struct remote_gather *g, const struct location *l)
 
 static void on_leaving_due(struct timer *tm);
 
+/* How long a declared location that left its host's answer is kept: the
+ * group's new host needs a bid round, a start, a heartbeat with its new
+ * digest and a pull; two dead-afters cover that with room. */
+static uint64_t leaving_hold(const struct cluster *c)
+{
+	return 2 * c->decl.dead_after_ms;
+}
+
 /* A declared location of p's that is no longer offered: kept dead-after, in
  * case the group it follows is coming up on another host. */
 static void hold_leaving(struct cluster *c, struct location *l)
@@ -247,10 +266,9 @@ static void hold_leaving(struct cluster *c, struct location *l)
 		c->leaving_cap = cap;
 	}
 	c->leaving[c->nleaving++] =
-	    (struct leaving){ location_ref(l), cluster_now(c) + c->decl.dead_after_ms };
+	    (struct leaving){ location_ref(l), cluster_now(c) + leaving_hold(c) };
 	if (!timer_armed(&c->leaving_timer))
-		loop_timer_at(&c->tend->loop, &c->leaving_timer,
-			      cluster_now(c) + c->decl.dead_after_ms);
+		loop_timer_at(&c->tend->loop, &c->leaving_timer, cluster_now(c) + leaving_hold(c));
 }
 
 static bool held_by_directory(struct cluster *c, const struct location *l)
@@ -297,7 +315,7 @@ static void apply_answer(struct cluster *c, struct peer *p)
 		next = directory_next(c->dir, &cursor, l);
 		if (l->owner != OWNER_PEER || l->peer != p->id || in_answer(g, l))
 			continue;
-		if (l->group_name)
+		if (l->mobile)
 			hold_leaving(c, l);
 		else
 			directory_remove(c->dir, l);
@@ -321,6 +339,10 @@ void remote_take_services(struct cluster *c, struct peer *p, const struct wire_m
 	struct remote_gather *g = &p->gather;
 	struct wire_service s;
 	size_t cursor = 0;
+
+	/* Only the answer to a pull of ours, and not long after it. */
+	if (!p->pulled_ms || cluster_now(c) - p->pulled_ms > c->decl.dead_after_ms)
+		return;
 
 	if (!g->active || g->round != m->round || g->digest != m->digest || g->parts != m->parts) {
 		gather_reset(p);

@@ -14,8 +14,10 @@ void remote_own_digest(struct cluster *c, uint64_t *digest, uint32_t *count);
 /* A heartbeat from p carried this digest: pull when it is new. */
 void remote_heard_digest(struct cluster *c, struct peer *p, const struct wire_msg *m,
 			 uint32_t from_addr);
-/* A PULL for this host: answer with every own location. */
-void remote_answer_pull(struct cluster *c, const struct wire_msg *m, uint32_t from_addr);
+/* A PULL from p for this host: answer with every own location (once a
+ * heartbeat per peer at most). */
+void remote_answer_pull(struct cluster *c, struct peer *p, const struct wire_msg *m,
+			uint32_t from_addr);
 /* A part of a peer's SERVICES answer. */
 void remote_take_services(struct cluster *c, struct peer *p, const struct wire_msg *m);
 /* p is dead, rebooted or forgotten: its locations leave the directory. */

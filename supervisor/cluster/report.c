@@ -34,11 +34,12 @@ void cluster_peers_text(struct cluster *c, struct buf *out)
 		buf_puts(out, "no cluster: conf.d has no cluster section\n");
 		return;
 	}
-	buf_printf(out, "this %s incarnation %08x interface %s %s heartbeat %llums dead-after %llums%s\n",
-		   c->id_known ? c->id_text : "(unknown)", c->incarnation,
-		   c->link.now.name[0] ? c->link.now.name : "(none)", link_word(c),
-		   (unsigned long long)c->decl.heartbeat_ms,
-		   (unsigned long long)c->decl.dead_after_ms, c->signed_ ? " signed" : "");
+	buf_printf(
+	    out, "this %s incarnation %08x interface %s %s heartbeat %llums dead-after %llums%s\n",
+	    c->id_known ? c->id_text : "(unknown)", c->incarnation,
+	    c->link.now.name[0] ? c->link.now.name : "(none)", link_word(c),
+	    (unsigned long long)c->decl.heartbeat_ms, (unsigned long long)c->decl.dead_after_ms,
+	    c->signed_ ? " signed" : "");
 	for (size_t i = 0; i < c->npeers; i++) {
 		const struct peer *p = c->peers[i];
 		cluster_id_text(p->id, id, sizeof(id));
@@ -114,10 +115,10 @@ void cluster_peers_json(struct cluster *c, struct buf *out)
 		buf_puts(out, "null");
 	buf_printf(out, ",\"incarnation\":%u,\"interface\":", c->incarnation);
 	json_str(out, c->link.now.name);
-	buf_printf(out, ",\"link\":\"%s\",\"signed\":%s,\"heartbeat_ms\":%llu,\"dead_after_ms\":%llu",
-		   link_word(c), c->signed_ ? "true" : "false",
-		   (unsigned long long)c->decl.heartbeat_ms,
-		   (unsigned long long)c->decl.dead_after_ms);
+	buf_printf(
+	    out, ",\"link\":\"%s\",\"signed\":%s,\"heartbeat_ms\":%llu,\"dead_after_ms\":%llu",
+	    link_word(c), c->signed_ ? "true" : "false", (unsigned long long)c->decl.heartbeat_ms,
+	    (unsigned long long)c->decl.dead_after_ms);
 	buf_puts(out, ",\"peers\":[");
 	for (size_t i = 0; i < c->npeers; i++) {
 		if (i)

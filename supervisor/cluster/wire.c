@@ -33,7 +33,8 @@ const char *wire_drop_name(enum wire_drop drop)
 
 static const char *const type_names[] = {
 	[WIRE_HEARTBEAT] = "heartbeat", [WIRE_BID] = "bid",   [WIRE_ANSWER] = "answer",
-	[WIRE_RELEASE] = "release",	[WIRE_PULL] = "pull", [WIRE_SERVICES] = "services", [WIRE_LEAVE] = "leave",
+	[WIRE_RELEASE] = "release",	[WIRE_PULL] = "pull", [WIRE_SERVICES] = "services",
+	[WIRE_LEAVE] = "leave",
 };
 
 const char *wire_type_name(enum wire_type type)

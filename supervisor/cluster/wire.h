@@ -37,11 +37,11 @@ struct wire_keys; /* cluster/keys.h */
 #define WIRE_VERSION 1
 #define WIRE_MAX 1400 /* bytes in a datagram, at most */
 #define WIRE_HEADER 20
-#define WIRE_MAC 32	    /* HMAC-SHA256, after the body when the key number is not 0 */
-#define WIRE_FIELD_HEADER 4 /* a field's type (2) and length (2) */
-#define WIRE_PARTS_MAX 8    /* parts of one heartbeat round */
+#define WIRE_MAC 32		   /* HMAC-SHA256, after the body when the key number is not 0 */
+#define WIRE_FIELD_HEADER 4	   /* a field's type (2) and length (2) */
+#define WIRE_PARTS_MAX 8	   /* parts of one heartbeat round */
 #define WIRE_SERVICE_PARTS_MAX 255 /* parts of one SERVICES answer */
-#define WIRE_HOST_MAX 45    /* the longest IPv6 literal (INET6_ADDRSTRLEN - 1) */
+#define WIRE_HOST_MAX 45	   /* the longest IPv6 literal (INET6_ADDRSTRLEN - 1) */
 /* The smallest GROUP field: term, status, name length and a 1-byte name. */
 #define WIRE_GROUP_FIELD_MIN (WIRE_FIELD_HEADER + 8 + 1 + 1 + 1)
 /* More groups than this cannot fit one datagram, signed or not. */
@@ -160,8 +160,9 @@ struct wire_service {
 	unsigned ncontext; /* entries in context, at most SERVICE_CONTEXT_MAX */
 	uint16_t context_at[SERVICE_CONTEXT_MAX]; /* where each entry starts in context */
 	char context[WIRE_CONTEXT_SPACE];	  /* "key=value" entries, each NUL-terminated */
-	char group[NAME_MAX_LEN + 1];	/* the declaring group and process; "": registered */
+	char group[NAME_MAX_LEN + 1]; /* the declaring group and process; "": registered */
 	char process[NAME_MAX_LEN + 1];
+	bool mobile; /* the group is negotiable: the service moves with it */
 };
 
 /* The next SERVICE of a message wire_decode accepted, from *cursor (0 for
@@ -197,6 +198,7 @@ struct wire_service_in {
 	enum service_proto proto;
 	const char *group; /* declared: its group and process; NULL or "": registered */
 	const char *process;
+	bool mobile; /* declared by a negotiable group */
 };
 
 /* Starts a datagram: the header, with no field yet. */

@@ -76,14 +76,15 @@ static bool owner_names_ok(const char *group, const char *process)
 {
 	bool none = (!group || !group[0]) && (!process || !process[0]);
 
-	return none || (group && process && strlen(group) <= NAME_MAX_LEN &&
-			strlen(process) <= NAME_MAX_LEN && valid_name(group) && valid_name(process));
+	return none ||
+	       (group && process && strlen(group) <= NAME_MAX_LEN &&
+		strlen(process) <= NAME_MAX_LEN && valid_name(group) && valid_name(process));
 }
 
 bool wire_service_parse(const uint8_t *value, size_t len, struct wire_service *s)
 {
 	struct wire_reader r = { value, len };
-	const uint8_t *port = wire_take(&r, 2), *proto = wire_take(&r, 1), *count;
+	const uint8_t *port = wire_take(&r, 2), *proto = wire_take(&r, 1), *count, *flags;
 	char *ctx[SERVICE_CONTEXT_MAX + 1];
 
 	if (!port || !proto || *proto > PROTO_UNIX)
@@ -95,10 +96,11 @@ bool wire_service_parse(const uint8_t *value, size_t len, struct wire_service *s
 		return false;
 	count = wire_take(&r, 1);
 	if (!count || !take_context(&r, s, *count) || !take_text(&r, s->group, NAME_MAX_LEN) ||
-	    !take_text(&r, s->process, NAME_MAX_LEN) || r.left)
+	    !take_text(&r, s->process, NAME_MAX_LEN) || !(flags = wire_take(&r, 1)) || r.left)
 		return false;
-	if (!owner_names_ok(s->group, s->process))
+	if (!owner_names_ok(s->group, s->process) || *flags > 1 || (*flags && !s->group[0]))
 		return false;
+	s->mobile = *flags & 1;
 	return service_fields_ok(s->name, s->host[0] ? s->host : NULL, s->port, s->proto,
 				 s->path[0] ? s->path : NULL, wire_service_context(s, ctx));
 }
@@ -136,7 +138,7 @@ static size_t service_value_len(const char *host, const char *path, const struct
 
 	for (size_t i = 0; s->context && s->context[i]; i++)
 		len += 2 + strlen(s->context[i]);
-	return len + 1 + text_len(s->group) + 1 + text_len(s->process);
+	return len + 1 + text_len(s->group) + 1 + text_len(s->process) + 1;
 }
 
 int wire_put_service(struct wire_writer *w, const struct wire_service_in *s)
@@ -165,6 +167,7 @@ int wire_put_service(struct wire_writer *w, const struct wire_service_in *s)
 		p += 2 + n;
 	}
 	p = put_text(p, s->group && s->group[0] ? s->group : NULL);
-	put_text(p, s->group && s->group[0] ? s->process : NULL);
+	p = put_text(p, s->group && s->group[0] ? s->process : NULL);
+	*p = s->mobile && s->group && s->group[0]; /* flags: bit 0, mobile */
 	return WIRE_PUT_OK;
 }

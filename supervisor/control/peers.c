@@ -68,6 +68,13 @@ bool placed_request(struct tend *t, struct client *c, struct group *g, struct pr
 	char text[96];
 
 	cl->placement->view(cl, g->decl.name, &view);
+	if (!view.known && v != PLACE_STOP) {
+		/* placed, but not by a running cluster: it could not be joined */
+		client_err(c, "group %s is negotiable and the cluster is not joined (see tend's "
+			      "log): it does not run here",
+			   g->decl.name);
+		return true;
+	}
 	if (!view.known)
 		return false;
 	if (p || v == PLACE_RESTART) { /* only where it runs */

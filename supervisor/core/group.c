@@ -318,5 +318,12 @@ void group_step(struct tend *t, struct group *g, enum group_event ev)
 	if (bus_delivering(&t->bus))
 		tend_bug(t, "group %s was stepped while an event was being delivered",
 			 g->decl.name);
+	/* Whoever asks (a dependency, a held start, a reload), a negotiable
+	 * group starts only where the cluster put it: else two could run. */
+	if (ev != GE_STOP && group_placed(t, g) && !g->placed_here) {
+		tend_log(&t->log, LOG_DEBUG, "group %s: not started: the cluster runs it elsewhere",
+			 g->decl.name);
+		return;
+	}
 	requests[g->state][ev](t, g);
 }

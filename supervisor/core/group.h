@@ -29,6 +29,7 @@ struct group {
 	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
 	bool start_pending;	     /* reload: start once the old group of this name is gone */
 	bool transient;		     /* added by `tendctl add`, not declared in conf.d */
+	bool placed_here;	     /* negotiable: the cluster runs it here; else no start is taken */
 	bool evaluating;
 	bool evaluate_again;
 	/* requires and after (dependencies.c): */

@@ -102,8 +102,7 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	}
 	bool start = decl->autostart && !(t->placement && decl->negotiable);
 	if (old) {
-		/* a group that becomes negotiable runs where the cluster says */
-		start = group_coming_up(old) && !(t->placement && decl->negotiable && !old->decl.negotiable);
+		start = group_coming_up(old);
 		buf_printf(report, "restarting %s with its new declaration\n", decl->name);
 		pl->restarted++;
 	} else {
@@ -114,6 +113,9 @@ static struct group *plan_group(struct tend *t, struct group_decl *decl, struct 
 	if (!g)
 		return old; /* out of memory: the old declaration stays */
 	g->start_pending = start;
+	/* the cluster's word carries over; a group that just became
+	 * negotiable waits for it (group_step refuses its start) */
+	g->placed_here = old && old->placed_here && g->decl.negotiable;
 	if (old)
 		pl->leaving[pl->nleaving++] = (struct leaving){ old, g };
 	return g;

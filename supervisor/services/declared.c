@@ -24,6 +24,7 @@ static void offer(struct directory *d, struct process *p, const struct service_d
 				      .port = sd->port,
 				      .proto = sd->proto,
 				      .owner = OWNER_PROCESS,
+				      .mobile = g->decl.negotiable,
 				      .proc = p,
 				      .group_name = g->decl.name,
 				      .process_name = p->decl->name,

@@ -112,8 +112,9 @@ static struct location **link_to(struct directory *d, const struct location *l,
 static bool same_owner(const struct location *a, const struct location *b)
 {
 	/* A declared service of a negotiable group follows the group from
-	 * host to host: there and here, it is the same owner's. */
-	if ((a->owner == OWNER_PEER || b->owner == OWNER_PEER) && a->group_name && b->group_name)
+	 * host to host: there and here, it is the same owner's. (Several
+	 * hosts may declare one ordinary group: those are not one.) */
+	if ((a->owner == OWNER_PEER || b->owner == OWNER_PEER) && a->mobile && b->mobile)
 		return strcmp(a->group_name, b->group_name) == 0 &&
 		       strcmp(a->process_name, b->process_name) == 0;
 	if (a->owner != b->owner)

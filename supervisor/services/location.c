@@ -77,7 +77,8 @@ struct location *location_new(const struct location_spec *s, const char *this_ho
 				.port = (uint16_t)s->port,
 				.proto = (uint8_t)s->proto,
 				.owner = (uint8_t)s->owner,
-				.proxy = s->proxy };
+				.proxy = s->proxy,
+				.mobile = s->mobile };
 	l->name = put(&at, s->name);
 	l->host = put(&at, host);
 	l->path = put(&at, s->path);

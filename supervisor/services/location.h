@@ -32,6 +32,7 @@ struct location_spec {
 	unsigned port;
 	enum service_proto proto;
 	bool proxy;
+	bool mobile; /* declared by a negotiable group: it moves with the group */
 	enum owner_kind owner;
 	const struct process *proc; /* OWNER_PROCESS */
 	const char *group_name;	    /* OWNER_PROCESS: its group's and its own name */
@@ -61,6 +62,7 @@ struct location {
 	uint8_t proto; /* enum service_proto */
 	uint8_t owner; /* enum owner_kind */
 	bool proxy;
+	bool mobile; /* follows a negotiable group from host to host */
 	char strings[]; /* what the pointers above point to */
 };
 

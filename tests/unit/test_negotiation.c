@@ -92,9 +92,9 @@ static void deliver(void)
 		struct datagram d = queue[k];
 		for (int i = 0; i < HOSTS; i++) {
 			struct host *h = &hosts[i];
-			if (i == d.from || h->down || hosts[d.from].down || side[i] != side[d.from] ||
-			    (d.to && d.to != id_of(i)) || !h->c.link.now.usable ||
-			    !hosts[d.from].c.link.now.usable)
+			if (i == d.from || h->down || hosts[d.from].down ||
+			    side[i] != side[d.from] || (d.to && d.to != id_of(i)) ||
+			    !h->c.link.now.usable || !hosts[d.from].c.link.now.usable)
 				continue;
 			if (lost())
 				continue;
@@ -160,9 +160,10 @@ static void run_for(unsigned ms, bool safe)
 	}
 }
 
-static const char conf_plain[] = "group \"db\" { negotiable = true\n"
-				 "  process \"db\" { command = \"x\" critical = true restart = never }\n"
-				 "  service \"db\" { process = \"db\" port = 5432 proto = tcp } }\n";
+static const char conf_plain[] =
+    "group \"db\" { negotiable = true\n"
+    "  process \"db\" { command = \"x\" critical = true restart = never }\n"
+    "  service \"db\" { process = \"db\" port = 5432 proto = tcp } }\n";
 static const char conf_prefer3[] = "group \"db\" { negotiable = true  prefer = { \"10.0.0.3\" }\n"
 				   "  process \"db\" { command = \"x\" } }\n";
 
@@ -193,7 +194,8 @@ static void start_host(int i, const char *conf)
 	assert_false(runs(i)); /* not before the negotiation */
 }
 
-static void start_all(const char *conf)
+/* Each host with its own conf.d. */
+static void start_each(const char *const confs[HOSTS])
 {
 	queue = calloc(QUEUE, sizeof(*queue));
 	assert_non_null(queue);
@@ -201,7 +203,14 @@ static void start_all(const char *conf)
 	loss_percent = 0;
 	memset(side, 0, sizeof(side));
 	for (int i = 0; i < HOSTS; i++)
-		start_host(i, conf);
+		start_host(i, confs[i]);
+}
+
+static void start_all(const char *conf)
+{
+	const char *const confs[HOSTS] = { conf, conf, conf };
+
+	start_each(confs);
 }
 
 static void stop_host(int i)
@@ -286,8 +295,8 @@ static void a_crashed_owner_is_replaced_after_dead_after_and_not_taken_back(void
 	stop_all();
 }
 
-static void a_partition_runs_it_on_each_side_and_the_heal_leaves_one_within_a_heartbeat(
-    void **state)
+static void
+a_partition_runs_it_on_each_side_and_the_heal_leaves_one_within_a_heartbeat(void **state)
 {
 	(void)state;
 	start_all(conf_plain);
@@ -358,6 +367,35 @@ static void a_failed_copy_is_released_and_taken_at_once(void **state)
 	stop_all();
 }
 
+static const char conf_other[] = "group \"other\" { process \"o\" { command = \"x\" } }\n";
+
+static void a_host_that_does_not_declare_the_group_does_not_hold_it_up(void **state)
+{
+	(void)state;
+	const char *const confs[HOSTS] = { conf_plain, conf_plain, conf_other };
+	start_each(confs);
+	run_for(DEAD + 3 * HB, true);
+	assert_int_equal(runner_count(), 1);
+	assert_true(the_runner() == 0 || the_runner() == 1);
+	stop_all();
+}
+
+static void a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it(void **state)
+{
+	(void)state;
+	start_all(conf_plain);
+	run_for(DEAD + 3 * HB, true);
+	int other = (the_runner() + 1) % HOSTS;
+	struct group *g = tend_find_group(&hosts[other].fx->t, "db");
+	group_step(&hosts[other].fx->t, g, GE_START); /* as a dependency would */
+	assert_int_equal(g->state, GS_STOPPED);
+	group_step(&hosts[other].fx->t, g, GE_RESTART);
+	assert_int_equal(g->state, GS_STOPPED);
+	run_for(5 * HB, true);
+	assert_int_equal(runner_count(), 1);
+	stop_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +407,9 @@ int main(void)
 		cmocka_unit_test(with_loss_there_is_never_more_than_one_and_eventually_one),
 		cmocka_unit_test(a_fenced_owner_stops_and_a_peer_takes_over),
 		cmocka_unit_test(a_failed_copy_is_released_and_taken_at_once),
+		cmocka_unit_test(a_host_that_does_not_declare_the_group_does_not_hold_it_up),
+		cmocka_unit_test(
+		    a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -631,7 +631,7 @@ static void raw_valid(struct raw *r, unsigned field)
 		raw_field(r, field, "", 0);
 		break;
 	case WF_SERVICE: /* port 80, tcp, "s", no host, path, context, group or process */
-		raw_field(r, field, "\0\120\1\1s\0\0\0\0\0", 10);
+		raw_field(r, field, "\0\120\1\1s\0\0\0\0\0\0", 11);
 		break;
 	}
 }
@@ -840,6 +840,7 @@ static void repeated_or_misplaced_fields_are_malformed(void **state)
 /* A SERVICE value: port, proto, name, host, path, the entries, then the
  * group and process (these two). */
 static const char *raw_owner_group = "", *raw_owner_process = "";
+static unsigned raw_owner_flags;
 static void raw_service(struct raw *r, unsigned port, unsigned proto, const char *name,
 			size_t name_len, const char *host, const char *path,
 			const char *const *context)
@@ -866,6 +867,7 @@ static void raw_service(struct raw *r, unsigned port, unsigned proto, const char
 	raw_put(&v, raw_owner_group, strlen(raw_owner_group));
 	raw_u8(&v, (unsigned)strlen(raw_owner_process));
 	raw_put(&v, raw_owner_process, strlen(raw_owner_process));
+	raw_u8(&v, raw_owner_flags);
 	raw_field(r, WF_SERVICE, v.b, v.len);
 }
 
@@ -935,7 +937,7 @@ static void bad_services_are_malformed(void **state)
 	raw_header(&r, WIRE_SERVICES, 0);
 	raw_round(&r, 0, 1);
 	raw_digest(&r);
-	raw_field(&r, WF_SERVICE, "\0\120\1\1s\0\0\0\0\0x", 11);
+	raw_field(&r, WF_SERVICE, "\0\120\1\1s\0\0\0\0\0\0x", 12);
 	raw_finish(&r, NULL);
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 	/* a context count with no entries after it */
@@ -1318,7 +1320,7 @@ static void a_service_carries_its_group_and_process(void **state)
 	struct wire_service s;
 	size_t cursor = 0;
 	struct wire_service_in in = { .name = "web", .port = 80, .proto = PROTO_TCP,
-				      .group = "front", .process = "nginx" };
+				      .group = "front", .process = "nginx", .mobile = true };
 
 	wire_begin(&w, WIRE_SERVICES, ID_A, INC, 9);
 	assert_int_equal(wire_put_round(&w, 1, 0, 1), 0);
@@ -1332,6 +1334,7 @@ static void a_service_carries_its_group_and_process(void **state)
 	assert_true(wire_next_service(&msg, &cursor, &s));
 	assert_string_equal(s.group, "front");
 	assert_string_equal(s.process, "nginx");
+	assert_true(s.mobile);
 
 	raw_owner_group = "front";
 	raw_owner_process = "";
@@ -1340,6 +1343,14 @@ static void a_service_carries_its_group_and_process(void **state)
 	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_MALFORMED);
 	raw_owner_process = "nginx";
 	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_OK);
+	raw_owner_flags = 1; /* mobile: a negotiable group's */
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_OK);
+	raw_owner_flags = 2; /* no such flag */
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_MALFORMED);
+	raw_owner_group = raw_owner_process = "";
+	raw_owner_flags = 1; /* mobile, but declared by nobody */
+	assert_int_equal(services_of(80, PROTO_TCP, "web", 3, "", "", NULL), WD_MALFORMED);
+	raw_owner_flags = 0;
 	raw_owner_group = raw_owner_process = "";
 }
 

@@ -19,7 +19,8 @@ static inline int wire_reencode_service(struct wire_writer *w, struct wire_servi
 				      .port = s->port,
 				      .proto = s->proto,
 				      .group = s->group,
-				      .process = s->process };
+				      .process = s->process,
+				      .mobile = s->mobile };
 	return wire_put_service(w, &in);
 }
 
@@ -71,7 +72,8 @@ static inline bool wire_service_same(struct wire_service *a, struct wire_service
 
 	if (strcmp(a->name, b->name) || strcmp(a->host, b->host) || strcmp(a->path, b->path) ||
 	    a->port != b->port || a->proto != b->proto || a->ncontext != b->ncontext ||
-	    strcmp(a->group, b->group) || strcmp(a->process, b->process))
+	    strcmp(a->group, b->group) || strcmp(a->process, b->process) ||
+	    a->mobile != b->mobile)
 		return false;
 	wire_service_context(a, ca);
 	wire_service_context(b, cb);
