@@ -2,15 +2,17 @@
 # Boots the tend initramfs under QEMU: interactively on this terminal (make boot), or for
 # tests with the serial console on a FIFO (input) and a file (output).
 # usage: initramfs/boot.sh [--kernel FILE] [--initrd FILE] [--log FILE --input FIFO]
-#                          [--pidfile FILE] [--reboot] [--append WORDS]
+#                          [--pidfile FILE] [--reboot] [--append WORDS] [--qemu WORDS]
 # With --log, QEMU's own messages go to FILE.qemu-stderr. With --pidfile (and --log) QEMU
 # runs in the background and the script returns at once; otherwise the script becomes QEMU
-# (exec), so its pid and exit status are QEMU's. Env TEND_QEMU_ACCEL=kvm|tcg skips the probe.
+# (exec), so its pid and exit status are QEMU's. --qemu adds options to QEMU's command line
+# (words split at blanks: devices, a monitor; tests/qemu/cluster.bash uses it).
+# Env TEND_QEMU_ACCEL=kvm|tcg skips the probe.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=$top/build/kernel/vmlinuz
 initrd=$top/build/initramfs.cpio.gz
-log="" input="" pidfile="" reboot=-no-reboot append=""
+log="" input="" pidfile="" reboot=-no-reboot append="" extra=""
 usage() { sed -n '/^# usage:/,/^[^#]/s/^# \{0,1\}//p' "$0" | head -n 2 >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	[ "$1" = --reboot ] && { reboot=""; shift; continue; }
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--input) input=$2 ;;
 	--pidfile) pidfile=$2 ;;
 	--append) append=$2 ;;
+	--qemu) extra=$2 ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -67,7 +70,7 @@ echo "tend: QEMU accelerator $accel ($why)" >&2
 cmdline="console=ttyS0 panic=-1 printk.time=1 loglevel=4${append:+ $append}"
 # shellcheck disable=SC2086
 set -- qemu-system-x86_64 $base -accel "$accel" $reboot -kernel "$kernel" -initrd "$initrd" \
-	-append "$cmdline"
+	-append "$cmdline" $extra
 
 if [ -z "$log" ]; then
 	# Interactive: the console (and QEMU's monitor behind Ctrl-A C) on this terminal.

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Fetches the Debian cloud kernel into OUTDIR without installing it, so that no
 # initramfs hooks run and the host's /boot is left alone. The cloud flavour has the
-# serial console (8250) and everything the guest uses built in: no modules needed.
+# serial console (8250) and everything the normal image uses built in: it needs no
+# modules. The virtio drivers (virtio_pci, virtio_net, virtio_console) are modules;
+# initramfs/overlay.sh packs them for the cluster's QEMU tests, from OUTDIR/root,
+# whose modules.dep this script makes with depmod (kmod) when it is installed.
 # usage: initramfs/fetch-kernel.sh OUTDIR   -> OUTDIR/vmlinuz, OUTDIR/version, OUTDIR/root/
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
@@ -50,6 +53,9 @@ set -- "$out"/root/boot/vmlinuz-*
 kernel=$1
 [ -f "$kernel" ] || { echo "tend: $pkg has no /boot/vmlinuz-*" >&2; exit 1; }
 basename "$kernel" | sed 's/^vmlinuz-//' >"$out/version"
+if PATH=$PATH:/usr/sbin:/sbin command -v depmod >/dev/null; then
+	PATH=$PATH:/usr/sbin:/sbin depmod -b "$out/root" "$(cat "$out/version")"
+fi
 # Written last: its presence means the fetch is complete.
 cp "$kernel" "$out/vmlinuz"
 echo "tend: kernel $(cat "$out/version") in $out/vmlinuz" >&2
