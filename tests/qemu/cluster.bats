@@ -114,19 +114,10 @@ owner_agreed() { # OWNER GUESTS...
 	echo "$s" >"$QC_DIR/owner"
 }
 
-# KNOWN BUG (found 2026-12-04, tend at 2ef387a): this test fails. After the
-# NIC is plugged back, tend neither brings the new eth0 up nor adds its
-# address, and stays fenced for good, even once eth0 is brought up and given
-# its address by hand. supervisor/cluster/link.c's choose_link() finds the
-# interface with rtnl_link_get_by_name(), which returns the first object of
-# that name in libnl's route/link cache. That cache also holds an AF_INET6
-# object per link (libnl subscribes to RTNLGRP_IPV6_IFINFO; the kernel sends
-# one when IPv6 starts on the link tend brought up), and no RTM_DELLINK
-# removes it. So the old eth0's stale AF_INET6 object (old ifindex) is chosen
-# for ever: repair() was already asked for that ifindex while the card was
-# going, and no address is ever found on it. The netns tier shows the same
-# with `ip link del eth0` and a new veth named eth0. Choosing only AF_UNSPEC
-# link objects (in choose_link and consider_link) makes this test pass.
+# The pulled card comes back as a new eth0 (another ifindex). libnl's link
+# cache also keeps an AF_INET6 object of the old one, which no RTM_DELLINK
+# removes; link.c reads only AF_UNSPEC objects, else it would read the stale
+# one for ever and never bring the new NIC up (found by this test).
 @test "device_add brings the NIC back: tend brings it up with its address, the guest is a peer again, and the group stays" {
 	[ -s "$QC_DIR/pulled" ] || skip "no NIC was pulled by the previous test"
 	local r s i
@@ -157,12 +148,9 @@ owner_agreed() { # OWNER GUESTS...
 	console_wait 'tend: cluster: [0-9.]+: hold-off over, [0-9]+ peers alive' 1 2
 }
 
-# KNOWN BUG, the same as above, makes this test fail too, and there it is
-# worse: the link's flags are read from the stale AF_INET6 object, frozen as
-# they were when IPv6 last reported the link, so a lost carrier is not seen
-# at all. The owner whose cable is cut is not fenced and keeps running db,
-# while another guest, no longer hearing it, starts a second copy: two run
-# until the cable is back (PROTOCOL.md M4 promises the fence).
+# A cut cable on a link tend brought up itself: the carrier is read from the
+# AF_UNSPEC object (the AF_INET6 one stays as IPv6 last reported it, which
+# hid the loss: the owner kept running beside the new one).
 @test "set_link off (a cut cable) fences the owner and moves the group; set_link on makes it a peer again, and the group stays" {
 	[ -s "$QC_DIR/owner" ] || skip "no owner from the earlier tests"
 	local s i others=()
