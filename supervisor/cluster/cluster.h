@@ -67,7 +67,7 @@ struct peer {
 /* A peer's declared location that left its answer: kept a little, so that
  * the same service arriving from the host that takes the group over is a
  * move, not a remove and an add (remote.c). */
-struct leaving {
+struct leaving_location {
 	struct location *loc; /* a reference */
 	uint64_t until_ms;
 };
@@ -160,7 +160,7 @@ struct cluster {
 	uint32_t own_count;
 	uint64_t own_digest_at; /* the journal index it was computed at; 0: never */
 	uint32_t services_round;
-	struct leaving *leaving;
+	struct leaving_location *leaving;
 	size_t nleaving, leaving_cap;
 	struct timer leaving_timer;
 };

@@ -219,8 +219,8 @@ static void gather_add(struct cluster *c, struct peer *p, struct wire_service *s
 				      .group_name = s->group[0] ? s->group : NULL,
 				      .process_name = s->group[0] ? s->process : NULL,
 				      .peer = p->id };
-	if (g->n >= c->dir->max_locations)
-		return; /* more than the directory holds: the rest is not kept */
+	if (g->n >= c->dir->max_locations / 2)
+		return; /* one peer fills half the directory at most: the rest is dropped */
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 16;
 		void *more = realloc(g->locs, cap * sizeof(*g->locs));
@@ -266,7 +266,7 @@ static void hold_leaving(struct cluster *c, struct location *l)
 		c->leaving_cap = cap;
 	}
 	c->leaving[c->nleaving++] =
-	    (struct leaving){ location_ref(l), cluster_now(c) + leaving_hold(c) };
+	    (struct leaving_location){ location_ref(l), cluster_now(c) + leaving_hold(c) };
 	if (!timer_armed(&c->leaving_timer))
 		loop_timer_at(&c->tend->loop, &c->leaving_timer, cluster_now(c) + leaving_hold(c));
 }
@@ -286,7 +286,7 @@ static void on_leaving_due(struct timer *tm)
 	size_t kept = 0;
 
 	for (size_t i = 0; i < c->nleaving; i++) {
-		struct leaving *lv = &c->leaving[i];
+		struct leaving_location *lv = &c->leaving[i];
 		if (lv->until_ms > now) {
 			next = !next || lv->until_ms < next ? lv->until_ms : next;
 			c->leaving[kept++] = *lv;
@@ -323,7 +323,7 @@ static void apply_answer(struct cluster *c, struct peer *p)
 	/* what p offers again is not leaving any more */
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nleaving; i++) {
-		struct leaving *lv = &c->leaving[i];
+		struct leaving_location *lv = &c->leaving[i];
 		if (lv->loc->peer == p->id && in_answer(g, lv->loc))
 			location_unref(lv->loc);
 		else
