@@ -144,9 +144,13 @@ static void on_heartbeat_timer(struct timer *tm)
 {
 	struct cluster *c = container_of(tm, struct cluster, heartbeat);
 
+	uint64_t next = tm->due_ms + c->decl.heartbeat_ms, now = cluster_now(c);
+
 	negotiation_reconcile(c);
 	cluster_heartbeat_now(c);
-	loop_timer_in(&c->tend->loop, &c->heartbeat, c->decl.heartbeat_ms);
+	/* From when it was due, not when it ran: delays must not add up and eat
+	 * into dead-after; a round missed altogether is not made up for. */
+	loop_timer_at(&c->tend->loop, &c->heartbeat, next > now ? next : now + c->decl.heartbeat_ms);
 }
 
 /* ---- receiving ---- */

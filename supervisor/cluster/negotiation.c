@@ -151,18 +151,25 @@ static void send_group_msg(struct cluster *c, struct negotiation *n, enum wire_t
 	cluster_send(c, &w, 0);
 }
 
-static void answer(struct cluster *c, struct negotiation *n, const struct neg_input *in,
-		   uint8_t code)
+/* An answer to bidder `to`, at address `addr`. */
+static void answer_to(struct cluster *c, struct negotiation *n, uint32_t to, uint32_t addr,
+		      uint8_t code)
 {
 	struct wire_writer w;
 
 	cluster_begin(c, &w, WIRE_ANSWER);
 	wire_put_group(&w, n->name, n->term, code == WA_RUNNING ? WG_OWNER : WG_BIDDING);
 	wire_put_answer(&w, code);
-	wire_put_target(&w, in->msg->sender);
+	wire_put_target(&w, to);
 	if (code == WA_RUNNING)
 		wire_put_owner(&w, n->owner);
-	cluster_send(c, &w, in->from_addr);
+	cluster_send(c, &w, addr);
+}
+
+static void answer(struct cluster *c, struct negotiation *n, const struct neg_input *in,
+		   uint8_t code)
+{
+	answer_to(c, n, in->msg->sender, in->from_addr, code);
 }
 
 /* ---- the timer: bid retries, and the end of a wait ---- */
@@ -327,6 +334,19 @@ static void evaluate(struct cluster *c, struct negotiation *n)
 
 /* ---- answering a bid (A1-A4) ---- */
 
+/* A4's promise: bidder b may have the group at term t; this host does not
+ * bid until b owns it, dies, a higher term comes or dead-after passes. */
+static void promise(struct cluster *c, struct negotiation *n, uint64_t t, uint32_t b)
+{
+	if (t > n->term)
+		n->term = t;
+	n->promise_term = t;
+	n->promise_to = b;
+	n->promise_until_ms = cluster_now(c) + dead_after(c);
+	n->stopped = false; /* a bid above the stop: someone started it */
+	n->started = true;
+}
+
 static void on_bid(struct cluster *c, struct negotiation *n, const struct neg_input *in)
 {
 	uint64_t t = in->grp->term;
@@ -351,12 +371,7 @@ static void on_bid(struct cluster *c, struct negotiation *n, const struct neg_in
 	if (n->state == NS_BID)
 		abandon_bid(c, n); /* A3: a better bidder, or a higher term */
 	/* A4 */
-	n->term = t;
-	n->promise_term = t;
-	n->promise_to = b;
-	n->promise_until_ms = cluster_now(c) + dead_after(c);
-	n->stopped = false; /* a bid above the stop: someone started it */
-	n->started = true;
+	promise(c, n, t, b);
 	if (n->state != NS_BID)
 		n->state = NS_WATCH;
 	answer(c, n, in, WA_ACK);
@@ -399,16 +414,26 @@ static void on_answer(struct cluster *c, struct negotiation *n, const struct neg
 	case WA_COUNTER:
 		if (in->grp->term != n->bid_term)
 			return;
+		/* A better bidder at this term: it is what this host would
+		 * ack on hearing its bid, so ack it now (its bid may have
+		 * come before this host saw the need to bid) instead of
+		 * leaving it to ask again. */
 		abandon_bid(c, n);
+		promise(c, n, n->bid_term, m->sender);
+		answer_to(c, n, m->sender, in->from_addr, WA_ACK);
 		n->wait_until_ms = cluster_now(c) + dead_after(c);
 		arm(c, n, n->wait_until_ms);
 		return;
 	case WA_STALE:
 		/* A higher term there, or this term promised to another
-		 * bidder: the retry bids a term above both. */
+		 * bidder (who may have given up since): bid a term above
+		 * both at once, once for this bid. */
 		if (in->grp->term > n->term)
 			n->term = in->grp->term;
-		n->rebid = true;
+		if (!n->rebid) {
+			n->rebid = true;
+			arm(c, n, cluster_now(c));
+		}
 		return;
 	}
 }

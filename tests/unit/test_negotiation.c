@@ -45,6 +45,9 @@ static int side[HOSTS];
 /* Drops this many of every hundred datagrams (deterministic, by count). */
 static unsigned loss_percent;
 static unsigned long sent_count;
+/* Hosts take their turn, and are handed datagrams, from the last: the
+ * worse bidders' datagrams go first. */
+static bool reverse_turns;
 
 static uint32_t id_of(int i)
 {
@@ -90,7 +93,8 @@ static void deliver(void)
 {
 	for (size_t k = 0; k < queued; k++) {
 		struct datagram d = queue[k];
-		for (int i = 0; i < HOSTS; i++) {
+		for (int j = 0; j < HOSTS; j++) {
+			int i = reverse_turns ? HOSTS - 1 - j : j;
 			struct host *h = &hosts[i];
 			if (i == d.from || h->down || hosts[d.from].down ||
 			    side[i] != side[d.from] || (d.to && d.to != id_of(i)) ||
@@ -143,7 +147,8 @@ static int the_runner(void)
 static void run_for(unsigned ms, bool safe)
 {
 	for (unsigned t = 0; t < ms; t++) {
-		for (int i = 0; i < HOSTS; i++) {
+		for (int k = 0; k < HOSTS; k++) {
+			int i = reverse_turns ? HOSTS - 1 - k : k;
 			struct host *h = &hosts[i];
 			h->fx->f.nlog = 0; /* the fake's log is not looked at here */
 			if (h->down)
@@ -396,6 +401,58 @@ static void a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it(v
 	stop_all();
 }
 
+/* `tendctl release`: whichever host hears which bid first, the group is
+ * running elsewhere within a few milliseconds, not after a bid retry (the
+ * peers answered STALE for a promise to a bidder that had given up). */
+static void a_planned_handover_takes_milliseconds(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 2 * HOSTS; round++) {
+		start_all(conf_plain);
+		reverse_turns = round % 2;
+		run_for(DEAD + 3 * HB + 7 * (unsigned)round, true);
+		int r = the_runner();
+		negotiation_request(&hosts[r].c, neg(r), NR_HANDOVER);
+		settle_host(&hosts[r]);
+		unsigned ms = 0;
+		while (ms < 10 * HB && (runner_count() != 1 || the_runner() == r)) {
+			run_for(1, true);
+			ms++;
+		}
+		assert_int_equal(runner_count(), 1);
+		assert_int_not_equal(the_runner(), r);
+		if (ms > 10)
+			fail_msg("round %d: the handover took %u ms", round, ms);
+		stop_all();
+	}
+	reverse_turns = false;
+}
+
+/* From a silent death to the group running elsewhere: dead-after at most
+ * (the last heartbeat came before the crash), plus a bid round, which on
+ * this segment takes no time. Both orders of who notices first. */
+static void a_silent_death_is_replaced_within_dead_after(void **state)
+{
+	(void)state;
+	for (int round = 0; round < 2 * HOSTS; round++) {
+		start_all(conf_plain);
+		reverse_turns = round % 2;
+		run_for(DEAD + 3 * HB + 11 * (unsigned)round, true);
+		int r = the_runner();
+		hosts[r].down = true;
+		unsigned ms = 0;
+		while (ms < 4 * DEAD && runner_count() != 1) {
+			run_for(1, true);
+			ms++;
+		}
+		assert_int_equal(runner_count(), 1);
+		if (ms > DEAD + 5)
+			fail_msg("round %d: the failover took %u ms", round, ms);
+		stop_all();
+	}
+	reverse_turns = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +467,8 @@ int main(void)
 		cmocka_unit_test(a_host_that_does_not_declare_the_group_does_not_hold_it_up),
 		cmocka_unit_test(
 		    a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it),
+		cmocka_unit_test(a_planned_handover_takes_milliseconds),
+		cmocka_unit_test(a_silent_death_is_replaced_within_dead_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
