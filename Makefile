@@ -210,7 +210,7 @@ boot: initramfs kernel
 # The services and the floor's programs are static, so that exec costs the
 # same whoever starts them and no dynamic loader blurs the floor.
 BENCH_BINS   := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/*.c))
-BENCH_STATIC := $(addprefix $(B)/bench/,bench_idle bench_true bench_crash bench_storm floor_sup)
+BENCH_STATIC := $(addprefix $(B)/bench/,bench_idle bench_true bench_crash bench_storm floor_sup bench_cluster)
 $(BENCH_STATIC): BENCH_LDFLAGS = -static
 # Only libtend's header, as an installed program would include it.
 BENCH_CPPFLAGS := -D_GNU_SOURCE -Itools/libtend

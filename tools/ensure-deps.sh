@@ -14,7 +14,10 @@ boot="$build qemu-system-x86 busybox-static cpio kmod"
 # keeps runit's "runit-run | runit-init" out). finit is left out: it only runs as
 # PID 1 and its bootstrap works on the host (tests/bench/run.sh says why); dinit is
 # not in Debian 12.
-bench="$build runit s6 daemontools tini supervisor valgrind jq procps util-linux linux-perf"
+# keepalived: VRRP failover beside tend's in the cluster scenario; it is run only
+# inside the benchmark's network namespaces, with a configuration of its own (Debian
+# ships none, so its service does not start by itself).
+bench="$build runit s6 daemontools tini supervisor valgrind jq procps util-linux linux-perf iproute2 nftables keepalived"
 case "${1:-build}" in
 build) want=$build ;;
 check) want=$check ;;

@@ -15,8 +15,13 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile cluster"
 #   BENCH_LOOKUPS=20000     lookups per run of the services scenario
+#   cluster (issue 14; needs root: network namespaces) is tests/bench/cluster.sh:
+#   BENCH_CLUSTER_RUNS=30 failovers of each kind, BENCH_CLUSTER_BW_SECONDS=20,
+#   BENCH_CLUSTER_PARTS="death link release bandwidth keepalived"; BENCH_ONLY
+#   does not apply to it (tend and, when installed, keepalived), and
+#   BENCH_ONLY=cluster alone means BENCH_SCENARIOS=cluster
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -31,11 +36,16 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile cluster}
 LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
+# BENCH_ONLY=cluster (no supervisor has that name): the cluster scenario alone
+if [ "${BENCH_ONLY:-}" = cluster ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
+	SCENARIOS=cluster
+	SUPS=tend
+fi
 
-for f in bench_services bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
+for f in bench_cluster bench_services bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
 	[ -x "$BIN/$f" ] || { echo "bench: $BIN/$f missing: build first (make bench)" >&2; exit 1; }
 done
 for f in tests/bench/adapters/*.sh; do . "$f"; done
@@ -450,6 +460,11 @@ if want profile && [ -x "$ROOT/tend" ]; then
 	fi
 fi
 
+if want cluster; then
+	echo "== 10. cluster: failover of a negotiable group (3 tends in network namespaces), heartbeat bandwidth (16 tends), keepalived's VRRP beside it"
+	tests/bench/cluster.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the cluster scenario failed" >&2; }
+fi
+
 # The summary: medians per scenario, metric and supervisor (p99 as well for the
 # restart latency), as JSON and as a markdown table with tend/peer ratios.
 mkdir -p build/bench
@@ -466,12 +481,12 @@ jq -R -s --arg date "$(date -u +%FT%TZ)" --arg nproc "$(nproc)" --arg kernel "$(
 		| reduce .[] as $r ([]; if (map(select(.scenario == $r[0] and .metric == $r[1] and .supervisor == $r[2])) | length) > 0
 			then map(if .scenario == $r[0] and .metric == $r[1] and .supervisor == $r[2] then .samples += [$r[3] | tonumber] else . end)
 			else . + [{ scenario: $r[0], metric: $r[1], supervisor: $r[2], samples: [$r[3] | tonumber] }] end)
-		| map(. + { median: (.samples | med) } + (if .metric == "latency_us" then { p99: (.samples | p99) } else {} end))) }' \
+		| map(. + { median: (.samples | med) } + (if .metric == "latency_us" or (.scenario | startswith("cluster (")) then { p99: (.samples | p99) } else {} end))) }' \
 	"$SAMPLES" >build/bench/results.json
 
 jq -r '.results[] | ([.scenario, .metric, .supervisor, .median] | @tsv),
-	(select(.p99) | [.scenario, "latency_us p99", .supervisor, .p99] | @tsv)' build/bench/results.json |
-	awk -F'\t' -v cols="$SUPS" '
+	(select(.p99) | [.scenario, .metric + " p99", .supervisor, .p99] | @tsv)' build/bench/results.json |
+	awk -F'\t' -v cols="$SUPS keepalived-v3-0.2s keepalived-v2-1s" '
 	function fmt(v) { return v == "" ? "" : (v >= 100 || v <= -100) ? sprintf("%.0f", v) : (v >= 10 || v <= -10) ? sprintf("%.1f", v) : sprintf("%.3g", v) }
 	BEGIN { nc = split(cols, c, " ") }
 	{ k = $1 SUBSEP $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k; sc[n] = $1; me[n] = $2 } v[k, $3] = $4; used[$3] = 1 }
