@@ -9,6 +9,8 @@ bats_require_minimum_version 1.5.0 # run ! CMD
 TEND=${TEND_BIN:-$TOP/tend} # TEND_BIN: run the tests against another build
 TENDCTL=$TOP/tendctl
 DEADLINE=${TEND_TEST_DEADLINE:-15}
+# shellcheck source=tests/wait.bash
+. "$TOP/tests/wait.bash" # wait_until_quiet, alive, gone
 
 # A fresh conf.d and run dir per test.
 tend_setup() {
@@ -86,16 +88,6 @@ wait_until() {
 	return 1
 }
 
-wait_until_quiet() {
-	local limit=$1
-	shift
-	local end=$((SECONDS + limit))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
 
 status_json() {
 	tctl status --json
@@ -149,13 +141,6 @@ pid_changed() { # pid_changed GROUP PROCESS OLDPID
 	[ "$now" != null ] && [ "$now" != "$3" ]
 }
 
-alive() {
-	kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
-
-gone() {
-	! alive "$1"
-}
 
 # wait_for_exit PID: waits for a child of the test's shell and sets $status
 # to its exit status (and $output empty), for assert_success and

@@ -56,23 +56,13 @@ record() { [ -n "$4" ] && printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$SAMP
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # what tests/cluster.bash takes from tests/helpers.bash
-wait_until_quiet() {
-	local limit=$1
-	shift
-	local end=$((SECONDS + limit))
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.05
-	done
-}
+# shellcheck source=tests/wait.bash
+. "$ROOT/tests/wait.bash" # wait_until_quiet, alive, gone
 wait_until() {
 	wait_until_quiet "$DEADLINE" "$@" && return 0
 	echo "cluster: timed out after ${DEADLINE}s waiting for: $*" >&2
 	return 1
 }
-alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-gone() { ! alive "$1"; }
 # shellcheck source=tests/cluster.bash
 . "$ROOT/tests/cluster.bash"
 
