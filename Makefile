@@ -178,6 +178,13 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(PKG_LIBS)
 
+# The SPIN models of the peer protocol: every configuration, the large ones too
+# (tests/model/run.sh; make check runs the small ones).
+.PHONY: model
+model:
+	@tools/ensure-deps.sh check
+	@tests/model/run.sh full
+
 .PHONY: fuzz
 fuzz:
 	@tools/ensure-deps.sh fuzz

@@ -8,6 +8,8 @@
 #   bats      tests/*.bats               bats --tap
 #   bats-san  tests/*.bats               again, against build/san/tend (ASan+UBSan): any
 #                                        sanitizer report, leaks at exit included, fails the test
+#   model     tests/model/run.sh quick   the SPIN models of the peer protocol (the small
+#                                        configurations; `make model` runs the large ones)
 #   qemu      tests/qemu/*.bats          bats --tap (boots QEMU guests; slow)
 # Choose suites with TEND_TESTS (default: all), e.g. TEND_TESTS="unit bats" tests/run-all.sh.
 # TEND_TEST_TIMEOUT bounds each unit binary in seconds (default 600).
@@ -19,7 +21,7 @@ shopt -s nullglob lastpipe
 exec </dev/null
 cd "$(dirname "$0")/.." || exit 1
 
-suites=${TEND_TESTS:-layers unit san valgrind bats bats-san qemu}
+suites=${TEND_TESTS:-layers unit san valgrind model bats bats-san qemu}
 limit=${TEND_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0
 failures=() skips=()
@@ -150,14 +152,15 @@ suite_bats-san() {
 		UBSAN_OPTIONS=print_stacktrace=1 run_bats bats-san tests/*.bats
 }
 suite_qemu() { run_bats qemu tests/qemu/*.bats; }
+suite_model() { run_tap model model tests/model/run.sh quick; }
 
 for s in $suites; do
 	case $s in
-	layers | unit | san | valgrind | bats | bats-san | qemu)
+	layers | unit | san | valgrind | model | bats | bats-san | qemu)
 		header "$s"
 		"suite_$s"
 		;;
-	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind bats bats-san qemu)" ;;
+	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind model bats bats-san qemu)" ;;
 	esac
 done
 
