@@ -351,3 +351,24 @@ CONF
 	wait_until dropped_is 1
 	[ "$(state v victim)" = starting ]
 }
+
+@test "STATUS= bytes that are not UTF-8 are replaced: status --json stays valid JSON" {
+	# \377 is never UTF-8; \303\251 is "é".
+	printf '%s\n' '#!/bin/sh' \
+		'systemd-notify --status="$(printf "bad \377 caf\303\251")"' \
+		'exec sleep 1000' >"$T/say.sh"
+	conf 10-a.conf <<CONF
+process "n" { command = "sh $T/say.sh" }
+CONF
+	start_tend
+	wait_until [ "$(process_field local n status)" != null ]
+	# Python's json rejects invalid UTF-8 where jq lets it through.
+	status_as_python_reads_it() {
+		tctl status --json | python3 -c 'import json, sys
+d = json.loads(sys.stdin.buffer.read())
+print(d["groups"][0]["processes"][0]["status"])'
+	}
+	run status_as_python_reads_it
+	assert_success
+	assert_output "bad $(printf '\357\277\275') café"
+}

@@ -182,6 +182,36 @@ static void json_escapes_strings(void **state)
 	buf_free(&b);
 }
 
+/* What a process says about itself may be any bytes: well-formed UTF-8
+ * passes through, everything else becomes U+FFFD, so that status --json
+ * stays readable by strict parsers. */
+static void json_replaces_invalid_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"" },
+		{ "a\xff"
+		  "b",
+		  "\"a\\ufffdb\"" },				 /* never a UTF-8 byte */
+		{ "\xc3", "\"\\ufffd\"" },			 /* a lead byte at the end */
+		{ "\xc3(", "\"\\ufffd(\"" },			 /* no continuation */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },		 /* overlong '/' */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* a surrogate */
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" }, /* above U+10FFFF */
+		{ "\xe2\x82", "\"\\ufffd\\ufffd\"" },			    /* cut short */
+	};
+	struct buf b = { 0 };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		json_str(&b, cases[i].in);
+		assert_string_equal(b.data, cases[i].out);
+	}
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +225,7 @@ int main(void)
 		cmocka_unit_test(pidmap_churn_does_not_grow),
 		cmocka_unit_test(buf_appends_and_consumes),
 		cmocka_unit_test(json_escapes_strings),
+		cmocka_unit_test(json_replaces_invalid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
