@@ -298,3 +298,25 @@ CONF
 	assert_failure 1
 	assert_output "tendctl: no such process: kept/nothing"
 }
+
+@test "a FIFO made at a log's path blocks neither tend nor tendctl logs; lost lines are reported" {
+	# The process makes a FIFO where its log is to be, then prints: tend
+	# must not wait for a reader that never comes.
+	printf '%s\n' '#!/bin/sh' "mkfifo '$RUN/log/g.p.log'" \
+		"while :; do echo line; sleep 0.05; done" >"$T/fifo.sh"
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sh $T/fifo.sh" } }
+CONF
+	start_tend
+	wait_until grep -q 'g/p: cannot write its log .*g.p.log (No such device or address)' "$T/tend.out"
+	run timeout 10 "$TENDCTL" -r "$RUN" status
+	assert_success
+	# tendctl logs does not open the FIFO for reading and wait.
+	run timeout 10 "$TENDCTL" -r "$RUN" logs g/p
+	[ "$status" -ne 124 ]
+	# A regular file again: logging resumes, and tend says how much was lost.
+	rm "$RUN/log/g.p.log"
+	wait_until grep -q 'g/p: writing its log again; [0-9]* line(s) were lost' "$T/tend.out"
+	wait_until log_has g.p line
+	[ -f "$RUN/log/g.p.log" ]
+}

@@ -12,6 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* errno for "something other than a regular file is at the path": Linux
+ * has no EFTYPE; EMEDIUMTYPE is otherwise unused by what a log file meets. */
+#define EFTYPE_NOT_REGULAR EMEDIUMTYPE
+
 void wall_time(char *buf, size_t len)
 {
 	struct timespec ts;
@@ -27,6 +31,31 @@ void logfile_init(struct logfile *lf, const char *path)
 	lf->path = strdup(path);
 	lf->fd = -1;
 	lf->size = 0;
+	lf->lost = 0;
+	lf->why = NULL;
+}
+
+/* O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader
+ * for ever (a supervised process can make one at its own log's path). A
+ * FIFO without a reader fails with ENXIO; one with a reader, or a device,
+ * opens, and is refused here. */
+static int open_regular(const char *path, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EFTYPE_NOT_REGULAR;
+		return -1;
+	}
+	return fd;
+}
+
+static const char *failure_reason(int err)
+{
+	return err == EFTYPE_NOT_REGULAR ? "not a regular file" : strerror(err);
 }
 
 static int logfile_open(struct logfile *lf)
@@ -34,8 +63,8 @@ static int logfile_open(struct logfile *lf)
 	struct stat st;
 	if (!lf->path)
 		return -1;
-	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
-	lf->fd = open(lf->path, flags, 0600);
+	int flags = O_WRONLY | O_APPEND | O_CREAT;
+	lf->fd = open_regular(lf->path, flags, 0600);
 	if (lf->fd < 0 && errno == ENOENT) {
 		/* Someone removed the log directory: make it again. */
 		char dir[4096];
@@ -44,7 +73,7 @@ static int logfile_open(struct logfile *lf)
 		if (slash && slash != dir) {
 			*slash = '\0';
 			mkdir(dir, 0700);
-			lf->fd = open(lf->path, flags, 0600);
+			lf->fd = open_regular(lf->path, flags, 0600);
 		}
 	}
 	if (lf->fd < 0)
@@ -72,6 +101,13 @@ static void rotate(struct logfile *lf, unsigned keep)
 	}
 }
 
+static int line_lost(struct logfile *lf, int err)
+{
+	lf->lost++;
+	lf->why = failure_reason(err);
+	return -1;
+}
+
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
 		  unsigned keep, struct fault_plan *faults)
 {
@@ -81,16 +117,21 @@ int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max
 	struct iovec iov[3] = { { when, WALL_TIME_LEN }, { (void *)line, len }, { "\n", 1 } };
 	size_t total = WALL_TIME_LEN + len + 1;
 	if (lf->fd < 0 && logfile_open(lf) < 0)
-		return -1;
+		return line_lost(lf, errno);
 	if (lf->size && lf->size + total > max_size) {
 		rotate(lf, keep);
 		if (logfile_open(lf) < 0)
-			return -1;
+			return line_lost(lf, errno);
 	}
 	ssize_t n = fault_check(faults, FAULT_WRITE) ? -1 : writev(lf->fd, iov, 3);
-	if (n > 0)
+	if (n == (ssize_t)total) {
 		lf->size += (uint64_t)n;
-	return n == (ssize_t)total ? 0 : -1;
+		return 0;
+	}
+	int err = n < 0 ? errno : ENOSPC; /* a short write: the disk is full */
+	if (n > 0 && ftruncate(lf->fd, (off_t)lf->size) < 0)
+		lf->size += (uint64_t)n; /* a cut line stays: at least count it */
+	return line_lost(lf, err);
 }
 
 void logfile_check_removed(struct logfile *lf)
@@ -114,7 +155,7 @@ void logfile_close(struct logfile *lf)
 /* Reads a whole (size-bounded) log file; NULL if there is none. */
 static char *read_all(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_regular(path, O_RDONLY, 0);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (fd >= 0)

@@ -13,6 +13,8 @@ struct logfile {
 	char *path;
 	int fd; /* -1 until the first line */
 	uint64_t size;
+	uint64_t lost;	 /* lines not written since the last one that was */
+	const char *why; /* why the last line was not written: a static string */
 };
 
 #define WALL_TIME_LEN 25 /* "2026-11-24T19:58:01.123Z" and its NUL */
@@ -22,7 +24,10 @@ void wall_time(char *buf, size_t len);
 
 void logfile_init(struct logfile *lf, const char *path);
 /* Appends "TIME line\n" (line has no newline), rotating first if the file
- * would grow past max_size. Returns -1 if the line could not be written.
+ * would grow past max_size. Returns -1 if the line could not be written
+ * (then lf->lost counts it and lf->why says why; a line is written whole
+ * or not at all). Something other than a regular file at the path (a FIFO
+ * a process made there, a device) is never opened for writing.
  * faults: the seam's fault plan (FAULT_WRITE), or NULL. */
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
 		  unsigned keep, struct fault_plan *faults);

@@ -40,10 +40,23 @@ static void write_line(struct tend *t, struct process *p, const char *line, size
 		proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
 		logfile_init(&p->log.file, path);
 	}
-	if (logfile_write(&p->log.file, line, len, p->decl->log_size, p->decl->log_keep,
-			  &t->sys.faults) < 0 &&
-	    !p->log.file.path)
-		return;
+	struct logfile *lf = &p->log.file;
+	uint64_t lost_before = lf->lost;
+	if (logfile_write(lf, line, len, p->decl->log_size, p->decl->log_keep, &t->sys.faults) <
+	    0) {
+		if (!lf->path)
+			return;
+		/* Said once when lines start being lost, and once when they stop. */
+		if (lost_before == 0)
+			tend_log(
+			    &t->log, LOG_WARN,
+			    "%s/%s: cannot write its log %s (%s): its output is lost until it can",
+			    p->group->decl.name, p->decl->name, lf->path, lf->why);
+	} else if (lost_before) {
+		tend_log(&t->log, LOG_WARN, "%s/%s: writing its log again; %llu line(s) were lost",
+			 p->group->decl.name, p->decl->name, (unsigned long long)lost_before);
+		lf->lost = 0;
+	}
 	struct bus_event ev = { .kind = BUS_PROCESS_LOG_LINE, .proc = p, .text = line, .len = len };
 	bus_publish(&t->bus, &ev);
 }
