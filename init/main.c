@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "libtend/tend.h" /* libtend: protocol constants, default run dir */
@@ -190,8 +191,25 @@ static int run(struct daemon *d, const struct options *o)
 	return status;
 }
 
+/* Descriptors tend inherited (a launching shell's pipe, a test harness's
+ * fd 3) would stay open for its whole life, and keep their other ends
+ * from ever seeing EOF: tend needs none of them. 0, 1 and 2 stay. */
+static void close_inherited_fds(void)
+{
+	if (close_range(3, ~0U, 0) == 0)
+		return;
+	struct rlimit rl;
+	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+			  rl.rlim_cur < 1u << 20
+		      ? (int)rl.rlim_cur
+		      : 1 << 20;
+	for (int fd = 3; fd < max; fd++)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	close_inherited_fds();
 	struct options o = { .tracking = "auto",
 			     .verbosity = LOG_INFO,
 			     .emergency_shell = getenv("TEND_EMERGENCY_SHELL") };

@@ -74,6 +74,22 @@ EOF
 	[ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ]
 }
 
+@test "tend closes the descriptors it inherited (a launching shell's pipe)" {
+	conf 10-a.conf <<EOF
+group "g" { process "p" { command = "sleep 1000" } }
+EOF
+	exec 251>"$T/inherited"
+	start_tend
+	exec 251>&-
+	wait_until state_is running g p
+	[ -e "/proc/$TEND_PID/fd/0" ]
+	[ ! -e "/proc/$TEND_PID/fd/251" ]
+	# Nothing tend holds is that file.
+	for fd in /proc/"$TEND_PID"/fd/*; do
+		[ "$(readlink "$fd")" != "$T/inherited" ]
+	done
+}
+
 @test "what a process prints goes to its log in the run directory" {
 	conf 10-a.conf <<EOF
 group "g" { process "talker" { type = oneshot command = "sh -c 'echo to stdout; echo to stderr >&2'" } }
