@@ -333,7 +333,6 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
 	return config_load_dir_within(dir, CONFIG_READ_DEADLINE_MS, out, err, errlen);
 }
 
-
 static int load_within(const char *dir, bool is_file, unsigned deadline_ms, struct config *out,
 		       char *err, size_t errlen)
 {
@@ -363,6 +362,12 @@ static int load_within(const char *dir, bool is_file, unsigned deadline_ms, stru
 	status = reap_child_within(pid, 1000); /* a reader stuck in the kernel is left */
 	/* A reader that failed after a whole answer (a checker's verdict, a
 	 * crash in its clean-up) is not trusted either. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	/* Under a fuzzer, a reader that crashed (a sanitizer's report, a
+	 * signal) is a finding: libFuzzer sees only this process. */
+	if (!why && status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		abort();
+#endif
 	if (!why && status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		if (rc == 0)
 			config_free(out);

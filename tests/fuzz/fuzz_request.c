@@ -11,6 +11,8 @@
  *   !ready GROUP/PROCESS          it says it is ready
  *   !hung GROUP/PROCESS           its watchdog expires
  *   !gone PID                     a process that registered services ends
+ *   !conf 0|1|2                   what the next `reload` reads: the world's
+ *                                 declarations, changed ones, invalid ones
  * so that every pair of the transition tables that can happen is reached. Built and run
  * by `make fuzz`.
  *
@@ -21,7 +23,10 @@
  * request; and nothing that cannot happen happens (tend_bug). The services
  * directory is wired as the daemon wires it (its requests, watches, and
  * the declared services of "web"), without pidfds: `!gone` stands in for
- * an owner's end. `add` is not fuzzed: it forks the isolated reader. */
+ * an owner's end. `reload` reads one of three conf.d directories through
+ * the isolated reader (a fork per reload; a crash in it aborts: see
+ * FUZZ_FLAGS) and applies the plan. `add` is not fuzzed: it would read
+ * whatever file the input names. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +39,7 @@
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
+#include "core/reload_apply.h"
 #include "libtend/cmdline.h"
 #include "sys/exec.h"
 #include "services/declared.h"
@@ -48,6 +54,7 @@ struct world {
 	uint64_t now;
 	pid_t next_pid;
 	int spawn_errno;
+	unsigned conf; /* which of conf_dirs the next reload reads */
 	const struct process *left[8];
 	size_t nleft;
 };
@@ -151,6 +158,64 @@ static const char world_conf[] =
     "}\n"
     "process \"solo\" { command = \"solo\" type = oneshot }\n";
 
+/* What a reload may find: the world changed (a command, a group gone,
+ * one added), and declarations that are invalid. */
+static const char changed_conf[] =
+    "group \"web\" {\n"
+    " process \"db\" { command = \"db2\" critical = true restart-limit = 2 }\n"
+    " process \"app\" { command = \"app\" dependent = true ready = notify watchdog = 1s }\n"
+    " process \"up\" { command = \"up\" ready = fd:3 ready-timeout = 1s }\n"
+    " service \"http\" { process = \"app\" port = 81 proto = tcp }\n"
+    "}\n"
+    "group \"extra\" { requires = { \"web\" } process \"x\" { command = \"x\" } }\n"
+    "process \"solo\" { command = \"solo\" type = oneshot }\n";
+static const char invalid_conf[] = "group \"web\" { process \"db\" { command = } }\n";
+
+static char conf_dirs[3][32];
+
+static void remove_conf_dirs(void)
+{
+	char file[64];
+	for (int i = 0; i < 3; i++) {
+		snprintf(file, sizeof(file), "%s/a.conf", conf_dirs[i]);
+		unlink(file);
+		rmdir(conf_dirs[i]);
+	}
+}
+
+/* Once per fuzzer process: three conf.d directories, removed at exit
+ * (libFuzzer exits through exit() when its time is up). */
+static void make_conf_dirs(void)
+{
+	atexit(remove_conf_dirs);
+	static const char *const texts[] = { world_conf, changed_conf, invalid_conf };
+	for (int i = 0; i < 3; i++) {
+		snprintf(conf_dirs[i], sizeof(conf_dirs[i]), "/tmp/fuzz_request-XXXXXX");
+		char file[64];
+		if (!mkdtemp(conf_dirs[i]))
+			abort();
+		snprintf(file, sizeof(file), "%s/a.conf", conf_dirs[i]);
+		FILE *f = fopen(file, "w");
+		if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
+			abort();
+	}
+}
+
+/* `reload` as the daemon does it, less the cluster and system sections. */
+static int fuzz_reload(void *ctx, struct buf *report)
+{
+	struct world *w = ctx;
+	struct config cfg = { 0 };
+	char errors[2048];
+	if (config_load_dir_isolated(conf_dirs[w->conf], &cfg, errors, sizeof(errors)) < 0) {
+		buf_puts(report, errors);
+		return -1;
+	}
+	int r = reload_apply(&w->t, &cfg, report);
+	config_free(&cfg);
+	return r;
+}
+
 static void build_world(struct world *w)
 {
 	struct config cfg = { 0 };
@@ -207,6 +272,8 @@ static void simulate(struct world *w, char **argv)
 		timers_run_due(&w->t.loop);
 	} else if (strcmp(argv[0], "!fail") == 0 && argv[1]) {
 		w->spawn_errno = (int)(strtoul(argv[1], NULL, 10) % 200);
+	} else if (strcmp(argv[0], "!conf") == 0 && argv[1]) {
+		w->conf = (unsigned)(strtoul(argv[1], NULL, 10) % 3);
 	} else if (!p) {
 		return;
 	} else if (strcmp(argv[0], "!exit") == 0 && p->pid) {
@@ -234,6 +301,8 @@ static bool simulate_pid(struct directory *d, char **argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct world w;
+	if (!conf_dirs[0][0])
+		make_conf_dirs();
 	memset(&w, 0, sizeof(w));
 	w.t.log.verbosity = -1;
 	w.now = 1000;
@@ -245,7 +314,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	build_world(&w);
 	static struct directory dir;
 	directory_init(&dir, NULL, &w.t.log);
-	struct control ctl = { .t = &w.t, .w.fd = -1, .spare_fd = -1, .services = &dir };
+	struct control ctl = { .t = &w.t,
+			       .w.fd = -1,
+			       .spare_fd = -1,
+			       .services = &dir,
+			       .reload = fuzz_reload,
+			       .reload_ctx = &w };
 	struct client c = { .uid = 0, .pid = 4242, .ctl = &ctl };
 	struct buf got = { 0 };
 	int pair[2];
