@@ -3,6 +3,7 @@
 #include "libtend/cmdline.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +153,43 @@ void logfile_close(struct logfile *lf)
 	lf->path = NULL;
 }
 
-/* Reads a whole (size-bounded) log file; NULL if there is none. */
-static char *read_all(const char *path, size_t *len)
+/* At most this much of a log file is read for a tail: what one reply may
+ * hold anyway (control's output cap). */
+#define TAIL_READ_MAX ((off_t)16 << 20)
+#define TAIL_CHUNK ((off_t)64 << 10)
+
+/* Where the last `want` lines of fd (size bytes) begin: walks back from
+ * the end a chunk at a time counting newlines, and stops at the start of
+ * the file or TAIL_READ_MAX before its end. */
+static off_t tail_offset(int fd, off_t size, size_t want, bool *line_start)
+{
+	char chunk[TAIL_CHUNK];
+	size_t newlines = 0;
+	off_t pos = size;
+	*line_start = true;
+	while (pos > 0) {
+		off_t from = pos > TAIL_CHUNK ? pos - TAIL_CHUNK : 0;
+		ssize_t n =
+		    size - from > TAIL_READ_MAX ? -1 : pread(fd, chunk, (size_t)(pos - from), from);
+		if (n != pos - from) {
+			*line_start = false;
+			return pos;
+		}
+		for (ssize_t i = n - 1; i >= 0; i--) {
+			/* The file's last newline ends its last line; each other
+			 * one ends the line before the one after it. */
+			if (chunk[i] == '\n' && from + i != size - 1 && ++newlines == want)
+				return from + i + 1;
+		}
+		pos = from;
+	}
+	return pos;
+}
+
+/* The part of a log file that holds its last `want` lines (whole lines
+ * only, at most TAIL_READ_MAX bytes); NULL if there is none. A 512 MB log
+ * costs what its tail costs, not its size. */
+static char *read_tail(const char *path, size_t want, size_t *len)
 {
 	int fd = open_regular(path, O_RDONLY, 0);
 	struct stat st;
@@ -162,8 +198,11 @@ static char *read_all(const char *path, size_t *len)
 			close(fd);
 		return NULL;
 	}
-	char *data = malloc((size_t)st.st_size + 1);
-	ssize_t n = data ? read(fd, data, (size_t)st.st_size) : -1;
+	bool line_start;
+	off_t from = tail_offset(fd, st.st_size, want, &line_start);
+	size_t size = (size_t)(st.st_size - from);
+	char *data = malloc(size + 1);
+	ssize_t n = data ? pread(fd, data, size, from) : -1;
 	close(fd);
 	if (n < 0) {
 		free(data);
@@ -171,6 +210,13 @@ static char *read_all(const char *path, size_t *len)
 	}
 	data[n] = '\0';
 	*len = (size_t)n;
+	if (!line_start) {
+		/* Cut at TAIL_READ_MAX, inside a line: drop that piece. */
+		char *nl = memchr(data, '\n', (size_t)n);
+		size_t skip = nl ? (size_t)(nl - data) + 1 : (size_t)n;
+		memmove(data, data + skip, (size_t)n - skip + 1);
+		*len = (size_t)n - skip;
+	}
 	return data;
 }
 
@@ -220,7 +266,7 @@ char **logfile_tail(const char *path, size_t n)
 	snprintf(older, sizeof(older), "%s.1", path);
 	const char *files[] = { path, older };
 	for (int f = 0; f < 2 && lines && count < n; f++) {
-		char *data = read_all(files[f], &len);
+		char *data = read_tail(files[f], n - count, &len);
 		if (data && take_tail(data, len, n - count, &lines, &count) < 0) {
 			argv_free(lines);
 			lines = NULL;

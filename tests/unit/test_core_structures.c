@@ -2,15 +2,20 @@
  * window arithmetic, pid map, byte buffer, JSON strings. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "libtend/cmdline.h"
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/logfile.h"
 #include "base/pidmap.h"
 #include "base/restart_window.h"
 #include "base/timer.h"
@@ -212,6 +217,85 @@ static void json_replaces_invalid_utf8(void **state)
 	buf_free(&b);
 }
 
+/* A log file of `lines` lines "NNNNNNN" padded with dots to `width`
+ * characters; `last_newline`: whether the last line is finished. */
+static void write_log(const char *path, size_t lines, size_t width, bool last_newline)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < lines; i++) {
+		fprintf(f, "%07zu", i);
+		for (size_t w = 7; w < width; w++)
+			fputc('.', f);
+		if (i + 1 < lines || last_newline)
+			fputc('\n', f);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+static void assert_tail(char **got, size_t lines, size_t want)
+{
+	size_t n = 0;
+	while (got[n]) {
+		char head[8];
+		snprintf(head, sizeof(head), "%07zu", lines - want + n);
+		assert_memory_equal(got[n], head, 7);
+		n++;
+	}
+	assert_int_equal(n, want);
+}
+
+/* The tail is found from the end of the file, across 64 KiB chunks, with
+ * or without a final newline, and never more than the whole file. */
+static void log_tail_reads_from_the_end(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tend-tail-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	static const struct {
+		size_t lines, width, want;
+		bool newline;
+	} cases[] = {
+		{ 10, 20, 3, true },   { 10, 20, 3, false },	 { 10, 20, 10, true },
+		{ 10, 20, 50, true },  { 5000, 99, 2000, true }, { 5000, 99, 2000, false },
+		{ 1, 70000, 1, true }, { 3, 70000, 2, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_log(path, cases[i].lines, cases[i].width, cases[i].newline);
+		char **got = logfile_tail(path, cases[i].want);
+		assert_non_null(got);
+		size_t want = cases[i].want < cases[i].lines ? cases[i].want : cases[i].lines;
+		assert_tail(got, cases[i].lines, want);
+		argv_free(got);
+	}
+	unlink(path);
+}
+
+/* A tail asked of a log larger than what is read (16 MiB) holds whole
+ * lines only: the last ones, up to that much. */
+static void log_tail_is_bounded_and_whole(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/tend-tail-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	write_log(path, 17000, 1023, true); /* 17,408,000 bytes */
+	char **got = logfile_tail(path, 100000);
+	assert_non_null(got);
+	size_t n = 0;
+	while (got[n]) {
+		assert_int_equal(strlen(got[n]), 1023);
+		n++;
+	}
+	assert_true(n >= 16380 && n <= 16384); /* 16 MiB of 1024-byte lines */
+	assert_memory_equal(got[n - 1], "0016999", 7);
+	argv_free(got);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +310,8 @@ int main(void)
 		cmocka_unit_test(buf_appends_and_consumes),
 		cmocka_unit_test(json_escapes_strings),
 		cmocka_unit_test(json_replaces_invalid_utf8),
+		cmocka_unit_test(log_tail_reads_from_the_end),
+		cmocka_unit_test(log_tail_is_bounded_and_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
