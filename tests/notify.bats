@@ -372,3 +372,25 @@ print(d["groups"][0]["processes"][0]["status"])'
 	assert_success
 	assert_output "bad $(printf '\357\277\275') café"
 }
+
+@test "descriptors that come with datagrams are closed, without a fork for pipes and sockets" {
+	conf 10-a.conf <<CONF
+process "a" { command = "sleep 1000" }
+CONF
+	start_tend
+	wait_until state_is running local a
+	before=$(ls "/proc/$TEND_PID/fd" | wc -l)
+	# strace counts the processes tend makes while the datagrams arrive.
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$T/forks" -p "$TEND_PID" &
+	echo "$!" >>"$T/pids"
+	STRACE_PID=$!
+	wait_until grep -q '^TracerPid:[[:space:]]*[1-9]' "/proc/$TEND_PID/status"
+	run python3 "$BATS_TEST_DIRNAME/send_fds.py" "$RUN/notify" 500
+	assert_success
+	assert_output closed
+	wait_until dropped_is 500 # the test is no process of tend's
+	kill "$STRACE_PID"
+	wait "$STRACE_PID" || true
+	[ "$(grep -cE 'clone|fork' "$T/forks")" -eq 0 ]
+	[ "$(ls "/proc/$TEND_PID/fd" | wc -l)" -eq "$before" ]
+}
