@@ -394,3 +394,32 @@ CONF
 	[ "$(grep -cE 'clone|fork' "$T/forks")" -eq 0 ]
 	[ "$(ls "/proc/$TEND_PID/fd" | wc -l)" -eq "$before" ]
 }
+
+@test "a flood from a stranger does not crowd out a member of the tree" {
+	# The sender is socat, the main process's child (systemd-notify, as
+	# root, would send in its parent's name): tend must look it up. It is
+	# kept alive by its input until tend has read the datagram.
+	printf '%s\n' '#!/bin/sh' "while [ ! -e '$T/go' ]; do sleep 0.05; done" \
+		'(printf READY=1; sleep 30) | socat -u - UNIX-SENDTO:"$NOTIFY_SOCKET" &' \
+		'exec sleep 1000' >"$T/member.sh"
+	conf 10-a.conf <<CONF
+process "a" { command = "sh $T/member.sh"  ready = notify  ready-timeout = 1h }
+CONF
+	start_tend
+	wait_until state_is starting local a
+	# The test's own python is nobody's: it floods until told to stop.
+	python3 -c 'import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+while not os.path.exists(sys.argv[2]):
+    try:
+        s.sendto(b"READY=1", sys.argv[1])
+    except OSError:
+        pass' "$RUN/notify" "$T/stop" &
+	echo "$!" >>"$T/pids"
+	flooded() { [ "$(status_json | jq .notify_dropped)" -gt 200 ]; }
+	wait_until flooded
+	touch "$T/go"
+	wait_until state_is running local a
+	ready_is local a true
+	touch "$T/stop"
+}

@@ -20,6 +20,8 @@
 #include "sys/sys.h"
 #include "sys/tracker.h"
 
+#define NOTIFY_STRANGERS_MAX 32 /* senders remembered per second (notify.c) */
+
 enum tend_mode { MODE_PID1, MODE_SYSTEM, MODE_USER };
 
 struct tend {
@@ -50,7 +52,14 @@ struct tend {
 	char *notify_path;
 	uint64_t notify_dropped;   /* datagrams from no process of ours, or malformed */
 	uint64_t notify_window_ms; /* the second unknown senders are counted in */
-	unsigned notify_unknown;   /* look-ups in it that found nobody */
+	/* Senders whose look-ups found nobody in that second, with how many:
+	 * each is limited on its own, so that one flooding process cannot use
+	 * up the look-ups a real member of a tree needs. */
+	struct notify_stranger {
+		pid_t pid;
+		unsigned lookups;
+	} notify_strangers[NOTIFY_STRANGERS_MAX];
+	unsigned notify_nstrangers;
 
 	uint64_t started_ms;	/* when the groups were first started */
 	bool startup_requested; /* every autostart group was asked to start */

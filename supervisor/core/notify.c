@@ -33,7 +33,7 @@
 #define NOTIFY_FDS_MAX 32    /* more than this in one datagram: dropped (MSG_CTRUNC) */
 #define NOTIFY_PER_WAKEUP 64 /* then back to the loop: a flood cannot starve supervision */
 #define ANCESTRY_DEPTH_MAX 64
-#define UNKNOWN_PER_SECOND 100 /* sender look-ups that found nobody, per second */
+#define LOOKUPS_PER_STRANGER 10 /* look-ups per second of a sender that is nobody's */
 
 static pid_t parent_of(pid_t pid)
 {
@@ -376,16 +376,34 @@ static void read_control(struct msghdr *msg, struct received *r)
 	}
 }
 
-/* Looking a sender up costs /proc reads: an unknown sender gets at most
- * UNKNOWN_PER_SECOND of them, beyond that its datagrams are only counted. */
-static bool lookup_allowed(struct tend *t)
+/* Looking a sender up costs /proc reads: a sender found to be nobody's
+ * gets at most LOOKUPS_PER_STRANGER of them a second, beyond that its
+ * datagrams are only counted. The limit is each sender's own: a flood
+ * from one process does not stop tend from looking up another, and a
+ * sender that is found (a member of a tree) is never limited. Senders
+ * beyond NOTIFY_STRANGERS_MAX in one second are looked up every time
+ * (each cost its maker a fork). */
+static struct notify_stranger *stranger(struct tend *t, pid_t pid)
 {
 	uint64_t now = loop_now_ms(&t->loop);
 	if (now - t->notify_window_ms >= 1000) {
 		t->notify_window_ms = now;
-		t->notify_unknown = 0;
+		t->notify_nstrangers = 0;
 	}
-	return t->notify_unknown < UNKNOWN_PER_SECOND;
+	for (unsigned i = 0; i < t->notify_nstrangers; i++)
+		if (t->notify_strangers[i].pid == pid)
+			return &t->notify_strangers[i];
+	return NULL;
+}
+
+static void note_stranger(struct tend *t, struct notify_stranger *s, pid_t pid)
+{
+	if (!s && t->notify_nstrangers < NOTIFY_STRANGERS_MAX) {
+		s = &t->notify_strangers[t->notify_nstrangers++];
+		*s = (struct notify_stranger){ .pid = pid };
+	}
+	if (s)
+		s->lookups++;
 }
 
 static struct process *find_sender(struct tend *t, const struct ucred *cred)
@@ -393,11 +411,14 @@ static struct process *find_sender(struct tend *t, const struct ucred *cred)
 	if (!cred)
 		return NULL;
 	struct process *p = pidmap_get(&t->pids, cred->pid);
-	if (p || !lookup_allowed(t))
+	if (p)
 		return p;
+	struct notify_stranger *s = stranger(t, cred->pid);
+	if (s && s->lookups >= LOOKUPS_PER_STRANGER)
+		return NULL;
 	p = other_sender(t, cred->pid);
 	if (!p)
-		t->notify_unknown++;
+		note_stranger(t, s, cred->pid);
 	return p;
 }
 
