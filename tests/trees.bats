@@ -261,3 +261,42 @@ EOF
 	[ "$(cat "$T/got")" = term ]
 	grep -q "g/pg: main process gone; SIGKILL to the rest of its tree (kill-mode = mixed)" "$T/tend.out"
 }
+
+# The probe of issue 16: each service costs tend a pipe and a log file, so
+# 20 of them under `ulimit -n 40` leave it without descriptors. It must
+# still read the trees (it keeps two in reserve), never take one it could
+# not read for empty, and say which logs it cannot write.
+check_stop_out_of_descriptors() {
+	mkdir "$T/started"
+	for i in $(seq 1 20); do
+		conf "$i.conf" <<CONF
+group "g$i" { process "p" { command = "sh -c 'echo \$\$ >$T/started/$i; echo hello; exec sleep 1000'" } }
+CONF
+	done
+	(
+		ulimit -n 40
+		exec "$TEND" -c "$CONF" -r "$RUN" "$@"
+	) >"$T/tend.out" 2>&1 &
+	TEND_PID=$!
+	echo "$TEND_PID" >>"$T/tends"
+	all_started() { [ "$(ls "$T/started" | wc -l)" -eq 20 ]; }
+	wait_until all_started
+	for f in "$T"/started/*; do track_pid "$(cat "$f")"; done
+	wait_until grep -q 'cannot write its log .*(Too many open files)' "$T/tend.out"
+	kill -TERM "$TEND_PID"
+	wait_for_exit "$TEND_PID"
+	[ "$status" -eq 0 ]
+	for f in "$T"/started/*; do
+		! kill -0 "$(cat "$f")" 2>/dev/null
+	done
+	! grep -q 'giving up' "$T/tend.out"
+}
+
+@test "out of descriptors, a stop still ends every tree (ancestry)" {
+	check_stop_out_of_descriptors --tracking=ancestry
+}
+
+@test "out of descriptors, a stop still ends every tree (cgroup)" {
+	cgroup_v2_writable || skip "no writable cgroup v2 hierarchy here"
+	check_stop_out_of_descriptors --tracking=cgroup
+}

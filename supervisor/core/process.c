@@ -341,12 +341,18 @@ static enum proc_state stop_timed_out(struct tend *t, struct process *p)
 	struct pid_list left = { 0 };
 	struct tree tree = process_tree(p);
 	char grace[32];
-	tracker_members(&t->tracker, &tree, &left);
 	duration_format(KILL_GRACE_MS, grace, sizeof(grace));
-	tend_log(&t->log, LOG_ERR,
-		 "%s: %zu process(es) of its tree still alive %s after SIGKILL (in uninterruptible "
-		 "sleep, or forking faster than tend can look); giving up on them",
-		 label, left.len, grace);
+	if (tracker_members(&t->tracker, &tree, &left) < 0)
+		tend_log(&t->log, LOG_ERR,
+			 "%s: its tree cannot be read %s after SIGKILL (%m); giving up on it: "
+			 "processes of it may be left",
+			 label, grace);
+	else
+		tend_log(&t->log, LOG_ERR,
+			 "%s: %zu process(es) of its tree still alive %s after SIGKILL (in "
+			 "uninterruptible sleep, or forking faster than tend can look); giving up "
+			 "on them",
+			 label, left.len, grace);
 	pid_list_free(&left);
 	give_up_main(t, p);
 	return PS_STOPPED;

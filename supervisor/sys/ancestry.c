@@ -9,6 +9,7 @@
 #include "base/pidmap.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,19 @@ struct proc_table {
 	struct proc_entry *v;
 	size_t len;
 	size_t cap;
+	bool unreadable; /* /proc could not be read whole: the table proves nothing */
+	int err;	 /* why */
 };
+
+/* What a read of /proc found: the process, or that it is gone (a zombie
+ * counts as gone), or nothing at all (out of descriptors or memory). Trees
+ * that could not be read must never be taken for empty. */
+enum { READ_OK = 0, READ_GONE = -1, READ_FAILED = -2 };
+
+static int open_failure(void)
+{
+	return errno == ENOENT || errno == ESRCH ? READ_GONE : READ_FAILED;
+}
 
 /* Reads pid, parent and session of one live (not zombie) process. */
 static int read_stat(int pid, struct proc_entry *e)
@@ -34,11 +47,14 @@ static int read_stat(int pid, struct proc_entry *e)
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return open_failure();
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int err = errno;
 	close(fd);
-	if (n <= 0)
-		return -1;
+	if (n < 0)
+		return err == ESRCH ? READ_GONE : READ_FAILED;
+	if (n == 0)
+		return READ_GONE;
 	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: parse after the last ')'. */
 	char *rest = strrchr(buf, ')');
@@ -55,20 +71,33 @@ static int read_stat(int pid, struct proc_entry *e)
 static void scan_proc(struct proc_table *tab)
 {
 	DIR *d = opendir("/proc");
-	if (!d)
+	if (!d) {
+		tab->unreadable = true;
+		tab->err = errno;
 		return;
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		struct proc_entry e;
-		if (*end || pid <= 0 || read_stat((int)pid, &e) < 0)
+		if (*end || pid <= 0)
+			continue;
+		int r = read_stat((int)pid, &e);
+		if (r == READ_FAILED) {
+			tab->unreadable = true;
+			tab->err = errno;
+		}
+		if (r != READ_OK)
 			continue;
 		if (tab->len == tab->cap) {
 			size_t cap = tab->cap ? tab->cap * 2 : 256;
 			struct proc_entry *v = realloc(tab->v, cap * sizeof(*v));
-			if (!v)
+			if (!v) {
+				tab->unreadable = true;
+				tab->err = ENOMEM;
 				break;
+			}
 			tab->v = v;
 			tab->cap = cap;
 		}
@@ -181,7 +210,7 @@ static int read_children_file(const char *path, struct pid_list *out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return -1;
+		return open_failure();
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] >= '0' && buf[i] <= '9') {
@@ -195,30 +224,37 @@ static int read_children_file(const char *path, struct pid_list *out)
 		}
 	if (in_number)
 		pid_list_add(out, (pid_t)pid);
+	int err = errno;
 	close(fd);
-	return n < 0 ? -1 : 0;
+	return n < 0 ? (err == ESRCH ? READ_GONE : READ_FAILED) : READ_OK;
 }
 
 /* The children of pid, from every thread's /proc/PID/task/TID/children.
- * -1 when the kernel has no such files (CONFIG_PROC_CHILDREN) and pid's
- * task directory is there, or when pid is gone: the caller cannot tell
- * them apart from an empty answer otherwise. */
+ * READ_GONE when the kernel has no such files (CONFIG_PROC_CHILDREN) and
+ * pid's task directory is there, or when pid is gone: the caller cannot
+ * tell them apart from an empty answer otherwise; READ_FAILED when a file
+ * could not be read. */
 static int read_children(pid_t pid, struct pid_list *out)
 {
 	char path[64];
 	struct dirent *de;
-	int found = -1;
+	int found = READ_GONE;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	DIR *d = opendir(path);
 	if (!d)
-		return -1;
+		return open_failure();
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/children", (int)pid, de->d_name);
-		if (read_children_file(path, out) == 0)
-			found = 0;
+		int r = read_children_file(path, out);
+		if (r == READ_FAILED) {
+			found = READ_FAILED;
+			break;
+		}
+		if (r == READ_OK)
+			found = READ_OK;
 	}
 	closedir(d);
 	return found;
@@ -237,40 +273,54 @@ static int claim_orphans(struct tracker *tr, const struct tree *tree, pid_t self
 		pid_list_free(&kids);
 		return -1;
 	}
-	for (size_t i = 0; i < kids.len; i++) {
+	int r = 0;
+	for (size_t i = 0; i < kids.len && r == 0; i++) {
 		pid_t c = kids.pids[i];
 		if (c == tree->main || (tr->mains && pidmap_get(tr->mains, c)) ||
 		    pid_list_has(out, c))
 			continue;
-		if (read_stat(c, &e) < 0)
+		switch (read_stat(c, &e)) {
+		case READ_GONE:
 			*dying = true;
-		else if (e.ppid == self && orphan_belongs_to(tr, &e, tree))
-			pid_list_add(out, c);
+			break;
+		case READ_FAILED:
+			r = -1;
+			break;
+		default:
+			if (e.ppid == self && orphan_belongs_to(tr, &e, tree))
+				pid_list_add(out, c);
+		}
 	}
 	pid_list_free(&kids);
-	return 0;
+	return r;
 }
 
 /* Adds the living children of out->pids[from..]; out grows as it is
  * walked. A child counts only while its stat still names that parent (its
  * pid may have been reaped and used again in between). */
-static void add_descendants(struct pid_list *out, size_t from, bool *dying)
+static int add_descendants(struct pid_list *out, size_t from, bool *dying)
 {
 	struct pid_list kids = { 0 };
 	struct proc_entry e;
+	int r = 0;
 
-	for (size_t i = from; i < out->len; i++) {
+	for (size_t i = from; i < out->len && r == 0; i++) {
 		pid_t parent = out->pids[i];
 		kids.len = 0;
-		read_children(parent, &kids);
-		for (size_t k = 0; k < kids.len; k++) {
-			if (read_stat(kids.pids[k], &e) < 0)
+		if (read_children(parent, &kids) == READ_FAILED)
+			r = -1;
+		for (size_t k = 0; k < kids.len && r == 0; k++) {
+			int got = read_stat(kids.pids[k], &e);
+			if (got == READ_FAILED)
+				r = -1;
+			else if (got == READ_GONE)
 				*dying = true;
 			else if (e.ppid == parent)
 				pid_list_add(out, kids.pids[k]);
 		}
 	}
 	pid_list_free(&kids);
+	return r;
 }
 
 /* p's tree without looking at every process on the machine: its main
@@ -291,13 +341,17 @@ static int walk_members(struct tracker *tr, const struct tree *tree, struct pid_
 	size_t walked = 0;
 	bool dying;
 
-	if (tree->main && read_stat(tree->main, &e) == 0)
+	int main_read = tree->main ? read_stat(tree->main, &e) : READ_GONE;
+	if (main_read == READ_FAILED)
+		return -1;
+	if (main_read == READ_OK)
 		pid_list_add(out, tree->main);
 	for (int round = 0; round < WALK_ROUNDS; round++) {
 		dying = false;
 		if (claim_orphans(tr, tree, self, out, &dying) < 0)
-			return round ? 0 : -1;
-		add_descendants(out, walked, &dying);
+			return -1;
+		if (add_descendants(out, walked, &dying) < 0)
+			return -1;
 		walked = out->len;
 		if (!dying)
 			break;
@@ -316,6 +370,11 @@ int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_lis
 		out->len = 0; /* what a failed walk found is taken again */
 		scan_proc(&own);
 		tab = &own;
+	}
+	if (tab->unreadable) {
+		free(own.v);
+		errno = tab->err;
+		return -1;
 	}
 	for (size_t i = 0; i < tab->len; i++) {
 		struct proc_entry *e = &tab->v[i];

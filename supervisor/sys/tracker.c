@@ -1,10 +1,13 @@
 #include "sys/tracker.h"
 #include "sys/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *tracking_mode_name(enum tracking_mode m)
 {
@@ -17,10 +20,31 @@ void tracker_wire(struct tracker *tr, struct logger *log, const struct pidmap *m
 	tr->mains = mains;
 	tr->mode = TRACK_ANCESTRY;
 	tr->root_fd = -1;
+	tr->reserve[0] = tr->reserve[1] = -1;
+}
+
+static void hold_reserve(struct tracker *tr)
+{
+	for (int i = 0; i < 2; i++)
+		if (tr->reserve[i] < 0)
+			tr->reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static bool release_reserve(struct tracker *tr)
+{
+	bool had = false;
+	for (int i = 0; i < 2; i++)
+		if (tr->reserve[i] >= 0) {
+			close(tr->reserve[i]);
+			tr->reserve[i] = -1;
+			had = true;
+		}
+	return had;
 }
 
 int tracker_init(struct tracker *tr, const char *requested)
 {
+	hold_reserve(tr);
 	if (strcmp(requested, "ancestry") == 0) {
 		snprintf(tr->why, sizeof(tr->why), "requested");
 		return 0;
@@ -40,6 +64,7 @@ int tracker_init(struct tracker *tr, const char *requested)
 
 void tracker_cleanup(struct tracker *tr)
 {
+	release_reserve(tr);
 	if (tr->mode == TRACK_CGROUP)
 		cgroup_cleanup(tr);
 	free(tr->root);
@@ -51,11 +76,41 @@ int tracker_prepare(struct tracker *tr, const struct tree *tree)
 	return tr->mode == TRACK_CGROUP ? cgroup_prepare(tr, tree) : -1;
 }
 
-int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
+static int read_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
 {
+	out->len = 0;
 	if (tr->mode == TRACK_CGROUP)
 		return cgroup_members(tr, tree, out);
 	return ancestry_members(tr, tree, out);
+}
+
+/* Said once when trees cannot be read, and once when they can again. */
+static void note_readable(struct tracker *tr, const struct tree *tree, bool readable, int err)
+{
+	if (readable && tr->unreadable)
+		tend_log(tr->log, LOG_WARN, "process trees can be read again");
+	else if (!readable && !tr->unreadable)
+		tend_log(tr->log, LOG_ERR,
+			 "cannot read the tree of %s/%s (%s): its processes are taken to be "
+			 "alive until it can",
+			 tree->group, tree->process, strerror(err));
+	tr->unreadable = !readable;
+}
+
+int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list *out)
+{
+	int r = read_members(tr, tree, out);
+	if (r < 0 && (errno == EMFILE || errno == ENFILE) && release_reserve(tr)) {
+		struct proc_table *batch = tr->batch; /* read when it was short of them */
+		tr->batch = NULL;
+		r = read_members(tr, tree, out);
+		tr->batch = batch;
+		hold_reserve(tr);
+	}
+	int err = errno;
+	note_readable(tr, tree, r == 0, err);
+	errno = err;
+	return r;
 }
 
 void tracker_signal(struct tracker *tr, const struct tree *tree, int sig)
@@ -63,7 +118,9 @@ void tracker_signal(struct tracker *tr, const struct tree *tree, int sig)
 	if (tr->mode == TRACK_CGROUP && sig == SIGKILL && cgroup_kill(tr, tree))
 		return;
 	struct pid_list members = { 0 };
-	tracker_members(tr, tree, &members);
+	if (tracker_members(tr, tree, &members) < 0 && tree->main &&
+	    !pid_list_has(&members, tree->main))
+		pid_list_add(&members, tree->main);
 	pid_list_signal(&members, sig);
 	pid_list_free(&members);
 }
@@ -71,8 +128,7 @@ void tracker_signal(struct tracker *tr, const struct tree *tree, int sig)
 bool tracker_empty(struct tracker *tr, const struct tree *tree)
 {
 	struct pid_list members = { 0 };
-	tracker_members(tr, tree, &members);
-	bool empty = members.len == 0;
+	bool empty = tracker_members(tr, tree, &members) == 0 && members.len == 0;
 	pid_list_free(&members);
 	return empty;
 }

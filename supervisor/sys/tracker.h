@@ -45,6 +45,11 @@ struct tracker {
 	/* The pids that are some supervised process's main process: never
 	 * claimed as another tree's orphan. */
 	const struct pidmap *mains;
+	/* Descriptors held back for reading trees when tend runs out of them
+	 * (each supervised process costs a pipe and a log file): closed to let
+	 * one look happen, opened again after it. -1: not held. */
+	int reserve[2];
+	bool unreadable; /* the last look failed (said once, until one works) */
 };
 
 /* Before tracker_init: what it reports to and the main pids it must know. */
@@ -61,9 +66,14 @@ const char *tracking_mode_name(enum tracking_mode m);
  * into to join its cgroup (close-on-exec; the caller closes it), or -1 with
  * errno when it cannot be made. Only in cgroup mode. */
 int tracker_prepare(struct tracker *tr, const struct tree *tree);
-/* Every live pid of the tree, its main process included. */
+/* Every live pid of the tree, its main process included. -1 (errno set)
+ * when the tree could not be read (out of descriptors or memory): then out
+ * proves nothing, and a tree must never be taken for empty. */
 int tracker_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);
+/* sig to every member; to the main process at least when the tree cannot
+ * be read. */
 void tracker_signal(struct tracker *tr, const struct tree *tree, int sig);
+/* True only when the tree was read and nothing of it is left. */
 bool tracker_empty(struct tracker *tr, const struct tree *tree);
 /* Many queries in a row (status of every process, every stopping process
  * after a reap) share one look at the system instead of one each. */
