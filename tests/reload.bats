@@ -257,3 +257,25 @@ CONF
 	assert_success
 	alive "$TEND_PID"
 }
+
+@test "a file rewritten in place without pause is not read empty by the forced reload" {
+	conf 10-a.conf <<CONF
+group "g" { process "p" { command = "sleep 1000" } }
+CONF
+	start_tend
+	wait_until state_is running g p
+	pid=$(pid_of g p)
+	cp "$CONF/10-a.conf" "$T/content"
+	# Truncate, write 20 ms later, again, for longer than the 2 s after
+	# which a reload is forced while conf.d is still changing.
+	end=$((SECONDS + 4))
+	while [ "$SECONDS" -lt "$end" ]; do
+		: >"$CONF/10-a.conf"
+		sleep 0.02
+		cat "$T/content" >"$CONF/10-a.conf"
+	done
+	wait_until grep -q 'conf.d: 10-a.conf is empty while conf.d is being written' "$T/tend.out"
+	wait_until grep -q 'reload: .*unchanged' "$T/tend.out"
+	[ "$(pid_of g p)" = "$pid" ]
+	! grep -q 'group g: stopping' "$T/tend.out"
+}

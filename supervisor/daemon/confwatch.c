@@ -6,11 +6,14 @@
 #include "base/container_of.h"
 #include "sys/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WATCHED_EVENTS                                                                             \
@@ -24,10 +27,57 @@ static bool relevant_name(const char *name, uint32_t len)
 	return n > 5 && name[0] != '.' && strcmp(name + n - 5, ".conf") == 0;
 }
 
+/* The first NAME.conf in conf.d that is empty, into name; false if none. */
+static bool empty_conf_file(const char *confdir, char *name, size_t len)
+{
+	DIR *dir = opendir(confdir);
+	struct dirent *de;
+	struct stat st;
+	bool found = false;
+	if (!dir)
+		return false;
+	while (!found && (de = readdir(dir))) {
+		if (!relevant_name(de->d_name, (uint32_t)strlen(de->d_name)) ||
+		    fstatat(dirfd(dir), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size != 0)
+			continue;
+		snprintf(name, len, "%s", de->d_name);
+		found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* A reload forced by RELOAD_MAX_WAIT_MS happens while conf.d is still
+ * being written. A file rewritten in place (truncated, then written) reads
+ * empty in between, and empty is valid: its groups would be stopped. So a
+ * forced reload that finds an empty file waits for quiet instead; a file
+ * that is still empty once conf.d is quiet was meant to be. */
+static bool wait_for_quiet(struct daemon *d, uint64_t now)
+{
+	struct confwatch *cw = &d->confwatch;
+	char name[NAME_MAX + 1];
+	if (now - cw->last_change_ms >= RELOAD_SETTLE_MS ||
+	    !empty_conf_file(d->confdir, name, sizeof(name)))
+		return false;
+	if (!cw->waiting_for_empty)
+		tend_log(&d->tend.log, LOG_INFO,
+			 "conf.d: %s is empty while conf.d is being written; reloading once it is "
+			 "quiet",
+			 name);
+	cw->waiting_for_empty = true;
+	cw->first_change_ms = now; /* the next forced look is RELOAD_MAX_WAIT_MS away */
+	loop_timer_at(&d->tend.loop, &cw->settle, cw->last_change_ms + RELOAD_SETTLE_MS);
+	return true;
+}
+
 static void settle_timer_fired(struct timer *tm)
 {
 	struct daemon *d = container_of(tm, struct daemon, confwatch.settle);
 	struct buf report = { 0 };
+	if (wait_for_quiet(d, loop_now_ms(&d->tend.loop)))
+		return;
+	d->confwatch.waiting_for_empty = false;
 	tend_log(&d->tend.log, LOG_INFO, "conf.d changed; reloading");
 	daemon_reload(d, &report);
 	buf_free(&report);
@@ -60,6 +110,7 @@ static void on_inotify(struct watcher *w, uint32_t events)
 	uint64_t now = loop_now_ms(&t->loop);
 	if (!timer_armed(&cw->settle))
 		cw->first_change_ms = now;
+	cw->last_change_ms = now;
 	uint64_t due = now + RELOAD_SETTLE_MS;
 	uint64_t latest = cw->first_change_ms + RELOAD_MAX_WAIT_MS;
 	loop_timer_at(&t->loop, &cw->settle, due < latest ? due : latest);

@@ -22,6 +22,8 @@ struct confwatch {
 	struct watcher w;    /* inotify on conf.d; fd -1: not watched */
 	struct timer settle; /* reload once conf.d has been quiet */
 	uint64_t first_change_ms;
+	uint64_t last_change_ms;
+	bool waiting_for_empty; /* said that an empty file is waited for */
 };
 
 struct daemon {
