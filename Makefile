@@ -19,7 +19,7 @@ B := build
 # The daemon's layers, lowest first (README "Layout"): one archive each,
 # build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
 # only the layers before it; tools/layers.sh checks that in make check.
-LAYERS      := base config sys core services cluster control daemon
+LAYERS      := base config sys core services account cluster control daemon
 LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
 layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
 INIT_SRC    := $(sort $(wildcard init/*.c))
