@@ -85,7 +85,10 @@ tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
 		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
 		rm -f $(B)/tend.ld.txt; exit $$rc
 
-tendctl: $(B)/tools/tendctl.o $(B)/libtend.a
+# `tendctl account` reads the records itself, with the account layer's
+# reader (and the base layer below it); nothing else of the daemon.
+tendctl: $(B)/tools/tendctl.o $(B)/tools/tendctl_account.o $(B)/lib/account.a $(B)/lib/base.a \
+		$(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 
 $(B)/libtend.a: $(LIBTEND_SRC:%.c=$(B)/%.o)
