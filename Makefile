@@ -47,6 +47,7 @@ UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
 UNIT_LAYERS_test_dependencies    := core sys config base
 UNIT_LAYERS_test_services        := services core sys config base
+UNIT_LAYERS_test_account         := account sys base
 UNIT_LAYERS_test_wire            := cluster config base
 UNIT_LAYERS_test_negotiation     := cluster services core sys config base
 UNIT_LAYERS_test_faults          := control cluster services core sys config base

@@ -104,7 +104,8 @@ static int month_file(struct account_writer *w, uint64_t when_ms)
 	if (w->fd >= 0 && strcmp(month, w->month) == 0)
 		return 0;
 	path_of(w, month, path, sizeof(path));
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	/* Readable too: end_torn_line looks at the last byte. */
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0) {
 		int err = errno;
 		report_failure(w, "open", err);
