@@ -82,6 +82,18 @@ static bool copy_part(char *buf, size_t len, const char *s, size_t n)
 	return true;
 }
 
+/* The length of a process's name in its cgroup's name: PROCESS, or
+ * PROCESS.left-N for what a stop left running, set aside (cgroup.c). */
+static size_t set_aside_name(const char *name)
+{
+	size_t len = strlen(name);
+	const char *dot = strrchr(name, '.');
+	if (!dot || strncmp(dot, ".left-", 6) != 0 || !dot[6] ||
+	    strspn(dot + 6, "0123456789") != strlen(dot + 6))
+		return len;
+	return (size_t)(dot - name);
+}
+
 int cgroup_owner(const struct tracker *tr, const char *path, char *group, size_t glen,
 		 char *process, size_t plen)
 {
@@ -95,9 +107,8 @@ int cgroup_owner(const struct tracker *tr, const char *path, char *group, size_t
 	const char *gstart = slash;
 	while (gstart > rest && gstart[-1] != '/')
 		gstart--;
-	/* PROCESS.left-N: what a stop left running, set aside (cgroup.c). */
-	const char *pname = slash + 1, *left = strstr(pname, ".left-");
-	size_t pn = left ? (size_t)(left - pname) : strlen(pname);
+	const char *pname = slash + 1;
+	size_t pn = set_aside_name(pname);
 	if (!copy_part(group, glen, gstart, (size_t)(slash - gstart)) ||
 	    !copy_part(process, plen, pname, pn))
 		return -1;
