@@ -19,7 +19,7 @@ B := build
 # The daemon's layers, lowest first (README "Layout"): one archive each,
 # build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
 # only the layers before it; tools/layers.sh checks that in make check.
-LAYERS      := base config sys core services cluster control daemon
+LAYERS      := base config sys core services account cluster control daemon
 LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
 layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
 INIT_SRC    := $(sort $(wildcard init/*.c))
@@ -47,6 +47,7 @@ UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
 UNIT_LAYERS_test_dependencies    := core sys config base
 UNIT_LAYERS_test_services        := services core sys config base
+UNIT_LAYERS_test_account         := account sys base
 UNIT_LAYERS_test_wire            := cluster config base
 UNIT_LAYERS_test_negotiation     := cluster services core sys config base
 UNIT_LAYERS_test_faults          := control cluster services core sys config base
@@ -85,7 +86,10 @@ tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
 		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
 		rm -f $(B)/tend.ld.txt; exit $$rc
 
-tendctl: $(B)/tools/tendctl.o $(B)/libtend.a
+# `tendctl account` reads the records itself, with the account layer's
+# reader (and the base layer below it); nothing else of the daemon.
+tendctl: $(B)/tools/tendctl.o $(B)/tools/tendctl_account.o $(B)/lib/account.a $(B)/lib/base.a \
+		$(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 
 $(B)/libtend.a: $(LIBTEND_SRC:%.c=$(B)/%.o)

@@ -1,7 +1,8 @@
 /* tendctl: the command-line client. It forwards COMMAND ARGS... to tend as one
  * request and prints the reply; tend decides what a request means. Two
  * requests get what only the client knows: `service register` its parent's
- * pid (tendctl itself exits at once), `add` an absolute path. */
+ * pid (tendctl itself exits at once), `add` an absolute path. One command
+ * tendctl does itself: `account` reads the records (tendctl_account.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "libtend/tend.h"
+#include "tools/tendctl.h"
 
 static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
@@ -37,7 +39,11 @@ static const char usage_text[] =
     "  peers [--json]                            the cluster: this host, its peers, negotiable\n"
     "                                            groups and dropped datagrams\n"
     "  release GROUP                             hand a negotiable group running here to a peer\n"
-    "Planned, not yet in tend: run, account.\n"
+    "  account [--tenant T] [--group G] [--since TIME] [--until TIME] [--by tenant|group|day]\n"
+    "          [--json|--csv]                    sum the accounting records (read from\n"
+    "                                            RUNDIR/account; TIME: YYYY-MM-DD[THH:MM:SS]\n"
+    "                                            in UTC, or -7d, -12h, -30m)\n"
+    "Planned, not yet in tend: run.\n"
     "\n"
     "Options:\n"
     "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"
@@ -170,6 +176,14 @@ int main(int argc, char *argv[])
 			return 1;
 		}
 		dir = rundir;
+	}
+	if (strcmp(argv[optind], "account") == 0) {
+		ret = account_command(dir, argc - optind, argv + optind);
+		if (check_stdout(&st) < 0 && !st.closed) {
+			fprintf(stderr, "tendctl: write error: %s\n", strerror(st.error));
+			return 1;
+		}
+		return ret;
 	}
 	fd = tend_connect(dir);
 	if (fd < 0) {

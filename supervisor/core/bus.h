@@ -23,8 +23,12 @@ struct process;
 struct group;
 
 enum bus_kind {
-	BUS_PROCESS_SPAWNED,  /* proc started; restart: it was a restart */
-	BUS_PROCESS_EXITED,   /* proc's main process was reaped; exit says how */
+	BUS_PROCESS_SPAWNED, /* proc started; restart: it was a restart */
+	BUS_PROCESS_EXITED,  /* proc's main process was reaped; exit says how */
+	/* tend reaped a pid that was no main process (an orphan re-parented to
+	 * it); exit says how it ended; proc and group: whose tree it was in,
+	 * NULL when that cannot be told */
+	BUS_DESCENDANT_REAPED,
 	BUS_PROCESS_STATE,    /* proc entered a new state (proc->state) */
 	BUS_PROCESS_HUNG,     /* proc's watchdog expired; text: its last state text */
 	BUS_PROCESS_LOG_LINE, /* proc printed a line: text, len (no newline) */
@@ -40,15 +44,19 @@ enum bus_kind {
 
 #define BUS_KIND(k) (1u << (k))
 
-/* How a main process ended, for whoever keeps records (accounting). */
+/* How a process ended, for whoever keeps records (accounting). */
 struct exit_record {
 	pid_t pid;
+	pid_t ppid;    /* its parent when it ended (tend, for an orphan); 0: unknown */
+	char comm[16]; /* a descendant's command name (the kernel's); "": unknown */
 	int wait_status;
 	bool has_usage;	     /* tend reaped it itself: usage is its rusage */
 	struct rusage usage; /* of it and the children it waited for */
-	uint64_t start_ms;   /* monotonic, as the seam's clock */
+	uint64_t start_ms;   /* monotonic, as the seam's clock; a descendant: 0 */
 	uint64_t end_ms;
-	uint64_t start_wall_ms; /* wall clock: end_wall_ms minus how long it ran */
+	/* wall clock: a main process's is end_wall_ms minus how long it ran; a
+	 * descendant's is what /proc said; 0: unknown */
+	uint64_t start_wall_ms;
 	uint64_t end_wall_ms;
 };
 
@@ -57,7 +65,7 @@ struct bus_event {
 	struct process *proc;		/* process events */
 	struct group *group;		/* group events */
 	struct group *replacement;	/* BUS_GROUP_REPLACED */
-	const struct exit_record *exit; /* BUS_PROCESS_EXITED */
+	const struct exit_record *exit; /* BUS_PROCESS_EXITED, BUS_DESCENDANT_REAPED */
 	const char *what;		/* BUS_RELOAD */
 	const char *text;		/* HUNG, LOG_LINE, RELOAD; NULL: none */
 	size_t len;			/* LOG_LINE: text's length */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *const state_names[PS__COUNT] = {
 	[PS_STOPPED] = "stopped", [PS_STARTING] = "starting", [PS_RUNNING] = "running",
@@ -64,8 +65,11 @@ struct exit_record process_exit_record(struct tend *t, const struct process *p, 
 				 .start_ms = p->started_ms,
 				 .end_ms = loop_now_ms(&t->loop),
 				 .end_wall_ms = t->sys.ops->wall_ms(&t->sys) };
-	if (usage)
+	/* With its rusage, tend waited for it: it was tend's child. */
+	if (usage) {
 		r.usage = *usage;
+		r.ppid = getpid();
+	}
 	uint64_t ran = r.end_ms > r.start_ms ? r.end_ms - r.start_ms : 0;
 	r.start_wall_ms = r.end_wall_ms > ran ? r.end_wall_ms - ran : 0;
 	return r;

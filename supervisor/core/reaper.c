@@ -1,12 +1,15 @@
 /* Reaping: on SIGCHLD, collect every exited child. Main processes go to
  * their state machine; any other pid (an orphan adopted by tend, a child of
- * a dead main) is simply reaped, and processes waiting for their tree to
- * empty are told to look again. */
+ * a dead main) is looked at before it is reaped (what /proc says of it is
+ * gone after) and published (descendants.c), and processes waiting for
+ * their tree to empty are told to look again. */
 #include "core/reaper.h"
 #include "sys/log.h"
+#include "sys/zombie.h"
 #include "core/context.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/wait.h>
 
 /* Ancestry mode looks at each stopping process's own tree (the kernel's
@@ -36,21 +39,40 @@ static void tell_stopping_processes(struct tend *t)
 		tracker_batch_end(&t->tracker);
 }
 
+/* The next ended child, left unreaped (WNOWAIT); 0: none, -1: error. */
+static pid_t next_ended(void)
+{
+	siginfo_t info;
+	memset(&info, 0, sizeof(info));
+	if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return -1;
+	return info.si_pid;
+}
+
 void reap_children(struct tend *t)
 {
 	int status;
 	pid_t pid;
 	struct rusage usage;
+	struct zombie_info z;
 	bool others = false;
-	while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
+	while ((pid = next_ended()) > 0) {
 		struct process *p = pidmap_get(&t->pids, pid);
-		if (p)
+		if (!p)
+			zombie_inspect(pid, t->tracker.mode == TRACK_CGROUP, &z);
+		if (wait4(pid, &status, WNOHANG, &usage) != pid) {
+			tend_log(&t->log, LOG_WARN, "wait4 %d: %m", (int)pid);
+			break;
+		}
+		if (p) {
 			process_exited(t, p, status, &usage);
-		else
+		} else {
+			descendant_reaped(t, pid, status, &usage, &z);
 			others = true;
+		}
 	}
 	if (pid < 0 && errno != ECHILD)
-		tend_log(&t->log, LOG_WARN, "waitpid: %m");
+		tend_log(&t->log, LOG_WARN, "waitid: %m");
 	/* A main process that exits while stopping checks its tree itself; only
 	 * other reaped pids can be the last member of some tree. */
 	if (others)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "account/account.h"
 #include "base/buf.h"
 #include "base/timer.h"
 #include "cluster/cluster.h"
@@ -30,6 +31,7 @@ struct daemon {
 	struct tend tend; /* the core */
 	struct control control;
 	struct directory services;
+	struct account account;
 	struct cluster cluster;
 	char *confdir;
 	int lock_fd; /* RUNDIR/tend.pid, locked: one tend per run directory */

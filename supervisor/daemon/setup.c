@@ -2,8 +2,8 @@
  * follow: standard descriptors, limits, /dev/null, the run directory and
  * tend.log, the subreaper (or, as PID 1, Ctrl-Alt-Del as a signal), the
  * loop and signals, the run directory's lock, the control socket, tree
- * tracking, NOTIFY_SOCKET, conf.d's watch, the subscriptions and hooks
- * between them (wiring.c), the groups. */
+ * tracking, the accounting records, NOTIFY_SOCKET, conf.d's watch, the
+ * subscriptions and hooks between them (wiring.c), the groups. */
 #include "daemon/daemon.h"
 #include "core/notify.h"
 #include "core/startup.h"
@@ -190,6 +190,7 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	if (lock_rundir(d) < 0 || control_open(&d->control, t) < 0 ||
 	    tracker_init(&t->tracker, tracking) < 0)
 		return -1;
+	account_open(&d->account, t, NULL, NULL);
 	notify_open(t);
 	confwatch_open(d);
 	directory_init(&d->services, &t->loop, &t->log);
@@ -227,6 +228,7 @@ void daemon_teardown(struct daemon *d)
 	notify_close(t);
 	confwatch_close(d);
 	registry_free(t);
+	account_close(&d->account);
 	tracker_cleanup(&t->tracker);
 	pidmap_free(&t->pids);
 	free(t->base_env); /* the strings are environ's */

@@ -54,6 +54,11 @@ int daemon_wire(struct daemon *d)
 	ctl->reload_ctx = d;
 	ctl->services = &d->services;
 	ctl->cluster = &d->cluster;
+	/* Accounting first: a record is in its file before anybody hears of
+	 * the exit it records (a client that sees the event and kills tend
+	 * finds the record). */
+	if (bus_subscribe(&t->bus, ACCOUNT_EVENTS, account_on_event, &d->account) < 0)
+		return -1;
 	/* A removed group's `logs -f` readers are told before a stop that
 	 * waited for it is answered. */
 	if (bus_subscribe(&t->bus, STREAMED, event_stream_on_event, ctl) < 0 ||

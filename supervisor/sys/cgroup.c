@@ -77,6 +77,9 @@ int cgroup_setup(struct tracker *tr)
 		return -1;
 	}
 	tr->root = strdup(root);
+	char rel[sizeof(own) + 32];
+	snprintf(rel, sizeof(rel), "%s/tend-%d", own, (int)getpid());
+	tr->root_rel = strdup(rel);
 	tr->has_kill = faccessat(tr->root_fd, "cgroup.kill", W_OK, 0) == 0;
 	return 0;
 }

@@ -68,7 +68,8 @@ void tracker_cleanup(struct tracker *tr)
 	if (tr->mode == TRACK_CGROUP)
 		cgroup_cleanup(tr);
 	free(tr->root);
-	tr->root = NULL;
+	free(tr->root_rel);
+	tr->root = tr->root_rel = NULL;
 }
 
 int tracker_prepare(struct tracker *tr, const struct tree *tree)
@@ -155,4 +156,15 @@ void tracker_release_group(struct tracker *tr, const char *group)
 {
 	if (tr->mode == TRACK_CGROUP)
 		cgroup_release_group(tr, group);
+}
+
+int tracker_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u)
+{
+	return tr->mode == TRACK_CGROUP ? cgroup_group_usage(tr, group, u) : -1;
+}
+
+int tracker_owner_of_cgroup(const struct tracker *tr, const char *path, char *group, size_t glen,
+			    char *process, size_t plen)
+{
+	return tr->mode == TRACK_CGROUP ? cgroup_owner(tr, path, group, glen, process, plen) : -1;
 }

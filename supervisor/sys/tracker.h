@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/pid_list.h"
@@ -33,9 +34,11 @@ struct tree {
 
 struct tracker {
 	enum tracking_mode mode;
-	char *root;	    /* cgroup mode: this instance's cgroup directory */
-	int root_fd;	    /* cgroup mode: fd of root, -1 otherwise */
-	bool has_kill;	    /* cgroup.kill is available (Linux >= 5.14) */
+	char *root; /* cgroup mode: this instance's cgroup directory */
+	char
+	    *root_rel; /* cgroup mode: the same below the cgroup2 mount, as /proc/PID/cgroup says */
+	int root_fd;   /* cgroup mode: fd of root, -1 otherwise */
+	bool has_kill; /* cgroup.kill is available (Linux >= 5.14) */
 	unsigned set_aside; /* cgroup mode: cgroups moved aside (their names' suffix) */
 	char why[160];	    /* ancestry mode: why not cgroup */
 	/* ancestry mode: one scan of /proc shared by every query between
@@ -86,6 +89,21 @@ void tracker_batch_end(struct tracker *tr);
 void tracker_release_tree(struct tracker *tr, const struct tree *tree);
 void tracker_release_group(struct tracker *tr, const char *group);
 
+/* What a group's cgroup used since it was made (cpu.stat, memory.peak,
+ * io.stat); -1 in a field: not available there (no such controller). */
+struct cgroup_usage {
+	int64_t usage_us, user_us, system_us;
+	int64_t memory_peak_bytes;
+	int64_t io_read_bytes, io_write_bytes;
+};
+/* cgroup mode: 0 with *u filled, or -1 (ancestry mode, or no such cgroup). */
+int tracker_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u);
+/* cgroup mode: the GROUP and PROCESS whose cgroup `path` is (a cgroup v2
+ * path as /proc/PID/cgroup gives it; a cgroup a stop set aside counts as
+ * its process's). 0, or -1: not one of this instance's. */
+int tracker_owner_of_cgroup(const struct tracker *tr, const char *path, char *group, size_t glen,
+			    char *process, size_t plen);
+
 /* cgroup.c */
 int cgroup_setup(struct tracker *tr);
 int cgroup_prepare(struct tracker *tr, const struct tree *tree);
@@ -95,6 +113,9 @@ bool cgroup_kill(struct tracker *tr, const struct tree *tree);
 void cgroup_release_tree(struct tracker *tr, const struct tree *tree);
 void cgroup_release_group(struct tracker *tr, const char *group);
 void cgroup_cleanup(struct tracker *tr);
+int cgroup_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u);
+int cgroup_owner(const struct tracker *tr, const char *path, char *group, size_t glen,
+		 char *process, size_t plen);
 
 /* ancestry.c */
 int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);

@@ -51,6 +51,11 @@ static void note_event(void *ctx, const struct bus_event *ev)
 		snprintf(line, 80, "group %s %s", ev->group->decl.name,
 			 group_state_name(ev->group->state));
 		break;
+	case BUS_DESCENDANT_REAPED:
+		snprintf(line, 80, "descendant %d of %s", ev->exit->pid,
+			 ev->proc ? ev->proc->decl->name : "nobody");
+		h->exit = *ev->exit;
+		break;
 	case BUS_CHANGED:
 		return; /* after every change: too many to write down */
 	default:
@@ -176,6 +181,52 @@ static void the_reaper_records_the_rusage_of_a_real_child(void **state)
 		      h.exit.usage.ru_stime.tv_sec * 1000 + h.exit.usage.ru_stime.tv_usec / 1000;
 	assert_true(cpu_ms >= 50);
 	assert_int_equal(proc(fx, "local", "p")->state, PS_FAILED); /* exit 7, restart never */
+	teardown_fixture(fx);
+}
+
+/* A child of tend that is no main process (an orphan re-parented to it) is
+ * reaped and published with its rusage, what /proc said of it before, and
+ * the process whose tree it was in: here (ancestry tracking) the one whose
+ * session it shares; one that shares none is nobody's. */
+static void the_reaper_publishes_a_descendant_and_whose_it_was(void **state)
+{
+	(void)state;
+	struct fixture *fx = setup_with("process \"p\" { command = \"p\" }\n");
+	struct heard h = { 0 };
+	bus_subscribe(&fx->t.bus, BUS_KIND(BUS_DESCENDANT_REAPED), note_event, &h);
+	struct process *p = proc(fx, "local", "p");
+	char want[80], own_comm[32] = "";
+	FILE *f = fopen("/proc/self/comm", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(own_comm, sizeof(own_comm), f));
+	fclose(f);
+	own_comm[strcspn(own_comm, "\n")] = '\0';
+	for (int owned = 1; owned >= 0; owned--) {
+		p->session = owned ? getsid(0) : 0;
+		pid_t pid = real_spawn(NULL, NULL, NULL);
+		siginfo_t info;
+		assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+		reap_children(&fx->t);
+		snprintf(want, sizeof(want), "descendant %d of %s", (int)pid,
+			 owned ? "p" : "nobody");
+		assert_heard(&h, (const char *[]){ want, NULL });
+		assert_int_equal(h.exit.pid, pid);
+		assert_int_equal(h.exit.ppid, getpid());
+		assert_string_equal(h.exit.comm, own_comm); /* the child's: a fork of this one */
+		assert_true(WIFEXITED(h.exit.wait_status) && WEXITSTATUS(h.exit.wait_status) == 7);
+		assert_true(h.exit.has_usage);
+		assert_true(h.exit.usage.ru_utime.tv_sec * 1000 +
+				h.exit.usage.ru_utime.tv_usec / 1000 +
+				h.exit.usage.ru_stime.tv_sec * 1000 +
+				h.exit.usage.ru_stime.tv_usec / 1000 >=
+			    50);
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		uint64_t now_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+		assert_true(h.exit.start_wall_ms <= now_ms &&
+			    h.exit.start_wall_ms + 10000 > now_ms);
+	}
+	p->session = 0;
 	teardown_fixture(fx);
 }
 
@@ -356,6 +407,7 @@ int main(void)
 		cmocka_unit_test(subscribers_get_their_kinds_in_order),
 		cmocka_unit_test(an_exit_record_says_how_long_and_how_it_ended),
 		cmocka_unit_test(the_reaper_records_the_rusage_of_a_real_child),
+		cmocka_unit_test(the_reaper_publishes_a_descendant_and_whose_it_was),
 		cmocka_unit_test(a_step_during_delivery_is_reported),
 		cmocka_unit_test(an_impossible_event_is_reported_and_changes_nothing),
 		cmocka_unit_test(the_request_carries_what_the_declaration_says),
