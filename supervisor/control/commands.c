@@ -218,6 +218,7 @@ static const struct command {
 	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
 	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
 	{ "remove", cmd_remove },     { "peers", cmd_peers },	  { "release", cmd_release },
+	{ "run", cmd_run },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)
