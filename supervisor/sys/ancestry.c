@@ -7,6 +7,7 @@
  * that both calls setsid() and clears its environment escapes: use cgroups. */
 #include "sys/tracker.h"
 #include "base/pidmap.h"
+#include "sys/procstat.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -30,25 +31,10 @@ struct proc_table {
 /* Reads pid, parent and session of one live (not zombie) process. */
 static int read_stat(int pid, struct proc_entry *e)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct proc_stat st;
+	if (proc_stat_read(pid, &st) < 0 || st.state == 'Z' || st.state == 'X')
 		return -1;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: parse after the last ')'. */
-	char *rest = strrchr(buf, ')');
-	char state;
-	int ppid, pgrp, session;
-	if (!rest || sscanf(rest + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-		return -1;
-	if (state == 'Z' || state == 'X')
-		return -1;
-	*e = (struct proc_entry){ .pid = pid, .ppid = ppid, .session = session };
+	*e = (struct proc_entry){ .pid = pid, .ppid = st.ppid, .session = st.session };
 	return 0;
 }
 
