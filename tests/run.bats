@@ -324,3 +324,15 @@ CONF
 	assert_output --partial "ERR bad request: unterminated \$' quote"
 	tctl ping
 }
+
+@test "run --wait is answered when tend shuts down" {
+	start_tend
+	"$TENDCTL" -r "$RUN" run --wait --group w -- sleep 1000 >"$T/w.out" 2>&1 &
+	local waiter=$!
+	wait_until state_is running w sleep
+	kill -TERM "$TEND_PID"
+	wait_for_exit "$waiter"
+	[ "$status" -eq 143 ]
+	grep -qx "w killed by SIGTERM" "$T/w.out"
+	wait_until gone "$TEND_PID"
+}

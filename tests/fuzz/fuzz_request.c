@@ -21,7 +21,9 @@
  * request; and nothing that cannot happen happens (tend_bug). The services
  * directory is wired as the daemon wires it (its requests, watches, and
  * the declared services of "web"), without pidfds: `!gone` stands in for
- * an owner's end. `add` is not fuzzed: it forks the isolated reader. */
+ * an owner's end. `add` is not fuzzed: it forks the isolated reader.
+ * `run` groups are launched on the simulated kernel, and removed once
+ * they have ended as the loop's hook would (ephemeral_collect). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
+#include "core/ephemeral.h"
 #include "libtend/cmdline.h"
 #include "sys/exec.h"
 #include "services/declared.h"
@@ -275,6 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (argv && argv[0] && argv[0][0] == '!') {
 			if (!simulate_pid(&dir, argv))
 				simulate(&w, argv);
+			ephemeral_collect(&w.t); /* the loop's hook: runs that ended go */
 			receive(&c, pair[1], &got);
 			/* At most the deferred reply is answered. */
 			if (status_lines(&got) > (waiting ? 1u : 0u))
@@ -282,6 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (argv && argv[0]) {
 			c.wait.active = false; /* tend would hold the request back */
 			command_dispatch(&w.t, &c, argv);
+			ephemeral_collect(&w.t);
 			receive(&c, pair[1], &got);
 			size_t n = status_lines(&got);
 			/* One status line; none yet for a deferred reply (a wait, or
