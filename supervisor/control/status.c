@@ -42,11 +42,13 @@ static void said_status(const struct process *p, char *buf, size_t len)
 static void process_text(struct tend *t, struct process *p, struct buf *out)
 {
 	char how[64], up[32];
+	struct tree_view tv;
+	tree_view_read(t, p, &tv);
 	buf_printf(out, "  %-16s %-9s", p->decl->name, proc_state_name(p->state));
 	if (p->pid) {
 		format_uptime(loop_now_ms(&t->loop) - p->started_ms, up, sizeof(up));
 		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
-		if (main_is_zombie(p))
+		if (tv.main_zombie)
 			buf_puts(out, " (exited, being reaped)");
 	} else if (p->last_spawn_errno) {
 		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
@@ -64,7 +66,8 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	if (said[0])
 		buf_printf(out, " \"%s\"", said);
 	buf_puts(out, "\n");
-	tree_view_text(t, p, out);
+	tree_view_text(&tv, p, out);
+	tree_view_free(&tv);
 }
 
 /* Where a negotiable group runs: " owner ID term N" (text). */
@@ -227,9 +230,12 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
 			   (unsigned long long)watchdog_timeout_ms(p),
 			   watchdog_is_suspended(p) ? "true" : "false");
-	if (main_is_zombie(p))
+	struct tree_view tv;
+	tree_view_read(t, p, &tv);
+	if (tv.main_zombie)
 		buf_puts(out, ",\"zombie\":true");
-	tree_view_json(t, p, out);
+	tree_view_json(&tv, out);
+	tree_view_free(&tv);
 	buf_puts(out, "}");
 }
 

@@ -11,47 +11,45 @@
 #include <string.h>
 #include <unistd.h>
 
-struct tree_nodes {
-	struct pid_node *v;
-	size_t n;
-};
-
-/* p's live descendants, ordered as a tree; v NULL when there are none (or
- * out of memory). */
-static struct tree_nodes descendants(struct tend *t, struct process *p)
+void tree_view_read(struct tend *t, struct process *p, struct tree_view *tv)
 {
-	struct tree_nodes nodes = { 0 };
 	struct pid_list all = { 0 };
 	struct tree tree = process_tree(p);
+	bool main_listed = false;
+	*tv = (struct tree_view){ 0 };
 	tracker_members(&t->tracker, &tree, &all);
-	nodes.v = all.len ? calloc(all.len, sizeof(*nodes.v)) : NULL;
-	for (size_t i = 0; nodes.v && i < all.len; i++) {
+	tv->v = all.len ? calloc(all.len, sizeof(*tv->v)) : NULL;
+	for (size_t i = 0; tv->v && i < all.len; i++) {
 		struct proc_stat st;
+		main_listed |= all.pids[i] == p->pid;
 		/* gone meanwhile, or a zombie: exited, not shown as alive */
 		if (all.pids[i] == p->pid || proc_stat_read(all.pids[i], &st) < 0 ||
 		    st.state == 'Z' || st.state == 'X')
 			continue;
-		struct pid_node *d = &nodes.v[nodes.n++];
+		struct pid_node *d = &tv->v[tv->n++];
 		*d = (struct pid_node){ .pid = st.pid, .ppid = st.ppid };
 		memcpy(d->comm, st.comm, sizeof(d->comm));
 	}
 	pid_list_free(&all);
 	/* out of memory: a flat list, still each one */
-	pid_tree_order(nodes.v, nodes.n, p->pid, getpid());
-	return nodes;
-}
-
-bool main_is_zombie(const struct process *p)
-{
+	pid_tree_order(tv->v, tv->n, p->pid, getpid());
+	/* The tracker lists no zombie: only a main process it left out is
+	 * looked at (one read, not one per process of every status). */
 	struct proc_stat st;
-	return p->pid && proc_stat_read(p->pid, &st) == 0 && st.state == 'Z';
+	tv->main_zombie = p->pid && !main_listed && proc_stat_read(p->pid, &st) == 0 &&
+			  st.state == 'Z';
 }
 
-void tree_view_text(struct tend *t, struct process *p, struct buf *out)
+void tree_view_free(struct tree_view *tv)
 {
-	struct tree_nodes nodes = descendants(t, p);
-	for (size_t i = 0; i < nodes.n; i++) {
-		const struct pid_node *d = &nodes.v[i];
+	free(tv->v);
+	*tv = (struct tree_view){ 0 };
+}
+
+void tree_view_text(const struct tree_view *tv, const struct process *p, struct buf *out)
+{
+	for (size_t i = 0; i < tv->n; i++) {
+		const struct pid_node *d = &tv->v[i];
 		buf_printf(out, "%*s+ %d %s", (int)(4 + 2 * d->depth), "", (int)d->pid, d->comm);
 		if (d->adopted)
 			buf_puts(out, " (adopted)");
@@ -59,12 +57,11 @@ void tree_view_text(struct tend *t, struct process *p, struct buf *out)
 			buf_printf(out, " (parent %d)", (int)d->ppid);
 		buf_puts(out, "\n");
 	}
-	free(nodes.v);
 }
 
 /* Each node opens its "children"; it and the ancestors the next node is no
  * longer under are closed after it (pre-order, depth given). */
-static void tree_json(const struct tree_nodes *nodes, struct buf *out)
+static void tree_json(const struct tree_view *nodes, struct buf *out)
 {
 	buf_puts(out, "[");
 	for (size_t i = 0; i < nodes->n; i++) {
@@ -84,13 +81,11 @@ static void tree_json(const struct tree_nodes *nodes, struct buf *out)
 	buf_puts(out, "]");
 }
 
-void tree_view_json(struct tend *t, struct process *p, struct buf *out)
+void tree_view_json(const struct tree_view *tv, struct buf *out)
 {
-	struct tree_nodes nodes = descendants(t, p);
 	buf_puts(out, ",\"descendants\":[");
-	for (size_t i = 0; i < nodes.n; i++)
-		buf_printf(out, "%s%d", i ? "," : "", (int)nodes.v[i].pid);
+	for (size_t i = 0; i < tv->n; i++)
+		buf_printf(out, "%s%d", i ? "," : "", (int)tv->v[i].pid);
 	buf_puts(out, "],\"tree\":");
-	tree_json(&nodes, out);
-	free(nodes.v);
+	tree_json(tv, out);
 }
