@@ -65,18 +65,30 @@ void run_answer(struct client *c, struct group *g)
 	client_flush(c);
 }
 
+/* The command's first word for tend's log: a line each, so no control
+ * characters (a word may hold a newline), and not too long. */
+static const char *loggable(const char *word, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; word[i] && i + 1 < len; i++)
+		buf[i] = (unsigned char)word[i] < 0x20 || word[i] == 0x7f ? '?' : word[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* Makes and starts the group; NULL when refused (answered). */
 static struct group *launch(struct tend *t, struct client *c, const struct run_options *o,
 			    const char *name)
 {
 	struct group_decl decl;
 	const char *why;
+	char command[128];
 	if (run_decl_make(o, name, &decl) < 0) {
 		client_err(c, "out of memory");
 		return NULL;
 	}
-	tend_log(&t->log, LOG_INFO, "control: run %s as group %s of tenant %s (uid %d)", o->argv[0],
-		 name, o->tenant, (int)c->uid);
+	tend_log(&t->log, LOG_INFO, "control: run %s as group %s of tenant %s (uid %d)",
+		 loggable(o->argv[0], command, sizeof(command)), name, o->tenant, (int)c->uid);
 	struct group *g = registry_add_run(t, &decl, &why);
 	if (!g) {
 		group_decl_free(&decl);

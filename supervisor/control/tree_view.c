@@ -36,8 +36,8 @@ void tree_view_read(struct tend *t, struct process *p, struct tree_view *tv)
 	/* The tracker lists no zombie: only a main process it left out is
 	 * looked at (one read, not one per process of every status). */
 	struct proc_stat st;
-	tv->main_zombie = p->pid && !main_listed && proc_stat_read(p->pid, &st) == 0 &&
-			  st.state == 'Z';
+	tv->main_zombie =
+	    p->pid && !main_listed && proc_stat_read(p->pid, &st) == 0 && st.state == 'Z';
 }
 
 void tree_view_free(struct tree_view *tv)
