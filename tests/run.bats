@@ -336,3 +336,20 @@ CONF
 	grep -qx "w killed by SIGTERM" "$T/w.out"
 	wait_until gone "$TEND_PID"
 }
+
+@test "logs -f of a run ends when the run has ended" {
+	start_tend
+	mkdir "$T/work"
+	cd "$T/work"
+	run tctl run --group lf -- sh -c 'echo hello; while [ ! -e go ]; do sleep 0.05; done; echo bye'
+	assert_success
+	"$TENDCTL" -r "$RUN" logs -f lf >"$T/follow" 2>&1 &
+	local follower=$!
+	track_pid "$follower"
+	wait_until grep -q "hello" "$T/follow"
+	touch go
+	wait_for_exit "$follower"
+	assert_success
+	grep -q "sh: .*bye" "$T/follow"
+	grep -qx "group lf has ended" "$T/follow"
+}

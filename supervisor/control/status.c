@@ -138,7 +138,8 @@ static struct tenants tenants_shown(struct tend *t, const struct status_filter *
 		if (k == l.n && status_shows(f, t->groups[i]))
 			l.v[l.n++] = name;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), tenant_order);
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), tenant_order);
 	return l;
 }
 
