@@ -19,7 +19,7 @@ static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
     "\n"
     "Commands (tend checks them; see README.md):\n"
-    "  status [--json] [--tenant T] [GROUP]     groups, processes and their trees\n"
+    "  status [--json] [--tenant T] [GROUP]      groups, processes and their trees\n"
     "  start|stop|restart [--no-wait] GROUP[/PROCESS]\n"
     "  events [--json]                           stream events until interrupted\n"
     "  ping                                      check that tend answers\n"
