@@ -1,10 +1,14 @@
 /* tendctl: the command-line client. It forwards COMMAND ARGS... to tend as one
- * request and prints the reply; tend decides what a request means. Two
+ * request and prints the reply; tend decides what a request means. Three
  * requests get what only the client knows: `service register` its parent's
- * pid (tendctl itself exits at once), `add` an absolute path. One command
- * tendctl does itself: `account` reads the records (tendctl_account.c). */
+ * pid (tendctl itself exits at once), `add` an absolute path, `run` the
+ * directory it is run in. `run --wait` exits with the command's status. One
+ * command tendctl does itself: `account` reads the records
+ * (tendctl_account.c). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +22,7 @@ static const char usage_text[] =
     "usage: tendctl [-r RUNDIR] COMMAND [ARGS...]\n"
     "\n"
     "Commands (tend checks them; see README.md):\n"
-    "  status [--json] [GROUP]                   groups, processes and their states\n"
+    "  status [--json] [--tenant T] [GROUP]      groups, processes and their trees\n"
     "  start|stop|restart [--no-wait] GROUP[/PROCESS]\n"
     "  events [--json]                           stream events until interrupted\n"
     "  ping                                      check that tend answers\n"
@@ -39,11 +43,14 @@ static const char usage_text[] =
     "  peers [--json]                            the cluster: this host, its peers, negotiable\n"
     "                                            groups and dropped datagrams\n"
     "  release GROUP                             hand a negotiable group running here to a peer\n"
+    "  run [--tenant T] [--group NAME] [--restart never|on-failure|always] [--wait]\n"
+    "      [--directory DIR] [--env KEY=VALUE]... -- COMMAND [ARG...]\n"
+    "                                            launch COMMAND as a transient group (run-N)\n"
+    "                                            in this directory; --wait: exit as it did\n"
     "  account [--tenant T] [--group G] [--since TIME] [--until TIME] [--by tenant|group|day]\n"
     "          [--json|--csv]                    sum the accounting records (read from\n"
     "                                            RUNDIR/account; TIME: YYYY-MM-DD[THH:MM:SS]\n"
     "                                            in UTC, or -7d, -12h, -30m)\n"
-    "Planned, not yet in tend: run.\n"
     "\n"
     "Options:\n"
     "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"
@@ -124,6 +131,89 @@ static char **absolute_file(int argc, char **argv)
 	return argv;
 }
 
+/* The options of `run` that take a value (the next word, or after '='). */
+static bool run_option_has_value(const char *word)
+{
+	static const char *const with_value[] = { "--tenant", "--group", "--restart", "--directory",
+						  "--env" };
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (strcmp(word, with_value[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A relative --directory made absolute (the word itself, or its value). */
+static void absolute_directory(char **word, const char *prefix)
+{
+	static char dir[PATH_MAX], with_prefix[PATH_MAX + 16];
+	const char *d = *word + strlen(prefix);
+	if (d[0] == '/')
+		return;
+	if (!realpath(d, dir)) {
+		fprintf(stderr, "tendctl: %s: %s\n", d, strerror(errno));
+		exit(1);
+	}
+	snprintf(with_prefix, sizeof(with_prefix), "%s%s", prefix, dir);
+	*word = with_prefix;
+}
+
+/* `run`: tend starts the command in tendctl's working directory unless
+ * --directory names one (made absolute here); notes --wait. Returns the
+ * request (argv, or a copy with "--directory CWD" added after "run"). */
+static char **run_request(int argc, char **argv, bool *wait)
+{
+	static char cwd[PATH_MAX];
+	bool has_dir = false;
+	int i;
+	if (argc < 1 || strcmp(argv[0], "run") != 0)
+		return argv;
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0 && argv[i][0] == '-'; i++) {
+		*wait |= strcmp(argv[i], "--wait") == 0;
+		if (strncmp(argv[i], "--directory=", 12) == 0) {
+			absolute_directory(&argv[i], "--directory=");
+			has_dir = true;
+		} else if (strcmp(argv[i], "--directory") == 0 && i + 1 < argc) {
+			absolute_directory(&argv[i + 1], "");
+			has_dir = true;
+		}
+		i += run_option_has_value(argv[i]);
+	}
+	if (has_dir || !getcwd(cwd, sizeof(cwd)))
+		return argv; /* no working directory (deleted): tend's own */
+	char **with_dir = calloc((size_t)argc + 3, sizeof(*with_dir));
+	if (!with_dir)
+		return argv;
+	with_dir[0] = argv[0];
+	with_dir[1] = "--directory";
+	with_dir[2] = cwd;
+	for (i = 1; i < argc; i++)
+		with_dir[i + 2] = argv[i];
+	return with_dir;
+}
+
+/* `run --wait`: the data line "status exit N" or "status signal N" sets
+ * the exit status, as a shell would (128 + N for a signal); others are
+ * printed. */
+struct run_state {
+	struct out_state out;
+	int status;
+};
+
+static int run_line(const char *payload, void *arg)
+{
+	struct run_state *rs = arg;
+	int n;
+	if (sscanf(payload, "status exit %d", &n) == 1) {
+		rs->status = n;
+		return 0;
+	}
+	if (sscanf(payload, "status signal %d", &n) == 1) {
+		rs->status = 128 + n;
+		return 0;
+	}
+	return print_line(payload, &rs->out);
+}
+
 static int usage_error(void)
 {
 	fputs(usage_text, stderr);
@@ -193,10 +283,16 @@ int main(int argc, char *argv[])
 			strerror(e), e == ENAMETOOLONG ? "" : " (is tend running?)");
 		return 1;
 	}
-	char **request =
-	    absolute_file(argc - optind, couple_to_parent(argc - optind, argv + optind));
-	ret = tend_request(fd, request, print_line, &st, err, sizeof(err));
+	bool wait = false;
+	char **request = run_request(
+	    argc - optind,
+	    absolute_file(argc - optind, couple_to_parent(argc - optind, argv + optind)), &wait);
+	struct run_state rs = { .status = 1 };
+	ret = wait ? tend_request(fd, request, run_line, &rs, err, sizeof(err))
+		   : tend_request(fd, request, print_line, &st, err, sizeof(err));
 	close(fd);
+	if (wait)
+		st = rs.out;
 
 	if (ret == 1) { /* print_line stopped: stdout is gone or broken */
 		if (st.closed)
@@ -214,5 +310,5 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "tendctl: write error: %s\n", strerror(st.error));
 		return 1;
 	}
-	return 0;
+	return wait ? rs.status : 0;
 }

@@ -59,6 +59,11 @@ struct process_decl {
 	bool critical;
 	bool dependent;
 	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
+	/* An exit that is not followed by a restart leaves what the main
+	 * process started running, as its tree, until it ends or is stopped
+	 * (`tendctl run`: a launch is everything it started, like a scope);
+	 * false: that tree is ended at once. Not a conf.d option. */
+	bool keep_leftovers;
 };
 
 /* How a service is reached: `proto` in a service block. */

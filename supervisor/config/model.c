@@ -118,7 +118,7 @@ bool process_decl_equal(const struct process_decl *a, const struct process_decl 
 	       a->log_keep == b->log_keep && a->console == b->console && a->ready == b->ready &&
 	       a->ready_fd == b->ready_fd && a->ready_timeout_ms == b->ready_timeout_ms &&
 	       a->watchdog_ms == b->watchdog_ms && a->kill_mode == b->kill_mode &&
-	       same_credentials(a, b);
+	       a->keep_leftovers == b->keep_leftovers && same_credentials(a, b);
 }
 
 /* As process_decl_equal: file and line left out. A NULL context and an

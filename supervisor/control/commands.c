@@ -35,24 +35,35 @@ static void cmd_ping(struct tend *t, struct client *c, char **argv)
 		  tend_mode_name(t->mode));
 }
 
+/* status [--json] [--tenant T] [GROUP] */
 static void cmd_status(struct tend *t, struct client *c, char **argv)
 {
+	static const char usage[] = "usage: status [--json] [--tenant T] [GROUP]";
+	struct status_filter f = { 0 };
 	bool json = false;
 	const char *name = NULL;
 	for (char **a = argv + 1; *a; a++) {
 		if (strcmp(*a, "--json") == 0)
 			json = true;
+		else if (strcmp(*a, "--tenant") == 0 && a[1] && !f.tenant)
+			f.tenant = *++a;
+		else if (strncmp(*a, "--tenant=", 9) == 0 && !f.tenant)
+			f.tenant = *a + 9;
 		else if (**a == '-' || name)
-			return client_err(c, "usage: status [--json] [GROUP]");
+			return client_err(c, "%s", usage);
 		else
 			name = *a;
 	}
-	struct group *g = name ? tend_find_group(t, name) : NULL;
-	if (name && !g)
+	if (f.tenant && !valid_name(f.tenant))
+		return client_err(c, "invalid tenant name \"%.80s\"", f.tenant);
+	f.group = name ? tend_find_group(t, name) : NULL;
+	if (name && !f.group)
 		return client_err(c, "no such group: %s", name);
+	if (f.group && !status_shows(&f, f.group))
+		return client_err(c, "group %s is not tenant %s's", name, f.tenant);
 	struct buf out = { 0 };
 	tracker_batch_begin(&t->tracker);
-	(json ? status_json : status_text)(t, c->ctl->cluster, g, &out);
+	(json ? status_json : status_text)(t, c->ctl->cluster, &f, &out);
 	tracker_batch_end(&t->tracker);
 	client_reply_buf(c, &out);
 }
@@ -218,6 +229,7 @@ static const struct command {
 	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
 	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
 	{ "remove", cmd_remove },     { "peers", cmd_peers },	  { "release", cmd_release },
+	{ "run", cmd_run },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

@@ -33,6 +33,10 @@ void change_line(struct buf *out, const struct change *c, bool json);
 /* transient.c: `add FILE` and `remove GROUP`. */
 void cmd_add(struct tend *t, struct client *c, char **argv);
 void cmd_remove(struct tend *t, struct client *c, char **argv);
+/* run.c: `run [OPTIONS] -- COMMAND [ARG...]`; and the answer to `run
+ * --wait` once the group has ended (how its command ended). */
+void cmd_run(struct tend *t, struct client *c, char **argv);
+void run_answer(struct client *c, struct group *g);
 /* peers.c: `peers [--json]`, `release GROUP`, and start, stop and restart
  * of a negotiable group, which the cluster places. */
 void cmd_peers(struct tend *t, struct client *c, char **argv);

@@ -238,15 +238,16 @@ static void move_followers(struct control *ctl, struct group *from, struct group
 	}
 }
 
-/* A reload removed g (or it is about to be freed): its readers are told and
- * closed. */
+/* A reload removed g (or it is about to be freed: also a `tendctl run`
+ * group that has ended): its readers are told and closed. */
 static void forget_followers(struct control *ctl, struct group *g)
 {
 	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (c->follow_group == g) {
 			c->follow_group = NULL;
 			c->follow_proc = NULL;
-			client_ok(c, "group %s was removed by a reload", g->decl.name);
+			client_ok(c, g->ephemeral ? "group %s has ended" : "group %s was removed by a reload",
+				  g->decl.name);
 			c->closing = true;
 			client_flush(c);
 		}

@@ -34,6 +34,7 @@ struct client_wait {
 	struct group *group;
 	struct process *proc; /* NULL: the group */
 	bool want_up;	      /* start/restart: wait for up; stop: for down */
+	bool until_gone;      /* `run --wait`: until the group has ended and is removed */
 	bool active;
 };
 
@@ -79,7 +80,8 @@ struct control {
 	void *reload_ctx;
 	struct directory *services; /* the services directory; NULL: none */
 	struct cluster *cluster;    /* peers and negotiable groups; NULL: none */
-	bool trim; /* a long reply's buffer was freed: return memory after the batch */
+	bool trim;     /* a long reply's buffer was freed: return memory after the batch */
+	unsigned runs; /* `run` groups named so far: the next is run-(runs + 1) */
 };
 
 /* Binds RUNDIR/tend.sock and listens. 0, or -1 (logged). */

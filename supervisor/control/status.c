@@ -1,35 +1,13 @@
 #include "control/status.h"
+#include "control/tree_view.h"
 #include "base/json.h"
 #include "cluster/cluster.h"
 #include "core/context.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-
-static void descendants(struct tend *t, struct process *p, struct pid_list *out)
-{
-	struct pid_list all = { 0 };
-	struct tree tree = process_tree(p);
-	tracker_members(&t->tracker, &tree, &all);
-	for (size_t i = 0; i < all.len; i++)
-		if (all.pids[i] != p->pid)
-			pid_list_add(out, all.pids[i]);
-	pid_list_free(&all);
-}
-
-static void command_name(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	FILE *f = fopen(path, "re");
-	buf[0] = '\0';
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = '\0';
-		fclose(f);
-	}
-}
 
 /* Uptime to the precision a person wants: "850ms", "12.3s", "4m05s", "3h07m", "2d04h". */
 static void format_uptime(uint64_t ms, char *buf, size_t len)
@@ -64,10 +42,14 @@ static void said_status(const struct process *p, char *buf, size_t len)
 static void process_text(struct tend *t, struct process *p, struct buf *out)
 {
 	char how[64], up[32];
+	struct tree_view tv;
+	tree_view_read(t, p, &tv);
 	buf_printf(out, "  %-16s %-9s", p->decl->name, proc_state_name(p->state));
 	if (p->pid) {
 		format_uptime(loop_now_ms(&t->loop) - p->started_ms, up, sizeof(up));
 		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
+		if (tv.main_zombie)
+			buf_puts(out, " (exited, being reaped)");
 	} else if (p->last_spawn_errno) {
 		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
 	} else if (p->last_status >= 0) {
@@ -84,14 +66,8 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	if (said[0])
 		buf_printf(out, " \"%s\"", said);
 	buf_puts(out, "\n");
-	struct pid_list desc = { 0 };
-	descendants(t, p, &desc);
-	for (size_t i = 0; i < desc.len; i++) {
-		char comm[32];
-		command_name(desc.pids[i], comm, sizeof(comm));
-		buf_printf(out, "    + %d %s\n", (int)desc.pids[i], comm);
-	}
-	pid_list_free(&desc);
+	tree_view_text(&tv, p, out);
+	tree_view_free(&tv);
 }
 
 /* Where a negotiable group runs: " owner ID term N" (text). */
@@ -131,39 +107,89 @@ static void placement_json(struct cluster *cl, const struct group *g, struct buf
 	buf_printf(out, ",\"term\":%llu", (unsigned long long)v.term);
 }
 
-void status_text(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
+bool status_shows(const struct status_filter *f, const struct group *g)
 {
-	for (size_t i = 0; i < t->ngroups; i++) {
-		struct group *g = t->groups[i];
-		if (only && g != only)
-			continue;
-		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
-		if (g->transient)
-			buf_puts(out, " transient");
-		placement_text(cl, g, out);
-		if (strcmp(g->decl.tenant, "default") != 0)
-			buf_printf(out, " tenant %s", g->decl.tenant);
-		struct buf waits = { 0 };
-		deps_waiting_for(g, &waits, false);
-		if (waits.len)
-			buf_printf(out, " (waits for %s)", waits.data);
-		buf_free(&waits);
-		buf_puts(out, "\n");
-		for (size_t j = 0; j < g->nprocs; j++)
-			process_text(t, &g->procs[j], out);
+	return (!f->group || g == f->group) &&
+	       (!f->tenant || strcmp(g->decl.tenant, f->tenant) == 0);
+}
+
+/* The tenants of the groups shown: `default` first, then by name. */
+struct tenants {
+	const char **v;
+	size_t n;
+};
+
+static int tenant_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	bool dx = strcmp(x, DEFAULT_TENANT) == 0, dy = strcmp(y, DEFAULT_TENANT) == 0;
+	return dx != dy ? (dx ? -1 : 1) : strcmp(x, y);
+}
+
+/* n 0 when out of memory: then the groups are shown as one list. */
+static struct tenants tenants_shown(struct tend *t, const struct status_filter *f)
+{
+	struct tenants l = { .v = calloc(t->ngroups + 1, sizeof(*l.v)) };
+	for (size_t i = 0; l.v && i < t->ngroups; i++) {
+		const char *name = t->groups[i]->decl.tenant;
+		size_t k = 0;
+		while (k < l.n && strcmp(l.v[k], name) != 0)
+			k++;
+		if (k == l.n && status_shows(f, t->groups[i]))
+			l.v[l.n++] = name;
 	}
-	for (size_t i = 0; i < t->nretiring && !only; i++) {
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), tenant_order);
+	return l;
+}
+
+static void group_text(struct tend *t, struct cluster *cl, struct group *g, struct buf *out)
+{
+	buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
+	if (g->transient)
+		buf_puts(out, " transient");
+	placement_text(cl, g, out);
+	if (strcmp(g->decl.tenant, DEFAULT_TENANT) != 0)
+		buf_printf(out, " tenant %s", g->decl.tenant);
+	struct buf waits = { 0 };
+	deps_waiting_for(g, &waits, false);
+	if (waits.len)
+		buf_printf(out, " (waits for %s)", waits.data);
+	buf_free(&waits);
+	buf_puts(out, "\n");
+	for (size_t j = 0; j < g->nprocs; j++)
+		process_text(t, &g->procs[j], out);
+}
+
+/* With more than one tenant shown, each tenant's groups under a line
+ * "tenant NAME:"; with one, the groups as they always were. */
+void status_text(struct tend *t, struct cluster *cl, const struct status_filter *f, struct buf *out)
+{
+	struct tenants l = tenants_shown(t, f);
+	for (size_t k = 0; k < (l.n ? l.n : 1); k++) {
+		if (l.n > 1)
+			buf_printf(out, "tenant %s:\n", l.v[k]);
+		for (size_t i = 0; i < t->ngroups; i++) {
+			struct group *g = t->groups[i];
+			if (status_shows(f, g) && (!l.n || strcmp(g->decl.tenant, l.v[k]) == 0))
+				group_text(t, cl, g, out);
+		}
+	}
+	free(l.v);
+	for (size_t i = 0; i < t->nretiring && !f->group; i++) {
 		struct group *g = t->retiring[i];
+		if (!status_shows(f, g))
+			continue;
 		buf_printf(out, "%s %s (removed or replaced by a reload)\n", g->decl.name,
 			   group_state_name(g->state));
 		for (size_t j = 0; j < g->nprocs; j++)
 			process_text(t, &g->procs[j], out);
 	}
-	if (!only)
+	if (!f->group)
 		buf_printf(out, "tracking: %s%s%s\n", tracking_mode_name(t->tracker.mode),
 			   t->tracker.mode == TRACK_CGROUP ? " " : "",
 			   t->tracker.mode == TRACK_CGROUP ? t->tracker.root : "");
-	if (!only && t->notify_dropped)
+	if (!f->group && t->notify_dropped)
 		buf_printf(out,
 			   "notify: %llu datagrams dropped (not from a supervised tree, or "
 			   "malformed)\n",
@@ -205,13 +231,13 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		buf_printf(out, ",\"watchdog\":{\"timeout_ms\":%llu,\"suspended\":%s}",
 			   (unsigned long long)watchdog_timeout_ms(p),
 			   watchdog_is_suspended(p) ? "true" : "false");
-	buf_puts(out, ",\"descendants\":[");
-	struct pid_list desc = { 0 };
-	descendants(t, p, &desc);
-	for (size_t i = 0; i < desc.len; i++)
-		buf_printf(out, "%s%d", i ? "," : "", (int)desc.pids[i]);
-	pid_list_free(&desc);
-	buf_puts(out, "]}");
+	struct tree_view tv;
+	tree_view_read(t, p, &tv);
+	if (tv.main_zombie)
+		buf_puts(out, ",\"zombie\":true");
+	tree_view_json(&tv, out);
+	tree_view_free(&tv);
+	buf_puts(out, "}");
 }
 
 /* ,"key":["a","b"], for a declared list; nothing for none. */
@@ -252,9 +278,35 @@ static void group_json(struct tend *t, struct cluster *cl, struct group *g, stru
 	buf_puts(out, "]}");
 }
 
+/* "tenants": each tenant shown with the names of its groups. */
+static void tenants_json(struct tend *t, const struct status_filter *f, struct buf *out)
+{
+	struct tenants l = tenants_shown(t, f);
+	buf_puts(out, ",\"tenants\":[");
+	for (size_t k = 0; k < l.n; k++) {
+		buf_puts(out, k ? ",{\"name\":" : "{\"name\":");
+		json_str(out, l.v[k]);
+		buf_puts(out, ",\"groups\":[");
+		bool first = true;
+		for (size_t i = 0; i < t->ngroups; i++) {
+			struct group *g = t->groups[i];
+			if (!status_shows(f, g) || strcmp(g->decl.tenant, l.v[k]) != 0)
+				continue;
+			buf_puts(out, first ? "" : ",");
+			first = false;
+			json_str(out, g->decl.name);
+		}
+		buf_puts(out, "]}");
+	}
+	buf_puts(out, "]");
+	if (l.n == 0 && t->ngroups && !l.v)
+		out->oom = true; /* not a silent empty list */
+	free(l.v);
+}
+
 /* "groups" as declared now; "retiring": groups a reload removed or replaced
- * whose processes are still stopping (a name may be in both). */
-void status_json(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
+ * whose processes are still stopping (a name may be in both); "tenants". */
+void status_json(struct tend *t, struct cluster *cl, const struct status_filter *f, struct buf *out)
 {
 	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,",
 		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode),
@@ -265,16 +317,22 @@ void status_json(struct tend *t, struct cluster *cl, struct group *only, struct 
 	buf_puts(out, "\"groups\":[");
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
-		if (only && t->groups[i] != only)
+		if (!status_shows(f, t->groups[i]))
 			continue;
 		buf_puts(out, first ? "" : ",");
 		first = false;
 		group_json(t, cl, t->groups[i], out);
 	}
 	buf_puts(out, "],\"retiring\":[");
-	for (size_t i = 0; i < t->nretiring && !only; i++) {
-		buf_puts(out, i ? "," : "");
+	first = true;
+	for (size_t i = 0; i < t->nretiring && !f->group; i++) {
+		if (!status_shows(f, t->retiring[i]))
+			continue;
+		buf_puts(out, first ? "" : ",");
+		first = false;
 		group_json(t, cl, t->retiring[i], out);
 	}
-	buf_puts(out, "]}");
+	buf_puts(out, "]");
+	tenants_json(t, f, out);
+	buf_puts(out, "}");
 }

@@ -8,8 +8,20 @@ struct tend;
 struct group;
 struct cluster;
 
-/* g NULL: every group. cl: where negotiable groups run (NULL: no cluster). */
-void status_text(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
-void status_json(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
+#include <stdbool.h>
+
+/* What a status shows. Who may see which tenant's groups is decided by
+ * whoever fills this in (the control request: commands.c). */
+struct status_filter {
+	struct group *group; /* NULL: every group */
+	const char *tenant;  /* NULL: every tenant's */
+};
+
+bool status_shows(const struct status_filter *f, const struct group *g);
+/* cl: where negotiable groups run (NULL: no cluster). */
+void status_text(struct tend *t, struct cluster *cl, const struct status_filter *f,
+		 struct buf *out);
+void status_json(struct tend *t, struct cluster *cl, const struct status_filter *f,
+		 struct buf *out);
 
 #endif

@@ -77,11 +77,22 @@ static bool group_settled(struct client *c, struct group *g, bool want_up)
 	}
 }
 
+/* `run --wait` is answered when its group is removed (group_gone); while
+ * tend shuts down groups are not removed, so a stopped one answers then. */
+static bool run_settled(struct client *c, struct group *g)
+{
+	if (!c->ctl->t->shutting_down || (g->state != GS_STOPPED && g->state != GS_FAILED))
+		return false;
+	run_answer(c, g);
+	return true;
+}
+
 bool wait_settled(struct client *c)
 {
 	struct client_wait *w = &c->wait;
-	bool done = w->proc ? process_settled(c, w->proc, w->want_up)
-			    : group_settled(c, w->group, w->want_up);
+	bool done = w->until_gone ? run_settled(c, w->group)
+		    : w->proc	  ? process_settled(c, w->proc, w->want_up)
+				  : group_settled(c, w->group, w->want_up);
 	if (done)
 		w->active = false;
 	return done;
@@ -94,7 +105,9 @@ static void group_gone(struct control *ctl, struct group *g)
 		if (c->wait.active && c->wait.group == g) {
 			/* A stop asked for has happened; a start will not. */
 			c->wait.active = false;
-			if (c->wait.want_up)
+			if (c->wait.until_gone)
+				run_answer(c, g);
+			else if (c->wait.want_up)
 				client_err(c, "group %s was removed by a reload", g->decl.name);
 			else
 				client_ok(c, "group %s stopped", g->decl.name);

@@ -46,6 +46,7 @@ struct tend {
 	bool has_links;		/* some declared group has requires or after */
 	bool placement;		/* a cluster decides where negotiable groups run (group_placed) */
 	bool deps_dirty;	/* dependencies.c has work after this batch */
+	bool ephemeral_due;	/* a run group may have ended: ephemeral.c looks after the batch */
 	struct pidmap pids;	/* main pid -> process */
 
 	struct watcher notify; /* NOTIFY_SOCKET (notify.c); fd -1: none */

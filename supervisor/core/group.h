@@ -28,7 +28,8 @@ struct group {
 	bool cursor_sent;	     /* the process at the cursor was already told */
 	bool restart_forgets;	     /* that start forgets failures (a person asked for it) */
 	bool start_pending;	     /* reload: start once the old group of this name is gone */
-	bool transient;		     /* added by `tendctl add`, not declared in conf.d */
+	bool transient;		     /* added by `tendctl add` or `run`, not declared in conf.d */
+	bool ephemeral;		     /* `tendctl run`: removed once it has ended (ephemeral.c) */
 	bool placed_here;	     /* negotiable: the cluster runs it here; else no start is taken */
 	bool evaluating;
 	bool evaluate_again;

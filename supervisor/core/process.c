@@ -156,6 +156,17 @@ static void sweep_leftovers(struct tend *t, struct process *p)
 	loop_timer_in(&t->loop, &p->timer, p->decl->stop_timeout_ms);
 }
 
+/* The main process ended and will not be restarted: what it left running
+ * ends too, unless the process keeps its leftovers (`tendctl run`): then
+ * they stay its tree until they end or it is stopped. */
+static void end_for_good(struct tend *t, struct process *p)
+{
+	if (!p->decl->keep_leftovers)
+		sweep_leftovers(t, p);
+	else
+		tree_gone(t, p); /* forgets the session once nothing is left */
+}
+
 static enum proc_state kill_leftovers(struct tend *t, struct process *p)
 {
 	signal_tree(t, p, SIGKILL);
@@ -175,7 +186,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 		return PS_DONE;
 	bool again = d->restart == RESTART_ALWAYS || (d->restart == RESTART_ON_FAILURE && failed);
 	if (!again) {
-		sweep_leftovers(t, p);
+		end_for_good(t, p);
 		return failed ? PS_FAILED : PS_STOPPED;
 	}
 	if (restart_window_record_exit(&p->window, now) < 0)
@@ -183,7 +194,7 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 			 "%s: out of memory: this exit is not counted in its restart window",
 			 process_label(p, label, sizeof(label)));
 	if (restart_window_exceeded(&p->window, now)) {
-		sweep_leftovers(t, p);
+		end_for_good(t, p);
 		char window[32];
 		duration_format(d->restart_window_ms, window, sizeof(window));
 		tend_log(&t->log, LOG_WARN,
@@ -653,8 +664,16 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev)
 	tend_log(&t->log, LOG_DEBUG, "%s: %s -> %s", process_label(p, label, sizeof(label)),
 		 proc_state_name(old), proc_state_name(p->state));
 	publish(t, BUS_PROCESS_STATE, p);
+	t->ephemeral_due |= p->group->ephemeral;
 	group_evaluate(t, p->group);
 	tend_state_changed(t);
+}
+
+bool process_ended(struct tend *t, struct process *p)
+{
+	if (p->state != PS_STOPPED && p->state != PS_FAILED && p->state != PS_DONE)
+		return false;
+	return !p->session || tree_gone(t, p);
 }
 
 void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage)

@@ -87,6 +87,10 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev);
  * resource usage (NULL: unknown, it was not tend's child to reap). */
 void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage);
 
+/* Down for good (stopped, failed or done) with nothing of its tree left
+ * running that tend must end (kill-mode = main: its main process gone). */
+bool process_ended(struct tend *t, struct process *p);
+
 const char *proc_state_name(enum proc_state s);
 /* "group/process", for messages, written into buf. */
 const char *process_label(const struct process *p, char *buf, size_t len);

@@ -75,6 +75,8 @@ void reap_children(struct tend *t)
 		tend_log(&t->log, LOG_WARN, "waitid: %m");
 	/* A main process that exits while stopping checks its tree itself; only
 	 * other reaped pids can be the last member of some tree. */
-	if (others)
+	if (others) {
 		tell_stopping_processes(t);
+		t->ephemeral_due = true; /* maybe the last of a run's leftovers */
+	}
 }

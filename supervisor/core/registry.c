@@ -170,6 +170,29 @@ int registry_add_transient(struct tend *t, struct config *cfg, struct buf *repor
 	return (int)n;
 }
 
+struct group *registry_add_run(struct tend *t, struct group_decl *decl, const char **why)
+{
+	if ((*why = add_refused(t, decl)))
+		return NULL;
+	if (registry_retiring(t, decl->name)) {
+		*why = "is still stopping (a reload or tendctl remove removed it)";
+		return NULL;
+	}
+	*why = "out of memory";
+	struct group **v = realloc(t->groups, (t->ngroups + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	t->groups = v;
+	struct group *g = group_new(t, decl);
+	if (!g)
+		return NULL;
+	*why = NULL;
+	g->transient = g->ephemeral = true;
+	t->groups[t->ngroups++] = g;
+	group_step(t, g, GE_START);
+	return g;
+}
+
 bool registry_transient_clash(struct tend *t, const struct config *cfg, struct buf *report)
 {
 	bool clash = false;

@@ -40,6 +40,11 @@ bool registry_hold_request(struct tend *t, struct group *g, bool start);
  * system section make it refuse, with one "path:line: message" line each
  * in report. Returns the number added, or -1. */
 int registry_add_transient(struct tend *t, struct config *cfg, struct buf *report);
+/* `tendctl run`: makes a transient, ephemeral group of *decl (which it
+ * takes) and starts it. NULL when the name is taken (a declared, added or
+ * retiring group has it) or out of memory, with *why set (decl untouched). */
+struct group_decl;
+struct group *registry_add_run(struct tend *t, struct group_decl *decl, const char **why);
 /* A reload must not declare what `tendctl add` added: one line per clash
  * in report; true when there is one. */
 bool registry_transient_clash(struct tend *t, const struct config *cfg, struct buf *report);

@@ -5,6 +5,7 @@
  * and hooks run, in the order registered here. */
 #include "daemon/daemon.h"
 #include "core/dependencies.h"
+#include "core/ephemeral.h"
 #include "core/reload_apply.h"
 #include "services/declared.h"
 
@@ -32,17 +33,20 @@ static int reload_for_control(void *ctx, struct buf *report)
 	return daemon_reload(ctx, report);
 }
 
-/* What a reload left to finish and the starts and stops that requires and
- * after asked for: each may leave work for the other (a retiring group
- * whose dependants are down stops and is gone; a new declaration starts
- * and waits for what it requires), so both until neither does anything. */
+/* What a reload left to finish, the starts and stops that requires and
+ * after asked for, and the runs that ended (removed only here, once their
+ * exit's event was delivered): each may leave work for the others (a
+ * retiring group whose dependants are down stops and is gone; a new
+ * declaration starts and waits for what it requires), so all until none
+ * does anything. */
 static void groups_hook(void *ctx)
 {
-	bool finished, ran;
+	bool finished, ran, removed;
 	do {
 		finished = reload_finish(ctx);
 		ran = deps_run(ctx);
-	} while (finished || ran);
+		removed = ephemeral_collect(ctx);
+	} while (finished || ran || removed);
 }
 
 int daemon_wire(struct daemon *d)

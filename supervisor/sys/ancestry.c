@@ -7,6 +7,7 @@
  * that both calls setsid() and clears its environment escapes: use cgroups. */
 #include "sys/tracker.h"
 #include "base/pidmap.h"
+#include "sys/procstat.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,28 +44,13 @@ static int open_failure(void)
 /* Reads pid, parent and session of one live (not zombie) process. */
 static int read_stat(int pid, struct proc_entry *e)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return open_failure();
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int err = errno;
-	close(fd);
-	if (n < 0)
-		return err == ESRCH ? READ_GONE : READ_FAILED;
-	if (n == 0)
+	struct proc_stat st;
+	int r = proc_stat_read(pid, &st);
+	if (r == PROC_STAT_UNREADABLE)
+		return READ_FAILED;
+	if (r < 0 || st.state == 'Z' || st.state == 'X')
 		return READ_GONE;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: parse after the last ')'. */
-	char *rest = strrchr(buf, ')');
-	char state;
-	int ppid, pgrp, session;
-	if (!rest || sscanf(rest + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-		return -1;
-	if (state == 'Z' || state == 'X')
-		return -1;
-	*e = (struct proc_entry){ .pid = pid, .ppid = ppid, .session = session };
+	*e = (struct proc_entry){ .pid = pid, .ppid = st.ppid, .session = st.session };
 	return 0;
 }
 

@@ -26,7 +26,9 @@
  * an owner's end. `reload` reads one of three conf.d directories through
  * the isolated reader (a fork per reload; a crash in it aborts: see
  * FUZZ_FLAGS) and applies the plan. `add` is not fuzzed: it would read
- * whatever file the input names. */
+ * whatever file the input names. `run` groups are launched on the
+ * simulated kernel, and removed once they have ended as the loop's hook
+ * would (ephemeral_collect). */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +42,7 @@
 #include "control/server.h"
 #include "core/context.h"
 #include "core/reload_apply.h"
+#include "core/ephemeral.h"
 #include "libtend/cmdline.h"
 #include "sys/exec.h"
 #include "services/declared.h"
@@ -349,6 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (argv && argv[0] && argv[0][0] == '!') {
 			if (!simulate_pid(&dir, argv))
 				simulate(&w, argv);
+			ephemeral_collect(&w.t); /* the loop's hook: runs that ended go */
 			receive(&c, pair[1], &got);
 			/* At most the deferred reply is answered. */
 			if (status_lines(&got) > (waiting ? 1u : 0u))
@@ -356,6 +360,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (argv && argv[0]) {
 			c.wait.active = false; /* tend would hold the request back */
 			command_dispatch(&w.t, &c, argv);
+			ephemeral_collect(&w.t);
 			receive(&c, pair[1], &got);
 			size_t n = status_lines(&got);
 			/* One status line; none yet for a deferred reply (a wait, or

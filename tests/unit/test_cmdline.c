@@ -123,6 +123,23 @@ static void test_literal_specials(void **state)
 	SPLITS("sh -c 'echo $1; exit 3'", "sh", "-c", "echo $1; exit 3");
 }
 
+static void test_dollar_quotes(void **state)
+{
+	(void)state;
+	SPLITS("$'a\\nb'", "a\nb");
+	SPLITS("$'\\t\\r\\a\\b\\e\\f\\v'", "\t\r\a\b\033\f\v");
+	SPLITS("$'it\\'s' $'\\\\' $'\\\"'", "it's", "\\", "\"");
+	SPLITS("$'\\x41\\x4a\\x4Bz' $'\\101\\1011'", "AJKz", "AA1");
+	SPLITS("$'\\q' $'a b'", "\\q", "a b"); /* an unknown escape keeps its backslash */
+	SPLITS("x$'\\n'y\"z\"", "x\nyz");
+	SPLITS("$''", "");
+	SPLITS("$ '$' \"$'a'\"", "$", "$", "$'a'"); /* only $ right before ' */
+	fails("$'abc", "unterminated $' quote");
+	fails("$'abc\\'", "unterminated $' quote");
+	fails("$'a\\0b'", "NUL byte in $' quote");
+	fails("$'\\x00'", "NUL byte in $' quote");
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -161,6 +178,9 @@ static void test_quote(void **state)
 	quotes("tab\there", "'tab\there'");
 	quotes("~", "'~'");
 	quotes("#", "'#'");
+	/* a newline or CR would end a request line: $'...' */
+	quotes("a\nb", "$'a\\nb'");
+	quotes("it's\r\n\\", "$'it\\'s\\r\\n\\\\'");
 }
 
 static void test_quote_appends(void **state)
@@ -280,13 +300,13 @@ static void test_argv_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blanks),	      cmocka_unit_test(test_single_quotes),
-		cmocka_unit_test(test_double_quotes), cmocka_unit_test(test_backslash),
-		cmocka_unit_test(test_joining),	      cmocka_unit_test(test_literal_specials),
-		cmocka_unit_test(test_errors),	      cmocka_unit_test(test_quote),
-		cmocka_unit_test(test_quote_appends), cmocka_unit_test(test_quote_no_room),
-		cmocka_unit_test(test_roundtrip),     cmocka_unit_test(test_roundtrip_bytes),
-		cmocka_unit_test(test_argv_helpers),
+		cmocka_unit_test(test_blanks),		cmocka_unit_test(test_single_quotes),
+		cmocka_unit_test(test_double_quotes),	cmocka_unit_test(test_backslash),
+		cmocka_unit_test(test_joining),		cmocka_unit_test(test_literal_specials),
+		cmocka_unit_test(test_dollar_quotes),	cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_quote),		cmocka_unit_test(test_quote_appends),
+		cmocka_unit_test(test_quote_no_room),	cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_roundtrip_bytes), cmocka_unit_test(test_argv_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,8 +77,9 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Builds "word word ...\n" into line (TEND_REQUEST_MAX + 1 bytes). Returns its
- * length, or -1 with err set. */
+/* Builds "word word ...\n" into line (TEND_REQUEST_MAX + 1 bytes); a word
+ * holding a newline is quoted $'...', so the request stays one line.
+ * Returns its length, or -1 with err set. */
 static int build_request(char *const argv[], char *line, char *err, size_t errlen)
 {
 	size_t pos = 0, size = TEND_REQUEST_MAX + 1;
@@ -90,12 +91,6 @@ static int build_request(char *const argv[], char *line, char *err, size_t errle
 		return -1;
 	}
 	for (i = 0; argv[i]; i++) {
-		/* A newline would end the request line inside the word. */
-		if (strchr(argv[i], '\n')) {
-			libtend_set_msg(err, errlen, "request word contains a newline");
-			errno = EINVAL;
-			return -1;
-		}
 		if (i > 0) {
 			if (pos + 1 >= size)
 				goto too_long;

@@ -12,6 +12,8 @@ static const char ERR_NOMEM[] = "out of memory";
 static const char ERR_SQUOTE[] = "unterminated single quote";
 static const char ERR_DQUOTE[] = "unterminated double quote";
 static const char ERR_BACKSLASH[] = "trailing backslash";
+static const char ERR_DOLLAR[] = "unterminated $' quote";
+static const char ERR_NUL[] = "NUL byte in $' quote";
 
 /* The word being built. `started` tells an empty word ("") from no word. */
 struct word {
@@ -139,6 +141,70 @@ static const char *split_backslash(const char *p, struct word *w, const char **e
 	return p + 2;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The byte a backslash escape inside $'...' stands for (p after the
+ * backslash); *len: how many characters the escape takes. -1: not an
+ * escape, the backslash stays as it is (as in bash). */
+static int dollar_escape(const char *p, size_t *len)
+{
+	static const char from[] = "abefnrtv\\'\"?", to[] = "\a\b\033\f\n\r\t\v\\'\"?";
+	const char *hit = *p ? strchr(from, *p) : NULL;
+	int v = 0;
+
+	*len = 1;
+	if (hit)
+		return (unsigned char)to[hit - from];
+	if (*p == 'x' && hex_digit(p[1]) >= 0) {
+		for (*len = 1; *len < 3 && hex_digit(p[*len]) >= 0; (*len)++)
+			v = v * 16 + hex_digit(p[*len]);
+		return v;
+	}
+	if (*p >= '0' && *p <= '7') {
+		for (*len = 0; *len < 3 && p[*len] >= '0' && p[*len] <= '7'; (*len)++)
+			v = v * 8 + (p[*len] - '0');
+		return v & 0xff;
+	}
+	return -1;
+}
+
+/* $'text' (POSIX.1-2024 dollar-single-quotes): literal, except that a
+ * backslash escapes as in C (\n, \t, \\, \', \xHH, \NNN, ...). This is
+ * how a word holding a newline crosses the one-line control protocol. */
+static const char *split_dollar(const char *p, struct word *w, const char **error)
+{
+	w->started = true;
+	for (p += 2; *p != '\''; p++) {
+		int c = (unsigned char)*p;
+		size_t len = 0;
+		if (*p == '\0') {
+			*error = ERR_DOLLAR;
+			return NULL;
+		}
+		if (*p == '\\' && (c = dollar_escape(p + 1, &len)) < 0)
+			c = '\\', len = 0;
+		if (c == 0) {
+			*error = ERR_NUL;
+			return NULL;
+		}
+		p += len;
+		if (word_putc(w, (char)c) < 0) {
+			*error = ERR_NOMEM;
+			return NULL;
+		}
+	}
+	return p + 1;
+}
+
 /* Handles one character (or quoted part) at p; returns where to go on. */
 static const char *split_step(const char *p, struct word *w, struct words *ws, const char **error)
 {
@@ -151,6 +217,8 @@ static const char *split_step(const char *p, struct word *w, struct words *ws, c
 	}
 	if (*p == '\'')
 		return split_single(p, w, error);
+	if (p[0] == '$' && p[1] == '\'')
+		return split_dollar(p, w, error);
 	if (*p == '"')
 		return split_double(p, w, error);
 	if (*p == '\\')
@@ -202,6 +270,13 @@ static bool is_safe(char c)
 	       (c != '\0' && strchr("_./:=@%+,-", c));
 }
 
+/* A newline or carriage return would end the request line (the control
+ * protocol is one line per request): such a word is written $'...'. */
+static bool needs_dollar(const char *word)
+{
+	return strpbrk(word, "\n\r") != NULL;
+}
+
 static bool needs_quotes(const char *word)
 {
 	if (*word == '\0')
@@ -212,16 +287,43 @@ static bool needs_quotes(const char *word)
 	return false;
 }
 
-/* Length of the quoted form: 'text' with each ' written as '\'' */
+/* Length of the quoted form: 'text' with each ' written as '\'', or
+ * $'text' with \\, \', \n and \r escaped. */
 static size_t quoted_len(const char *word)
 {
 	size_t n = 2;
 
 	if (!needs_quotes(word))
 		return strlen(word);
+	if (needs_dollar(word)) {
+		for (n = 3; *word; word++)
+			n += strchr("\\'\n\r", *word) ? 2 : 1;
+		return n;
+	}
 	for (; *word; word++)
 		n += *word == '\'' ? 4 : 1;
 	return n;
+}
+
+static void write_dollar(const char *word, char *out)
+{
+	*out++ = '$';
+	*out++ = '\'';
+	for (; *word; word++) {
+		const char *esc = *word == '\n'	  ? "\\n"
+				  : *word == '\r' ? "\\r"
+				  : *word == '\\' ? "\\\\"
+				  : *word == '\'' ? "\\'"
+						  : NULL;
+		if (esc) {
+			memcpy(out, esc, 2);
+			out += 2;
+		} else {
+			*out++ = *word;
+		}
+	}
+	*out++ = '\'';
+	*out = '\0';
 }
 
 static void write_quoted(const char *word, char *out)
@@ -230,6 +332,8 @@ static void write_quoted(const char *word, char *out)
 		strcpy(out, word);
 		return;
 	}
+	if (needs_dollar(word))
+		return write_dollar(word, out);
 	*out++ = '\'';
 	for (; *word; word++) {
 		if (*word == '\'') {

@@ -1,0 +1,44 @@
+#include "sys/procstat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int proc_stat_parse(const char *text, struct proc_stat *out)
+{
+	const char *open = strchr(text, '('), *close = strrchr(text, ')');
+	int pid, ppid, pgrp, session;
+	char state;
+	if (!open || !close || close < open || sscanf(text, "%d", &pid) != 1 ||
+	    sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+		return -1;
+	size_t len = (size_t)(close - open - 1);
+	if (len >= sizeof(out->comm))
+		len = sizeof(out->comm) - 1;
+	*out = (struct proc_stat){ .pid = pid, .ppid = ppid, .session = session, .state = state };
+	memcpy(out->comm, open + 1, len);
+	out->comm[len] = '\0';
+	return 0;
+}
+
+int proc_stat_read(pid_t pid, struct proc_stat *out)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -1 : PROC_STAT_UNREADABLE;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int err = errno;
+	close(fd);
+	if (n < 0) {
+		errno = err;
+		return err == ESRCH ? -1 : PROC_STAT_UNREADABLE;
+	}
+	if (n == 0)
+		return -1;
+	buf[n] = '\0';
+	return proc_stat_parse(buf, out);
+}
