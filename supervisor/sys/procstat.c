@@ -10,14 +10,21 @@ int proc_stat_parse(const char *text, struct proc_stat *out)
 {
 	const char *open = strchr(text, '('), *close = strrchr(text, ')');
 	int pid, ppid, pgrp, session;
+	unsigned long long start = 0;
 	char state;
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime cutime cstime priority nice threads itreal start */
 	if (!open || !close || close < open || sscanf(text, "%d", &pid) != 1 ||
-	    sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+	    sscanf(close + 1,
+		   " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &ppid, &pgrp, &session, &start) < 4)
 		return -1;
 	size_t len = (size_t)(close - open - 1);
 	if (len >= sizeof(out->comm))
 		len = sizeof(out->comm) - 1;
-	*out = (struct proc_stat){ .pid = pid, .ppid = ppid, .session = session, .state = state };
+	*out = (struct proc_stat){
+		.pid = pid, .ppid = ppid, .session = session, .state = state, .start_ticks = start
+	};
 	memcpy(out->comm, open + 1, len);
 	out->comm[len] = '\0';
 	return 0;

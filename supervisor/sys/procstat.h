@@ -13,6 +13,7 @@ struct proc_stat {
 	pid_t session;
 	char state; /* 'R', 'S', 'D', 'Z' (a zombie, exited, not reaped yet), ... */
 	char comm[PID_COMM_MAX];
+	unsigned long long start_ticks; /* field 22: clock ticks after boot; 0: unknown */
 };
 
 /* Parses the text of a stat file. The command name may hold blanks and

@@ -1,5 +1,6 @@
 /* Reading an ended, unreaped child's /proc entries (zombie.h). */
 #include "sys/zombie.h"
+#include "sys/procstat.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -43,31 +44,13 @@ static uint64_t start_wall_ms(unsigned long long start_ticks)
 
 static void read_stat(pid_t pid, struct zombie_info *z)
 {
-	char buf[1024];
-	if (read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
+	struct proc_stat st;
+	if (proc_stat_read(pid, &st) < 0)
 		return;
-	/* "PID (COMM) S PPID PGRP SESSION ...": the name may hold spaces and
-	 * parentheses, so it ends at the last ')'. */
-	char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren)
-		return;
-	size_t n = (size_t)(close_paren - open_paren - 1);
-	if (n >= sizeof(z->comm))
-		n = sizeof(z->comm) - 1;
-	memcpy(z->comm, open_paren + 1, n);
-	z->comm[n] = '\0';
-	char state;
-	int ppid, pgrp, session;
-	unsigned long long start;
-	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
-	 * cmajflt utime stime cutime cstime priority nice threads itreal start */
-	if (sscanf(close_paren + 1,
-		   " %c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &state, &ppid, &pgrp, &session, &start) != 5)
-		return;
-	z->ppid = ppid;
-	z->session = session;
-	z->start_wall_ms = start_wall_ms(start);
+	snprintf(z->comm, sizeof(z->comm), "%s", st.comm);
+	z->ppid = st.ppid;
+	z->session = st.session;
+	z->start_wall_ms = st.start_ticks ? start_wall_ms(st.start_ticks) : 0;
 }
 
 static void read_cgroup(pid_t pid, struct zombie_info *z)
