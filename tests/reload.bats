@@ -265,15 +265,21 @@ CONF
 	start_tend
 	wait_until state_is running g p
 	pid=$(pid_of g p)
-	cp "$CONF/10-a.conf" "$T/content"
 	# Truncate, write 20 ms later, again, for longer than the 2 s after
-	# which a reload is forced while conf.d is still changing.
-	end=$((SECONDS + 4))
-	while [ "$SECONDS" -lt "$end" ]; do
-		: >"$CONF/10-a.conf"
-		sleep 0.02
-		cat "$T/content" >"$CONF/10-a.conf"
-	done
+	# which a reload is forced while conf.d is still changing. One python
+	# process, not a fork per step: the file must not stay empty for the
+	# 100 ms of quiet after which an empty file is taken as meant.
+	python3 - "$CONF/10-a.conf" <<'PY'
+import sys, time
+path = sys.argv[1]
+content = open(path, "rb").read()
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    with open(path, "wb") as f:
+        f.flush()
+        time.sleep(0.02)
+        f.write(content)
+PY
 	wait_until grep -q 'conf.d: 10-a.conf is empty while conf.d is being written' "$T/tend.out"
 	wait_until grep -q 'reload: .*unchanged' "$T/tend.out"
 	[ "$(pid_of g p)" = "$pid" ]
