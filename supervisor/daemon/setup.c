@@ -202,7 +202,8 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	/* Before the groups are made (registry_adopt empties cfg) and started:
 	 * negotiable ones wait for the cluster. */
 	join_cluster(d, &cfg->cluster);
-	if (registry_adopt(t, cfg) < 0) {
+	/* Before the groups start: their tenants' cgroups get the limits. */
+	if (tenant_list_load(t, cfg) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -228,6 +229,7 @@ void daemon_teardown(struct daemon *d)
 	confwatch_close(d);
 	registry_free(t);
 	tracker_cleanup(&t->tracker);
+	tenant_list_free(&t->tenant_list);
 	pidmap_free(&t->pids);
 	free(t->base_env); /* the strings are environ's */
 	t->base_env = NULL;
