@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  peers [--json]                            the cluster: this host, its peers, negotiable\n"
     "                                            groups and dropped datagrams\n"
     "  release GROUP                             hand a negotiable group running here to a peer\n"
+    "  tenants [--json]                          each tenant: groups, processes, profile, user,\n"
+    "                                            cgroup and limits (applied, or why not)\n"
     "Planned, not yet in tend: run, account.\n"
     "\n"
     "Options:\n"

@@ -1,4 +1,5 @@
 /* The control requests: one handler each, looked up by name. */
+#include "control/authorise.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "control/status.h"
@@ -47,12 +48,15 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 		else
 			name = *a;
 	}
-	struct group *g = name ? tend_find_group(t, name) : NULL;
-	if (name && !g)
+	if (name && client_refuse_target(t, c, name))
+		return;
+	struct status_filter f = { .group = name ? tend_find_group(t, name) : NULL,
+				   .caller = c->tenant_user ? c : NULL };
+	if (name && !f.group)
 		return client_err(c, "no such group: %s", name);
 	struct buf out = { 0 };
 	tracker_batch_begin(&t->tracker);
-	(json ? status_json : status_text)(t, c->ctl->cluster, g, &out);
+	(json ? status_json : status_text)(t, c->ctl->cluster, &f, &out);
 	tracker_batch_end(&t->tracker);
 	client_reply_buf(c, &out);
 }
@@ -102,7 +106,7 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return client_err(c, "usage: %s [--no-wait] GROUP[/PROCESS]", argv[0]);
 	struct group *g;
 	struct process *p;
-	if (!find_target(t, c, target, &g, &p))
+	if (client_refuse_target(t, c, target) || !find_target(t, c, target, &g, &p))
 		return;
 	if (v != VERB_STOP && t->shutting_down)
 		return client_err(c, "tend is shutting down");
@@ -218,6 +222,7 @@ static const struct command {
 	{ "poweroff", cmd_shutdown }, { "halt", cmd_shutdown },	  { "watchdog", cmd_watchdog },
 	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
 	{ "remove", cmd_remove },     { "peers", cmd_peers },	  { "release", cmd_release },
+	{ "tenants", cmd_tenants },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

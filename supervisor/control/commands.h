@@ -33,6 +33,8 @@ void change_line(struct buf *out, const struct change *c, bool json);
 /* transient.c: `add FILE` and `remove GROUP`. */
 void cmd_add(struct tend *t, struct client *c, char **argv);
 void cmd_remove(struct tend *t, struct client *c, char **argv);
+/* tenants.c: `tenants [--json]`. */
+void cmd_tenants(struct tend *t, struct client *c, char **argv);
 /* peers.c: `peers [--json]`, `release GROUP`, and start, stop and restart
  * of a negotiable group, which the cluster places. */
 void cmd_peers(struct tend *t, struct client *c, char **argv);

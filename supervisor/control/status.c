@@ -1,6 +1,7 @@
 #include "control/status.h"
 #include "base/json.h"
 #include "cluster/cluster.h"
+#include "control/authorise.h"
 #include "core/context.h"
 
 #include <stdio.h>
@@ -131,11 +132,17 @@ static void placement_json(struct cluster *cl, const struct group *g, struct buf
 	buf_printf(out, ",\"term\":%llu", (unsigned long long)v.term);
 }
 
-void status_text(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
+bool status_shows(const struct tend *t, const struct status_filter *f, const struct group *g)
 {
+	return (!f->group || g == f->group) && (!f->caller || client_may_act(t, f->caller, g));
+}
+
+void status_text(struct tend *t, struct cluster *cl, const struct status_filter *f, struct buf *out)
+{
+	const struct group *only = f->group;
 	for (size_t i = 0; i < t->ngroups; i++) {
 		struct group *g = t->groups[i];
-		if (only && g != only)
+		if (!status_shows(t, f, g))
 			continue;
 		buf_printf(out, "%s %s", g->decl.name, group_state_name(g->state));
 		if (g->transient)
@@ -154,6 +161,8 @@ void status_text(struct tend *t, struct cluster *cl, struct group *only, struct 
 	}
 	for (size_t i = 0; i < t->nretiring && !only; i++) {
 		struct group *g = t->retiring[i];
+		if (!status_shows(t, f, g))
+			continue;
 		buf_printf(out, "%s %s (removed or replaced by a reload)\n", g->decl.name,
 			   group_state_name(g->state));
 		for (size_t j = 0; j < g->nprocs; j++)
@@ -254,8 +263,9 @@ static void group_json(struct tend *t, struct cluster *cl, struct group *g, stru
 
 /* "groups" as declared now; "retiring": groups a reload removed or replaced
  * whose processes are still stopping (a name may be in both). */
-void status_json(struct tend *t, struct cluster *cl, struct group *only, struct buf *out)
+void status_json(struct tend *t, struct cluster *cl, const struct status_filter *f, struct buf *out)
 {
+	const struct group *only = f->group;
 	buf_printf(out, "{\"mode\":\"%s\",\"tracking\":\"%s\",\"notify_dropped\":%llu,",
 		   tend_mode_name(t->mode), tracking_mode_name(t->tracker.mode),
 		   (unsigned long long)t->notify_dropped);
@@ -265,15 +275,19 @@ void status_json(struct tend *t, struct cluster *cl, struct group *only, struct 
 	buf_puts(out, "\"groups\":[");
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
-		if (only && t->groups[i] != only)
+		if (!status_shows(t, f, t->groups[i]))
 			continue;
 		buf_puts(out, first ? "" : ",");
 		first = false;
 		group_json(t, cl, t->groups[i], out);
 	}
 	buf_puts(out, "],\"retiring\":[");
+	first = true;
 	for (size_t i = 0; i < t->nretiring && !only; i++) {
-		buf_puts(out, i ? "," : "");
+		if (!status_shows(t, f, t->retiring[i]))
+			continue;
+		buf_puts(out, first ? "" : ",");
+		first = false;
 		group_json(t, cl, t->retiring[i], out);
 	}
 	buf_puts(out, "]}");

@@ -4,12 +4,25 @@
 
 #include "base/buf.h"
 
+#include <stdbool.h>
+
 struct tend;
 struct group;
 struct cluster;
+struct client;
 
-/* g NULL: every group. cl: where negotiable groups run (NULL: no cluster). */
-void status_text(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
-void status_json(struct tend *t, struct cluster *cl, struct group *g, struct buf *out);
+/* What a status shows. Who may see which tenant's groups is decided by
+ * whoever fills this in (the control request: commands.c). */
+struct status_filter {
+	struct group *group;	     /* NULL: every group */
+	const struct client *caller; /* NULL: anyone; else what it may see (authorise.h) */
+};
+
+bool status_shows(const struct tend *t, const struct status_filter *f, const struct group *g);
+/* cl: where negotiable groups run (NULL: no cluster). */
+void status_text(struct tend *t, struct cluster *cl, const struct status_filter *f,
+		 struct buf *out);
+void status_json(struct tend *t, struct cluster *cl, const struct status_filter *f,
+		 struct buf *out);
 
 #endif

@@ -68,6 +68,7 @@ int daemon_reload(struct daemon *d, struct buf *report)
 	system_apply_services(&d->services, &cfg.system);
 	/* Changed limits are written to the live tenant cgroups now. */
 	int r = tenant_list_load(t, &cfg);
+	control_socket_mode(&d->control);
 	if (r == 0)
 		r = reload_apply(t, &cfg, report);
 	config_free(&cfg);

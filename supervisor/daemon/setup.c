@@ -207,6 +207,7 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
+	control_socket_mode(&d->control);
 	return 0;
 }
 
