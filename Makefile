@@ -44,6 +44,7 @@ UNIT_LAYERS_test_config          := config base
 UNIT_LAYERS_test_config_pack     := config base
 UNIT_LAYERS_test_tenant_config   := config base
 UNIT_LAYERS_test_exec            := sys config base
+UNIT_LAYERS_test_limits          := sys config base
 UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
 UNIT_LAYERS_test_dependencies    := core sys config base

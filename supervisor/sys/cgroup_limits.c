@@ -137,7 +137,8 @@ int cgroup_controllers_file(int dirfd, const char *path, unsigned *out)
 
 static int write_file(int dirfd, const char *path, const char *text)
 {
-	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as a shell's `>` does: cgroup files ignore it */
+	int fd = openat(dirfd, path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	ssize_t n = write(fd, text, strlen(text));
