@@ -1,7 +1,7 @@
 # tend — build, test, run. Dependencies come from Debian through pkg-config;
 # `make run` and `make check` install what is missing (tools/ensure-deps.sh).
 
-PKGS      = libconfuse libnl-3.0 libnl-route-3.0 libsodium
+PKGS      = libconfuse libnl-3.0 libnl-route-3.0 libsodium libseccomp
 CC       ?= gcc
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Werror
@@ -42,8 +42,10 @@ UNIT_LAYERS_test_duration        := base
 UNIT_LAYERS_test_core_structures := base
 UNIT_LAYERS_test_config          := config base
 UNIT_LAYERS_test_config_pack     := config base
+UNIT_LAYERS_test_tenant_config   := config base
 UNIT_LAYERS_test_exec            := sys config base
 UNIT_LAYERS_test_views           := sys config base
+UNIT_LAYERS_test_limits          := sys config base
 UNIT_LAYERS_test_supervision     := core sys config base
 UNIT_LAYERS_test_bus             := core sys config base
 UNIT_LAYERS_test_dependencies    := core sys config base

@@ -151,6 +151,28 @@ static void pid1_fallback(struct daemon *d, const struct options *o, struct conf
 		 d->confdir, when);
 }
 
+/* `--check`: the warnings tend would log about tenant limits it cannot
+ * apply here (sys/cgroup_limits.c), on stderr, one per tenant. */
+static void check_limits(const struct config *cfg, const char *tracking)
+{
+	unsigned have = 0;
+	char why[200], line[600];
+	bool cgroup = strcmp(tracking, "ancestry") != 0 &&
+		      cgroup_probe_controllers(&have, why, sizeof(why)) == 0;
+	if (!cgroup && strcmp(tracking, "ancestry") == 0)
+		snprintf(why, sizeof(why), "requested");
+	for (size_t i = 0; i < cfg->ntenants; i++) {
+		const struct tenant_decl *td = &cfg->tenants[i];
+		char reason[320];
+		unsigned missing = limits_missing(limits_configured(&td->limits), cgroup, have, why,
+						  reason, sizeof(reason));
+		if (!missing)
+			continue;
+		limits_warning(td->name, missing, reason, line, sizeof(line));
+		fprintf(stderr, "tend: warning: %s\n", line);
+	}
+}
+
 /* Parse strictly first; only valid declarations reach set-up. */
 static int run(struct daemon *d, const struct options *o)
 {
@@ -174,6 +196,7 @@ static int run(struct daemon *d, const struct options *o)
 		pid1_fallback(d, o, &cfg);
 	}
 	if (o->check) {
+		check_limits(&cfg, o->tracking);
 		printf("%s: %zu groups, all valid\n", d->confdir, cfg.ngroups);
 		config_free(&cfg);
 		return 0;

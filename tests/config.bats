@@ -189,7 +189,7 @@ EOF
 	assert_failure 2
 }
 
-@test "options planned for later say so instead of 'no such option'" {
+@test "seccomp in a group says that profiles apply through tenants" {
 	conf 10-a.conf <<CONF
 group "g" {
 	seccomp = "default"
@@ -198,7 +198,7 @@ group "g" {
 	}
 }
 CONF
-	check_fails_with "$CONF/10-a.conf:2: seccomp: not supported yet (planned; see README, \"Not yet\")"
+	check_fails_with "$CONF/10-a.conf:2: seccomp: a profile applies through a tenant: tenant \"T\" { seccomp = \"PROFILE\" } and the group's tenant = \"T\""
 }
 
 @test "user and group are errors with path:line for a tend that is not root, and for unknown names" {

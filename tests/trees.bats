@@ -78,8 +78,8 @@ check_whole_tree_stop() {
 	assert_output --partial "tracking: cgroup"
 	# Each process has its own cgroup below tend's.
 	root=$(tctl status | sed -n 's/^tracking: cgroup //p')
-	[ -d "$root/g/bystander" ]
-	grep -qx "$(pid_of g bystander)" "$root/g/bystander/cgroup.procs"
+	[ -d "$root/default/g/bystander" ]
+	grep -qx "$(pid_of g bystander)" "$root/default/g/bystander/cgroup.procs"
 }
 
 @test "cgroup tracking: tend removes its cgroups when it exits" {
@@ -219,13 +219,13 @@ EOF
 	# The new declaration's cgroup holds its own processes only.
 	[ "$(sed -n 's/^0:://p' "/proc/$new/cgroup")" != "$(sed -n 's/^0:://p' "/proc/$first/cgroup")" ]
 	[ -n "$root" ]
-	grep -qx "$new" "$root/g/sshd/cgroup.procs"
-	run ! grep -qx "$first" "$root/g/sshd/cgroup.procs"
-	grep -qx "$first" "$root/g/sshd.left-1/cgroup.procs"
+	grep -qx "$new" "$root/default/g/sshd/cgroup.procs"
+	run ! grep -qx "$first" "$root/default/g/sshd/cgroup.procs"
+	grep -qx "$first" "$root/default/g/sshd.left-1/cgroup.procs"
 	# status lists the new session, and not the one left behind
 	wait_until lists g sshd "$(sed -n 2p "$T/sessions")"
 	run ! lists g sshd "$first"
-	grep -q "g/sshd: what it left running stays, in cgroup $root/g/sshd.left-1" "$T/tend.out"
+	grep -q "g/sshd: what it left running stays, in cgroup $root/default/g/sshd.left-1" "$T/tend.out"
 }
 
 @test "kill-mode = mixed asks the main process alone, then ends the whole tree" {

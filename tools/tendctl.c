@@ -51,6 +51,8 @@ static const char usage_text[] =
     "          [--json|--csv]                    sum the accounting records (read from\n"
     "                                            RUNDIR/account; TIME: YYYY-MM-DD[THH:MM:SS]\n"
     "                                            in UTC, or -7d, -12h, -30m)\n"
+    "  tenants [--json]                          each tenant: groups, processes, profile, user,\n"
+    "                                            cgroup and limits (applied, or why not)\n"
     "\n"
     "Options:\n"
     "  -r RUNDIR     tend's run directory (default: $TEND_RUNDIR, else /run/tend\n"

@@ -52,10 +52,12 @@ struct process_decl {
 	unsigned log_keep; /* rotated logs kept: NAME.log.1 ... NAME.log.N */
 	int line;
 	/* Credentials, from user, group and supplementary-groups (resolved at
-	 * load: config/users.c): NO_ID / -1 where tend's own are kept. */
+	 * load: config/users.c), of the process, else of its group, else of
+	 * its tenant: NO_ID / -1 where tend's own are kept. */
 	uid_t uid;
 	gid_t gid;
-	int ngroups; /* -1: tend's supplementary groups */
+	int ngroups;		/* -1: tend's supplementary groups */
+	unsigned char cred_set; /* CRED_* the process or its group set itself */
 	bool critical;
 	bool dependent;
 	bool console; /* stdin/stdout/stderr on /dev/console, its controlling tty */
@@ -86,6 +88,10 @@ struct service_decl {
 struct group_decl {
 	char *name;
 	char *tenant;
+	/* Its tenant's seccomp profile as text (seccomp_decl_text): what a
+	 * reload compares, so that a changed profile restarts the group;
+	 * NULL: no profile. */
+	char *seccomp;
 	char **requires; /* groups started before it and kept up while it runs; NULL: none */
 	char **after;	 /* groups it starts after when both start; NULL: none */
 	char **prefer;	 /* negotiable: host IDs (IPv4 literals) preferred among
@@ -117,22 +123,145 @@ struct system_decl {
 /* The one `cluster { }` section: tend joins peers on a broadcast segment
  * (supervisor/cluster/PROTOCOL.md). */
 struct cluster_decl {
-	char *interface;    /* NULL: auto (the first broadcast interface up with IPv4) */
-	char *key_file;	    /* NULL: datagrams are not authenticated */
-	char *id;	    /* an IPv4 literal; NULL: the interface's first IPv4 address */
-	char *address;	    /* "A.B.C.D/N" tend puts back on the interface; NULL: none */
-	char *file;	    /* where the section was declared; NULL: no cluster */
+	char *interface; /* NULL: auto (the first broadcast interface up with IPv4) */
+	char *key_file;	 /* NULL: datagrams are not authenticated */
+	char *id;	 /* an IPv4 literal; NULL: the interface's first IPv4 address */
+	char *address;	 /* "A.B.C.D/N" tend puts back on the interface; NULL: none */
+	char *file;	 /* where the section was declared; NULL: no cluster */
 	int line;
 	unsigned port;
 	uint64_t heartbeat_ms;
 	uint64_t dead_after_ms;
 };
+/* ---- tenants and seccomp profiles (tenant.c, seccomp.c) ---- */
+
+/* What a profile does with a system call. */
+enum seccomp_action {
+	SECCOMP_ACTION_ALLOW,
+	SECCOMP_ACTION_ERRNO, /* fails with the profile's errno */
+	SECCOMP_ACTION_KILL,  /* the whole process, by SIGSYS */
+	SECCOMP_ACTION_LOG,   /* allowed, and logged by the kernel's audit */
+};
+/* The lists of a profile, in the order their actions win: a call in
+ * deny fails even when allow names it too. */
+enum seccomp_list {
+	SECCOMP_DENY,	/* fails with errno */
+	SECCOMP_ENOSYS, /* fails with ENOSYS, so that libc falls back */
+	SECCOMP_LOG,	/* allowed and logged */
+	SECCOMP_ALLOW,
+	SECCOMP_NLISTS
+};
+#define DEFAULT_SECCOMP_ERRNO 1 /* EPERM */
+#define MAX_ERRNO 4095		/* what SECCOMP_RET_ERRNO carries */
+#define MAX_SECCOMP_NAMES 1024	/* entries of one list */
+
+/* A `seccomp "NAME" { ... }` section. Its lists hold what conf.d wrote:
+ * system call names and @sets (config/syscall_sets.h), each checked. */
+struct seccomp_decl {
+	char *name;
+	char **lists[SECCOMP_NLISTS]; /* NULL-terminated; NULL: empty */
+	char *file;
+	int line;
+	int errno_value; /* 1..MAX_ERRNO */
+	enum seccomp_action default_action;
+};
+
+/* The limits of a tenant's cgroup (0 where not given; LIMIT_MAX: "max"). */
+#define LIMIT_MAX UINT64_MAX
+#define MAX_WEIGHT 10000
+#define MIN_CPU_PERIOD_US 1000
+#define MAX_CPU_PERIOD_US 1000000
+#define DEFAULT_CPU_PERIOD_US 100000
+#define MAX_PIDS (1u << 22)
+struct tenant_limits {
+	uint64_t memory_max, memory_high; /* bytes */
+	uint64_t cpu_quota_us;		  /* per cpu_period_us; LIMIT_MAX: max */
+	uint64_t cpu_period_us;		  /* 0 when cpu-max is not given */
+	uint64_t pids_max;
+	unsigned cpu_weight, io_weight; /* 1..MAX_WEIGHT */
+};
+
+/* What a process sets itself of user, group and supplementary-groups. */
+#define CRED_USER 1u
+#define CRED_GROUP 2u
+#define CRED_SUPP 4u
+
+/* A `tenant "NAME" { ... }` section. A group's `tenant` that names no
+ * section is a label only: no profile, no credentials, no limits. */
+struct tenant_decl {
+	char *name;
+	char *seccomp; /* the profile's name; NULL: none */
+	char *file;
+	int line;
+	/* Credentials (root only), resolved at load: uid (NO_ID: none), gid
+	 * (the group option, else the user's primary group; NO_ID: none),
+	 * user_gid (the user's primary group), then gids: the user's
+	 * memberships in /etc/group (nmember) followed by
+	 * supplementary-groups (nextra). */
+	uid_t uid;
+	gid_t gid, user_gid;
+	gid_t *gids;
+	int nmember, nextra;
+	unsigned char cred_set; /* CRED_* the section sets */
+	struct tenant_limits limits;
+};
+
 struct config {
 	struct group_decl *groups; /* in file name order, then declaration order */
 	size_t ngroups;
+	struct tenant_decl *tenants; /* in declaration order */
+	size_t ntenants;
+	struct seccomp_decl *profiles; /* in declaration order */
+	size_t nprofiles;
 	struct system_decl system;
 	struct cluster_decl cluster;
 };
+#define MAX_TENANTS 4096
+#define MAX_PROFILES 1024
+
+const struct tenant_decl *config_find_tenant(const struct config *cfg, const char *name);
+const struct seccomp_decl *config_find_profile(const struct config *cfg, const char *name);
+/* The profile a group's processes run under (through its tenant); NULL: none. */
+const struct seccomp_decl *config_group_profile(const struct config *cfg,
+						const struct group_decl *g);
+void seccomp_decl_free(struct seccomp_decl *s);
+void tenant_decl_free(struct tenant_decl *t);
+/* Everything but file and line. */
+bool seccomp_decl_equal(const struct seccomp_decl *a, const struct seccomp_decl *b);
+bool tenant_decl_equal(const struct tenant_decl *a, const struct tenant_decl *b);
+/* The profile as one line ("default=errno errno=1 allow=@system-service
+ * deny=..."), allocated; NULL when out of memory. */
+char *seccomp_decl_text(const struct seccomp_decl *s);
+/* "allow", "errno", "kill", "log": 0; else -1. */
+int seccomp_action_parse(const char *name, enum seccomp_action *a);
+const char *seccomp_action_name(enum seccomp_action a);
+const char *seccomp_list_name(enum seccomp_list l);
+/* An errno name ("EPERM") or number (1..MAX_ERRNO): 0 with *value; else -1. */
+int errno_parse(const char *text, int *value);
+/* A system call name the running libseccomp knows (on any architecture),
+ * or an @set of config/syscall_sets.h: NULL; else why not (static text). */
+const char *seccomp_name_check(const char *name);
+/* The limits' values: 0 with the value, or -1. cpu-max: "max", "N%" (of
+ * one CPU, 1..100000) or "QUOTA PERIOD" in microseconds; a size: "max" or
+ * size_parse's; pids-max: "max" or 1..MAX_PIDS; weights 1..MAX_WEIGHT. */
+int cpu_max_parse(const char *text, uint64_t *quota_us, uint64_t *period_us);
+int limit_size_parse(const char *text, uint64_t *bytes);
+int pids_max_parse(const char *text, uint64_t *n);
+/* The credentials p runs with in tenant t: p's own (cred_set) win,
+ * option by option; t's fill in the rest. gids (room for
+ * MAX_SUPPLEMENTARY_GROUPS) receives the supplementary groups when
+ * *ngroups comes back >= 0. Returns -1 when they would be more than
+ * MAX_SUPPLEMENTARY_GROUPS. */
+int tenant_credentials(const struct tenant_decl *t, const struct process_decl *p, uid_t *uid,
+		       gid_t *gid, gid_t *gids, int *ngroups);
+/* The tenants and profiles of cfg as one block (tenancy.c), for the
+ * isolated reader's pipe: 0 with *block (malloc'd) and *len; -1 when out
+ * of memory. */
+int tenancy_pack(const struct config *cfg, char **block, size_t *len);
+/* The inverse, into cfg's tenants and profiles (cfg's groups are not
+ * touched). The block comes from another process: -1 (nothing kept)
+ * unless it is exactly what tenancy_pack makes of a valid configuration. */
+int tenancy_unpack(const char *block, size_t len, struct config *cfg);
 #define DEFAULT_CLUSTER_PORT 7700
 #define DEFAULT_HEARTBEAT_MS 200
 #define DEFAULT_DEAD_AFTER_MS 1000

@@ -58,6 +58,7 @@ struct wire_head {
 	uint64_t cluster_port, heartbeat_ms, dead_after_ms;
 	int64_t cluster_line;
 	uint64_t cluster_len[CLUSTER_TEXTS];
+	uint64_t tenancy_len; /* then the tenants and profiles (tenancy_pack) */
 };
 /* Then, per group: its struct group_decl as the child had it, then its
  * pack_len bytes of block. */
@@ -90,6 +91,8 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 	struct wire_head h = { .magic = WIRE_MAGIC, .rc = rc, .err_len = strlen(err) };
 	struct cluster_decl cluster = rc == 0 ? cfg->cluster : (struct cluster_decl){ 0 };
 	char **texts[CLUSTER_TEXTS];
+	char *tenancy = NULL;
+	int wrc = -1;
 
 	cluster_texts(&cluster, texts);
 	h.cluster_port = cluster.port;
@@ -104,20 +107,29 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 		h.sysfile_len = text_len(cfg->system.file);
 		h.sysline = cfg->system.line;
 		h.services_max = cfg->system.services_max;
+		size_t len;
+		if (tenancy_pack(cfg, &tenancy, &len) < 0)
+			return -1;
+		h.tenancy_len = len;
 	}
 	if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, err, h.err_len) < 0 ||
 	    write_all(fd, cfg->system.hostname, h.hostname_len) < 0 ||
 	    write_all(fd, cfg->system.file, h.sysfile_len) < 0)
-		return -1;
+		goto out;
 	for (int i = 0; i < CLUSTER_TEXTS; i++)
 		if (write_all(fd, *texts[i], h.cluster_len[i]) < 0)
-			return -1;
+			goto out;
+	if (write_all(fd, tenancy, h.tenancy_len) < 0)
+		goto out;
 	for (size_t i = 0; i < h.ngroups; i++) {
 		const struct group_decl *g = &cfg->groups[i];
 		if (write_all(fd, g, sizeof(*g)) < 0 || write_all(fd, g->pack, g->pack_len) < 0)
-			return -1;
+			goto out;
 	}
-	return 0;
+	wrc = 0;
+out:
+	free(tenancy);
+	return wrc;
 }
 
 static int parse_here(const char *path, bool is_file, struct config *out, char *err, size_t errlen)
@@ -265,6 +277,22 @@ static void receive_cluster(struct reader *rd, const struct wire_head *h, struct
 		*texts[i] = read_text(rd, h->cluster_len[i]);
 }
 
+static void receive_tenancy(struct reader *rd, const struct wire_head *h, struct config *cfg)
+{
+	char *block;
+
+	if (!h->tenancy_len || rd->why)
+		return;
+	if (h->tenancy_len > MAX_PACK || !(block = malloc(h->tenancy_len))) {
+		rd->why = h->tenancy_len > MAX_PACK ? "a malformed answer" : "out of memory";
+		return;
+	}
+	if (read_all(rd, block, h->tenancy_len) == 0 &&
+	    tenancy_unpack(block, h->tenancy_len, cfg) < 0)
+		rd->why = "a malformed answer";
+	free(block);
+}
+
 static int receive(struct reader *rd, struct config *out, char *err, size_t errlen)
 {
 	struct wire_head h;
@@ -272,8 +300,8 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 
 	if (read_all(rd, &h, sizeof(h)) < 0)
 		return -1;
-	if (h.magic != WIRE_MAGIC || h.ngroups > MAX_GROUPS || (h.rc != 0 && h.ngroups) ||
-	    h.services_max > MAX_SERVICES_MAX) {
+	if (h.magic != WIRE_MAGIC || h.ngroups > MAX_GROUPS ||
+	    (h.rc != 0 && (h.ngroups || h.tenancy_len)) || h.services_max > MAX_SERVICES_MAX) {
 		rd->why = "a malformed answer";
 		return -1;
 	}
@@ -283,6 +311,7 @@ static int receive(struct reader *rd, struct config *out, char *err, size_t errl
 	cfg.system.line = (int)h.sysline;
 	cfg.system.services_max = (unsigned)h.services_max;
 	receive_cluster(rd, &h, &cfg.cluster);
+	receive_tenancy(rd, &h, &cfg);
 	if (h.ngroups && !rd->why) {
 		cfg.groups = calloc(h.ngroups, sizeof(*cfg.groups));
 		rd->why = cfg.groups ? NULL : "out of memory";

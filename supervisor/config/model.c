@@ -47,6 +47,7 @@ void group_decl_free(struct group_decl *g)
 	free(g->services);
 	free(g->name);
 	free(g->tenant);
+	free(g->seccomp);
 	argv_free(g->requires);
 	argv_free(g->after);
 	argv_free(g->prefer);
@@ -66,6 +67,15 @@ void config_free(struct config *cfg)
 	free(cfg->system.hostname);
 	free(cfg->system.file);
 	cluster_decl_free(&cfg->cluster);
+	for (i = 0; i < cfg->ntenants; i++)
+		tenant_decl_free(&cfg->tenants[i]);
+	free(cfg->tenants);
+	for (i = 0; i < cfg->nprofiles; i++)
+		seccomp_decl_free(&cfg->profiles[i]);
+	free(cfg->profiles);
+	cfg->tenants = NULL;
+	cfg->profiles = NULL;
+	cfg->ntenants = cfg->nprofiles = 0;
 	cfg->groups = NULL;
 	cfg->ngroups = 0;
 	cfg->system = (struct system_decl){ 0 };
@@ -135,9 +145,10 @@ bool group_decl_equal(const struct group_decl *a, const struct group_decl *b)
 	size_t i;
 
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
-	    a->autostart != b->autostart || a->nprocs != b->nprocs ||
-	    a->negotiable != b->negotiable || !argv_equal(a->requires, b->requires) ||
-	    !argv_equal(a->after, b->after) || !argv_equal(a->prefer, b->prefer))
+	    !str_equal(a->seccomp, b->seccomp) || a->autostart != b->autostart ||
+	    a->nprocs != b->nprocs || a->negotiable != b->negotiable ||
+	    !argv_equal(a->requires, b->requires) || !argv_equal(a->after, b->after) ||
+	    !argv_equal(a->prefer, b->prefer))
 		return false;
 	for (i = 0; i < a->nprocs; i++)
 		if (!process_decl_equal(&a->procs[i], &b->procs[i]))
@@ -172,7 +183,8 @@ static bool process_decl_runs_same(const struct process_decl *a, const struct pr
 bool group_decl_runs_same(const struct group_decl *a, const struct group_decl *b)
 {
 	if (!str_equal(a->name, b->name) || !str_equal(a->tenant, b->tenant) ||
-	    a->nprocs != b->nprocs || a->negotiable != b->negotiable)
+	    !str_equal(a->seccomp, b->seccomp) || a->nprocs != b->nprocs ||
+	    a->negotiable != b->negotiable)
 		return false;
 	for (size_t i = 0; i < a->nprocs; i++)
 		if (!process_decl_runs_same(&a->procs[i], &b->procs[i]))

@@ -61,6 +61,7 @@ static struct pack_size measure(const struct group_decl *g)
 
 	measure_str(&sz, g->name);
 	measure_str(&sz, g->tenant);
+	measure_str(&sz, g->seccomp);
 	measure_str(&sz, g->file);
 	measure_vec(&sz, g->requires);
 	measure_vec(&sz, g->after);
@@ -183,6 +184,7 @@ int group_decl_pack(struct group_decl *g)
 	packed.services = g->nservices ? (struct service_decl *)(block + procs_bytes) : NULL;
 	packed.name = put_str(&c, g->name);
 	packed.tenant = put_str(&c, g->tenant);
+	packed.seccomp = put_str(&c, g->seccomp);
 	packed.file = put_str(&c, g->file);
 	packed.requires = put_vec(&c, g->requires);
 	packed.after = put_vec(&c, g->after);
@@ -297,6 +299,7 @@ static bool process_sane(const struct process_decl *p)
 	       (p->ready != READY_FD || (p->ready_fd >= 3 && p->ready_fd <= MAX_READY_FD)) &&
 	       p->restart_limit <= MAX_RESTART_LIMIT && p->log_keep <= MAX_LOG_KEEP &&
 	       p->ngroups >= -1 && p->ngroups <= MAX_SUPPLEMENTARY_GROUPS &&
+	       p->cred_set <= (CRED_USER | CRED_GROUP | CRED_SUPP) &&
 	       (p->ngroups > 0) == !!p->groups;
 }
 
@@ -396,10 +399,10 @@ int group_decl_relocate(struct group_decl *g, char *block)
 	moved_g.procs = g->nprocs ? procs : NULL;
 	moved_g.services = g->nservices ? services : NULL;
 	if (!move_str(&r, &moved_g.name) || !move_str(&r, &moved_g.tenant) ||
-	    !move_str(&r, &moved_g.file) || !move_vec(&r, &moved_g.requires) ||
-	    !move_vec(&r, &moved_g.after) || !move_vec(&r, &moved_g.prefer) || !moved_g.name ||
-	    !valid_name(moved_g.name) || !moved_g.tenant || !moved_g.file ||
-	    !prefer_sane(moved_g.prefer))
+	    !move_str(&r, &moved_g.seccomp) || !move_str(&r, &moved_g.file) ||
+	    !move_vec(&r, &moved_g.requires) || !move_vec(&r, &moved_g.after) ||
+	    !move_vec(&r, &moved_g.prefer) || !moved_g.name || !valid_name(moved_g.name) ||
+	    !moved_g.tenant || !moved_g.file || !prefer_sane(moved_g.prefer))
 		return -1;
 	for (i = 0; i < g->nprocs; i++)
 		if (!move_process(&r, &procs[i]))

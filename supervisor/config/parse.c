@@ -93,16 +93,15 @@ static void add_msg(struct file_ctx *ctx, int line, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Options and sections of DESIGN.md that later work will give a meaning.
- * Until then they are rejected, but with a message that says so. */
-static bool planned_option(const char *name)
+/* Options written where they do not belong, with what to write instead. */
+static const char *misplaced_hint(const char *name)
 {
-	static const char *const planned[] = { "tenant", "seccomp", NULL };
-
-	for (const char *const *p = planned; *p; p++)
-		if (strcmp(*p, name) == 0)
-			return true;
-	return false;
+	if (strcmp(name, "service") == 0)
+		return "service: a service block belongs inside a group";
+	if (strcmp(name, "seccomp") == 0)
+		return "seccomp: a profile applies through a tenant: tenant \"T\" { seccomp = "
+		       "\"PROFILE\" } and the group's tenant = \"T\"";
+	return NULL;
 }
 
 /* libconfuse's own messages (syntax, unknown options, duplicate titles). */
@@ -116,11 +115,8 @@ static void on_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	unknown = sscanf(msg, "no such option '%127[^']'", name) == 1;
-	if (unknown && planned_option(name))
-		add_msg(ctx, cfg->line, "%s: not supported yet (planned; see README, \"Not yet\")",
-			name);
-	else if (unknown && strcmp(name, "service") == 0)
-		add_msg(ctx, cfg->line, "service: a service block belongs inside a group");
+	if (unknown && misplaced_hint(name))
+		add_msg(ctx, cfg->line, "%s", misplaced_hint(name));
 	else
 		add_msg(ctx, cfg->line, "%s", msg);
 }
@@ -246,6 +242,41 @@ static bool absolute_path(const char *s)
 	return s[0] == '/';
 }
 
+static bool action_ok(const char *s)
+{
+	enum seccomp_action a;
+
+	return seccomp_action_parse(s, &a) == 0;
+}
+
+static bool errno_ok(const char *s)
+{
+	int e;
+
+	return errno_parse(s, &e) == 0;
+}
+
+static bool cpu_max_ok(const char *s)
+{
+	uint64_t quota, period;
+
+	return cpu_max_parse(s, &quota, &period) == 0;
+}
+
+static bool limit_size_ok(const char *s)
+{
+	uint64_t bytes;
+
+	return limit_size_parse(s, &bytes) == 0;
+}
+
+static bool pids_max_ok(const char *s)
+{
+	uint64_t n;
+
+	return pids_max_parse(s, &n) == 0;
+}
+
 static bool proto_ok(const char *s)
 {
 	enum service_proto p;
@@ -281,7 +312,19 @@ static const struct {
 	{ "key-file", absolute_path, "an absolute path" },
 	{ "id", id_ok, "an IPv4 address, or $NAME of a variable set to one" },
 	{ "address", address_ok,
-	  "an IPv4 address with its prefix length, as 10.0.0.2/24, or $NAME of a variable set to one" },
+	  "an IPv4 address with its prefix length, as 10.0.0.2/24, or $NAME of a variable set to "
+	  "one" },
+	{ "default", action_ok, "allow, errno, kill or log" },
+	{ "errno", errno_ok, "an errno name such as EPERM, or a number from 1 to 4095" },
+	{ "seccomp", valid_name, NAME_RULE },
+	{ "cpu-max", cpu_max_ok,
+	  "max, a percentage of one CPU such as 50%, or \"QUOTA PERIOD\" in microseconds, "
+	  "the period from 1000 to 1000000" },
+	{ "memory-max", limit_size_ok,
+	  "max, or a number of bytes, or with k, M or G; at least 4k" },
+	{ "memory-high", limit_size_ok,
+	  "max, or a number of bytes, or with k, M or G; at least 4k" },
+	{ "pids-max", pids_max_ok, "max, or a whole number from 1 to 4194304" },
 };
 
 /* Value checks run as parse callbacks, so cfg->line is the line being read.
@@ -450,6 +493,31 @@ static int check_range(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 	return 0;
 }
 
+/* An entry of a seccomp list: a system call or an @set, once. */
+static int check_syscall(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	const char *why = seccomp_name_check(value);
+	unsigned n = cfg_opt_size(opt);
+
+	*(const char **)result = value;
+	if (misplaced(cfg, opt))
+		return -1;
+	if (why) {
+		cfg_error(cfg, "%s: \"%s\": %s", opt->name, value, why);
+		return 0;
+	}
+	if (n > MAX_SECCOMP_NAMES) {
+		cfg_error(cfg, "%s: more than %d entries", opt->name, MAX_SECCOMP_NAMES);
+		return 0;
+	}
+	return 0;
+}
+
+static int check_weight(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	return check_range(cfg, opt, value, result, 1, MAX_WEIGHT);
+}
+
 static int check_restart_limit(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	return check_range(cfg, opt, value, result, 0, MAX_RESTART_LIMIT);
@@ -595,6 +663,7 @@ static int get_credentials(struct file_ctx *ctx, cfg_t *sec, cfg_t *gsec, struct
 	p->ngroups = -1;
 	if ((!u && !g && !extra) || geteuid() != 0)
 		return 0;
+	p->cred_set = (u ? CRED_USER : 0) | (g ? CRED_GROUP : 0) | (extra ? CRED_SUPP : 0);
 	if (u && user_lookup(cfg_getstr(u, "user"), &p->uid, &p->gid, login, sizeof(login)) == 0) {
 		ssize_t m = user_memberships(login, groups, MAX_SUPPLEMENTARY_GROUPS);
 		if (m < 0)
@@ -876,8 +945,7 @@ static int add_group(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	bool ok = group_name_ok(ld, ctx, sec);
 	int rc = group_from_section(ctx, sec, &g);
 
-	if (rc == 0 && ok && group_decl_pack(&g) < 0)
-		rc = -1;
+	/* packed in load_finish, once its tenant's credentials are known */
 	if (rc == 0 && ok) {
 		if (append_group(ld, &g) == 0)
 			return 0;
@@ -999,6 +1067,144 @@ static int add_cluster(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	return c->file ? 0 : -1;
 }
 
+/* A `seccomp "NAME"` section; one of that name in an earlier file is an
+ * error. Returns -1 only when out of memory. */
+static int add_seccomp(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	const struct seccomp_decl *old = config_find_profile(&ld->cfg, cfg_title(sec));
+	struct seccomp_decl *s, *v;
+	const char *dflt = opt_str(sec, "default"), *err = opt_str(sec, "errno");
+	int line = section_line(ctx, sec);
+
+	if (!valid_name(cfg_title(sec)))
+		file_report(ctx, line, "invalid seccomp profile name \"%s\" (" NAME_RULE ")",
+			    cfg_title(sec));
+	if (old) {
+		file_report(ctx, line, "seccomp \"%s\" is already declared at %s:%d", old->name,
+			    old->file, old->line);
+		return 0;
+	}
+	if (!dflt)
+		file_report(ctx, line,
+			    "seccomp \"%s\": default is required (allow, errno, kill or log)",
+			    cfg_title(sec));
+	v = realloc(ld->cfg.profiles, (ld->cfg.nprofiles + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	ld->cfg.profiles = v;
+	s = &v[ld->cfg.nprofiles++];
+	*s = (struct seccomp_decl){ .line = line, .errno_value = DEFAULT_SECCOMP_ERRNO };
+	if (dflt)
+		seccomp_action_parse(dflt, &s->default_action);
+	if (err)
+		errno_parse(err, &s->errno_value);
+	s->name = strdup(cfg_title(sec));
+	s->file = strdup(ctx->path);
+	if (!s->name || !s->file)
+		return -1;
+	for (int i = 0; i < SECCOMP_NLISTS; i++)
+		if (get_list(sec, seccomp_list_name((enum seccomp_list)i), &s->lists[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* The tenant's limits; bad values were reported while parsing. */
+static void tenant_limits(cfg_t *sec, struct tenant_limits *l)
+{
+	const char *v;
+
+	l->cpu_weight = cfg_size(sec, "cpu-weight") ? (unsigned)cfg_getint(sec, "cpu-weight") : 0;
+	l->io_weight = cfg_size(sec, "io-weight") ? (unsigned)cfg_getint(sec, "io-weight") : 0;
+	if ((v = opt_str(sec, "cpu-max")) && cpu_max_parse(v, &l->cpu_quota_us, &l->cpu_period_us))
+		l->cpu_quota_us = l->cpu_period_us = 0;
+	if ((v = opt_str(sec, "memory-max")) && limit_size_parse(v, &l->memory_max))
+		l->memory_max = 0;
+	if ((v = opt_str(sec, "memory-high")) && limit_size_parse(v, &l->memory_high))
+		l->memory_high = 0;
+	if ((v = opt_str(sec, "pids-max")) && pids_max_parse(v, &l->pids_max))
+		l->pids_max = 0;
+}
+
+/* A tenant's user, group and supplementary-groups, resolved as a process's
+ * are (the names were checked while parsing). -1 only when out of memory. */
+static int tenant_identity(struct file_ctx *ctx, cfg_t *sec, struct tenant_decl *t)
+{
+	gid_t gids[2 * MAX_SUPPLEMENTARY_GROUPS], gid;
+	ssize_t m = 0;
+	char login[256];
+	const char *user = opt_str(sec, "user"), *group = opt_str(sec, "group");
+	unsigned nextra = cfg_size(sec, "supplementary-groups");
+
+	t->uid = t->gid = t->user_gid = NO_ID;
+	if (geteuid() != 0 || (!user && !group && !nextra))
+		return 0;
+	t->cred_set = (user ? CRED_USER : 0) | (group ? CRED_GROUP : 0) | (nextra ? CRED_SUPP : 0);
+	if (user && user_lookup(user, &t->uid, &t->user_gid, login, sizeof(login)) == 0) {
+		m = user_memberships(login, gids, MAX_SUPPLEMENTARY_GROUPS);
+		if (m < 0)
+			file_report(
+			    ctx, t->line,
+			    "tenant \"%s\": user %s is in more than %d groups in /etc/group",
+			    t->name, login, MAX_SUPPLEMENTARY_GROUPS);
+		m = m < 0 ? 0 : m;
+	}
+	t->gid = t->user_gid;
+	if (group && group_lookup(group, &gid) == 0)
+		t->gid = gid;
+	t->nmember = (int)m;
+	for (unsigned i = 0; i < nextra; i++) {
+		if (group_lookup(cfg_getnstr(sec, "supplementary-groups", i), &gid) < 0 ||
+		    gid_in(gids + m, (size_t)t->nextra, gid))
+			continue;
+		if (t->nextra == MAX_SUPPLEMENTARY_GROUPS) {
+			file_report(ctx, t->line,
+				    "tenant \"%s\": more than %d supplementary groups", t->name,
+				    MAX_SUPPLEMENTARY_GROUPS);
+			break;
+		}
+		gids[m + t->nextra++] = gid;
+	}
+	if (t->nmember + t->nextra == 0)
+		return 0;
+	t->gids = malloc((size_t)(t->nmember + t->nextra) * sizeof(gid_t));
+	if (!t->gids)
+		return -1;
+	memcpy(t->gids, gids, (size_t)(t->nmember + t->nextra) * sizeof(gid_t));
+	return 0;
+}
+
+/* A `tenant "NAME"` section; one of that name in an earlier file is an
+ * error. Returns -1 only when out of memory. */
+static int add_tenant(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
+{
+	const struct tenant_decl *old = config_find_tenant(&ld->cfg, cfg_title(sec));
+	struct tenant_decl *t, *v;
+	const char *profile = opt_str(sec, "seccomp");
+	int line = section_line(ctx, sec);
+
+	if (!valid_name(cfg_title(sec)))
+		file_report(ctx, line, "invalid tenant name \"%s\" (" NAME_RULE ")",
+			    cfg_title(sec));
+	if (old) {
+		file_report(ctx, line, "tenant \"%s\" is already declared at %s:%d", old->name,
+			    old->file, old->line);
+		return 0;
+	}
+	v = realloc(ld->cfg.tenants, (ld->cfg.ntenants + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	ld->cfg.tenants = v;
+	t = &v[ld->cfg.ntenants++];
+	*t = (struct tenant_decl){ .line = line };
+	t->name = strdup(cfg_title(sec));
+	t->file = strdup(ctx->path);
+	t->seccomp = profile ? strdup(profile) : NULL;
+	if (!t->name || !t->file || (profile && !t->seccomp))
+		return -1;
+	tenant_limits(sec, &t->limits);
+	return tenant_identity(ctx, sec, t);
+}
+
 /* Groups and top-level processes, merged back into document order. */
 static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 {
@@ -1010,6 +1216,10 @@ static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 		rc = add_system(ld, ctx, cfg_getnsec(root, "system", i));
 	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "cluster"); i++)
 		rc = add_cluster(ld, ctx, cfg_getnsec(root, "cluster", i));
+	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "seccomp"); i++)
+		rc = add_seccomp(ld, ctx, cfg_getnsec(root, "seccomp", i));
+	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "tenant"); i++)
+		rc = add_tenant(ld, ctx, cfg_getnsec(root, "tenant", i));
 	while (rc == 0 && (gi < ng || pi < np)) {
 		g = gi < ng ? cfg_getnsec(root, "group", gi) : NULL;
 		p = pi < np ? cfg_getnsec(root, "process", pi) : NULL;
@@ -1109,9 +1319,35 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("address", NULL, CFGF_NODEFAULT, check_str),
 		CFG_END(),
 	};
+	cfg_opt_t seccomp_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("default", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("errno", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_LIST_CB("allow", NULL, CFGF_NODEFAULT, check_syscall),
+		CFG_STR_LIST_CB("deny", NULL, CFGF_NODEFAULT, check_syscall),
+		CFG_STR_LIST_CB("log", NULL, CFGF_NODEFAULT, check_syscall),
+		CFG_STR_LIST_CB("enosys", NULL, CFGF_NODEFAULT, check_syscall),
+		CFG_END(),
+	};
+	cfg_opt_t tenant_opts[] = {
+		ctx_opt,
+		start_opt,
+		CFG_STR_CB("seccomp", NULL, CFGF_NODEFAULT, check_str),
+		CREDENTIAL_OPTS,
+		CFG_INT_CB("cpu-weight", 0, CFGF_NODEFAULT, check_weight),
+		CFG_INT_CB("io-weight", 0, CFGF_NODEFAULT, check_weight),
+		CFG_STR_CB("cpu-max", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("memory-max", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("memory-high", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("pids-max", NULL, CFGF_NODEFAULT, check_str),
+		CFG_END(),
+	};
 	cfg_opt_t top_opts[] = {
 		ctx_opt,
 		SECTION("group", group_opts),
+		SECTION("seccomp", seccomp_opts),
+		SECTION("tenant", tenant_opts),
 		SECTION("process", process_opts),
 		{ .name = "system",
 		  .type = CFGT_SEC,
@@ -1177,10 +1413,64 @@ static void load_file(struct load *ld, const char *path)
 	free(text);
 }
 
+/* Every tenant's profile is declared. */
+static void check_tenants(struct load *ld)
+{
+	for (size_t i = 0; i < ld->cfg.ntenants; i++) {
+		const struct tenant_decl *t = &ld->cfg.tenants[i];
+		char msg[160];
+
+		/* an invalid name was reported while parsing */
+		if (!t->seccomp || !valid_name(t->seccomp) ||
+		    config_find_profile(&ld->cfg, t->seccomp))
+			continue;
+		snprintf(msg, sizeof(msg), "tenant \"%s\": no seccomp profile \"%s\"", t->name,
+			 t->seccomp);
+		conf_errbuf_add(&ld->eb, t->file, t->line, msg);
+	}
+}
+
+/* What g's tenant gives it: its processes' default credentials and the
+ * text of its profile. -1 only when out of memory. */
+static int apply_tenant(struct load *ld, struct group_decl *g)
+{
+	const struct tenant_decl *t = config_find_tenant(&ld->cfg, g->tenant);
+	const struct seccomp_decl *profile = config_group_profile(&ld->cfg, g);
+	gid_t gids[MAX_SUPPLEMENTARY_GROUPS];
+	char msg[160];
+
+	if (profile && !(g->seccomp = seccomp_decl_text(profile)))
+		return -1;
+	for (size_t i = 0; t && t->cred_set && i < g->nprocs; i++) {
+		struct process_decl *p = &g->procs[i];
+		int n;
+		if (tenant_credentials(t, p, &p->uid, &p->gid, gids, &n) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "process \"%s\": more than %d supplementary groups with its "
+				 "tenant's",
+				 p->name, MAX_SUPPLEMENTARY_GROUPS);
+			conf_errbuf_add(&ld->eb, p->file, p->line, msg);
+			continue;
+		}
+		free(p->groups);
+		p->groups = NULL;
+		p->ngroups = n;
+		if (n > 0 && !(p->groups = malloc((size_t)n * sizeof(gid_t))))
+			return -1;
+		if (n > 0)
+			memcpy(p->groups, gids, (size_t)n * sizeof(gid_t));
+	}
+	return 0;
+}
+
 static int load_finish(struct load *ld, struct config *out)
 {
-	/* Groups are packed as they are read; the one of processes outside
-	 * groups only now, as every file may add to it. */
+	check_tenants(ld);
+	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
+		if (apply_tenant(ld, &ld->cfg.groups[i]) < 0)
+			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));
+	/* Groups are packed once complete: their tenants are known only now,
+	 * and every file may add to the one of processes outside groups. */
 	for (size_t i = 0; !ld->eb.failed && i < ld->cfg.ngroups; i++)
 		if (!ld->cfg.groups[i].pack && group_decl_pack(&ld->cfg.groups[i]) < 0)
 			conf_errbuf_add(&ld->eb, ld->cfg.groups[i].file, 0, strerror(ENOMEM));

@@ -1,4 +1,5 @@
 /* The control requests: one handler each, looked up by name. */
+#include "control/authorise.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "control/status.h"
@@ -56,10 +57,13 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 	}
 	if (f.tenant && !valid_name(f.tenant))
 		return client_err(c, "invalid tenant name \"%.80s\"", f.tenant);
+	if (name && client_refuse_target(t, c, name))
+		return;
 	f.group = name ? tend_find_group(t, name) : NULL;
+	f.caller = c->tenant_user ? c : NULL;
 	if (name && !f.group)
 		return client_err(c, "no such group: %s", name);
-	if (f.group && !status_shows(&f, f.group))
+	if (f.group && !status_shows(t, &f, f.group))
 		return client_err(c, "group %s is not tenant %s's", name, f.tenant);
 	struct buf out = { 0 };
 	tracker_batch_begin(&t->tracker);
@@ -113,7 +117,7 @@ static void start_stop(struct tend *t, struct client *c, char **argv, enum verb 
 		return client_err(c, "usage: %s [--no-wait] GROUP[/PROCESS]", argv[0]);
 	struct group *g;
 	struct process *p;
-	if (!find_target(t, c, target, &g, &p))
+	if (client_refuse_target(t, c, target) || !find_target(t, c, target, &g, &p))
 		return;
 	if (v != VERB_STOP && t->shutting_down)
 		return client_err(c, "tend is shutting down");
@@ -230,6 +234,7 @@ static const struct command {
 	{ "service", cmd_service },   { "watch", cmd_watch },	  { "add", cmd_add },
 	{ "remove", cmd_remove },     { "peers", cmd_peers },	  { "release", cmd_release },
 	{ "run", cmd_run },
+	{ "tenants", cmd_tenants },
 };
 
 void command_dispatch(struct tend *t, struct client *c, char **argv)

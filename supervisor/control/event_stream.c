@@ -2,6 +2,7 @@
  * sees becomes one line (text or JSON), sent to each client that asked the
  * moment it happens: a subscriber to the bus. Later work adds kinds (hosts,
  * services); a client must ignore kinds and fields it does not know. */
+#include "control/authorise.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
@@ -26,6 +27,7 @@ struct event {
 	int wait_status;     /* -1: none */
 	unsigned restarts;
 	const char *message; /* NULL: none */
+	const char *tenant;  /* the group's; NULL: not about a group */
 };
 
 static const char *const kind_names[EVENT__COUNT] = {
@@ -85,13 +87,17 @@ static void format_json(const struct event *ev, const char *when, struct buf *ou
 /* Writes one line of the stream into out: `what` at `when`, as text or JSON. */
 typedef void line_fn(const void *what, const char *when, bool json, struct buf *out);
 
-/* Sends a line to every client that asked for events, formatted as it asked. */
-static void emit(struct control *ctl, line_fn *format, const void *what)
+/* Sends a line to every client that asked for events, formatted as it
+ * asked; a tenant's user gets only its tenants' groups' (tenant NULL: an
+ * event about no group). */
+static void emit(struct control *ctl, line_fn *format, const void *what, const char *tenant)
 {
 	char when[WALL_TIME_LEN] = "";
 	struct buf text = { 0 }, json = { 0 };
 	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (!c->subscribed || c->closing)
+			continue;
+		if (c->tenant_user && (!tenant || !client_may_use_tenant(ctl->t, c, tenant)))
 			continue;
 		/* Only when someone listens: formatting the time was half of
 		 * what starting 1000 services cost tend (callgrind, issue 6). */
@@ -119,6 +125,7 @@ static struct event process_event(struct process *p, const char *what)
 	return (struct event){ .kind = EVENT_PROCESS,
 			       .what = what,
 			       .group = p->group->decl.name,
+			       .tenant = p->group->decl.tenant,
 			       .process = p->decl->name,
 			       .pid = p->pid,
 			       .wait_status = -1,
@@ -148,6 +155,7 @@ static bool stream_event(const struct bus_event *b, struct event *ev)
 		*ev = (struct event){ .kind = EVENT_GROUP,
 				      .what = group_state_name(b->group->state),
 				      .group = b->group->decl.name,
+				      .tenant = b->group->decl.tenant,
 				      .wait_status = -1 };
 		return true;
 	case BUS_RELOAD:
@@ -165,7 +173,7 @@ void event_stream_on_event(void *ctx, const struct bus_event *b)
 	struct control *ctl = ctx;
 	struct event ev;
 	if (ctl->clients && stream_event(b, &ev))
-		emit(ctl, event_line, &ev);
+		emit(ctl, event_line, &ev, ev.tenant);
 }
 
 /* A change of the services directory as the stream shows it: after the
@@ -187,7 +195,7 @@ void event_stream_on_change(void *ctx, const struct change *ch)
 {
 	struct control *ctl = ctx;
 	if (ch->kind != CHANGE_GROUP && ctl->clients)
-		emit(ctl, change_event_line, ch);
+		emit(ctl, change_event_line, ch, NULL);
 }
 
 /* Keeps the connection open and streams events; no status line follows. */

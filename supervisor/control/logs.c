@@ -4,6 +4,7 @@
  * moves its readers to the new declaration; one that removes it ends
  * their stream. */
 #include "control/commands.h"
+#include "control/authorise.h"
 #include "control/server.h"
 #include "core/context.h"
 #include "libtend/cmdline.h"
@@ -185,6 +186,8 @@ void cmd_logs(struct tend *t, struct client *c, char **argv)
 	struct process *p;
 	struct log_sources src = { 0 };
 	char group[2 * NAME_MAX_LEN + 2];
+	if (client_refuse_target(t, c, target))
+		return;
 	if (!find_sources(t, c, target, &g, &p, &src, group, sizeof(group)))
 		return free(src.names);
 	send_log_tail(t, c, group, &src, n);

@@ -4,6 +4,7 @@
  * with --wait it comes once the group has ended and says how the command
  * ended: a data line "status exit N" or "status signal N", then OK. */
 #include "config/run.h"
+#include "control/authorise.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
@@ -22,12 +23,18 @@
  * are labels. Tenants that are Unix users add their rule here, and only
  * here: as root, a caller whose uid is a tenant's `user` may launch only
  * for that tenant. */
-static const char *run_refused(struct tend *t, const struct client *c, const char *tenant)
+/* A tenant's user may launch only into its tenants (authorise.c); the
+ * caller's kind was fixed from SO_PEERCRED when it connected. */
+static const char *run_refused(struct tend *t, const struct client *c, const char *tenant,
+			       char *why, size_t len)
 {
-	(void)t;
-	(void)c;
-	(void)tenant;
-	return NULL;
+	if (client_may_use_tenant(t, c, tenant))
+		return NULL;
+	snprintf(why, len,
+		 "permission denied: uid %d may not launch for tenant %s (name one of its "
+		 "tenants with --tenant)",
+		 (int)c->uid, tenant);
+	return why;
 }
 
 static bool name_taken(struct tend *t, const char *name)
@@ -116,7 +123,7 @@ void cmd_run(struct tend *t, struct client *c, char **argv)
 		client_err(c, "%s", why);
 	else if (t->shutting_down)
 		client_err(c, "tend is shutting down");
-	else if ((refused = run_refused(t, c, o.tenant)))
+	else if ((refused = run_refused(t, c, o.tenant, why, sizeof(why))))
 		client_err(c, "%s", refused);
 	else if (o.group && name_taken(t, o.group))
 		client_err(c, "group %s exists: choose another --group", o.group);

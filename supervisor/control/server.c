@@ -3,6 +3,7 @@
 #include "libtend/cmdline.h"
 #include "base/container_of.h"
 #include "sys/log.h"
+#include "control/authorise.h"
 #include "control/commands.h"
 #include "control/server.h"
 #include "core/context.h"
@@ -188,6 +189,9 @@ static void handle_line(struct client *c, char *line)
 	const char *why = NULL;
 	if (c->refused)
 		return client_err(c, "permission denied");
+	if (c->tenant_user && !tenant_request_allowed(line))
+		return client_err(c, "permission denied: uid %d may only make these requests: %s",
+				  (int)c->uid, TENANT_REQUESTS);
 	char **argv = cmdline_split(line, &why);
 	if (!argv)
 		client_err(c, "bad request: %s", why);
@@ -327,7 +331,9 @@ static bool caller_allowed(struct client *c)
 		return false;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	return cred.uid == 0 || cred.uid == geteuid();
+	enum caller_kind kind = caller_kind(c->ctl->t, cred.uid);
+	c->tenant_user = kind == CALLER_TENANT;
+	return kind != CALLER_REFUSED;
 }
 
 /* Out of file descriptors, a pending connection would stay pending and the
@@ -411,6 +417,17 @@ int control_open(struct control *ctl, struct tend *t)
 		return -1;
 	}
 	return 0;
+}
+
+void control_socket_mode(struct control *ctl)
+{
+	struct tend *t = ctl->t;
+	bool tenant_users = false;
+	for (size_t i = 0; i < t->tenant_list.n; i++)
+		tenant_users |= t->tenant_list.v[i].uid != NO_ID;
+	mode_t mode = geteuid() == 0 && tenant_users ? 0666 : 0600;
+	if (ctl->path && chmod(ctl->path, mode) < 0)
+		tend_log(&t->log, LOG_WARN, "control socket %s: chmod %o: %m", ctl->path, mode);
 }
 
 void control_close(struct control *ctl)

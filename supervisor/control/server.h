@@ -55,6 +55,7 @@ struct client {
 	struct process *follow_proc; /* ... or of this one process, if set */
 	bool follow_all;	     /* following the whole group */
 	bool refused;		     /* not tend's uid nor root: every request is denied */
+	bool tenant_user;	     /* a tenant's user: only its tenants (authorise.h) */
 	uint32_t events;	     /* what epoll watches for now */
 	struct client_wait wait;
 	struct client_watch {
@@ -87,6 +88,10 @@ struct control {
 /* Binds RUNDIR/tend.sock and listens. 0, or -1 (logged). */
 int control_open(struct control *ctl, struct tend *t);
 void control_close(struct control *ctl);
+/* After each (re)load: 0666 in root's tend while some tenant section names
+ * a user (tenants' users connect; authorise.h decides inside, by
+ * SO_PEERCRED, like systemd's public socket), 0600 otherwise. */
+void control_socket_mode(struct control *ctl);
 /* A loop hook (ctx: the control): between batches of events, runs queued
  * requests, closes what is finished and frees what is done. */
 void control_after_events(void *ctx);

@@ -2,6 +2,7 @@
 #include "control/tree_view.h"
 #include "base/json.h"
 #include "cluster/cluster.h"
+#include "control/authorise.h"
 #include "core/context.h"
 
 #include <stdio.h>
@@ -107,10 +108,11 @@ static void placement_json(struct cluster *cl, const struct group *g, struct buf
 	buf_printf(out, ",\"term\":%llu", (unsigned long long)v.term);
 }
 
-bool status_shows(const struct status_filter *f, const struct group *g)
+bool status_shows(const struct tend *t, const struct status_filter *f, const struct group *g)
 {
 	return (!f->group || g == f->group) &&
-	       (!f->tenant || strcmp(g->decl.tenant, f->tenant) == 0);
+	       (!f->tenant || strcmp(g->decl.tenant, f->tenant) == 0) &&
+	       (!f->caller || client_may_act(t, f->caller, g));
 }
 
 /* The tenants of the groups shown: `default` first, then by name. */
@@ -135,7 +137,7 @@ static struct tenants tenants_shown(struct tend *t, const struct status_filter *
 		size_t k = 0;
 		while (k < l.n && strcmp(l.v[k], name) != 0)
 			k++;
-		if (k == l.n && status_shows(f, t->groups[i]))
+		if (k == l.n && status_shows(t, f, t->groups[i]))
 			l.v[l.n++] = name;
 	}
 	if (l.n > 1)
@@ -171,14 +173,14 @@ void status_text(struct tend *t, struct cluster *cl, const struct status_filter 
 			buf_printf(out, "tenant %s:\n", l.v[k]);
 		for (size_t i = 0; i < t->ngroups; i++) {
 			struct group *g = t->groups[i];
-			if (status_shows(f, g) && (!l.n || strcmp(g->decl.tenant, l.v[k]) == 0))
+			if (status_shows(t, f, g) && (!l.n || strcmp(g->decl.tenant, l.v[k]) == 0))
 				group_text(t, cl, g, out);
 		}
 	}
 	free(l.v);
 	for (size_t i = 0; i < t->nretiring && !f->group; i++) {
 		struct group *g = t->retiring[i];
-		if (!status_shows(f, g))
+		if (!status_shows(t, f, g))
 			continue;
 		buf_printf(out, "%s %s (removed or replaced by a reload)\n", g->decl.name,
 			   group_state_name(g->state));
@@ -290,7 +292,7 @@ static void tenants_json(struct tend *t, const struct status_filter *f, struct b
 		bool first = true;
 		for (size_t i = 0; i < t->ngroups; i++) {
 			struct group *g = t->groups[i];
-			if (!status_shows(f, g) || strcmp(g->decl.tenant, l.v[k]) != 0)
+			if (!status_shows(t, f, g) || strcmp(g->decl.tenant, l.v[k]) != 0)
 				continue;
 			buf_puts(out, first ? "" : ",");
 			first = false;
@@ -317,7 +319,7 @@ void status_json(struct tend *t, struct cluster *cl, const struct status_filter 
 	buf_puts(out, "\"groups\":[");
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {
-		if (!status_shows(f, t->groups[i]))
+		if (!status_shows(t, f, t->groups[i]))
 			continue;
 		buf_puts(out, first ? "" : ",");
 		first = false;
@@ -326,7 +328,7 @@ void status_json(struct tend *t, struct cluster *cl, const struct status_filter 
 	buf_puts(out, "],\"retiring\":[");
 	first = true;
 	for (size_t i = 0; i < t->nretiring && !f->group; i++) {
-		if (!status_shows(f, t->retiring[i]))
+		if (!status_shows(t, f, t->retiring[i]))
 			continue;
 		buf_puts(out, first ? "" : ",");
 		first = false;

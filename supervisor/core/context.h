@@ -15,6 +15,7 @@
 #include "core/group.h"
 #include "core/registry.h"
 #include "core/shutdown.h"
+#include "core/tenant_list.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sys.h"
@@ -71,6 +72,8 @@ struct tend {
 	size_t shutdown_cursor;	    /* groups are stopped one by one, last first */
 	struct group **start_order; /* what the shutdown walks back; NULL: t->groups */
 	bool shutdown_advancing;
+
+	struct tenant_list tenant_list; /* tenant sections: views, authorisation */
 
 	unsigned long bugs; /* things that cannot happen that happened (tend_bug) */
 };

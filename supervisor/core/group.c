@@ -48,7 +48,7 @@ void group_release_trees(struct tend *t, struct group *g)
 		struct tree tree = process_tree(&g->procs[i]);
 		tracker_release_tree(&t->tracker, &tree);
 	}
-	tracker_release_group(&t->tracker, g->decl.name);
+	tracker_release_group(&t->tracker, g->decl.tenant, g->decl.name);
 }
 
 struct process *group_find_process(struct group *g, const char *name)

@@ -48,7 +48,8 @@ void describe_wait_status(int status, char *buf, size_t len)
 
 struct tree process_tree(const struct process *p)
 {
-	return (struct tree){ .group = p->group->decl.name,
+	return (struct tree){ .tenant = p->group->decl.tenant,
+			      .group = p->group->decl.name,
 			      .process = p->decl->name,
 			      .main = p->pid,
 			      .session = p->session,

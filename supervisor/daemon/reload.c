@@ -57,7 +57,8 @@ int daemon_reload(struct daemon *d, struct buf *report)
 	int joined = cluster_apply(&d->cluster, &cfg.cluster, why, sizeof(why));
 	if (joined < 0) {
 		char line[1200];
-		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line, why);
+		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line,
+			 why);
 		config_free(&cfg);
 		return rejected(d, -1, line, report);
 	}
@@ -65,7 +66,11 @@ int daemon_reload(struct daemon *d, struct buf *report)
 		buf_printf(report, "%s\n", why);
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
-	int r = reload_apply(t, &cfg, report);
+	/* Changed limits are written to the live tenant cgroups now. */
+	int r = tenant_list_load(t, &cfg);
+	control_socket_mode(&d->control);
+	if (r == 0)
+		r = reload_apply(t, &cfg, report);
 	config_free(&cfg);
 	/* The declarations that changed nothing (most of them, usually) were
 	 * received only to be compared, and are freed now: give the pages back. */

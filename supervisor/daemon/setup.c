@@ -203,10 +203,12 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	/* Before the groups are made (registry_adopt empties cfg) and started:
 	 * negotiable ones wait for the cluster. */
 	join_cluster(d, &cfg->cluster);
-	if (registry_adopt(t, cfg) < 0) {
+	/* Before the groups start: their tenants' cgroups get the limits. */
+	if (tenant_list_load(t, cfg) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
+	control_socket_mode(&d->control);
 	return 0;
 }
 
@@ -230,6 +232,7 @@ void daemon_teardown(struct daemon *d)
 	registry_free(t);
 	account_close(&d->account);
 	tracker_cleanup(&t->tracker);
+	tenant_list_free(&t->tenant_list);
 	pidmap_free(&t->pids);
 	free(t->base_env); /* the strings are environ's */
 	t->base_env = NULL;

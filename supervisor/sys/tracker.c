@@ -70,6 +70,11 @@ void tracker_cleanup(struct tracker *tr)
 	free(tr->root);
 	free(tr->root_rel);
 	tr->root = tr->root_rel = NULL;
+	for (size_t i = 0; i < tr->ntenants; i++)
+		free(tr->tenants[i].name);
+	free(tr->tenants);
+	tr->tenants = NULL;
+	tr->ntenants = 0;
 }
 
 int tracker_prepare(struct tracker *tr, const struct tree *tree)
@@ -152,10 +157,10 @@ void tracker_release_tree(struct tracker *tr, const struct tree *tree)
 		cgroup_release_tree(tr, tree);
 }
 
-void tracker_release_group(struct tracker *tr, const char *group)
+void tracker_release_group(struct tracker *tr, const char *tenant, const char *group)
 {
 	if (tr->mode == TRACK_CGROUP)
-		cgroup_release_group(tr, group);
+		cgroup_release_group(tr, tenant, group);
 }
 
 int tracker_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u)

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "base/pid_list.h"
+#include "config/config.h"
 
 struct logger;
 struct pidmap;
@@ -25,11 +26,43 @@ enum tracking_mode { TRACK_ANCESTRY, TRACK_CGROUP };
 
 /* One supervised process's tree, as the tracker needs to know it. */
 struct tree {
-	const char *group;   /* its cgroup is GROUP/PROCESS; its orphans carry */
+	const char *tenant;  /* its cgroup is TENANT/GROUP/PROCESS; */
+	const char *group;   /* its orphans carry */
 	const char *process; /* TEND_PROCESS=GROUP/PROCESS */
 	pid_t main;	     /* the main process; 0: none (not started, or reaped) */
 	pid_t session;	     /* the session it was started in; 0: forgotten */
 	bool in_cgroup;	     /* cgroup mode: it has started a process in its cgroup */
+};
+
+/* The limits of tenant sections (cgroup_limits.c), one bit each. */
+enum limit_kind {
+	LIMIT_CPU_WEIGHT,
+	LIMIT_CPU_MAX,
+	LIMIT_MEMORY_MAX,
+	LIMIT_MEMORY_HIGH,
+	LIMIT_PIDS_MAX,
+	LIMIT_IO_WEIGHT,
+	LIMIT__COUNT
+};
+/* The cgroup v2 controllers they need, one bit each. */
+#define CONTROLLER_CPU 1u
+#define CONTROLLER_MEMORY 2u
+#define CONTROLLER_PIDS 4u
+#define CONTROLLER_IO 8u
+#define CONTROLLERS_ALL 15u
+
+/* A tenant's cgroup TENANT (below the root) and what tend could write
+ * there. Kept for every tenant that declares limits, and for every tenant
+ * whose cgroup exists. */
+struct tenant_cgroup {
+	char *name;
+	struct tenant_limits limits; /* as the running configuration says */
+	unsigned written;	     /* limits written to the live cgroup */
+	unsigned missing;	     /* configured, not applied: why says why */
+	unsigned warned;	     /* the missing set the log was last told of */
+	char why[320];
+	bool live;     /* the cgroup exists */
+	bool declared; /* in the running configuration */
 };
 
 struct tracker {
@@ -53,6 +86,12 @@ struct tracker {
 	 * one look happen, opened again after it. -1: not held. */
 	int reserve[2];
 	bool unreadable; /* the last look failed (said once, until one works) */
+	/* cgroup mode: CONTROLLER_* enabled for the tenants' cgroups, and
+	 * what the others lack (for the warnings). */
+	unsigned controllers;
+	char controllers_why[160];
+	struct tenant_cgroup *tenants;
+	size_t ntenants;
 };
 
 /* Before tracker_init: what it reports to and the main pids it must know. */
@@ -87,7 +126,38 @@ void tracker_batch_end(struct tracker *tr);
  * (kill-mode = main left them) moves them to GROUP/PROCESS.left-N instead:
  * a new declaration of the group must not share theirs. */
 void tracker_release_tree(struct tracker *tr, const struct tree *tree);
-void tracker_release_group(struct tracker *tr, const char *group);
+/* ... and the tenant's, once its last group's is gone. */
+void tracker_release_group(struct tracker *tr, const char *tenant, const char *group);
+
+/* Tenant limits (cgroup_limits.c). At each (re)load: begin, declare every
+ * tenant section, end. A changed limit is written to a live cgroup at
+ * once; one dropped is reset to the kernel's default. A tenant whose
+ * configured limits cannot all apply is logged once (again only when the
+ * set that cannot changes). */
+void tracker_tenants_begin(struct tracker *tr);
+int tracker_tenant_declare(struct tracker *tr, const char *name, const struct tenant_limits *l);
+void tracker_tenants_end(struct tracker *tr);
+/* NULL: no limits and no cgroup known for that tenant. */
+const struct tenant_cgroup *tracker_tenant(const struct tracker *tr, const char *name);
+/* The LIMIT_* bits l configures. */
+unsigned limits_configured(const struct tenant_limits *l);
+/* "memory-max", ...: the tenant option's name. */
+const char *limit_name(enum limit_kind k);
+/* The value as the cgroup file takes it ("536870912", "max", "50000 100000"). */
+void limit_value(enum limit_kind k, const struct tenant_limits *l, char *buf, size_t len);
+/* "tenant T: cannot apply A, B (WHY); its groups run without them". */
+void limits_warning(const char *tenant, unsigned missing, const char *why, char *buf, size_t len);
+/* What `tend --check` can say without setting up: the CONTROLLER_* a
+ * cgroup-tracking tend would have (why: what is missing), or -1 with why
+ * when it would track by ancestry. */
+int cgroup_probe_controllers(unsigned *controllers, char *why, size_t len);
+/* Of the LIMIT_* bits want, those that cannot apply with trees tracked by
+ * cgroup (or not) and these CONTROLLER_* bits; why says why, with
+ * context (what the controllers lack, or why no cgroup) after it. */
+unsigned limits_missing(unsigned want, bool cgroup, unsigned controllers, const char *context,
+			char *why, size_t len);
+/* The CONTROLLER_* bits the LIMIT_* bits need. */
+unsigned limits_controllers(unsigned limits);
 
 /* What a group's cgroup used since it was made (cpu.stat, memory.peak,
  * io.stat); -1 in a field: not available there (no such controller). */
@@ -111,11 +181,21 @@ int cgroup_members(struct tracker *tr, const struct tree *tree, struct pid_list 
 /* SIGKILL to the whole cgroup at once (cgroup.kill); false: not done. */
 bool cgroup_kill(struct tracker *tr, const struct tree *tree);
 void cgroup_release_tree(struct tracker *tr, const struct tree *tree);
-void cgroup_release_group(struct tracker *tr, const char *group);
+void cgroup_release_group(struct tracker *tr, const char *tenant, const char *group);
 void cgroup_cleanup(struct tracker *tr);
 int cgroup_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u);
 int cgroup_owner(const struct tracker *tr, const char *path, char *group, size_t glen,
 		 char *process, size_t plen);
+/* cgroup_limits.c: the tenant's cgroup was just made (live): enable the
+ * controllers below it and write its limits. */
+void cgroup_tenant_made(struct tracker *tr, const char *tenant);
+void cgroup_tenant_gone(struct tracker *tr, const char *tenant);
+/* Reads a cgroup's "cgroup.controllers"-style file (at dirfd/path) as
+ * CONTROLLER_* bits; -1 when unreadable. */
+int cgroup_controllers_file(int dirfd, const char *path, unsigned *out);
+/* Enables each of want in the cgroup.subtree_control at dirfd/dir, one at
+ * a time; returns those enabled there after. */
+unsigned cgroup_enable(int dirfd, const char *dir, unsigned want);
 
 /* ancestry.c */
 int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);

@@ -916,7 +916,8 @@ static void test_unknown_options(void **state)
 
 	file_fails(f, "\n\nfoo = 1\n", "3: no such option 'foo'\n");
 	file_fails(f, "group g {\n  seccomp = strict\n}\n",
-		   "2: seccomp: not supported yet (planned; see README, \"Not yet\")\n");
+		   "2: seccomp: a profile applies through a tenant: tenant \"T\" { seccomp = "
+		   "\"PROFILE\" } and the group's tenant = \"T\"\n");
 	file_fails(f, "process p {\n  command = x\n\n  cluster = 2s\n}\n",
 		   "4: no such option 'cluster'\n");
 	file_fails(f, "service \"http\" { port = 80 }\n",
