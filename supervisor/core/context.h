@@ -19,6 +19,7 @@
 #include "sys/loop.h"
 #include "sys/sys.h"
 #include "sys/tracker.h"
+#include "tenant/tenants.h"
 
 enum tend_mode { MODE_PID1, MODE_SYSTEM, MODE_USER };
 
@@ -35,7 +36,8 @@ struct tend {
 	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
 	char **base_env;	   /* environ without tend's own entries (launch.c) */
 
-	struct group **groups; /* declaration order */
+	struct tenants tenants; /* declared tenants and compiled profiles */
+	struct group **groups;	/* declaration order */
 	size_t ngroups;
 	struct group **retiring; /* removed or replaced by a reload, still stopping */
 	size_t nretiring;

@@ -98,9 +98,27 @@ static int prepare(struct tend *t, struct process *p, struct spawn_request *req,
 	return 0;
 }
 
+/* What the process's tenant gives it: the profile it runs under, and its
+ * credentials where the process has none of its own (as at load, again
+ * here so that groups added at run time get them too). */
+static int confine(struct tend *t, struct process *p, struct spawn_request *req, gid_t *gids)
+{
+	const char *tenant = p->group->decl.tenant;
+	const struct tenant_decl *td = tenants_find(&t->tenants, tenant);
+
+	req->seccomp = tenants_program(&t->tenants, tenant);
+	if (!td || !td->cred_set)
+		return 0;
+	if (tenant_credentials(td, p->decl, &req->uid, &req->gid, gids, &req->ngroups) < 0)
+		return E2BIG;
+	req->groups = gids;
+	return 0;
+}
+
 pid_t launch_process(struct tend *t, struct process *p, int *err)
 {
 	struct own_env own = { 0 };
+	gid_t gids[MAX_SUPPLEMENTARY_GROUPS];
 	struct spawn_request req = {
 		.process = p->decl->name,
 		.argv = p->decl->argv,
@@ -121,7 +139,7 @@ pid_t launch_process(struct tend *t, struct process *p, int *err)
 	};
 	pid_t pid = -1;
 
-	if ((*err = prepare(t, p, &req, &own)) == 0)
+	if ((*err = confine(t, p, &req, gids)) == 0 && (*err = prepare(t, p, &req, &own)) == 0)
 		pid = t->sys.ops->spawn(&t->sys, &req, err);
 	if (pid >= 0) {
 		readiness_watch(t, p, req.ready_fd);

@@ -53,18 +53,29 @@ int daemon_reload(struct daemon *d, struct buf *report)
 		return r;
 	}
 	buf_free(&clash);
+	/* Profiles compile before anything changes: one that does not leaves
+	 * everything as it was. */
+	struct tenants tenants = { 0 };
+	if (tenants_prepare(&tenants, &cfg, errors, sizeof(errors)) < 0) {
+		config_free(&cfg);
+		return rejected(d, -1, errors, report);
+	}
 	char why[600];
 	int joined = cluster_apply(&d->cluster, &cfg.cluster, why, sizeof(why));
 	if (joined < 0) {
 		char line[1200];
-		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line, why);
+		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line,
+			 why);
 		config_free(&cfg);
+		tenants_free(&tenants);
 		return rejected(d, -1, line, report);
 	}
 	if (joined > 0)
 		buf_printf(report, "%s\n", why);
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
+	/* before the plan: the groups it starts run under the new profiles */
+	tenants_replace(&t->tenants, &tenants);
 	int r = reload_apply(t, &cfg, report);
 	config_free(&cfg);
 	/* The declarations that changed nothing (most of them, usually) were

@@ -202,6 +202,12 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	/* Before the groups are made (registry_adopt empties cfg) and started:
 	 * negotiable ones wait for the cluster. */
 	join_cluster(d, &cfg->cluster);
+	char errors[4096];
+	if (tenants_prepare(&t->tenants, cfg, errors, sizeof(errors)) < 0) {
+		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+			tend_log(&t->log, LOG_ERR, "%s", line);
+		return -1;
+	}
 	if (registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
@@ -227,6 +233,7 @@ void daemon_teardown(struct daemon *d)
 	notify_close(t);
 	confwatch_close(d);
 	registry_free(t);
+	tenants_free(&t->tenants);
 	tracker_cleanup(&t->tracker);
 	pidmap_free(&t->pids);
 	free(t->base_env); /* the strings are environ's */
