@@ -234,6 +234,15 @@ $(B)/bench/%: tests/bench/%.c tests/bench/bench.h $(B)/libtend.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) $(WARN) $(BENCH_CPPFLAGS) -o $@ $< $(B)/libtend.a $(BENCH_LDFLAGS)
 
+# bench_seccomp measures tend's own spawn with and without a profile: it
+# links tend's layers, not only libtend.
+BENCH_SECCOMP_LAYERS := tenant sys config base
+$(B)/bench/bench_seccomp: tests/bench/bench_seccomp.c tests/bench/bench.h \
+		$(call layer_libs,$(BENCH_SECCOMP_LAYERS),$(B)) $(B)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) $(CPPFLAGS) -o $@ $< \
+		$(call layer_libs,$(BENCH_SECCOMP_LAYERS),$(B)) $(B)/libtend.a $(PKG_LIBS)
+
 .PHONY: bench
 bench:
 	@tools/ensure-deps.sh bench

@@ -3,7 +3,9 @@
  * per call (it refuses a second rule of another action for the same
  * call, and a rule that says what the default already says); then the
  * filter is exported as BPF, through a memfd (libseccomp 2.5 exports only
- * to a descriptor), into a program tend owns. */
+ * to a descriptor), into a program tend owns. The same actions encoded as
+ * ranges (compact.c) replace it where they fit: they cost a start far
+ * less. */
 #include "tenant/profile.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/syscall_sets.h"
+#include "tenant/compact.h"
 
 /* Native system call numbers are small (x86-64: under 500; MIPS: under
  * 7000); a larger one is refused rather than silently dropped. */
@@ -110,6 +113,30 @@ static int add_rules(scmp_filter_ctx ctx, const struct verdicts *v, const struct
 	return 0;
 }
 
+/* The same actions as ranges (compact.c), where they fit and are
+ * shorter: cheaper for the kernel to load at every start. */
+static void use_compact(const struct verdicts *v, const struct seccomp_decl *d, uint32_t dflt,
+			struct sock_fprog *prog)
+{
+	uint32_t *actions = malloc(MAX_NR * sizeof(*actions));
+	struct sock_fprog compact;
+
+	for (int nr = 0; actions && nr < MAX_NR; nr++)
+		actions[nr] =
+		    v->list[nr] ? list_action((enum seccomp_list)(v->list[nr] - 1), d->errno_value)
+				: dflt;
+	if (actions &&
+	    compact_program(actions, MAX_NR, dflt, seccomp_arch_native(), &compact) == 0) {
+		if (compact.len < prog->len) {
+			profile_program_free(prog);
+			*prog = compact;
+		} else {
+			profile_program_free(&compact);
+		}
+	}
+	free(actions);
+}
+
 /* The exported program, read back from the memfd it was written to. */
 static int read_program(int fd, struct sock_fprog *prog)
 {
@@ -155,6 +182,8 @@ static int build(scmp_filter_ctx ctx, const struct seccomp_decl *d, struct verdi
 	/* the child sets no_new_privs itself, before loading */
 	if (rc == 0)
 		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc == 0)
+		rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (int l = 0; l < SECCOMP_NLISTS; l++)
 		for (size_t i = 0; d->lists[l] && d->lists[l][i]; i++)
 			mark_name(v, d->lists[l][i], (enum seccomp_list)l, 0);
@@ -176,8 +205,8 @@ static void assume_kernel_actions(void)
 		seccomp_api_set(3);
 }
 
-int profile_compile(const struct seccomp_decl *d, struct sock_fprog *prog, char *why,
-		    size_t why_len)
+static int compile(const struct seccomp_decl *d, struct sock_fprog *prog, bool compact, char *why,
+		   size_t why_len)
 {
 	uint32_t dflt = action_of(d->default_action, d->errno_value);
 	scmp_filter_ctx ctx;
@@ -190,6 +219,8 @@ int profile_compile(const struct seccomp_decl *d, struct sock_fprog *prog, char 
 	*prog = (struct sock_fprog){ 0 };
 	if (rc == 0)
 		rc = export_program(ctx, prog);
+	if (rc == 0 && compact)
+		use_compact(v, d, dflt, prog);
 	if (rc == -ERANGE)
 		snprintf(why, why_len, "seccomp \"%s\": system call number %d is beyond %d",
 			 d->name, v->too_large, MAX_NR);
@@ -199,6 +230,18 @@ int profile_compile(const struct seccomp_decl *d, struct sock_fprog *prog, char 
 		seccomp_release(ctx);
 	free(v);
 	return rc < 0 ? -1 : 0;
+}
+
+int profile_compile(const struct seccomp_decl *d, struct sock_fprog *prog, char *why,
+		    size_t why_len)
+{
+	return compile(d, prog, true, why, why_len);
+}
+
+int profile_compile_libseccomp(const struct seccomp_decl *d, struct sock_fprog *prog, char *why,
+			       size_t why_len)
+{
+	return compile(d, prog, false, why, why_len);
 }
 
 void profile_program_free(struct sock_fprog *prog)

@@ -18,6 +18,11 @@
  * otherwise -1 with why (why_len bytes) saying what failed. */
 int profile_compile(const struct seccomp_decl *d, struct sock_fprog *prog, char *why,
 		    size_t why_len);
+/* The same, as libseccomp exports it (profile_compile uses a compact
+ * encoding of the same actions where it fits): for the tests, which
+ * compare the two. */
+int profile_compile_libseccomp(const struct seccomp_decl *d, struct sock_fprog *prog, char *why,
+			       size_t why_len);
 void profile_program_free(struct sock_fprog *prog);
 
 #endif

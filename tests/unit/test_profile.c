@@ -27,6 +27,8 @@
 #include "tenant/profile.h"
 #include "tenant/tenants.h"
 
+#include <seccomp.h>
+
 #define PROBE_ERRNO 76 /* ENOTUNIQ: what no call here fails with by itself */
 
 /* What the child's calls returned: 0, or the errno. */
@@ -196,7 +198,108 @@ static void another_architecture_is_killed(void **state)
 	profile_program_free(&prog);
 }
 
-/* Every set compiles alone, in every list. */
+/* Runs a classic BPF program on one system call (arguments zero) the way
+ * the kernel would; the instructions libseccomp and compact.c emit. */
+static uint32_t emulate(const struct sock_fprog *prog, uint32_t nr, uint32_t arch)
+{
+	uint32_t a = 0;
+
+	for (unsigned pc = 0; pc < prog->len; pc++) {
+		const struct sock_filter *f = &prog->filter[pc];
+		bool taken = false;
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			a = f->k == offsetof(struct seccomp_data, nr)	  ? nr
+			    : f->k == offsetof(struct seccomp_data, arch) ? arch
+									  : 0;
+			continue;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= f->k;
+			continue;
+		case BPF_RET | BPF_K:
+			return f->k;
+		case BPF_JMP | BPF_JA:
+			pc += f->k;
+			continue;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			taken = a == f->k;
+			break;
+		case BPF_JMP | BPF_JGT | BPF_K:
+			taken = a > f->k;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			taken = a >= f->k;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			taken = (a & f->k) != 0;
+			break;
+		default:
+			fail_msg("instruction %u: code 0x%x not emulated", pc, f->code);
+		}
+		pc += taken ? f->jt : f->jf;
+	}
+	fail_msg("ran off the end of the program");
+	return 0;
+}
+
+/* The compact program does what libseccomp's does, for every number (and
+ * far beyond), on this architecture, on i386 and for x32 calls. */
+static void assert_same_programs(const struct seccomp_decl *d)
+{
+	struct sock_fprog ours, theirs;
+	char err[256];
+	static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, 0 };
+	static const uint32_t far[] = { 0x3fffffff,	 0x40000000, 0x40000001,
+					0x40000000 + 41, 0x7fffffff, 0xffffffff };
+
+	if (profile_compile(d, &ours, err, sizeof(err)) != 0 ||
+	    profile_compile_libseccomp(d, &theirs, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	for (size_t a = 0; a < sizeof(arches) / sizeof(arches[0]); a++) {
+		for (uint32_t nr = 0; nr < 9000; nr++)
+			if (emulate(&ours, nr, arches[a]) != emulate(&theirs, nr, arches[a]))
+				fail_msg("call %u, arch 0x%x: 0x%x, libseccomp 0x%x", nr, arches[a],
+					 emulate(&ours, nr, arches[a]),
+					 emulate(&theirs, nr, arches[a]));
+		for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++)
+			assert_int_equal(emulate(&ours, far[i], arches[a]),
+					 emulate(&theirs, far[i], arches[a]));
+	}
+	assert_true(ours.len <= theirs.len);
+	profile_program_free(&ours);
+	profile_program_free(&theirs);
+}
+
+static void compact_programs_match_libseccomps(void **state)
+{
+	char *allow[] = { "@system-service", NULL }, *deny[] = { "@privileged", "socket", NULL };
+	char *enosys[] = { "clone3", NULL }, *log[] = { "ptrace", "@swap", NULL };
+	struct seccomp_decl d = { .name = "p",
+				  .default_action = SECCOMP_ACTION_ERRNO,
+				  .errno_value = 13,
+				  .lists = { [SECCOMP_ALLOW] = allow,
+					     [SECCOMP_DENY] = deny,
+					     [SECCOMP_ENOSYS] = enosys,
+					     [SECCOMP_LOG] = log } };
+	(void)state;
+
+	if (seccomp_arch_native() != SCMP_ARCH_X86_64)
+		skip(); /* the emulation names x86-64 and its neighbours */
+	assert_same_programs(&d);
+	d.default_action = SECCOMP_ACTION_KILL;
+	assert_same_programs(&d);
+	d.default_action = SECCOMP_ACTION_ALLOW;
+	d.lists[SECCOMP_ALLOW] = NULL;
+	assert_same_programs(&d);
+	d.default_action = SECCOMP_ACTION_LOG;
+	memset(d.lists, 0, sizeof(d.lists));
+	assert_same_programs(&d); /* one action for every call */
+	d.lists[SECCOMP_DENY] = deny + 1;
+	assert_same_programs(&d);
+}
+
+/* Every set compiles alone, in every list, and the compact program says
+ * what libseccomp's does. */
 static void every_set_compiles(void **state)
 {
 	char *list[2] = { NULL, NULL };
@@ -217,6 +320,8 @@ static void every_set_compiles(void **state)
 				fail_msg("%s: %s", syscall_sets[i].name, err);
 			assert_true(prog.len > 4);
 			profile_program_free(&prog);
+			if (seccomp_arch_native() == SCMP_ARCH_X86_64)
+				assert_same_programs(&d);
 		}
 	}
 }
@@ -265,6 +370,7 @@ int main(void)
 		cmocka_unit_test(default_log_lets_everything_through),
 		cmocka_unit_test(default_kill_kills_the_process_by_sigsys),
 		cmocka_unit_test(another_architecture_is_killed),
+		cmocka_unit_test(compact_programs_match_libseccomps),
 		cmocka_unit_test(every_set_compiles),
 		cmocka_unit_test(tenants_find_their_programs),
 	};
