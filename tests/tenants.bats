@@ -239,3 +239,25 @@ CONF
 	assert_output --partial "tenant and seccomp sections belong in conf.d; nothing added"
 	[ -z "$(status_json | jq -r '.groups[] | select(.name=="other") | .name')" ]
 }
+
+@test "as root, a tenant's user can read its processes' logs, and no other" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run a process as another user"
+	chmod 0711 "$T"
+	conf 10-a.conf <<CONF
+tenant "t" { user = "nobody" }
+group "g" { tenant = "t"  process "p" { command = "sh -c 'echo from-nobody; exec sleep 1000'" } }
+group "h" { process "q" { command = "sh -c 'echo from-root; exec sleep 1000'" } }
+CONF
+	start_tend
+	wait_until grep -q from-nobody "$RUN/log/g.p.log"
+	wait_until grep -q from-root "$RUN/log/h.q.log"
+	[ "$(stat -c '%a %U %G' "$RUN/log/g.p.log")" = "640 root nogroup" ]
+	[ "$(stat -c '%a' "$RUN/log/h.q.log")" = 600 ]
+	run runuser -u nobody -- cat "$RUN/log/g.p.log"
+	assert_success
+	assert_output --partial from-nobody
+	run runuser -u nobody -- cat "$RUN/log/h.q.log"
+	assert_failure
+	run runuser -u nobody -- ls "$RUN/log"
+	assert_failure
+}

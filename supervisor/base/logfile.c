@@ -50,7 +50,18 @@ static int logfile_open(struct logfile *lf)
 	if (lf->fd < 0)
 		return -1;
 	lf->size = fstat(lf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (lf->shared && (fchown(lf->fd, (uid_t)-1, lf->reader) < 0 || fchmod(lf->fd, 0640) < 0))
+		lf->shared = false; /* tend is not root: the file stays its own */
 	return 0;
+}
+
+void logfile_share(struct logfile *lf, gid_t gid)
+{
+	lf->shared = gid != (gid_t)-1;
+	lf->reader = gid;
+	if (lf->fd >= 0 && lf->shared &&
+	    (fchown(lf->fd, (uid_t)-1, gid) < 0 || fchmod(lf->fd, 0640) < 0))
+		lf->shared = false;
 }
 
 /* NAME.log.(keep-1) -> NAME.log.keep, ..., NAME.log -> NAME.log.1. */

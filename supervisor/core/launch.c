@@ -100,18 +100,22 @@ static int prepare(struct tend *t, struct process *p, struct spawn_request *req,
 
 /* What the process's tenant gives it: the profile it runs under, and its
  * credentials where the process has none of its own (as at load, again
- * here so that groups added at run time get them too). */
+ * here so that groups added at run time get them too); and a process
+ * running with another group may read its log. */
 static int confine(struct tend *t, struct process *p, struct spawn_request *req, gid_t *gids)
 {
 	const char *tenant = p->group->decl.tenant;
 	const struct tenant_decl *td = tenants_find(&t->tenants, tenant);
 
 	req->seccomp = tenants_program(&t->tenants, tenant);
-	if (!td || !td->cred_set)
-		return 0;
-	if (tenant_credentials(td, p->decl, &req->uid, &req->gid, gids, &req->ngroups) < 0)
-		return E2BIG;
-	req->groups = gids;
+	if (td && td->cred_set) {
+		if (tenant_credentials(td, p->decl, &req->uid, &req->gid, gids, &req->ngroups) < 0)
+			return E2BIG;
+		req->groups = gids;
+	}
+	/* its log: readable by its group (tend still writes it, as root) */
+	if (req->gid != (gid_t)-1 && !p->decl->console)
+		logfile_share(&p->log.file, req->gid);
 	return 0;
 }
 

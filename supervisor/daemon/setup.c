@@ -51,8 +51,9 @@ static bool private_dir(struct tend *t, const char *path)
 
 /* Processes that run as another user than tend (postgres, redis) must
  * reach RUNDIR/notify: the run directory may be entered by anyone (0711)
- * but not listed; the control socket (0600) and the logs (log/, 0700)
- * stay tend's. An existing run directory gets the search bits too. */
+ * but not listed; the control socket (0600) stays tend's, and so do the
+ * logs (log/ is 0711, each log 0600) but a process's own, which its group
+ * may read (0640). An existing run directory gets the search bits too. */
 static int searchable_by_all(struct tend *t, const char *path)
 {
 	struct stat st;
@@ -83,7 +84,12 @@ static int setup_rundir(struct tend *t)
 	if (make_dir(t, t->rundir, 0711) < 0 || !private_dir(t, t->rundir))
 		return -1;
 	searchable_by_all(t, t->rundir);
-	return make_dir(t, logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
+	/* Searchable, not listable: a process running as another user reads
+	 * its own log (0640, its group's: logfile_share); the rest are 0600. */
+	if (make_dir(t, logdir, 0711) < 0 || !private_dir(t, logdir))
+		return -1;
+	searchable_by_all(t, logdir);
+	return 0;
 }
 
 /* One tend per run directory: a second one would fight over the socket. */
