@@ -108,6 +108,8 @@ static int confine(struct tend *t, struct process *p, struct spawn_request *req,
 	const struct tenant_decl *td = tenants_find(&t->tenants, tenant);
 
 	req->seccomp = tenants_program(&t->tenants, tenant);
+	if (td && td->seccomp && !req->seccomp)
+		return EINVAL; /* cannot happen (checked at load); never run it unconfined */
 	if (td && td->cred_set) {
 		if (tenant_credentials(td, p->decl, &req->uid, &req->gid, gids, &req->ngroups) < 0)
 			return E2BIG;
