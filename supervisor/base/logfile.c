@@ -27,6 +27,8 @@ void logfile_init(struct logfile *lf, const char *path)
 	lf->path = strdup(path);
 	lf->fd = -1;
 	lf->size = 0;
+	lf->shared = false;
+	lf->reader = (gid_t)-1;
 }
 
 static int logfile_open(struct logfile *lf)

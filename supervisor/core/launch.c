@@ -117,7 +117,7 @@ static int confine(struct tend *t, struct process *p, struct spawn_request *req,
 	}
 	/* its log: readable by its group (tend still writes it, as root) */
 	if (req->gid != (gid_t)-1 && !p->decl->console)
-		logfile_share(&p->log.file, req->gid);
+		proclog_share(t, p, req->gid);
 	return 0;
 }
 
