@@ -19,7 +19,7 @@ B := build
 # The daemon's layers, lowest first (README "Layout"): one archive each,
 # build/lib/LAYER.a (build/san/lib/ for the sanitizer build). A layer uses
 # only the layers before it; tools/layers.sh checks that in make check.
-LAYERS      := base config sys core services account cluster control daemon
+LAYERS      := base config sys tenant core services account cluster control daemon
 LAYERS_DOWN := $(shell echo $(LAYERS) | tr ' ' '\n' | tac)
 layer_src    = $(sort $(wildcard supervisor/$(1)/*.c))
 INIT_SRC    := $(sort $(wildcard init/*.c))
@@ -43,23 +43,26 @@ UNIT_LAYERS_test_core_structures := base
 UNIT_LAYERS_test_config          := config base
 UNIT_LAYERS_test_config_pack     := config base
 UNIT_LAYERS_test_tenant_config   := config base
+UNIT_LAYERS_test_profile         := tenant sys config base
 UNIT_LAYERS_test_exec            := sys config base
 UNIT_LAYERS_test_views           := sys config base
 UNIT_LAYERS_test_limits          := sys config base
-UNIT_LAYERS_test_supervision     := core sys config base
-UNIT_LAYERS_test_bus             := core sys config base
-UNIT_LAYERS_test_dependencies    := core sys config base
-UNIT_LAYERS_test_services        := services core sys config base
+UNIT_LAYERS_test_supervision     := core tenant sys config base
+UNIT_LAYERS_test_bus             := core tenant sys config base
+UNIT_LAYERS_test_dependencies    := core tenant sys config base
+UNIT_LAYERS_test_services        := services core tenant sys config base
 UNIT_LAYERS_test_account         := account sys base
 UNIT_LAYERS_test_wire            := cluster config base
-UNIT_LAYERS_test_negotiation     := cluster services core sys config base
-UNIT_LAYERS_test_faults          := control cluster services core sys config base
+UNIT_LAYERS_test_negotiation     := cluster services core tenant sys config base
+UNIT_LAYERS_test_faults          := control cluster services core tenant sys config base
 UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format
 # libtend's examples (tools/examples/), built into build/.
 EXAMPLES := heartbeat register_decoupled watch_service lookup_service
-all: deps tend tendctl $(B)/libtend.so $(addprefix $(B)/,$(EXAMPLES))
+# Test probes (tests/probes/): small programs the bats tests run under tend.
+PROBES := seccomp_probe
+all: deps tend tendctl $(B)/libtend.so $(addprefix $(B)/,$(EXAMPLES)) $(addprefix $(B)/probes/,$(PROBES))
 
 deps:
 	@tools/ensure-deps.sh build
@@ -127,6 +130,11 @@ $(B)/libtend.so: $(B)/libtend.so.0
 $(B)/tools/examples/%.o: CPPFLAGS += -Itools/libtend
 $(addprefix $(B)/,$(EXAMPLES)): $(B)/%: $(B)/tools/examples/%.o $(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
+
+# Static, so that a seccomp profile need not allow the dynamic loader's calls.
+$(B)/probes/%: tests/probes/%.c $(B)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) -D_GNU_SOURCE -Itools/libtend -static -o $@ $< $(B)/libtend.a
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -234,6 +242,15 @@ BENCH_CPPFLAGS := -D_GNU_SOURCE -Itools/libtend
 $(B)/bench/%: tests/bench/%.c tests/bench/bench.h $(B)/libtend.a
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(OPT) $(WARN) $(BENCH_CPPFLAGS) -o $@ $< $(B)/libtend.a $(BENCH_LDFLAGS)
+
+# bench_seccomp measures tend's own spawn with and without a profile: it
+# links tend's layers, not only libtend.
+BENCH_SECCOMP_LAYERS := tenant sys config base
+$(B)/bench/bench_seccomp: tests/bench/bench_seccomp.c tests/bench/bench.h \
+		$(call layer_libs,$(BENCH_SECCOMP_LAYERS),$(B)) $(B)/libtend.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(OPT) $(WARN) $(CPPFLAGS) -o $@ $< \
+		$(call layer_libs,$(BENCH_SECCOMP_LAYERS),$(B)) $(B)/libtend.a $(PKG_LIBS)
 
 .PHONY: bench
 bench:

@@ -82,11 +82,12 @@ sock() { echo "$RUN/tend.sock"; }
 	assert_line --index 0 --partial "web"
 }
 
-@test "the socket is mode 0600, the run directory 0711 (enter, not list), its logs 0700" {
+@test "the socket is mode 0600, the run directory and its logs 0711 (enter, not list)" {
 	start_tend
 	[ "$(stat -c %a "$(sock)")" = 600 ]
 	[ "$(stat -c %a "$RUN")" = 711 ]
-	[ "$(stat -c %a "$RUN/log")" = 700 ]
+	[ "$(stat -c %a "$RUN/log")" = 711 ]
+	[ "$(stat -c %a "$RUN/log/tend.log")" = 600 ]
 	[ "$(stat -c %a "$RUN/notify")" = 666 ]
 }
 

@@ -270,10 +270,13 @@ CONF
 	wait_until ready_is local a true
 	[ "$(ps -o uid= -p "$(pid_of local a)" | tr -d ' ')" = "$(id -u nobody)" ]
 	dropped_is 0
-	# The run directory may be entered, not listed; the control socket stays tend's.
+	# The run directory may be entered, not listed; the control socket stays
+	# tend's, and so does this log (the process changed user by itself).
 	[ "$(stat -c %a "$RUN")" = 711 ]
 	[ "$(stat -c %a "$RUN/tend.sock")" = 600 ]
-	[ "$(stat -c %a "$RUN/log")" = 700 ]
+	[ "$(stat -c %a "$RUN/log")" = 711 ]
+	run runuser -u nobody -- ls "$RUN/log"
+	assert_failure
 }
 
 @test "a ready-timeout says when the process could not reach NOTIFY_SOCKET" {

@@ -32,6 +32,8 @@ void logfile_init(struct logfile *lf, const char *path)
 	lf->path = strdup(path);
 	lf->fd = -1;
 	lf->size = 0;
+	lf->shared = false;
+	lf->reader = (gid_t)-1;
 	lf->lost = 0;
 	lf->why = NULL;
 }
@@ -80,7 +82,18 @@ static int logfile_open(struct logfile *lf)
 	if (lf->fd < 0)
 		return -1;
 	lf->size = fstat(lf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	if (lf->shared && (fchown(lf->fd, (uid_t)-1, lf->reader) < 0 || fchmod(lf->fd, 0640) < 0))
+		lf->shared = false; /* tend is not root: the file stays its own */
 	return 0;
+}
+
+void logfile_share(struct logfile *lf, gid_t gid)
+{
+	lf->shared = gid != (gid_t)-1;
+	lf->reader = gid;
+	if (lf->fd >= 0 && lf->shared &&
+	    (fchown(lf->fd, (uid_t)-1, gid) < 0 || fchmod(lf->fd, 0640) < 0))
+		lf->shared = false;
 }
 
 /* NAME.log.(keep-1) -> NAME.log.keep, ..., NAME.log -> NAME.log.1. */

@@ -4,8 +4,10 @@
 #ifndef TEND_LOGFILE_H
 #define TEND_LOGFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct fault_plan;
 
@@ -15,6 +17,8 @@ struct logfile {
 	uint64_t size;
 	uint64_t lost;	 /* lines not written since the last one that was */
 	const char *why; /* why the last line was not written: a static string */
+	bool shared; /* readable by the group `reader` too (0640), not only tend (0600) */
+	gid_t reader;
 };
 
 #define WALL_TIME_LEN 25 /* "2026-11-24T19:58:01.123Z" and its NUL */
@@ -33,6 +37,10 @@ int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max
 		  unsigned keep, struct fault_plan *faults);
 /* If the file was deleted (or its directory), the next line goes to a new one. */
 void logfile_check_removed(struct logfile *lf);
+/* The file, and every file it is rotated into from now on, becomes
+ * readable by group gid ((gid_t)-1: by tend alone again, for new files):
+ * a process running as another user can read its own log. */
+void logfile_share(struct logfile *lf, gid_t gid);
 void logfile_close(struct logfile *lf);
 
 /* The last n lines of the log and, if it has fewer, of NAME.log.1 before

@@ -11,7 +11,7 @@ enum caller_kind caller_kind(const struct tend *t, uid_t uid)
 	if (uid == 0 || uid == geteuid())
 		return CALLER_FULL;
 	/* Tenants are Unix users only in root's tend. */
-	if (geteuid() == 0 && tenant_list_has_user(&t->tenant_list, uid))
+	if (geteuid() == 0 && tenants_have_user(&t->tenants, uid))
 		return CALLER_TENANT;
 	return CALLER_REFUSED;
 }
@@ -31,8 +31,8 @@ bool client_may_use_tenant(const struct tend *t, const struct client *c, const c
 {
 	if (!c->tenant_user)
 		return true;
-	const struct tenant_entry *e = tenant_list_find(&t->tenant_list, tenant);
-	return e && e->uid != NO_ID && e->uid == c->uid;
+	const struct tenant_decl *d = tenants_find(&t->tenants, tenant);
+	return d && tenant_user(d) != NO_ID && tenant_user(d) == c->uid;
 }
 
 bool client_may_act(const struct tend *t, const struct client *c, const struct group *g)

@@ -423,8 +423,8 @@ void control_socket_mode(struct control *ctl)
 {
 	struct tend *t = ctl->t;
 	bool tenant_users = false;
-	for (size_t i = 0; i < t->tenant_list.n; i++)
-		tenant_users |= t->tenant_list.v[i].uid != NO_ID;
+	for (size_t i = 0; i < t->tenants.n; i++)
+		tenant_users |= tenant_user(&t->tenants.decls[i]) != NO_ID;
 	mode_t mode = geteuid() == 0 && tenant_users ? 0666 : 0600;
 	if (ctl->path && chmod(ctl->path, mode) < 0)
 		tend_log(&t->log, LOG_WARN, "control socket %s: chmod %o: %m", ctl->path, mode);

@@ -116,7 +116,7 @@ bool status_shows(const struct tend *t, const struct status_filter *f, const str
 }
 
 /* The tenants of the groups shown: `default` first, then by name. */
-struct tenants {
+struct shown_tenants {
 	const char **v;
 	size_t n;
 };
@@ -129,9 +129,9 @@ static int tenant_order(const void *a, const void *b)
 }
 
 /* n 0 when out of memory: then the groups are shown as one list. */
-static struct tenants tenants_shown(struct tend *t, const struct status_filter *f)
+static struct shown_tenants tenants_shown(struct tend *t, const struct status_filter *f)
 {
-	struct tenants l = { .v = calloc(t->ngroups + 1, sizeof(*l.v)) };
+	struct shown_tenants l = { .v = calloc(t->ngroups + 1, sizeof(*l.v)) };
 	for (size_t i = 0; l.v && i < t->ngroups; i++) {
 		const char *name = t->groups[i]->decl.tenant;
 		size_t k = 0;
@@ -167,7 +167,7 @@ static void group_text(struct tend *t, struct cluster *cl, struct group *g, stru
  * "tenant NAME:"; with one, the groups as they always were. */
 void status_text(struct tend *t, struct cluster *cl, const struct status_filter *f, struct buf *out)
 {
-	struct tenants l = tenants_shown(t, f);
+	struct shown_tenants l = tenants_shown(t, f);
 	for (size_t k = 0; k < (l.n ? l.n : 1); k++) {
 		if (l.n > 1)
 			buf_printf(out, "tenant %s:\n", l.v[k]);
@@ -283,7 +283,7 @@ static void group_json(struct tend *t, struct cluster *cl, struct group *g, stru
 /* "tenants": each tenant shown with the names of its groups. */
 static void tenants_json(struct tend *t, const struct status_filter *f, struct buf *out)
 {
-	struct tenants l = tenants_shown(t, f);
+	struct shown_tenants l = tenants_shown(t, f);
 	buf_puts(out, ",\"tenants\":[");
 	for (size_t k = 0; k < l.n; k++) {
 		buf_puts(out, k ? ",{\"name\":" : "{\"name\":");

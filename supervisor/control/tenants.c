@@ -15,7 +15,7 @@
 /* One tenant as the view needs it. */
 struct tenant_view {
 	const char *name;
-	const struct tenant_entry *decl; /* NULL: a label only */
+	const struct tenant_decl *decl; /* NULL: a label only */
 	const struct tenant_cgroup *cg;	 /* NULL: no limits, no cgroup */
 	size_t processes;
 };
@@ -39,7 +39,7 @@ static size_t tenant_processes(struct tend *t, const char *name)
 static struct tenant_view view_of(struct tend *t, const char *name)
 {
 	return (struct tenant_view){ .name = name,
-				     .decl = tenant_list_find(&t->tenant_list, name),
+				     .decl = tenants_find(&t->tenants, name),
 				     .cg = tracker_tenant(&t->tracker, name),
 				     .processes = tenant_processes(t, name) };
 }
@@ -78,10 +78,10 @@ static void tenant_text(struct tend *t, const struct tenant_view *v, struct buf 
 	if (!n)
 		buf_puts(out, " no groups");
 	buf_printf(out, "; %zu process%s", v->processes, v->processes == 1 ? "" : "es");
-	if (v->decl && v->decl->profile)
-		buf_printf(out, "; profile %s", v->decl->profile);
-	if (v->decl && v->decl->uid != NO_ID)
-		buf_printf(out, "; user %d", (int)v->decl->uid);
+	if (v->decl && v->decl->seccomp)
+		buf_printf(out, "; profile %s", v->decl->seccomp);
+	if (v->decl && tenant_user(v->decl) != NO_ID)
+		buf_printf(out, "; user %d", (int)tenant_user(v->decl));
 	if (v->cg && v->cg->live)
 		buf_printf(out, "; cgroup %s/%s", t->tracker.root, v->name);
 	buf_puts(out, "\n");
@@ -125,12 +125,12 @@ static void tenant_json(struct tend *t, const struct tenant_view *v, struct buf 
 		json_str(out, t->groups[i]->decl.name);
 	}
 	buf_printf(out, "],\"processes\":%zu,\"profile\":", v->processes);
-	if (v->decl && v->decl->profile)
-		json_str(out, v->decl->profile);
+	if (v->decl && v->decl->seccomp)
+		json_str(out, v->decl->seccomp);
 	else
 		buf_puts(out, "null");
-	if (v->decl && v->decl->uid != NO_ID)
-		buf_printf(out, ",\"user\":%d", (int)v->decl->uid);
+	if (v->decl && tenant_user(v->decl) != NO_ID)
+		buf_printf(out, ",\"user\":%d", (int)tenant_user(v->decl));
 	else
 		buf_puts(out, ",\"user\":null");
 	buf_puts(out, ",\"cgroup\":");
@@ -149,7 +149,7 @@ static void tenant_json(struct tend *t, const struct tenant_view *v, struct buf 
 /* Whether the name was already listed: a section's, or an earlier group's. */
 static bool listed_before(struct tend *t, size_t group_index, const char *name)
 {
-	if (tenant_list_find(&t->tenant_list, name))
+	if (tenants_find(&t->tenants, name))
 		return true;
 	for (size_t i = 0; i < group_index; i++)
 		if (strcmp(t->groups[i]->decl.tenant, name) == 0)
@@ -184,8 +184,8 @@ void cmd_tenants(struct tend *t, struct client *c, char **argv)
 	if (json)
 		buf_puts(&out, "{\"tenants\":[");
 	tracker_batch_begin(&t->tracker);
-	for (size_t i = 0; i < t->tenant_list.n; i++)
-		one(t, c, t->tenant_list.v[i].name, json, &first, &out);
+	for (size_t i = 0; i < t->tenants.n; i++)
+		one(t, c, t->tenants.decls[i].name, json, &first, &out);
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (!listed_before(t, i, t->groups[i]->decl.tenant))
 			one(t, c, t->groups[i]->decl.tenant, json, &first, &out);

@@ -29,6 +29,13 @@ void cmd_add(struct tend *t, struct client *c, char **argv)
 		buf_free(&report);
 		return;
 	}
+	/* Tenants are conf.d's: an added group runs under the one tend runs
+	 * with (looked up at each start), never one the file brings along. */
+	if (cfg.ntenants || cfg.nprofiles) {
+		config_free(&cfg);
+		return client_err(
+		    c, "%s: tenant and seccomp sections belong in conf.d; nothing added", argv[1]);
+	}
 	struct buf report = { 0 };
 	int n = registry_add_transient(t, &cfg, &report);
 	if (n < 0) {

@@ -15,11 +15,11 @@
 #include "core/group.h"
 #include "core/registry.h"
 #include "core/shutdown.h"
-#include "core/tenant_list.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sys.h"
 #include "sys/tracker.h"
+#include "tenant/tenants.h"
 
 #define NOTIFY_STRANGERS_MAX 32 /* senders remembered per second (notify.c) */
 
@@ -38,7 +38,8 @@ struct tend {
 	uint64_t start_time_ticks; /* field 22 of /proc/self/stat, for watchdog pages */
 	char **base_env;	   /* environ without tend's own entries (launch.c) */
 
-	struct group **groups; /* declaration order */
+	struct tenants tenants; /* declared tenants and compiled profiles */
+	struct group **groups;	/* declaration order */
 	size_t ngroups;
 	struct group **retiring; /* removed or replaced by a reload, still stopping */
 	size_t nretiring;
@@ -73,7 +74,6 @@ struct tend {
 	struct group **start_order; /* what the shutdown walks back; NULL: t->groups */
 	bool shutdown_advancing;
 
-	struct tenant_list tenant_list; /* tenant sections: views, authorisation */
 
 	unsigned long bugs; /* things that cannot happen that happened (tend_bug) */
 };

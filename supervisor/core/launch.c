@@ -98,9 +98,33 @@ static int prepare(struct tend *t, struct process *p, struct spawn_request *req,
 	return 0;
 }
 
+/* What the process's tenant gives it: the profile it runs under, and its
+ * credentials where the process has none of its own (as at load, again
+ * here so that groups added at run time get them too); and a process
+ * running with another group may read its log. */
+static int confine(struct tend *t, struct process *p, struct spawn_request *req, gid_t *gids)
+{
+	const char *tenant = p->group->decl.tenant;
+	const struct tenant_decl *td = tenants_find(&t->tenants, tenant);
+
+	req->seccomp = tenants_program(&t->tenants, tenant);
+	if (td && td->seccomp && !req->seccomp)
+		return EINVAL; /* cannot happen (checked at load); never run it unconfined */
+	if (td && td->cred_set) {
+		if (tenant_credentials(td, p->decl, &req->uid, &req->gid, gids, &req->ngroups) < 0)
+			return E2BIG;
+		req->groups = gids;
+	}
+	/* its log: readable by its group (tend still writes it, as root) */
+	if (req->gid != (gid_t)-1 && !p->decl->console)
+		proclog_share(t, p, req->gid);
+	return 0;
+}
+
 pid_t launch_process(struct tend *t, struct process *p, int *err)
 {
 	struct own_env own = { 0 };
+	gid_t gids[MAX_SUPPLEMENTARY_GROUPS];
 	struct spawn_request req = {
 		.process = p->decl->name,
 		.argv = p->decl->argv,
@@ -121,7 +145,7 @@ pid_t launch_process(struct tend *t, struct process *p, int *err)
 	};
 	pid_t pid = -1;
 
-	if ((*err = prepare(t, p, &req, &own)) == 0)
+	if ((*err = confine(t, p, &req, gids)) == 0 && (*err = prepare(t, p, &req, &own)) == 0)
 		pid = t->sys.ops->spawn(&t->sys, &req, err);
 	if (pid >= 0) {
 		readiness_watch(t, p, req.ready_fd);

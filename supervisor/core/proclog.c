@@ -26,6 +26,24 @@ void proclog_path(struct tend *t, const char *group, const char *process, char *
 	snprintf(buf, len, "%s/log/%s.%s.log", t->rundir, group, process);
 }
 
+/* The log's path, given at the first line (a process that never writes,
+ * most services most of the time, costs no path in memory). */
+static void name_log(struct tend *t, struct process *p)
+{
+	char path[4096];
+
+	if (p->log.file.path)
+		return;
+	proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
+	logfile_init(&p->log.file, path);
+}
+
+void proclog_share(struct tend *t, struct process *p, gid_t gid)
+{
+	name_log(t, p);
+	logfile_share(&p->log.file, gid);
+}
+
 static struct process *process_of(struct proclog *pl)
 {
 	return container_of(pl, struct process, log);
@@ -33,13 +51,7 @@ static struct process *process_of(struct proclog *pl)
 
 static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
 {
-	if (!p->log.file.path) {
-		/* Named at the first line: a process that never writes (most
-		 * services, most of the time) costs no path in memory. */
-		char path[4096];
-		proclog_path(t, p->group->decl.name, p->decl->name, path, sizeof(path));
-		logfile_init(&p->log.file, path);
-	}
+	name_log(t, p);
 	struct logfile *lf = &p->log.file;
 	uint64_t lost_before = lf->lost;
 	if (logfile_write(lf, line, len, p->decl->log_size, p->decl->log_keep, &t->sys.faults) <

@@ -35,5 +35,8 @@ void proclog_main_exited(struct tend *t, struct process *p);
 void proclog_close(struct tend *t, struct process *p);
 /* RUNDIR/log/GROUP.PROCESS.log */
 void proclog_path(struct tend *t, const char *group, const char *process, char *buf, size_t len);
+/* The process runs with group gid: its log becomes readable by that group
+ * (named now if it was not yet: a file it rotates into keeps it too). */
+void proclog_share(struct tend *t, struct process *p, gid_t gid);
 
 #endif

@@ -53,6 +53,13 @@ int daemon_reload(struct daemon *d, struct buf *report)
 		return r;
 	}
 	buf_free(&clash);
+	/* Profiles compile before anything changes: one that does not leaves
+	 * everything as it was. */
+	struct tenants tenants = { 0 };
+	if (tenants_prepare(&tenants, &cfg, errors, sizeof(errors)) < 0) {
+		config_free(&cfg);
+		return rejected(d, -1, errors, report);
+	}
 	char why[600];
 	int joined = cluster_apply(&d->cluster, &cfg.cluster, why, sizeof(why));
 	if (joined < 0) {
@@ -60,14 +67,17 @@ int daemon_reload(struct daemon *d, struct buf *report)
 		snprintf(line, sizeof(line), "%s:%d: %s\n", cfg.cluster.file, cfg.cluster.line,
 			 why);
 		config_free(&cfg);
+		tenants_free(&tenants);
 		return rejected(d, -1, line, report);
 	}
 	if (joined > 0)
 		buf_printf(report, "%s\n", why);
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
-	/* Changed limits are written to the live tenant cgroups now. */
-	int r = tenant_list_load(t, &cfg);
+	/* Before the plan: the groups it starts run under the new profiles,
+	 * and changed limits are written to the live tenant cgroups now. */
+	tenants_replace(&t->tenants, &tenants);
+	int r = tenants_declare_limits(&t->tenants, &t->tracker);
 	control_socket_mode(&d->control);
 	if (r == 0)
 		r = reload_apply(t, &cfg, report);

@@ -51,8 +51,9 @@ static bool private_dir(struct tend *t, const char *path)
 
 /* Processes that run as another user than tend (postgres, redis) must
  * reach RUNDIR/notify: the run directory may be entered by anyone (0711)
- * but not listed; the control socket (0600) and the logs (log/, 0700)
- * stay tend's. An existing run directory gets the search bits too. */
+ * but not listed; the control socket (0600) stays tend's, and so do the
+ * logs (log/ is 0711, each log 0600) but a process's own, which its group
+ * may read (0640). An existing run directory gets the search bits too. */
 static int searchable_by_all(struct tend *t, const char *path)
 {
 	struct stat st;
@@ -83,7 +84,12 @@ static int setup_rundir(struct tend *t)
 	if (make_dir(t, t->rundir, 0711) < 0 || !private_dir(t, t->rundir))
 		return -1;
 	searchable_by_all(t, t->rundir);
-	return make_dir(t, logdir, 0700) < 0 || !private_dir(t, logdir) ? -1 : 0;
+	/* Searchable, not listable: a process running as another user reads
+	 * its own log (0640, its group's: logfile_share); the rest are 0600. */
+	if (make_dir(t, logdir, 0711) < 0 || !private_dir(t, logdir))
+		return -1;
+	searchable_by_all(t, logdir);
+	return 0;
 }
 
 /* One tend per run directory: a second one would fight over the socket. */
@@ -203,8 +209,14 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	/* Before the groups are made (registry_adopt empties cfg) and started:
 	 * negotiable ones wait for the cluster. */
 	join_cluster(d, &cfg->cluster);
+	char errors[4096];
+	if (tenants_prepare(&t->tenants, cfg, errors, sizeof(errors)) < 0) {
+		for (char *line = strtok(errors, "\n"); line; line = strtok(NULL, "\n"))
+			tend_log(&t->log, LOG_ERR, "%s", line);
+		return -1;
+	}
 	/* Before the groups start: their tenants' cgroups get the limits. */
-	if (tenant_list_load(t, cfg) < 0 || registry_adopt(t, cfg) < 0) {
+	if (tenants_declare_limits(&t->tenants, &t->tracker) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -231,8 +243,8 @@ void daemon_teardown(struct daemon *d)
 	confwatch_close(d);
 	registry_free(t);
 	account_close(&d->account);
+	tenants_free(&t->tenants);
 	tracker_cleanup(&t->tracker);
-	tenant_list_free(&t->tenant_list);
 	pidmap_free(&t->pids);
 	free(t->base_env); /* the strings are environ's */
 	t->base_env = NULL;

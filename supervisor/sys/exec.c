@@ -3,12 +3,13 @@
  * as the request says (or, as a console process, all three on
  * /dev/console), the request's environment, directory, RLIMIT_NOFILE and
  * descriptors, and it joins its cgroup before exec so that nothing it forks
- * can escape. vfork: tend's memory is not copied, and tend waits only until
- * the child has exec'ed; a child that cannot exec leaves its errno in tend's
- * memory, so a missing command is reported as such, not as an exit status.
- * The child side allocates nothing and calls only async-signal-safe
- * functions. */
+ * can escape; its tenant's seccomp program, if any, is loaded last. vfork:
+ * tend's memory is not copied, and tend waits only until the child has
+ * exec'ed; a child that cannot exec leaves its errno in tend's memory, so a
+ * missing command is reported as such, not as an exit status. The child
+ * side allocates nothing and calls only async-signal-safe functions. */
 #include "sys/exec.h"
+#include "sys/seccomp_install.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +185,10 @@ static void __attribute__((noreturn, noinline)) child_exec(struct child_setup *c
 	if (r->watchdog_pid)
 		fill_watchdog_pid(r->watchdog_pid, r->watchdog_pid_size);
 	setrlimit(RLIMIT_NOFILE, &r->nofile);
+	/* Last: from here on the profile decides what the child may do, and
+	 * the exec below must be one of the calls it allows. */
+	if (seccomp_install(r->seccomp) < 0)
+		goto fail;
 	exec_search(r->argv, r->envp);
 fail:
 	cs->err = errno ? errno : ENOEXEC; /* tend reads it once we are gone */

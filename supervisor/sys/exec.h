@@ -4,6 +4,7 @@
 #ifndef TEND_EXEC_H
 #define TEND_EXEC_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
@@ -30,6 +31,9 @@ struct spawn_request {
 	gid_t gid;
 	const gid_t *groups;
 	int ngroups;
+	/* Its tenant's seccomp program (tenant/profile.c), loaded as the last
+	 * step before exec; NULL: none. */
+	const struct sock_fprog *seccomp;
 };
 
 /* The real spawn: vfork, set the child up, exec. Returns the pid, or -1

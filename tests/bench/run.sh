@@ -15,13 +15,16 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile cluster"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile seccomp cluster"
 #   BENCH_LOOKUPS=20000     lookups per run of the services scenario
 #   cluster (issue 14; needs root: network namespaces) is tests/bench/cluster.sh:
 #   BENCH_CLUSTER_RUNS=30 failovers of each kind, BENCH_CLUSTER_BW_SECONDS=20,
 #   BENCH_CLUSTER_PARTS="death link release bandwidth keepalived"; BENCH_ONLY
 #   does not apply to it (tend and, when installed, keepalived), and
 #   BENCH_ONLY=cluster alone means BENCH_SCENARIOS=cluster
+#   seccomp (issue 15): the per-start cost of a tenant's seccomp profile,
+#   tend's own spawn with and without one (bench_seccomp); BENCH_ONLY=seccomp
+#   alone means BENCH_SCENARIOS=seccomp; BENCH_SECCOMP_N=3000 starts per kind
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -36,7 +39,8 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile cluster}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile seccomp cluster}
+SECCOMP_N=${BENCH_SECCOMP_N:-$(q 500 3000)}
 LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
 # BENCH_ONLY=cluster (no supervisor has that name): the cluster scenario alone
@@ -44,8 +48,12 @@ if [ "${BENCH_ONLY:-}" = cluster ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
 	SCENARIOS=cluster
 	SUPS=tend
 fi
+if [ "${BENCH_ONLY:-}" = seccomp ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
+	SCENARIOS=seccomp
+	SUPS=tend
+fi
 
-for f in bench_cluster bench_services bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
+for f in bench_seccomp bench_cluster bench_services bench_drive bench_idle bench_crash bench_storm bench_time bench_true floor_sup floor_spawn floor_notify; do
 	[ -x "$BIN/$f" ] || { echo "bench: $BIN/$f missing: build first (make bench)" >&2; exit 1; }
 done
 for f in tests/bench/adapters/*.sh; do . "$f"; done
@@ -458,6 +466,20 @@ if want profile && [ -x "$ROOT/tend" ]; then
 				grep -E '^ +[0-9.]+% +[0-9.]+%' | head -n 24 | sed 's/^/    /'
 		done
 	fi
+fi
+
+if want seccomp; then
+	echo "== 11. seccomp: per start, tend's spawn of a static program without a profile and with two ($SECCOMP_N starts each, interleaved)"
+	for ((r = 1; r <= RUNS; r++)); do
+		while IFS='=' read -r k v; do
+			record "seccomp profile, per start" "$k" tend "$v"
+			R[$k]=$v
+		done < <("$BIN/bench_seccomp" "$BIN/bench_true" "$SECCOMP_N")
+		printf '  run %d: load alone: nonet (%s insns) %s us, service (%s insns) %s us, service as libseccomp exports it (%s insns) %s us; spawn medians: none %s, nonet %s, service %s us\n' "$r" \
+			"${R[nonet_filter_len]}" "${R[nonet_load_median_us]}" "${R[service_filter_len]}" "${R[service_load_median_us]}" \
+			"${R[service_libseccomp_filter_len]}" "${R[service_libseccomp_load_median_us]}" \
+			"${R[none_spawn_median_us]}" "${R[nonet_spawn_median_us]}" "${R[service_spawn_median_us]}"
+	done
 fi
 
 if want cluster; then

@@ -155,6 +155,9 @@ static inline struct fixture *setup_with(const char *conf)
 	assert_int_equal(loop_init(&fx->t.loop), 0);
 	fx->f.now = 1000000;
 	fx->f.next_pid = 100;
+	/* as daemon_setup does: the tenants first (registry_adopt frees cfg) */
+	if (tenants_prepare(&fx->t.tenants, &cfg, err, sizeof(err)) < 0)
+		fail_msg("tenants: %s", err);
 	assert_int_equal(registry_adopt(&fx->t, &cfg), 0);
 	return fx;
 }
@@ -164,6 +167,7 @@ static inline void teardown_fixture(struct fixture *fx)
 	/* Nothing the state machines cannot do happened (tend_bug). */
 	assert_int_equal(fx->t.bugs, 0);
 	registry_free(&fx->t);
+	tenants_free(&fx->t.tenants);
 	pidmap_free(&fx->t.pids);
 	free(fx->t.base_env);
 	loop_close(&fx->t.loop);

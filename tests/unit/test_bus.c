@@ -276,6 +276,8 @@ static void an_impossible_event_is_reported_and_changes_nothing(void **state)
 /* ---- the spawn request ---- */
 
 struct seen_request {
+	const struct sock_fprog *seccomp;
+	uid_t uid;
 	char argv[4][32];
 	char env[16][96];
 	int nenv;
@@ -301,6 +303,8 @@ static void keep_request(struct fake *f, const struct spawn_request *req)
 	r->ready_target = req->ready_target;
 	r->watchdog_fd = req->watchdog_fd;
 	r->watchdog_pid = req->watchdog_pid != NULL;
+	r->seccomp = req->seccomp;
+	r->uid = req->uid;
 }
 
 static bool has_env(const struct seen_request *r, const char *entry)
@@ -349,6 +353,34 @@ static void the_request_carries_what_the_declaration_says(void **state)
 	assert_true(r.output_fd >= 0);
 	assert_int_equal(r.stdin_fd, 42);
 	fx->t.devnull = 0;
+	teardown_fixture(fx);
+}
+
+/* A process gets its tenant's compiled profile (looked up when it starts);
+ * a tenant without a section, or without a profile, gives none. */
+static void the_request_carries_the_tenants_profile(void **state)
+{
+	(void)state;
+	struct fixture *fx =
+	    setup_with("seccomp \"nonet\" { default = allow  deny = { socket } }\n"
+		       "tenant \"acme\" { seccomp = \"nonet\" }\n"
+		       "tenant \"plain\" { }\n"
+		       "group \"a\" { tenant = \"acme\"  process \"p\" { command = \"p\" } }\n"
+		       "group \"b\" { tenant = \"plain\"  process \"p\" { command = \"p\" } }\n"
+		       "group \"c\" { tenant = \"label\"  process \"p\" { command = \"p\" } }\n");
+	struct seen_request r = { 0 };
+	fx->f.inspect = keep_request;
+	fx->f.inspect_ctx = &r;
+	group_step(&fx->t, tend_find_group(&fx->t, "a"), GE_START);
+	assert_non_null(r.seccomp);
+	assert_ptr_equal(r.seccomp, tenants_program(&fx->t.tenants, "acme"));
+	assert_true(r.seccomp->len > 4);
+	assert_int_equal(r.uid, (uid_t)-1); /* no credentials: tend's own */
+	group_step(&fx->t, tend_find_group(&fx->t, "b"), GE_START);
+	assert_null(r.seccomp);
+	r.seccomp = (const struct sock_fprog *)&r; /* anything but NULL */
+	group_step(&fx->t, tend_find_group(&fx->t, "c"), GE_START);
+	assert_null(r.seccomp);
 	teardown_fixture(fx);
 }
 
@@ -411,6 +443,7 @@ int main(void)
 		cmocka_unit_test(a_step_during_delivery_is_reported),
 		cmocka_unit_test(an_impossible_event_is_reported_and_changes_nothing),
 		cmocka_unit_test(the_request_carries_what_the_declaration_says),
+		cmocka_unit_test(the_request_carries_the_tenants_profile),
 		cmocka_unit_test(
 		    a_console_process_has_no_log_pipe_and_a_failed_spawn_leaks_nothing),
 	};

@@ -283,6 +283,57 @@ static void every_set_member_is_a_known_call_or_set(void **state)
 	assert_non_null(seccomp_name_check("nosuchcall"));
 }
 
+/* Whether the comma-separated list `cell` has `word` as one of its items. */
+static bool listed(const char *cell, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *c = cell; (c = strstr(c, word)); c++)
+		if ((c == cell || c[-1] == ' ') && (c[n] == ',' || c[n] == ' ' || !c[n]))
+			return true;
+	return false;
+}
+
+/* README's table of sets says what the table here says: each set's row
+ * names exactly its members. (Run from the top of the repository, as
+ * make check does; elsewhere the README is not found and this says so.) */
+static void readme_lists_every_set_as_it_is(void **state)
+{
+	FILE *fp = fopen("README.md", "r");
+	char *line = NULL, head[80];
+	size_t cap = 0, found = 0;
+	(void)state;
+
+	if (!fp) {
+		print_message("skipped: README.md is not in the current directory\n");
+		return;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		for (size_t i = 0; i < nsyscall_sets; i++) {
+			const struct syscall_set *set = &syscall_sets[i];
+			size_t n = 0, items = 1;
+			char *cell;
+			snprintf(head, sizeof(head), "| `%s` | ", set->name);
+			if (strncmp(line, head, strlen(head)) != 0)
+				continue;
+			found++;
+			*strrchr(line, '|') = '\0'; /* the last cell: the calls */
+			cell = strrchr(line, '|') + 1;
+			for (const char *c = cell; *c; c++)
+				items += *c == ',';
+			for (; set->calls[n]; n++)
+				if (!listed(cell, set->calls[n]))
+					fail_msg("README: %s lacks %s", set->name, set->calls[n]);
+			if (items != n)
+				fail_msg("README: %s lists %zu calls, the table %zu", set->name,
+					 items, n);
+		}
+	}
+	free(line);
+	fclose(fp);
+	assert_int_equal(found, nsyscall_sets);
+}
+
 static void a_tenant_names_a_declared_profile(void **state)
 {
 	struct fixture *f = *state;
@@ -543,6 +594,7 @@ int main(void)
 		cmocka_unit_test(limit_values_parse_as_documented),
 		cmocka_unit_test(errno_names_and_numbers),
 		cmocka_unit_test(every_set_member_is_a_known_call_or_set),
+		cmocka_unit_test(readme_lists_every_set_as_it_is),
 		T(a_tenant_names_a_declared_profile),
 		T(a_group_carries_its_tenants_profile),
 		T(a_changed_profile_changes_its_groups),
