@@ -139,7 +139,7 @@ static void run_begin(struct account *a, const struct group *g)
 	record_init(&run->sums, RECORD_GROUP);
 	run->sums.max_rss_kb = 0;
 	/* A cgroup not made yet has used nothing. */
-	if (tracker_group_usage(&a->t->tracker, g->decl.name, &run->base) < 0)
+	if (tracker_group_usage(&a->t->tracker, g->decl.tenant, g->decl.name, &run->base) < 0)
 		run->base = (struct cgroup_usage){ 0, 0, 0, 0, 0, 0 };
 }
 
@@ -159,7 +159,8 @@ static void run_record(struct account *a, const struct group_run *run)
 	r.start_ms = (int64_t)run->since_wall_ms;
 	r.end_ms = (int64_t)wall_now(a);
 	r.wall_ms = r.end_ms > r.start_ms ? r.end_ms - r.start_ms : 0;
-	if (tracker_group_usage(&a->t->tracker, run->group->decl.name, &now) == 0) {
+	if (tracker_group_usage(&a->t->tracker, run->group->decl.tenant, run->group->decl.name,
+				&now) == 0) {
 		r.cgroup_cpu_us = since(now.usage_us, run->base.usage_us);
 		r.cgroup_user_us = since(now.user_us, run->base.user_us);
 		r.cgroup_sys_us = since(now.system_us, run->base.system_us);

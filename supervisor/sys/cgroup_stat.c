@@ -12,11 +12,11 @@
 #include <unistd.h>
 
 /* file of the group's cgroup into buf; the length read, or -1. */
-static ssize_t read_group_file(struct tracker *tr, const char *group, const char *file, char *buf,
-			       size_t len)
+static ssize_t read_group_file(struct tracker *tr, const char *tenant, const char *group,
+			       const char *file, char *buf, size_t len)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", group, file);
+	snprintf(path, sizeof(path), "%s/%s/%s", tenant, group, file);
 	int fd = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -56,18 +56,19 @@ static void io_totals(const char *text, struct cgroup_usage *u)
 	}
 }
 
-int cgroup_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u)
+int cgroup_group_usage(struct tracker *tr, const char *tenant, const char *group,
+		       struct cgroup_usage *u)
 {
 	char buf[4096];
 	*u = (struct cgroup_usage){ -1, -1, -1, -1, -1, -1 };
-	if (read_group_file(tr, group, "cpu.stat", buf, sizeof(buf)) <= 0)
+	if (read_group_file(tr, tenant, group, "cpu.stat", buf, sizeof(buf)) <= 0)
 		return -1;
 	u->usage_us = keyed_value(buf, "usage_usec");
 	u->user_us = keyed_value(buf, "user_usec");
 	u->system_us = keyed_value(buf, "system_usec");
-	if (read_group_file(tr, group, "memory.peak", buf, sizeof(buf)) > 0)
+	if (read_group_file(tr, tenant, group, "memory.peak", buf, sizeof(buf)) > 0)
 		sscanf(buf, "%" SCNd64, &u->memory_peak_bytes);
-	if (read_group_file(tr, group, "io.stat", buf, sizeof(buf)) >= 0)
+	if (read_group_file(tr, tenant, group, "io.stat", buf, sizeof(buf)) >= 0)
 		io_totals(buf, u);
 	return 0;
 }

@@ -163,9 +163,10 @@ void tracker_release_group(struct tracker *tr, const char *tenant, const char *g
 		cgroup_release_group(tr, tenant, group);
 }
 
-int tracker_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u)
+int tracker_group_usage(struct tracker *tr, const char *tenant, const char *group,
+			struct cgroup_usage *u)
 {
-	return tr->mode == TRACK_CGROUP ? cgroup_group_usage(tr, group, u) : -1;
+	return tr->mode == TRACK_CGROUP ? cgroup_group_usage(tr, tenant, group, u) : -1;
 }
 
 int tracker_owner_of_cgroup(const struct tracker *tr, const char *path, char *group, size_t glen,

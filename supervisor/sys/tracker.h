@@ -167,7 +167,8 @@ struct cgroup_usage {
 	int64_t io_read_bytes, io_write_bytes;
 };
 /* cgroup mode: 0 with *u filled, or -1 (ancestry mode, or no such cgroup). */
-int tracker_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u);
+int tracker_group_usage(struct tracker *tr, const char *tenant, const char *group,
+			struct cgroup_usage *u);
 /* cgroup mode: the GROUP and PROCESS whose cgroup `path` is (a cgroup v2
  * path as /proc/PID/cgroup gives it; a cgroup a stop set aside counts as
  * its process's). 0, or -1: not one of this instance's. */
@@ -183,7 +184,8 @@ bool cgroup_kill(struct tracker *tr, const struct tree *tree);
 void cgroup_release_tree(struct tracker *tr, const struct tree *tree);
 void cgroup_release_group(struct tracker *tr, const char *tenant, const char *group);
 void cgroup_cleanup(struct tracker *tr);
-int cgroup_group_usage(struct tracker *tr, const char *group, struct cgroup_usage *u);
+int cgroup_group_usage(struct tracker *tr, const char *tenant, const char *group,
+		       struct cgroup_usage *u);
 int cgroup_owner(const struct tracker *tr, const char *path, char *group, size_t glen,
 		 char *process, size_t plen);
 /* cgroup_limits.c: the tenant's cgroup was just made (live): enable the
