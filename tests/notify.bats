@@ -364,7 +364,8 @@ CONF
 process "n" { command = "sh $T/say.sh" }
 CONF
 	start_tend
-	wait_until [ "$(process_field local n status)" != null ]
+	has_said_something() { [ "$(process_field local n status)" != null ]; }
+	wait_until has_said_something
 	# Python's json rejects invalid UTF-8 where jq lets it through.
 	status_as_python_reads_it() {
 		tctl status --json | python3 -c 'import json, sys

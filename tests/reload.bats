@@ -268,8 +268,12 @@ CONF
 	# Truncate, write 20 ms later, again, for longer than the 2 s after
 	# which a reload is forced while conf.d is still changing. One python
 	# process, not a fork per step: the file must not stay empty for the
-	# 100 ms of quiet after which an empty file is taken as meant.
-	python3 - "$CONF/10-a.conf" <<'PY'
+	# 100 ms of quiet after which an empty file is taken as meant; and
+	# ahead of the other processes (root may raise its priority) for the
+	# same reason.
+	priority=()
+	[ "$(id -u)" -eq 0 ] && priority=(nice -n -10)
+	"${priority[@]}" python3 - "$CONF/10-a.conf" <<'PY'
 import sys, time
 path = sys.argv[1]
 content = open(path, "rb").read()
