@@ -110,8 +110,10 @@
  *    lost.  In the model terms run out at MAXT and the acceptance cycle is "no runner, for
  *    ever"; in tend the terms would grow for as long as the schedule repeats.
  *   -DB4_WATCH: the other cure: a RUNNING naming a third host ends the bid and the host
- *    WATCHes until the owner's heartbeat or D (B5).  It also makes P2 hold; tend keeps the bid
- *    instead (the default here), which does not wait D when the named owner is gone.
+ *    WATCHes until the owner's heartbeat or D (B5).  It also makes P2 hold, but spends more
+ *    terms (with FAIL and CRASH, MAXT=5 runs out where tend's rule does not; MAXT=6 passes);
+ *    tend keeps the bid instead (the default here), which does not wait D when the named
+ *    owner is gone.
  *
  * DEBUGGING: -DTRACE prints every step's state for spin -t (build pan with -DTRACE too);
  * -DDSTEP=atomic makes every statement a step (for spin -t -g).
