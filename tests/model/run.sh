@@ -59,7 +59,7 @@ configs=(
 	"quick|tend.pml|-DMAXT=2 -DPASSIVE=1 -DCRASH -DCRASH_OWNER|$S|-m200000|pass|tend P1: the owner crashes or stops, restarts (new incarnation)"
 	"quick|tend.pml|-DMAXT=2 -DPASSIVE=1 -DPULL|$S|-m200000|pass|tend P1: a card pulled (fence) and re-inserted (hold-off)"
 	"quick|tend.pml|-DMAXT=3 -DPASSIVE=1 -DBOOTED -DPARTITION -DPART_OWNER|$S|-m200000|pass|tend P1+P3: after boot, the owner partitioned away, the partition heals"
-	"quick|tend.pml|-DMAXT=2 -DPASSIVE=1 -DBOOTED -DFAIL -DSTOPCMD|$S|-m200000|pass|tend P1: after boot, group failure (release), tendctl stop and start"
+	"full|tend.pml|-DMAXT=2 -DPASSIVE=1 -DBOOTED -DFAIL -DSTOPCMD|$S|-m200000|pass|tend P1: after boot, group failure (release), tendctl stop and start"
 	# tend.pml, liveness: P2
 	"quick|tend.pml|-DLIVE -DMAXT=5 -DFAIL|$L|-a -m200000|pass|tend P2: group failure (release, a peer takes it over)"
 	"quick|tend.pml|-DLIVE -DMAXT=5 -DCRASH|$L|-a -m200000|pass|tend P2: a crash and restart"
