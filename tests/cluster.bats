@@ -50,7 +50,7 @@ start_three() {
 	r=$(runners db)
 	id="$CL_NET.$r"
 	for i in 1 2 3; do
-		wait_until test "$(owner_seen_by "$i" db)" = "$id"
+		wait_until eval '[ "$(owner_seen_by "$i" db)" = "$id" ]'
 	done
 	run hctl "$r" status db
 	assert_output --partial "negotiable owner $id (this host) term"
@@ -81,7 +81,7 @@ start_three() {
 	r=$(runners db)
 	for i in 1 2 3; do [ "$i" = "$r" ] || others+=("$i"); done
 	ip -n "${CL_P}br" link set "p$r" down # the cable: eth0 of host r loses carrier
-	wait_until test "$(group_state_on "$r" db)" = stopped || { cluster_dump; false; }
+	wait_until eval '[ "$(group_state_on "$r" db)" = stopped ]' || { cluster_dump; false; }
 	wait_until runner_count_is 1 db "${others[@]}" || { cluster_dump; false; }
 	run hctl "$r" peers
 	assert_output --partial fenced
@@ -140,8 +140,8 @@ NFT
 	cluster_default_conf 4 # no key at all
 	for i in 1 2 3 4; do cluster_start "$i"; done
 	drops() { hctl 1 peers --json | jq ".dropped[\"$1\"]"; }
-	wait_until test "$(drops bad-mac)" -gt 0
-	wait_until test "$(drops unsigned)" -gt 0
+	wait_until eval '[ "$(drops bad-mac)" -gt 0 ]'
+	wait_until eval '[ "$(drops unsigned)" -gt 0 ]'
 	# hosts 3 and 4 are not peers of 1: only 2 is
 	run hctl 1 peers --json
 	[ "$(jq -r '[.peers[].id] | join(" ")' <<<"$output")" = "$CL_NET.2" ]
@@ -159,7 +159,7 @@ NFT
 	local before
 	before=$(drops replay)
 	ip netns exec "${CL_P}spy" socat -u "OPEN:$T/captured" "UDP4-SENDTO:$CL_NET.1:7700"
-	wait_until test "$(drops replay)" -gt "$before"
+	wait_until eval '[ "$(drops replay)" -gt "$before" ]'
 	# still one runner, and tend answers
 	hctl 1 ping
 	runner_count_is 1 db 1 2 || { cluster_dump; false; }
@@ -236,7 +236,7 @@ CONF
 	wait_until grep -q '^sync ' "$T/watch"
 	run hctl "$r" release db
 	assert_success
-	wait_until test "$(group_state_on "$r" db)" = stopped
+	wait_until eval '[ "$(group_state_on "$r" db)" = stopped ]'
 	wait_until eval '[ -n "$(runners db)" ] && [ "$(runners db)" != "$r" ]' || { cluster_dump; false; }
 	local now
 	now=$(runners db)
@@ -254,7 +254,7 @@ CONF
 	local r
 	r=$(runners db)
 	pkill -KILL -f "sleep 10000$r\$"
-	wait_until test "$(group_state_on "$r" db)" = failed || { cluster_dump; false; }
+	wait_until eval '[ "$(group_state_on "$r" db)" = failed ]' || { cluster_dump; false; }
 	wait_until eval '[ -n "$(runners db)" ] && [ "$(runners db)" != "$r" ]' || { cluster_dump; false; }
 	run hctl "$r" peers --json
 	[ "$(jq '.groups[0].failed_here' <<<"$output")" = true ]

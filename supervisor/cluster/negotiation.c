@@ -396,12 +396,19 @@ static void on_answer(struct cluster *c, struct negotiation *n, const struct neg
 			become_owner(c, n);
 		return;
 	case WA_RUNNING:
-		o = peer_find(c, m->owner);
-		if (m->owner == c->id || !o || !peer_alive(o)) {
-			/* An owner this host knows dead, which the answerer will
-			 * find dead too within moments (both heard its last
-			 * heartbeat): ask again soon, not after the backoff. */
-			arm(c, n, cluster_now(c) + soon(c));
+		if (m->owner != m->sender) {
+			/* B4: only the owner's own word makes it the owner. A
+			 * third host may still believe in an owner that has
+			 * released the group or died; believing it would pass
+			 * that stale owner from host to host (tests/model
+			 * finds the livelock). The owner hears this bid too and
+			 * answers for itself; here this is just not an ACK,
+			 * and the bid goes on. Sooner when the owner named is
+			 * this host or one this host knows dead: the answerer
+			 * finds that out within moments. */
+			o = peer_find(c, m->owner);
+			if (m->owner == c->id || !o || !peer_alive(o))
+				arm(c, n, cluster_now(c) + soon(c));
 			return;
 		}
 		abandon_bid(c, n);

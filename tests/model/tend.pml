@@ -1,77 +1,122 @@
 /*
  * tend.pml: a SPIN model of tend's peer protocol (supervisor/cluster/PROTOCOL.md, version 1),
  * for one negotiable group on three hosts.  tests/model/run.sh runs it in several
- * configurations; `make model` runs the larger ones.
+ * configurations (quick ones in make check, all of them in make model).
  *
  * WHAT IS MODELLED, rule by rule (the rule names are PROTOCOL.md's)
  *   Hosts 0, 1, 2: the host number is the ID (lower wins ties).  RANK() is the position in the
- *   group's prefer list: by default host 2 is listed first, so bidders are ordered 2, 0, 1 by
- *   (rank, ID) while duplicates are resolved 0, 1, 2 by ID: the two orders differ on purpose.
- *   Per host and group: term, owner, stopped, failed_here, promise (to a bidder, at the term the
- *   host holds), the set of peers that ACKed the bid, the set of alive peers, the incarnations
- *   seen, and the machine state HOLD, IDLE, WATCH, BIDS (PROTOCOL.md's BID), OWN, FENCED (and
- *   DOWN for a crashed host).  A host runs the group iff it is in OWN.
- *   M1 heartbeats (status OWNER / BIDDING / STOPPED / none, with the term), M2 alive on any
- *   datagram, dead only through the failure detector below, M4 fencing on the own link's loss,
- *   hold-off after start and after link-up; incarnations (a new one forgets everything known
- *   about the old, older ones are dropped).  B1-B7, A1-A4, H1-H3, R1 (release on failure and on
- *   a clean stop of tend), R2 (tendctl stop), R3 (tendctl start).  The services directory
- *   (digest, PULL, SERVICES) is not modelled: it does not decide who runs a group.
+ *   group's prefer list: host 2 is listed first, so bidders are ordered 2, 0, 1 by (rank, ID)
+ *   while duplicates are resolved 0, 1, 2 by (term, ID): the two orders differ on purpose.
+ *   Per host: term, owner, stopped, failed_here, promise (a bidder, at the term the host holds),
+ *   the peers that ACKed the bid, the peers alive, the incarnations known, and the machine
+ *   state HOLD, IDLE, WATCH, BIDS (PROTOCOL.md's BID), OWN, FENCED (DOWN: crashed).  A host
+ *   runs the group iff it is in OWN.  The group is autostarted and declared everywhere
+ *   (-DPASSIVE=h: not on host h, which then only answers).
+ *   M1 heartbeats (status OWNER / BIDDING / STOPPED / none, with the term); M2 alive on any
+ *   datagram, dead only through the failure detector below; M4 fencing on the own link's loss;
+ *   the hold-off after start and after link-up; incarnations (a datagram of a new one makes
+ *   the peer forget everything about the old one, datagrams of older ones are dropped).
+ *   B1-B7, A1-A4, H1-H3, R1 (release on failure and on a clean stop of tend), R2 (tendctl stop),
+ *   R3 (tendctl start); R4 (no preemption) holds by construction: no rule takes a running
+ *   group.  Not modelled: M3, the services directory (digest, PULL, SERVICES), which does not
+ *   decide who runs a group; R3a's LEAVE (it only has the sender taken dead sooner: the failure
+ *   detector below may take a stopped host dead as soon as its datagrams are delivered);
+ *   sequence numbers and MACs (the model has no forger).
+ *
+ * READINGS OF PROTOCOL.md (where it leaves a choice, the model takes the one written here)
+ *   - A host in its hold-off answers bids (it listens, it does not bid); a FENCED host hears
+ *     nothing.  The hold-off ends once every peer up and reachable since it began was heard.
+ *   - A2: a promise counts while it is held; at expiry it is dropped (the permissive reading: a
+ *     host may then ACK another bidder at the same term).
+ *   - B7: a BID, heartbeat (also BIDDING) or RELEASE with a higher term ends the bid and the
+ *     host takes the term (term := max).  Any higher term drops the promise and clears STOPPED
+ *     ("the bid's higher term supersedes STOPPED").
+ *   - B6: after STALE the host WATCHes until the retry delay has passed, then B1.  B5: WATCH
+ *     lasts D unless an owner is announced (or released: then B1 at once).
+ *   - B4: a RUNNING from the owner itself sets owner := O and ends the bid; a RUNNING naming
+ *     another host (a third host, or this one) changes nothing: the bid goes on (B3 sends it
+ *     again; tend's quicker retry when O is this host or known dead is a timing the model does
+ *     not have).  See "B4" below for the rule as first written.
+ *   - H1 at equal terms between two runners: the higher ID stops, the lower keeps running.
+ *     H2: a STOPPED heartbeat at a term >= ours also ends a bid and forgets the owner.
+ *   - R2: a RELEASE with STOPPED is recorded only by hosts with a lower term (as written);
+ *     hosts at the same term learn the stop from heartbeats (H2: >=).
+ *   - A crash loses everything, term included (a restarted host begins at term 0).  A fenced
+ *     host keeps its term, stopped and failed_here, and forgets owners, peers, incarnations.
  *
  * WHAT IS ABSTRACTED
- *   - The network: one FIFO channel per ordered pair of hosts (CAP messages; a message sent to a
- *     full channel is lost, as a full socket buffer loses it).  A message is lost when sender or
- *     receiver is cut off (partition, pulled card) at sending or at delivery, or when the
- *     receiver is down.  LOSSES more datagrams may be lost anywhere, DUPS datagrams may be
- *     delivered twice (the copy stays in the channel and may be delivered again later).
- *     Messages of one sender to one receiver stay in order, except with -DREORDER, where the
- *     receiver may take the first message of any type (a heartbeat overtaking an answer, say).
+ *   - The network: one FIFO channel per ordered pair of hosts for bids, answers and releases
+ *     (CAP datagrams; one sent to a full channel is lost, as from a full socket buffer).  A
+ *     datagram is lost when its sender or receiver is cut off (partition, pulled card), when
+ *     sending or at delivery, or when the receiver is down.  -DLOSSES=n: n more datagrams may
+ *     be lost anywhere; -DDUPS=n: n datagrams delivered twice (the copy stays and is delivered
+ *     again later); -DREORDER: the second datagram in a channel may overtake the first.
+ *   - Heartbeats, by default (safety checks): a host may at any moment receive a peer's
+ *     heartbeat, showing the peer's current state.  A stale heartbeat (sent before the sender
+ *     changed, delivered after) can only make a host believe in an owner that stopped (it
+ *     then waits, or answers RUNNING), forget an owner that runs (it bids; the owner answers
+ *     RUNNING), end a bid or stop a copy: it delays, it does not add a runner; -DHBSLOT checks
+ *     that too: hbs[] holds the one heartbeat in flight per pair (a newer one replaces it),
+ *     delivered, lost or duplicated like any datagram, in any order with the others.
  *   - Time.  dead-after D is an abstract failure detector: host i may declare peer j dead only
  *     when j really is unreachable from i (crashed, or cut off by a partition or a pulled card)
- *     and every datagram j sent to i has been delivered or lost.  This is "loss below
- *     dead-after": a host that is up and connected is never declared dead by a connected
- *     peer, however many of its datagrams are lost.  The hold-off ends only once the host has
- *     heard a heartbeat from every peer that has been up and reachable since the hold-off began
- *     (D >= 3H and loss below dead-after).  Everything else that waits for a timer (heartbeat
- *     every H, bid retry, promise expiry after D, WATCH's D) may fire at any moment: the safety
- *     checks do not depend on how long anything takes.  Two simplifications keep the state
- *     space finite: a host sends its next heartbeat (and its next bid retry) only when the
- *     previous one to each peer has been delivered or lost, and terms stop at MAXT (a host at
- *     MAXT does not bid or stop the group any more).
- *   - With -DLIVE (the liveness check) time is coarser: all timers of all hosts fire together in
- *     one "tick" (heartbeat, bid retry, promise expiry, WATCH's timeout, end of hold-off), and
- *     a tick happens only when the network is quiet: every channel empty, no bid (B1) or death
- *     declaration pending.  That is "delivery is much faster than H".  Faults stay free to
- *     happen at any moment, and are bounded, so every run ends fault-free.
- *   - Faults (each #define enables one; each happens at most the number of times given):
- *     -DCRASH (NCRASH=1): a host crashes (possibly a clean stop of tend: RELEASE first) and
- *     may restart with a new incarnation and nothing remembered.  -DPULL: a card is pulled
- *     (the host fences at once: stops the group without a release, forgets owners and peers,
- *     sends nothing) and may be re-inserted (hold-off again).  -DPARTITION: one host is cut off
- *     from the other two, and the partition may heal.  -DFAIL: the group fails on its owner
- *     (R1 release, failed_here).  -DSTOPCMD: `tendctl stop` on some host, then maybe `tendctl
- *     start` on some host.
+ *     and every datagram j sent to i has been delivered or lost.  That is "loss below
+ *     dead-after": a host that is up and connected is never declared dead by a connected peer,
+ *     however many of its datagrams are lost; so safety holds here whatever is lost.  The
+ *     other timers (heartbeat, bid retry, promise and WATCH expiry, end of hold-off once its
+ *     condition holds) may fire at any moment: the safety checks do not depend on how long
+ *     anything takes.  A bid is retried only when the bidder's channels are empty (the retry
+ *     delay is longer than a round trip), and terms stop at MAXT (a host at MAXT does not bid
+ *     or stop the group any more) to keep the state space finite.
+ *   - With -DLIVE (P2) time has rounds.  A tick of host i fires i's timers: heartbeat, bid
+ *     retry, end of hold-off, and the D timers (promise, WATCH), but these only once every
+ *     other host has ticked since they started (D > H); after STALE, WATCH ends at i's next
+ *     tick (the retry delay).  A tick happens only when the network is quiet (nothing in
+ *     flight, no bid or death declaration pending): delivery is much faster than H.  Every
+ *     host ticks once per round, in any order.  Faults may happen at any moment; they are
+ *     bounded, so every run ends fault-free.
+ *   - Faults (each #define enables one, once): -DCRASH: a host crashes (or stops cleanly:
+ *     RELEASE first) and may restart with a new incarnation (-DCRASH_OWNER: only a runner
+ *     crashes).  -DPULL: a card is pulled (the host fences at once) and may be re-inserted.
+ *     -DPARTITION: one host is cut off from the two others and the partition may heal
+ *     (-DPART_OWNER: only a runner is cut off; -DISO=h: only host h).  -DFAIL: the group fails
+ *     on its owner (R1).  -DSTOPCMD: tendctl stop on some host, then maybe tendctl start.
+ *     All hosts boot together (-DBOOTED: start after the hold-off, every peer known).
  *
  * THE PROPERTIES
  *   P1 "never two runners while the network is connected": an assertion at the one place a
- *      host starts running (becoming OWN at B2): no other host is in OWN.  During a partition
- *      and until it has healed (P3) it is weakened to "at most one runner on each side".
- *   P3 "when a partition heals, the duplicate stops within one heartbeat": after the heal, the
- *      ghost flag `split` stays set until every pair of up hosts across the former cut has
- *      delivered a heartbeat each way that shows the sender's current state (a runner's
- *      heartbeat counts only if it was sent since it began running).  When `split` clears,
+ *      host starts running (B2, becoming OWN): no other host is in OWN.  During a partition,
+ *      and after it until P3's exchange is complete, it is "at most one runner on each side".
+ *   P3 "when a partition heals, the duplicate stops within one heartbeat": after the heal the
+ *      ghost flag `split` stays set until, for every pair of up hosts across the former cut,
+ *      each has received one heartbeat from the other showing the sender's current state (a
+ *      runner's heartbeat counts only if sent since it began running).  When `split` clears,
  *      an assertion checks that at most one host runs; from then on P1 holds again.
  *   P2 "eventually exactly one runner while any host that wants the group is up and
- *      connected": with -DLIVE, the LTL formula p2 below: <>[] (faulty || ok), where faulty is
- *      "a partition or a pulled card persists" and ok is "exactly one host runs the group and
- *      some up, connected host wants it, or none runs and none wants it".  Faults are bounded,
- *      so the formula says: once faults stop, the cluster settles on exactly one runner and
- *      stays there.  No fairness is needed: between two ticks every step is forced.
- *   Also asserted: a channel never overflows in LIVE mode (the loss budget would be exceeded).
+ *      connected": with -DLIVE, the LTL formula p2 (end of file): <>[] (faulty || settled),
+ *      faulty: a partition or a pulled card persists; settled: exactly one host runs and some
+ *      up, connected host wants the group, or none runs and none wants it.  Faults are
+ *      bounded, so p2 says: once faults stop, exactly one runner, for ever.  No fairness is
+ *      needed: between two ticks every step is forced, and every host ticks in every round.
+ *      A channel never overflows in LIVE mode (asserted: it would be a loss outside LOSSES).
  *
- * FIXES (behind #defines, off by default: the default is the protocol as written)
- *   -DFIX_RUNNING_SELF: see the report in the commit that added this file; the rule
- *    changes are described where the #ifdef is.
+ * B4, AND WHY (the rule is PROTOCOL.md's since the model found the flaw below)
+ *   -DB4_BELIEVE: B4 as first written: "RUNNING(owner O) answers: owner := O", whoever sends
+ *    it.  SPIN finds P2 violated (pan -a; LIVE with FAIL, CRASH or PULL; run.sh expects it):
+ *    after the owner releases the group (or dies, or is fenced), host A hears it and bids;
+ *    host B, not yet told, answers RUNNING(old owner) and A believes it; then B hears it and
+ *    bids, and A answers RUNNING(old owner) in turn.  The owner's next heartbeat round clears
+ *    both (H3), and the same happens again: nobody ever runs the group, with no datagram
+ *    lost.  In the model terms run out at MAXT and the acceptance cycle is "no runner, for
+ *    ever"; in tend the terms would grow for as long as the schedule repeats.
+ *   -DB4_WATCH: the other cure: a RUNNING naming a third host ends the bid and the host
+ *    WATCHes until the owner's heartbeat or D (B5).  It also makes P2 hold, but spends more
+ *    terms (with FAIL and CRASH, MAXT=5 runs out where tend's rule does not; MAXT=6 passes);
+ *    tend keeps the bid instead (the default here), which does not wait D when the named
+ *    owner is gone.
+ *
+ * DEBUGGING: -DTRACE prints every step's state for spin -t (build pan with -DTRACE too);
+ * -DDSTEP=atomic makes every statement a step (for spin -t -g).
  */
 
 /* -DTRACE: print the hosts' state after every step (for reading a trail with spin -t) */
@@ -496,18 +541,22 @@ inline on_answer(i, j) {
 		:: m_m == ACK && m_t == term[i] -> acks[i] = acks[i] | B(j); check_final(i) /* B2 */
 		:: m_m == COUNTER && m_t == term[i] -> st[i] = WATCH; acks[i] = 0; dstart(i) /* B5 */
 		:: m_m == RUNNING -> /* B4 */
+#if defined(B4_BELIEVE)
+			/* B4 as first written: whoever says so, O is the owner */
 			raise(i, m_t);
-			acks[i] = 0;
-#ifdef FIX_RUNNING
-			/* only the owner's own word sets the owner: a RUNNING that names a third host
-			 * ends the bid and the host WATCHes (B5), until the owner's heartbeat or D */
-			if
-			:: m_a == j -> st[i] = IDLE; own[i] = m_a
-			:: else -> st[i] = WATCH; dstart(i)
-			fi
-#else
 			st[i] = IDLE;
+			acks[i] = 0;
 			own[i] = m_a
+#else
+			/* only the owner's own word makes it the owner */
+			if
+			:: m_a == j -> raise(i, m_t); st[i] = IDLE; acks[i] = 0; own[i] = m_a
+#ifdef B4_WATCH
+			:: else -> raise(i, m_t); st[i] = WATCH; acks[i] = 0; dstart(i) /* end the bid; B5's wait */
+#else
+			:: else -> skip /* not an ACK, and nothing else: the bid goes on (B3) */
+#endif
+			fi
 #endif
 		:: m_m == STALE -> /* B6: bid again (B1) after the retry delay */
 			raise(i, m_t);

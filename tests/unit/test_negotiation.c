@@ -401,6 +401,68 @@ static void a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it(v
 	stop_all();
 }
 
+/* What is queued, to host i alone (the others lose it). */
+static void deliver_only(int i)
+{
+	for (size_t k = 0; k < queued; k++) {
+		struct datagram d = queue[k];
+		if (d.from != i && (!d.to || d.to == id_of(i))) {
+			cluster_receive(&hosts[i].c, d.buf, d.len, id_of(d.from));
+			settle_host(&hosts[i]);
+		}
+	}
+	queued = 0;
+}
+
+/* Host `from` answers `to`'s bid RUNNING, naming `owner`. */
+static void answer_running(int from, int to, int owner)
+{
+	struct cluster *c = &hosts[from].c;
+	struct wire_writer w;
+
+	cluster_begin(c, &w, WIRE_ANSWER);
+	wire_put_group(&w, "db", neg(from)->term, WG_OWNER);
+	wire_put_answer(&w, WA_RUNNING);
+	wire_put_target(&w, id_of(to));
+	wire_put_owner(&w, id_of(owner));
+	cluster_send(c, &w, id_of(to));
+	deliver_only(to);
+}
+
+/* B4: the owner r releases; host b hears it first and bids, while host t,
+ * which has not heard it yet, answers RUNNING(r). Believing t would make b
+ * watch a group nobody runs (and answer RUNNING(r) to t's bid in turn: the
+ * livelock tests/model finds). Only r's own RUNNING makes r the owner. */
+static void only_the_owners_own_running_ends_a_bid(void **state)
+{
+	(void)state;
+	start_all(conf_plain);
+	run_for(DEAD + 3 * HB, true);
+	int r = the_runner(), b = (r + 1) % HOSTS, t = (r + 2) % HOSTS;
+	struct cluster *rc = &hosts[r].c;
+	struct wire_writer w;
+
+	cluster_begin(rc, &w, WIRE_RELEASE);
+	wire_put_group(&w, "db", neg(r)->term, WG_OWNER);
+	cluster_send(rc, &w, 0);
+	deliver_only(b); /* b's bid goes nowhere: queued, then lost */
+	assert_int_equal(neg(b)->state, NS_BID);
+	queued = 0;
+
+	answer_running(t, b, r);
+	assert_int_equal(neg(b)->state, NS_BID); /* not an ACK, nothing more */
+	assert_false(neg(b)->has_owner);
+
+	answer_running(r, b, r);
+	assert_int_equal(neg(b)->state, NS_WATCH);
+	assert_true(neg(b)->has_owner);
+	assert_int_equal(neg(b)->owner, id_of(r));
+	run_for(5 * HB, true);
+	assert_int_equal(runner_count(), 1);
+	assert_int_equal(the_runner(), r);
+	stop_all();
+}
+
 /* `tendctl release`: whichever host hears which bid first, the group is
  * running elsewhere within a few milliseconds, not after a bid retry (the
  * peers answered STALE for a promise to a bidder that had given up). */
@@ -467,6 +529,7 @@ int main(void)
 		cmocka_unit_test(a_host_that_does_not_declare_the_group_does_not_hold_it_up),
 		cmocka_unit_test(
 		    a_start_from_elsewhere_is_refused_where_the_cluster_did_not_put_it),
+		cmocka_unit_test(only_the_owners_own_running_ends_a_bid),
 		cmocka_unit_test(a_planned_handover_takes_milliseconds),
 		cmocka_unit_test(a_silent_death_is_replaced_within_dead_after),
 	};
