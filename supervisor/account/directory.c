@@ -35,8 +35,9 @@ static void regroup_files(struct logger *log, const char *path, int dirfd, gid_t
 		tend_log(log, LOG_WARN, "accounting: %s: %m", path);
 		return;
 	}
+	/* Only tend writes there: the month files (and "." and ".." to skip). */
 	while ((e = readdir(d)))
-		if (e->d_type == DT_REG &&
+		if (e->d_name[0] != '.' && (e->d_type == DT_REG || e->d_type == DT_UNKNOWN) &&
 		    fchownat(dirfd, e->d_name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
 			tend_log(log, LOG_WARN, "accounting: %s/%s: %m", path, e->d_name);
 	closedir(d);
