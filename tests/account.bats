@@ -6,6 +6,18 @@
 
 load helpers
 
+# A throwaway user for the tenant whose `user` it is, made once for the file.
+setup_file() {
+	if [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null; then
+		export ACCT_USER="tendacct$$"
+		useradd --no-create-home --shell /usr/sbin/nologin "$ACCT_USER"
+	fi
+}
+
+teardown_file() {
+	[ -z "${ACCT_USER:-}" ] || userdel "$ACCT_USER" 2>/dev/null || true
+}
+
 setup() { tend_setup; }
 teardown() { tend_teardown; }
 
@@ -278,7 +290,124 @@ EOF
 
 @test "the records' directory and files are tend's, readable by its group only" {
 	mixed_run
-	[ "$(stat -c %a "$RUN/account")" = 750 ]
+	[ "$(stat -c %a "$RUN/account")" = 751 ] # entered by a tenant's user, listed by none
 	for f in "$RUN"/account/*.jsonl; do [ "$(stat -c %a "$f")" = 640 ]; done
 	[[ $(ls "$RUN/account") =~ ^[0-9]{4}-[0-9]{2}\.jsonl$ ]]
+}
+
+# ---- a tenant's user of root's tend ----
+
+need_user() {
+	[ -n "${ACCT_USER:-}" ] || skip "needs root and useradd to make a tenant's user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+}
+
+# as_user CMD...: runs CMD as the tenant's user, in its primary group only.
+as_user() {
+	setpriv --reuid="$ACCT_USER" --regid="$(id -g "$ACCT_USER")" --clear-groups "$@"
+}
+
+users_ran() {
+	local p
+	for p in ok fails orphans other mine; do has_record ".process == \"$p\"" || return 1; done
+}
+
+users_stopped() {
+	local g
+	for g in a b c; do has_record ".kind == \"group\" and .group == \"$g\"" || return 1; done
+}
+
+# Tenant A has the user; B has none; c is tend's own (tenant default).
+user_tenants_run() {
+	conf 10-users.conf <<EOF
+tenant "A" { user = "$ACCT_USER" }
+tenant "B" { }
+group "a" {
+	tenant = "A"
+	process "ok" { command = "true"  type = oneshot  restart = never }
+	process "fails" { command = "/bin/sh -c 'exit 3'"  type = oneshot  restart = never }
+	process "orphans" { command = "/bin/sh -c '(sleep 0.1 &); exit 0'"  type = oneshot  restart = never }
+}
+group "b" {
+	tenant = "B"
+	process "other" { command = "/bin/sh -c 'exit 4'"  type = oneshot  restart = never }
+}
+group "c" { process "mine" { command = "true"  type = oneshot  restart = never } }
+EOF
+	start_tend
+	chmod 0711 "$T" # the run directory's parent: the user must reach it
+	wait_until users_ran
+	local g
+	for g in a b c; do tctl stop "$g" >/dev/null || true; done
+	wait_until users_stopped
+}
+
+copy_is_main_lines_of() { diff <(grep "\"tenant\":\"$1\"" "$2") "$3" >/dev/null; }
+
+@test "as root, a tenant's user's tendctl account sums its tenant's records, equal to the main file's, and nothing else" {
+	need_user
+	user_tenants_run
+	month=$(date -u +%Y-%m)
+	main=$RUN/account/$month.jsonl
+	copy=$RUN/account/tenant/A/$month.jsonl
+	# The copy is A's lines of the main file, byte for byte, and nothing else
+	# (both are written as each exit is handled: waited for in case a late
+	# one is being handled now).
+	wait_until copy_is_main_lines_of A "$main" "$copy"
+	[ "$(ls "$RUN/account/tenant")" = A ]
+	[ "$(stat -c '%a %u %g' "$RUN/account/tenant/A")" = "750 0 $(id -g "$ACCT_USER")" ]
+	[ "$(stat -c '%a %u %g' "$copy")" = "640 0 $(id -g "$ACCT_USER")" ]
+	# Its user cannot read the main files, nor list the directory.
+	run as_user cat "$main"
+	assert_failure
+	run as_user ls "$RUN/account"
+	assert_failure
+	# Its sums are A's records in the main file.
+	run --separate-stderr as_user "$TENDCTL" -r "$RUN" account --json
+	assert_success
+	[ -z "$stderr" ]
+	check_sums "$(jq -c .total <<<"$output")" '.tenant == "A"'
+	[ "$(jq .total.processes <<<"$output")" -ge 3 ]
+	[ "$(jq .total.group_runs <<<"$output")" -eq \
+		"$(jq_records '[.[] | select(.kind == "group" and .tenant == "A")] | length')" ]
+	run as_user "$TENDCTL" -r "$RUN" account --by tenant --json
+	[ "$(jq -c '[.rows[].tenant]' <<<"$output")" = '["A"]' ]
+	# --tenant still filters: B's records are not there to be had.
+	run as_user "$TENDCTL" -r "$RUN" account --tenant B --json
+	assert_success
+	[ "$(jq .total.processes <<<"$output")" -eq 0 ]
+	# Root still reads every record.
+	run tctl account --by tenant --json
+	[ "$(jq -c '[.rows[].tenant]' <<<"$output")" = '["A","B","default"]' ]
+	# A uid that is no tenant's user reads nothing.
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TENDCTL" -r "$RUN" account
+	assert_failure 1
+	assert_output --partial "cannot read $RUN/account: Permission denied"
+}
+
+# users_reload USER-OPTION GROUP PROCESS: tenant A with USER-OPTION ("" or
+# user = "..."), and one more group of A whose one-shot is PROCESS.
+users_reload() {
+	conf 10-users.conf <<EOF
+tenant "A" { $1 }
+group "$2" { tenant = "A"  process "$3" { command = "true"  type = oneshot  restart = never } }
+EOF
+	tctl reload >/dev/null
+}
+
+@test "a reload that takes a tenant's user away closes its copy; one that gives it back reopens it" {
+	need_user
+	user_tenants_run
+	copy=$RUN/account/tenant/A/$(date -u +%Y-%m).jsonl
+	users_reload "" a2 without
+	wait_until has_record '.process == "without"'
+	users_reload "user = \"$ACCT_USER\"" a3 with
+	wait_until has_record '.process == "with"'
+	# A's records while it had no user are in the main file only; the copy
+	# stayed, and has A's records from before and after.
+	run grep -c '"process":"without"' "$copy"
+	assert_output 0
+	grep -q '"process":"with"' "$copy"
+	grep -q '"process":"ok"' "$copy"
+	[ "$(stat -c '%a %u %g' "$copy")" = "640 0 $(id -g "$ACCT_USER")" ]
 }

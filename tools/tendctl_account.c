@@ -1,8 +1,9 @@
 /* `tendctl account`: sums the accounting records. tendctl reads
  * RUNDIR/account itself rather than asking tend: reading months of records
  * must not stall tend's loop, it works while tend is down, and the files'
- * permissions (0640, directory 0750: tend's user and group) decide who may
- * read them. */
+ * permissions (0640, directory 0751: tend's user and group) decide who may
+ * read them. A tenant's user of root's tend reads the copies of its
+ * tenants' records instead (account/directory.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -98,6 +99,21 @@ static void add_record(void *ctx, const struct account_record *r)
 	}
 }
 
+/* Every record, or else (a tenant's user, who may not read them all) the
+ * copies of its tenants' records. */
+static int read_records(const char *dir, struct account_options *o,
+			struct account_read_stats *stats)
+{
+	if (account_read(dir, o->since_ms, o->until_ms, add_record, o, stderr, stats) == 0)
+		return 0;
+	if (errno != EACCES)
+		return -1;
+	if (account_read_tenants(dir, o->since_ms, o->until_ms, add_record, o, stderr, stats) == 0)
+		return 0;
+	errno = EACCES;
+	return -1;
+}
+
 int account_command(const char *rundir, int argc, char **argv)
 {
 	struct account_options o = { .since_ms = ACCOUNT_TIME_NONE,
@@ -109,7 +125,7 @@ int account_command(const char *rundir, int argc, char **argv)
 	if (rc)
 		return rc;
 	snprintf(dir, sizeof(dir), "%s/account", rundir);
-	if (account_read(dir, o.since_ms, o.until_ms, add_record, &o, stderr, &stats) < 0) {
+	if (read_records(dir, &o, &stats) < 0) {
 		fprintf(stderr, "tendctl: account: cannot read %s: %s\n", dir, strerror(errno));
 		summary_free(&o.sum);
 		return 1;

@@ -3,6 +3,7 @@
  * ends. Records are written as the events are delivered, so each is in the
  * file before tend handles its next event (writer.h). */
 #include "account/account.h"
+#include "account/directory.h"
 #include "core/context.h"
 #include "core/group.h"
 #include "sys/log.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static uint64_t wall_now(struct account *a)
 {
@@ -92,6 +94,16 @@ static void add_to_run(struct account *a, const struct group *g, const struct ac
 		run->sums.max_rss_kb = r->max_rss_kb;
 }
 
+/* To every record's file, and to the tenant's copy if it has one. */
+static void put_line(struct account *a, const char *tenant, const char *line, size_t len,
+		     uint64_t when_ms)
+{
+	struct account_writer *tw = tenant_writers_find(&a->tenants, tenant);
+	account_writer_put(&a->writer, line, len, when_ms);
+	if (tw)
+		account_writer_put(tw, line, len, when_ms);
+}
+
 static void put(struct account *a, const struct account_record *r)
 {
 	struct buf b = { 0 };
@@ -99,7 +111,7 @@ static void put(struct account *a, const struct account_record *r)
 	if (b.oom)
 		tend_log(&a->t->log, LOG_ERR, "accounting: out of memory; a record is lost");
 	else
-		account_writer_put(&a->writer, b.data, b.len, (uint64_t)r->end_ms);
+		put_line(a, r->tenant, b.data, b.len, (uint64_t)r->end_ms);
 	buf_free(&b);
 }
 
@@ -213,15 +225,35 @@ void account_on_event(void *ctx, const struct bus_event *ev)
 void account_open(struct account *a, struct tend *t, const struct account_io *io, void *io_ctx)
 {
 	*a = (struct account){ .t = t };
-	a->open = account_writer_open(&a->writer, &t->loop, &t->log, t->rundir, io, io_ctx) == 0;
+	tenant_writers_init(&a->tenants, &t->loop, &t->log, t->rundir, io, io_ctx);
+	char *dir = account_dir_main(&t->log, t->rundir);
+	a->open = dir && account_writer_open(&a->writer, &t->loop, &t->log, dir, (gid_t)-1, io,
+					     io_ctx) == 0;
+	free(dir);
 	if (!a->open)
 		tend_log(&t->log, LOG_ERR, "accounting: no records will be written");
+}
+
+void account_tenants_changed(struct account *a)
+{
+	const struct tenants *ts = &a->t->tenants;
+	if (!a->open)
+		return;
+	tenant_writers_begin(&a->tenants);
+	/* Tenants are Unix users only in root's tend. */
+	for (size_t i = 0; geteuid() == 0 && i < ts->n; i++) {
+		const struct tenant_decl *d = &ts->decls[i];
+		if (tenant_user(d) != NO_ID && d->gid != NO_ID)
+			tenant_writers_declare(&a->tenants, d->name, d->gid);
+	}
+	tenant_writers_end(&a->tenants);
 }
 
 void account_close(struct account *a)
 {
 	if (a->open)
 		account_writer_close(&a->writer);
+	tenant_writers_close(&a->tenants);
 	a->open = false;
 	free(a->runs);
 	a->runs = NULL;

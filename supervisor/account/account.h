@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "account/record.h"
+#include "account/tenant_writers.h"
 #include "account/writer.h"
 #include "core/bus.h"
 #include "sys/tracker.h"
@@ -28,8 +29,9 @@ struct group_run {
 
 struct account {
 	struct tend *t;
-	struct account_writer writer;
-	bool open; /* false: set-up failed; nothing is recorded (logged) */
+	struct account_writer writer;  /* every record */
+	struct tenant_writers tenants; /* each user tenant's records, again */
+	bool open;		       /* false: set-up failed; nothing is recorded (logged) */
 	struct group_run *runs;
 	size_t nruns, cap;
 };
@@ -41,6 +43,9 @@ struct account {
 /* Opens RUNDIR/account; failing that, tend runs without records. io NULL:
  * the real write() and fdatasync(). */
 void account_open(struct account *a, struct tend *t, const struct account_io *io, void *io_ctx);
+/* The tenants in force changed (set-up, each reload): each tenant that
+ * names a user (root's tend) gets its copy of its records from now on. */
+void account_tenants_changed(struct account *a);
 /* The bus subscriber (ACCOUNT_EVENTS). */
 void account_on_event(void *ctx, const struct bus_event *ev);
 /* Writes what is kept, syncs and closes (at shutdown). */

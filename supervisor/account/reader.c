@@ -2,6 +2,7 @@
 #include "account/reader.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,4 +107,44 @@ int account_read(const char *dir, int64_t since_ms, int64_t until_ms, record_fn 
 	}
 	free(names);
 	return 0;
+}
+
+static int is_tenant_dir(const struct dirent *de)
+{
+	return de->d_name[0] != '.' && (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN);
+}
+
+static void add_stats(struct account_read_stats *to, const struct account_read_stats *s)
+{
+	to->files += s->files;
+	to->records += s->records;
+	to->skipped += s->skipped;
+}
+
+int account_read_tenants(const char *dir, int64_t since_ms, int64_t until_ms, record_fn *fn,
+			 void *ctx, FILE *warnings, struct account_read_stats *stats)
+{
+	char path[4096];
+	struct dirent **names;
+	size_t readable = 0;
+	*stats = (struct account_read_stats){ 0 };
+	snprintf(path, sizeof(path), "%s/tenant", dir);
+	int n = scandir(path, &names, is_tenant_dir, alphasort);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct account_read_stats one;
+		snprintf(path, sizeof(path), "%s/tenant/%s", dir, names[i]->d_name);
+		/* Another tenant's: not ours to read, and not an error. */
+		if (account_read(path, since_ms, until_ms, fn, ctx, warnings, &one) == 0) {
+			readable++;
+			add_stats(stats, &one);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (readable)
+		return 0;
+	errno = EACCES;
+	return -1;
 }

@@ -29,4 +29,11 @@ struct account_read_stats {
 int account_read(const char *dir, int64_t since_ms, int64_t until_ms, record_fn *fn, void *ctx,
 		 FILE *warnings, struct account_read_stats *stats);
 
+/* For whoever may not read dir (RUNDIR/account) itself, a tenant's user of
+ * root's tend: account_read of each dir/tenant/TENANT it may read, which
+ * holds a copy of that tenant's records (directory.h). 0 when it read at
+ * least one; else -1 with errno (EACCES: none it may read). */
+int account_read_tenants(const char *dir, int64_t since_ms, int64_t until_ms, record_fn *fn,
+			 void *ctx, FILE *warnings, struct account_read_stats *stats);
+
 #endif

@@ -96,6 +96,17 @@ static void end_torn_line(struct account_writer *w)
 		w->dirty = true;
 }
 
+/* A tenant's file belongs to its group, whoever made it. */
+static void give_group(struct account_writer *w)
+{
+	struct stat st;
+	if (w->gid == (gid_t)-1 || (fstat(w->fd, &st) == 0 && st.st_gid == w->gid))
+		return;
+	if (fchown(w->fd, (uid_t)-1, w->gid) < 0)
+		tend_log(w->log, LOG_WARN, "accounting: %s/%s.jsonl: cannot give it group %d: %m",
+			 w->dir, w->month, (int)w->gid);
+}
+
 /* The file of when_ms's month, open for appending: 0, or -1 with errno. */
 static int month_file(struct account_writer *w, uint64_t when_ms)
 {
@@ -118,6 +129,7 @@ static int month_file(struct account_writer *w, uint64_t when_ms)
 	}
 	w->fd = fd;
 	memcpy(w->month, month, sizeof(month));
+	give_group(w);
 	end_torn_line(w);
 	return 0;
 }
@@ -202,39 +214,22 @@ static void on_sync(struct timer *tm)
 }
 
 int account_writer_open(struct account_writer *w, struct loop *loop, struct logger *log,
-			const char *rundir, const struct account_io *io, void *io_ctx)
+			const char *dir, gid_t gid, const struct account_io *io, void *io_ctx)
 {
 	*w = (struct account_writer){ .io = io ? io : &account_io_linux,
 				      .io_ctx = io_ctx,
 				      .loop = loop,
 				      .log = log,
 				      .fd = -1,
+				      .gid = gid,
 				      .queue_max = ACCOUNT_QUEUE_MAX };
 	timer_init(&w->sync, on_sync);
-	size_t n = strlen(rundir) + sizeof("/account");
-	w->dir = malloc(n);
+	w->dir = strdup(dir);
 	if (!w->dir) {
 		tend_log(log, LOG_ERR, "accounting: out of memory");
 		return -1;
 	}
-	snprintf(w->dir, n, "%s/account", rundir);
-	/* Only tend's user writes there; the records are readable by its group. */
-	struct stat st;
-	if ((mkdir(w->dir, 0750) < 0 && errno != EEXIST) || lstat(w->dir, &st) < 0) {
-		tend_log(log, LOG_ERR, "accounting: %s: %m", w->dir);
-		goto fail;
-	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		tend_log(log, LOG_ERR,
-			 "accounting: %s: not a directory owned by uid %d and writable only by it",
-			 w->dir, (int)geteuid());
-		goto fail;
-	}
 	return 0;
-fail:
-	free(w->dir);
-	w->dir = NULL;
-	return -1;
 }
 
 void account_writer_close(struct account_writer *w)

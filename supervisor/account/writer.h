@@ -1,5 +1,7 @@
 /* The durable writer of the accounting records: one append-only file per
- * month, RUNDIR/account/YYYY-MM.jsonl (UTC), never rewritten.
+ * month, DIR/YYYY-MM.jsonl (UTC), never rewritten. DIR is RUNDIR/account
+ * for every record, and RUNDIR/account/tenant/TENANT for a tenant's copy
+ * (directory.h): one writer each.
  *
  * Each record goes to the file with one write() (O_APPEND) at once, before
  * tend handles its next event, so a tend that is killed loses nothing;
@@ -49,7 +51,8 @@ struct account_writer {
 	void *io_ctx;
 	struct loop *loop;
 	struct logger *log;
-	char *dir; /* RUNDIR/account */
+	char *dir; /* where the month files are */
+	gid_t gid; /* the files' group; -1: as they are made */
 	int fd;	   /* the month's file; -1: none open */
 	char month[8];
 	struct pending_record *head, *tail;
@@ -63,10 +66,11 @@ struct account_writer {
 	struct timer sync;
 };
 
-/* Makes RUNDIR/account (0750) if it is not there; opens no file yet.
+/* Writes to the month files in dir (which directory.h made; copied); each
+ * file it opens gets group gid (-1: left as made). Opens no file yet.
  * io NULL: account_io_linux. 0, or -1 (logged). */
 int account_writer_open(struct account_writer *w, struct loop *loop, struct logger *log,
-			const char *rundir, const struct account_io *io, void *io_ctx);
+			const char *dir, gid_t gid, const struct account_io *io, void *io_ctx);
 /* Writes one record (a whole line, its newline included) to the file of
  * the month of when_ms (wall clock, ms), or keeps it. */
 void account_writer_put(struct account_writer *w, const char *line, size_t len, uint64_t when_ms);

@@ -75,8 +75,10 @@ int daemon_reload(struct daemon *d, struct buf *report)
 	system_apply(t, &cfg.system);
 	system_apply_services(&d->services, &cfg.system);
 	/* Before the plan: the groups it starts run under the new profiles,
-	 * and changed limits are written to the live tenant cgroups now. */
+	 * changed limits are written to the live tenant cgroups now, and a
+	 * tenant that gained a user has its records copied from now on. */
 	tenants_replace(&t->tenants, &tenants);
+	account_tenants_changed(&d->account);
 	int r = tenants_declare_limits(&t->tenants, &t->tracker);
 	control_socket_mode(&d->control);
 	if (r == 0)

@@ -163,8 +163,8 @@ static void join_cluster(struct daemon *d, const struct cluster_decl *decl)
 	char err[512];
 
 	if (cluster_open(&d->cluster, decl, err, sizeof(err)) < 0)
-		tend_log(&d->tend.log, LOG_ERR, "%s:%d: %s; negotiable groups do not run", decl->file,
-			 decl->line, err);
+		tend_log(&d->tend.log, LOG_ERR, "%s:%d: %s; negotiable groups do not run",
+			 decl->file, decl->line, err);
 }
 
 int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
@@ -215,7 +215,9 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 			tend_log(&t->log, LOG_ERR, "%s", line);
 		return -1;
 	}
-	/* Before the groups start: their tenants' cgroups get the limits. */
+	/* Before the groups start: their tenants' cgroups get the limits, and
+	 * their records a copy their users may read. */
+	account_tenants_changed(&d->account);
 	if (tenants_declare_limits(&t->tenants, &t->tracker) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;

@@ -2,7 +2,9 @@
  * it back, the durable writer through its seam (short writes, a full disk,
  * the bounded queue and its drop count, writing again when space returns,
  * fdatasync at most once a second), the reader (a torn last line skipped
- * with a warning), the sums and the times --since takes. */
+ * with a warning), the sums and the times --since takes, and the tenants'
+ * copies: their directories' owners and modes, following reloads, and
+ * read by a tenant's user who may not read the rest. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,13 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "account/directory.h"
 #include "account/period.h"
 #include "account/reader.h"
 #include "account/record.h"
 #include "account/summary.h"
+#include "account/tenant_writers.h"
 #include "account/writer.h"
 #include "sys/log.h"
 #include "sys/loop.h"
@@ -210,8 +216,11 @@ static int bench_setup(void **state)
 	snprintf(path, sizeof(path), "%s/tend.log", b->dir);
 	logfile_init(&b->log.file, path); /* what is said, to count it */
 	loop_wire(&b->loop, &b->sys, &b->log);
-	assert_int_equal(account_writer_open(&b->w, &b->loop, &b->log, b->dir, &fake_ops, &b->io),
-			 0);
+	char *dir = account_dir_main(&b->log, b->dir);
+	assert_non_null(dir);
+	assert_int_equal(
+	    account_writer_open(&b->w, &b->loop, &b->log, dir, (gid_t)-1, &fake_ops, &b->io), 0);
+	free(dir);
 	*state = b;
 	return 0;
 }
@@ -494,6 +503,165 @@ static void times_for_since_and_until(void **state)
 			fail_msg("took \"%s\" for a time", bad[i]);
 }
 
+/* ---- the tenants' copies (root's tend) ---- */
+
+#define GID_A 4242
+#define GID_B 4343
+#define NOBODY 65534
+
+static bool need_root(void)
+{
+	if (geteuid() == 0)
+		return true;
+	print_message("skipped: making files of other groups needs root\n");
+	return false;
+}
+
+static struct stat stat_of(struct bench *b, const char *name)
+{
+	struct stat st;
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", b->dir, name);
+	assert_int_equal(lstat(path, &st), 0);
+	return st;
+}
+
+static void assert_owned(struct bench *b, const char *name, mode_t mode, gid_t gid)
+{
+	struct stat st = stat_of(b, name);
+	assert_int_equal(st.st_mode & 07777, mode);
+	assert_int_equal(st.st_uid, geteuid());
+	if (gid != (gid_t)-1)
+		assert_int_equal(st.st_gid, gid);
+}
+
+static void put_to(struct account_writer *w, int n)
+{
+	char line[64];
+	int len = snprintf(line, sizeof(line), "{\"record\":%d}\n", n);
+	account_writer_put(w, line, (size_t)len, DEC_5);
+}
+
+static void declare_tenants(struct tenant_writers *tw, gid_t a, gid_t other)
+{
+	tenant_writers_begin(tw);
+	assert_int_equal(tenant_writers_declare(tw, "acme", a), 0);
+	if (other != (gid_t)-1)
+		assert_int_equal(tenant_writers_declare(tw, "beta", other), 0);
+	tenant_writers_end(tw);
+}
+
+static void a_tenants_copy_is_its_groups(void **state)
+{
+	struct bench *b = *state;
+	struct tenant_writers tw;
+	if (!need_root())
+		return;
+	tenant_writers_init(&tw, &b->loop, &b->log, b->dir, &fake_ops, &b->io);
+	declare_tenants(&tw, GID_A, GID_B);
+	assert_null(tenant_writers_find(&tw, "gamma"));
+	put_to(tenant_writers_find(&tw, "acme"), 1);
+	put_to(tenant_writers_find(&tw, "beta"), 2);
+	assert_string_equal(slurp(b, "account/tenant/acme/2026-12.jsonl"), "{\"record\":1}\n");
+	assert_string_equal(slurp(b, "account/tenant/beta/2026-12.jsonl"), "{\"record\":2}\n");
+	assert_owned(b, "account", ACCOUNT_DIR_MODE, (gid_t)-1);
+	assert_owned(b, "account/tenant", ACCOUNT_TENANTS_MODE, (gid_t)-1);
+	assert_owned(b, "account/tenant/acme", ACCOUNT_TENANT_MODE, GID_A);
+	assert_owned(b, "account/tenant/acme/2026-12.jsonl", 0640, GID_A);
+	assert_owned(b, "account/tenant/beta/2026-12.jsonl", 0640, GID_B);
+	/* A reload: beta is gone (its files stay), acme's group changed. */
+	declare_tenants(&tw, GID_B, (gid_t)-1);
+	assert_null(tenant_writers_find(&tw, "beta"));
+	assert_owned(b, "account/tenant/beta/2026-12.jsonl", 0640, GID_B);
+	assert_owned(b, "account/tenant/acme", ACCOUNT_TENANT_MODE, GID_B);
+	assert_owned(b, "account/tenant/acme/2026-12.jsonl", 0640, GID_B);
+	put_to(tenant_writers_find(&tw, "acme"), 3);
+	assert_string_equal(slurp(b, "account/tenant/acme/2026-12.jsonl"),
+			    "{\"record\":1}\n{\"record\":3}\n");
+	/* Durable like the main file: synced within the second. */
+	int syncs = b->io.syncs;
+	advance(b, 1000);
+	assert_true(b->io.syncs > syncs);
+	tenant_writers_close(&tw);
+}
+
+static void a_tenant_directory_not_tends_is_refused(void **state)
+{
+	struct bench *b = *state;
+	struct tenant_writers tw;
+	char path[256];
+	if (!need_root())
+		return;
+	tenant_writers_init(&tw, &b->loop, &b->log, b->dir, &fake_ops, &b->io);
+	snprintf(path, sizeof(path), "%s/account/tenant", b->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/account/tenant/acme", b->dir);
+	assert_int_equal(symlink("/tmp", path), 0);
+	snprintf(path, sizeof(path), "%s/account/tenant/beta", b->dir);
+	assert_int_equal(mkdir(path, 0770), 0);
+	assert_int_equal(chmod(path, 0770), 0); /* its group could write */
+	tenant_writers_begin(&tw);
+	assert_int_equal(tenant_writers_declare(&tw, "acme", GID_A), -1);
+	assert_int_equal(tenant_writers_declare(&tw, "beta", GID_A), -1);
+	tenant_writers_end(&tw);
+	assert_null(tenant_writers_find(&tw, "acme"));
+	assert_null(tenant_writers_find(&tw, "beta"));
+	assert_int_equal(stat_of(b, "account/tenant/beta").st_gid, 0);
+	tenant_writers_close(&tw);
+}
+
+/* In a child that is uid and gid NOBODY: the records it may read. */
+static int records_read_as_nobody(const char *dir)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct collected c = { .sum.by = BY_NONE };
+		struct account_read_stats st;
+		if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+			_exit(100);
+		if (account_read(dir, ACCOUNT_TIME_NONE, ACCOUNT_TIME_NONE, collect, &c, NULL,
+				 &st) == 0)
+			_exit(101); /* it could read every record */
+		if (account_read_tenants(dir, ACCOUNT_TIME_NONE, ACCOUNT_TIME_NONE, collect, &c,
+					 NULL, &st) < 0)
+			_exit(102);
+		_exit((size_t)c.n == st.records ? c.n : 104);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void a_tenants_user_reads_only_its_copy(void **state)
+{
+	struct bench *b = *state;
+	struct tenant_writers tw;
+	char dir[128];
+	if (!need_root())
+		return;
+	assert_int_equal(chmod(b->dir, 0711), 0); /* the run directory */
+	snprintf(dir, sizeof(dir), "%s/account", b->dir);
+	write_test_file(dir, "2026-12.jsonl", month_1);
+	write_test_file(dir, "2027-01.jsonl", month_2);
+	assert_int_equal(records_read_as_nobody(dir), 102); /* no copies yet: nothing */
+	tenant_writers_init(&tw, &b->loop, &b->log, b->dir, &fake_ops, &b->io);
+	declare_tenants(&tw, NOBODY, GID_B);
+	tenant_writers_close(&tw);
+	snprintf(dir, sizeof(dir), "%s/account/tenant/acme", b->dir);
+	write_test_file(dir, "2026-12.jsonl", month_1); /* 3 records and 2 bad lines */
+	snprintf(dir, sizeof(dir), "%s/account/tenant/beta", b->dir);
+	write_test_file(dir, "2027-01.jsonl", month_2);
+	snprintf(dir, sizeof(dir), "%s/account", b->dir);
+	assert_int_equal(records_read_as_nobody(dir), 3);
+	/* A tenant's user of neither: nothing. */
+	snprintf(dir, sizeof(dir), "%s/account/tenant/acme", b->dir);
+	assert_int_equal(chown(dir, 0, GID_A), 0);
+	snprintf(dir, sizeof(dir), "%s/account", b->dir);
+	assert_int_equal(records_read_as_nobody(dir), 102);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +688,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reader_filters_by_time_group_and_day, bench_setup,
 						bench_teardown),
 		cmocka_unit_test(times_for_since_and_until),
+		cmocka_unit_test_setup_teardown(a_tenants_copy_is_its_groups, bench_setup,
+						bench_teardown),
+		cmocka_unit_test_setup_teardown(a_tenant_directory_not_tends_is_refused,
+						bench_setup, bench_teardown),
+		cmocka_unit_test_setup_teardown(a_tenants_user_reads_only_its_copy, bench_setup,
+						bench_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
