@@ -80,6 +80,8 @@ static bool group_settled(struct client *c, struct group *g, bool want_up)
 bool wait_settled(struct client *c)
 {
 	struct client_wait *w = &c->wait;
+	if (w->reload)
+		return false; /* a reload's report: control_reload_done */
 	bool done = w->proc ? process_settled(c, w->proc, w->want_up)
 			    : group_settled(c, w->group, w->want_up);
 	if (done)

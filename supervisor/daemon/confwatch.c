@@ -27,10 +27,8 @@ static bool relevant_name(const char *name, uint32_t len)
 static void settle_timer_fired(struct timer *tm)
 {
 	struct daemon *d = container_of(tm, struct daemon, confwatch.settle);
-	struct buf report = { 0 };
 	tend_log(&d->tend.log, LOG_INFO, "conf.d changed; reloading");
-	daemon_reload(d, &report);
-	buf_free(&report);
+	daemon_reload(d);
 }
 
 static void on_inotify(struct watcher *w, uint32_t events)
