@@ -134,3 +134,16 @@ sanitized() { nm "$TEND" 2>/dev/null | grep -q ' __asan_init$'; }
 	run grep -c 'reload: abandoned, tend is' "$T/tend.out"
 	assert_output 1
 }
+
+@test "tendctl add, which tend waits for, takes files of 256 KiB at most" {
+	start_tend
+	awk 'BEGIN { for (i = 0; i < 6000; i++)
+		printf "group \"add%d\" { process \"p\" { command = \"sleep 1000\" } }\n", i }' >"$T/many.conf"
+	[ "$(stat -c %s "$T/many.conf")" -gt $((256 << 10)) ]
+	run tctl add "$T/many.conf"
+	assert_failure 1
+	assert_line --index 0 "$T/many.conf:0: larger than 256 KiB; tendctl add takes smaller files (put large declarations in conf.d)"
+	head -c $((200 << 10)) "$T/many.conf" | sed '$d' >"$T/some.conf"
+	run tctl add "$T/some.conf"
+	assert_success
+}

@@ -177,7 +177,9 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
  * answer came from the child: err then holds one line saying why. */
 #define CONFIG_UNREADABLE (-2)
 #define CONFIG_READ_DEADLINE_MS 30000
-/* One file (`tendctl add FILE`), the same way. */
+/* One file (`tendctl add FILE`), the same way, of CONFIG_FILE_MAX bytes at
+ * most: tend waits for it (its reader is not waited for from the loop). */
+#define CONFIG_FILE_MAX (256 << 10)
 int config_load_file_isolated(const char *path, struct config *out, char *err, size_t errlen);
 /* The same with another deadline (the unit tests). */
 int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,

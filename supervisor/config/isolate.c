@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -164,10 +165,22 @@ int config_send(int fd, int rc, const char *err, const struct config *cfg)
 	return send_answer(fd, rc, err, cfg);
 }
 
+/* One file (`tendctl add`) is read while tend waits, so it is kept small:
+ * 256 KiB (some 2500 groups) parse in tens of milliseconds. */
 static int parse_here(const char *path, bool is_file, struct config *out, char *err, size_t errlen)
 {
-	return is_file ? config_parse_file(path, out, err, errlen)
-		       : config_load_dir(path, out, err, errlen);
+	struct stat st;
+
+	if (!is_file)
+		return config_load_dir(path, out, err, errlen);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen,
+			 "%s:0: larger than %d KiB; tendctl add takes smaller files (put large "
+			 "declarations in conf.d)\n",
+			 path, CONFIG_FILE_MAX >> 10);
+		return -1;
+	}
+	return config_parse_file(path, out, err, errlen);
 }
 
 static _Noreturn void child(int fd, const char *path, bool is_file, size_t errlen)
