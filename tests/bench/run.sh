@@ -15,13 +15,16 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile cluster"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile cluster reload"
 #   BENCH_LOOKUPS=20000     lookups per run of the services scenario
 #   cluster (issue 14; needs root: network namespaces) is tests/bench/cluster.sh:
 #   BENCH_CLUSTER_RUNS=30 failovers of each kind, BENCH_CLUSTER_BW_SECONDS=20,
 #   BENCH_CLUSTER_PARTS="death link release bandwidth keepalived"; BENCH_ONLY
 #   does not apply to it (tend and, when installed, keepalived), and
 #   BENCH_ONLY=cluster alone means BENCH_SCENARIOS=cluster
+#   reload (issue 16) is tests/bench/reload.sh: tend --check of 5000 to 40000
+#   groups (BENCH_RELOAD_SIZES, BENCH_RELOAD_RUNS) and ping latency during a
+#   reload; BENCH_ONLY=reload alone means BENCH_SCENARIOS=reload
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -36,12 +39,17 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile cluster}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile cluster reload}
 LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
 # BENCH_ONLY=cluster (no supervisor has that name): the cluster scenario alone
 if [ "${BENCH_ONLY:-}" = cluster ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
 	SCENARIOS=cluster
+	SUPS=tend
+fi
+# BENCH_ONLY=reload: the reload scenario alone
+if [ "${BENCH_ONLY:-}" = reload ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
+	SCENARIOS=reload
 	SUPS=tend
 fi
 
@@ -463,6 +471,11 @@ fi
 if want cluster; then
 	echo "== 10. cluster: failover of a negotiable group (3 tends in network namespaces), heartbeat bandwidth (16 tends), keepalived's VRRP beside it"
 	tests/bench/cluster.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the cluster scenario failed" >&2; }
+fi
+
+if want reload; then
+	echo "== 11. reload: reading a large conf.d (tend --check), and tend answering while a reload reads one"
+	tests/bench/reload.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the reload scenario failed" >&2; }
 fi
 
 # The summary: medians per scenario, metric and supervisor (p99 as well for the
