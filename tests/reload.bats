@@ -67,6 +67,7 @@ CONF
 	start_both
 	run tctl reload
 	assert_success
+	n=$(reloads)
 	conf 20-b.conf <<CONF
 group "b" {
 	process "p" { command = "sleep 2002"
@@ -80,6 +81,9 @@ CONF
 	grep -q "reload: $CONF/20-b.conf:3: " "$T/tend.out"
 	[ "$(pid_of a p)" = "$a" ]
 	[ "$(pid_of b p)" = "$b" ]
+	# The edit's own reload (inotify) is over too: it would otherwise
+	# read the fix below and leave tendctl reload nothing to restart.
+	wait_until more_reloads_than $((n + 1))
 	conf 20-b.conf <<CONF
 group "b" { process "p" { command = "sleep 2002" } }
 CONF

@@ -311,11 +311,47 @@ int config_load_dir_isolated(const char *dir, struct config *out, char *err, siz
  * answer came from the child: err then holds one line saying why. */
 #define CONFIG_UNREADABLE (-2)
 #define CONFIG_READ_DEADLINE_MS 30000
-/* One file (`tendctl add FILE`), the same way. */
+/* One file (`tendctl add FILE`), the same way, of CONFIG_FILE_MAX bytes at
+ * most: tend waits for it (its reader is not waited for from the loop). */
+#define CONFIG_FILE_MAX (256 << 10)
 int config_load_file_isolated(const char *path, struct config *out, char *err, size_t errlen);
 /* The same with another deadline (the unit tests). */
 int config_load_dir_within(const char *dir, unsigned deadline_ms, struct config *out, char *err,
 			   size_t errlen);
+/* The same read, waited for from an event loop (daemon/reload.c): the
+ * reader is started, its pipe watched, the answer taken as it arrives and
+ * the reader reaped, each step when the loop says so. The reader is a clone
+ * that sends no SIGCHLD: waitpid(-1) (the daemon's reaper) never takes it,
+ * so its pid stays its own until config_read_reap. */
+#define CONFIG_READ_ERRORS 8192 /* bytes of error text at most */
+struct config_answer;
+struct config_read {
+	pid_t pid;
+	int fd;	   /* the answer's pipe, non-blocking; -1: closed */
+	int pidfd; /* readable once the reader ended; -1: none (look now and then) */
+	bool reaped;
+	int status; /* its wait status, once reaped */
+	struct config_answer *answer;
+};
+/* Starts reading dir. 0, or -1 (errno) when there is no reader: parse in
+ * place then. */
+int config_read_start(struct config_read *r, const char *dir);
+/* Takes what the pipe holds. True once the answer is whole or unusable. */
+bool config_read_input(struct config_read *r);
+/* Kills the reader (past its deadline, or tend is stopping); an answer not
+ * yet whole is unusable, for reason why. */
+void config_read_kill(struct config_read *r, const char *why);
+/* Reaps the reader if it has ended; true once it is reaped. */
+bool config_read_reap(struct config_read *r);
+/* The verdict once the answer is over, as config_load_dir_isolated's: the
+ * answer is freed and the pipe closed; a reader not reaped yet is left in
+ * r (pid, pidfd) for config_read_reap and config_read_close. */
+int config_read_result(struct config_read *r, const char *dir, struct config *out, char *err,
+		       size_t errlen);
+/* Frees what is left and closes the descriptors (reap first: a reader
+ * not reaped is left a zombie). */
+void config_read_close(struct config_read *r);
+
 /* The pipe between them, for the unit tests: config_send writes rc, the
  * error text and (when rc is 0) cfg; config_receive reads that within
  * deadline_ms and returns rc (*out filled when 0), or CONFIG_UNREADABLE with

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "config/names.h"
 #include "config/text.h"
+#include "config/titles.h"
 #include "config/users.h"
 #include "base/duration.h"
 
@@ -45,6 +46,15 @@ struct file_ctx {
 	struct conf_msgs msgs; /* msgs.oom also marks any other shortage */
 	int *starts;
 	size_t nstarts, startcap;
+	/* Its top-level groups and processes, taken from libconfuse
+	 * (take_section), each kind in document order, and their titles. */
+	cfg_t *root;
+	struct taken {
+		cfg_value_t **v;
+		size_t n, cap;
+	} groups, procs;
+	struct title_set group_titles, process_titles;
+	bool halted; /* a duplicate title: nothing more is read or reported */
 };
 
 /* A whole load: the model built so far and the caller's error buffer. */
@@ -111,7 +121,7 @@ static void on_confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	char msg[512], name[128];
 	bool unknown;
 
-	if (!ctx)
+	if (!ctx || ctx->halted)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	unknown = sscanf(msg, "no such option '%127[^']'", name) == 1;
@@ -148,6 +158,89 @@ static int note_start(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resul
 	return 0;
 }
 
+/* note_start for a top-level group or process, which also checks its title
+ * (titles.h): libconfuse no longer sees the earlier ones. A duplicate gets
+ * libconfuse's own message at the same line, and as there, the rest of the
+ * file is not read: check_section ends the parse at the next section end. */
+static int note_top_start(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct file_ctx *ctx = ctx_of(cfg);
+	struct title_set *titles;
+	int added;
+
+	note_start(cfg, opt, value, result);
+	if (!ctx || ctx->halted || !cfg->title)
+		return 0;
+	titles = strcmp(cfg->name, "group") == 0 ? &ctx->group_titles : &ctx->process_titles;
+	added = title_set_add(titles, cfg->title);
+	if (added < 0)
+		ctx->msgs.oom = true;
+	if (added == 0) {
+		cfg_error(cfg, "found duplicate title '%s'", cfg->title);
+		ctx->halted = true;
+	}
+	return 0;
+}
+
+/* Takes the first of opt's sections away from libconfuse, which would
+ * otherwise compare every later title with it (see titles.h). */
+static int take_first(struct file_ctx *ctx, cfg_opt_t *opt)
+{
+	struct taken *tk = strcmp(opt->name, "group") == 0 ? &ctx->groups : &ctx->procs;
+	cfg_value_t **v;
+
+	if (tk->n == tk->cap) {
+		v = realloc(tk->v, (tk->cap * 2 + 64) * sizeof(*v));
+		if (!v) {
+			ctx->msgs.oom = true;
+			return -1;
+		}
+		tk->v = v;
+		tk->cap = tk->cap * 2 + 64;
+	}
+	tk->v[tk->n++] = opt->values[0];
+	memmove(opt->values, opt->values + 1, --opt->nvalues * sizeof(*opt->values));
+	return 0;
+}
+
+/* A top-level group or process is complete: the one before it is taken.
+ * The latest stays, as libconfuse resolves 'group|option' to a section it
+ * holds and misplaced() must see that to say why it is refused. */
+static int take_section(struct file_ctx *ctx, cfg_opt_t *opt)
+{
+	return opt->nvalues > 1 ? take_first(ctx, opt) : 0;
+}
+
+/* Once the file is read: what libconfuse still holds. */
+static void take_rest(struct file_ctx *ctx, cfg_t *root)
+{
+	static const char *const kinds[] = { "group", "process" };
+
+	for (size_t k = 0; k < 2; k++) {
+		cfg_opt_t *opt = cfg_getopt(root, kinds[k]);
+		while (opt && opt->nvalues && take_first(ctx, opt) == 0)
+			;
+	}
+}
+
+static void free_taken(struct taken *tk)
+{
+	for (size_t i = 0; i < tk->n; i++) {
+		tk->v[i]->section->path = NULL; /* libconfuse's, shared */
+		cfg_free(tk->v[i]->section);
+		free(tk->v[i]);
+	}
+	free(tk->v);
+}
+
+static void free_taken_sections(struct file_ctx *ctx)
+{
+	free_taken(&ctx->groups);
+	free_taken(&ctx->procs);
+	title_set_free(&ctx->group_titles);
+	title_set_free(&ctx->process_titles);
+}
+
 /* libconfuse reads "group|tenant" as the tenant of the first group, even
  * when written elsewhere. Options belong in their own section only. */
 static bool misplaced(cfg_t *cfg, cfg_opt_t *opt)
@@ -164,7 +257,14 @@ static bool misplaced(cfg_t *cfg, cfg_opt_t *opt)
 /* The validation callback of sections, run when one is complete. */
 static int check_section(cfg_t *cfg, cfg_opt_t *opt)
 {
-	return misplaced(cfg, opt) ? -1 : 0;
+	struct file_ctx *ctx = ctx_of(cfg);
+
+	if (misplaced(cfg, opt) || (ctx && ctx->halted))
+		return -1;
+	if (ctx && cfg == ctx->root &&
+	    (strcmp(opt->name, "group") == 0 || strcmp(opt->name, "process") == 0))
+		return take_section(ctx, opt);
+	return 0;
 }
 
 static bool duration_ok(const char *s)
@@ -586,6 +686,7 @@ static int section_line(struct file_ctx *ctx, cfg_t *sec)
 	return i >= 0 && (size_t)i < ctx->nstarts ? ctx->starts[i] : sec->line;
 }
 
+/* Document order across option kinds (groups and top-level processes). */
 /* Document order across option kinds (groups and top-level processes). */
 static long section_index(cfg_t *sec)
 {
@@ -1205,10 +1306,11 @@ static int add_tenant(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	return tenant_identity(ctx, sec, t);
 }
 
-/* Groups and top-level processes, merged back into document order. */
+/* Groups and top-level processes (taken: take_rest), merged back into
+ * document order. */
 static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 {
-	unsigned gi = 0, pi = 0, ng = cfg_size(root, "group"), np = cfg_size(root, "process");
+	size_t gi = 0, pi = 0, ng = ctx->groups.n, np = ctx->procs.n;
 	cfg_t *g, *p;
 	int rc = 0;
 
@@ -1221,8 +1323,8 @@ static int convert_file(struct load *ld, struct file_ctx *ctx, cfg_t *root)
 	for (unsigned i = 0; rc == 0 && i < cfg_size(root, "tenant"); i++)
 		rc = add_tenant(ld, ctx, cfg_getnsec(root, "tenant", i));
 	while (rc == 0 && (gi < ng || pi < np)) {
-		g = gi < ng ? cfg_getnsec(root, "group", gi) : NULL;
-		p = pi < np ? cfg_getnsec(root, "process", pi) : NULL;
+		g = gi < ng ? ctx->groups.v[gi]->section : NULL;
+		p = pi < np ? ctx->procs.v[pi]->section : NULL;
 		if (g && (!p || section_index(g) < section_index(p))) {
 			rc = add_group(ld, ctx, g);
 			gi++;
@@ -1251,6 +1353,8 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 			      .type = CFGT_FUNC,
 			      .simple_value.ptr = (void **)ctx };
 	cfg_opt_t start_opt = CFG_INT_LIST_CB(START_OPT, "{0}", CFGF_NONE, note_start);
+	/* Top-level groups and processes check their titles (note_top_start). */
+	cfg_opt_t top_start_opt = CFG_INT_LIST_CB(START_OPT, "{0}", CFGF_NONE, note_top_start);
 	cfg_opt_t process_opts[] = {
 		ctx_opt,
 		start_opt,
@@ -1286,9 +1390,10 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_LIST_CB("context", NULL, CFGF_NODEFAULT, check_context),
 		CFG_END(),
 	};
+	cfg_opt_t top_process_opts[sizeof(process_opts) / sizeof(process_opts[0])];
 	cfg_opt_t group_opts[] = {
 		ctx_opt,
-		start_opt,
+		top_start_opt,
 		CFG_STR_CB("tenant", NULL, CFGF_NODEFAULT, check_str),
 		CFG_BOOL_CB("autostart", cfg_true, CFGF_NONE, check_bool),
 		CFG_STR_LIST_CB("requires", NULL, CFGF_NODEFAULT, check_group_name),
@@ -1348,7 +1453,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		SECTION("group", group_opts),
 		SECTION("seccomp", seccomp_opts),
 		SECTION("tenant", tenant_opts),
-		SECTION("process", process_opts),
+		SECTION("process", top_process_opts),
 		{ .name = "system",
 		  .type = CFGT_SEC,
 		  .subopts = system_opts,
@@ -1361,22 +1466,28 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		  .validcb = check_section },
 		CFG_END(),
 	};
-	cfg_t *cfg = cfg_init(top_opts, CFGF_NONE);
+	cfg_t *cfg;
 	size_t before = ctx->msgs.n;
 	int rc;
 
+	memcpy(top_process_opts, process_opts, sizeof(process_opts));
+	top_process_opts[1] = top_start_opt;
+	cfg = cfg_init(top_opts, CFGF_NONE);
 	if (!cfg) {
 		ctx->msgs.oom = true;
 		return;
 	}
+	ctx->root = cfg;
 	cfg_set_error_function(cfg, on_confuse_error);
 	rc = cfg_parse_buf(cfg, text);
+	take_rest(ctx, cfg);
 	/* After a syntax error the tree is partial: checking it would only
 	 * add noise like "no command" for a section cut short. */
 	if (rc == CFG_SUCCESS && convert_file(ld, ctx, cfg) < 0)
 		ctx->msgs.oom = true;
 	else if (rc != CFG_SUCCESS && ctx->msgs.n == before)
 		ctx->msgs.oom = true; /* libconfuse failed without saying why */
+	free_taken_sections(ctx);
 	cfg_free(cfg);
 }
 

@@ -170,7 +170,9 @@ static void cmd_restart(struct tend *t, struct client *c, char **argv)
 	start_stop(t, c, argv, VERB_RESTART);
 }
 
-/* Applies conf.d now and reports what changed, or every error. */
+/* Applies conf.d and reports what changed, or every error: once a reload
+ * that starts after this request is over (control_reload_done). tend goes
+ * on meanwhile; the client's next requests wait behind the answer. */
 static void cmd_reload(struct tend *t, struct client *c, char **argv)
 {
 	(void)t;
@@ -179,10 +181,27 @@ static void cmd_reload(struct tend *t, struct client *c, char **argv)
 	struct control *ctl = c->ctl;
 	if (!ctl->reload)
 		return client_err(c, "reload is not available here");
-	struct buf report = { 0 };
-	int r = ctl->reload(ctl->reload_ctx, &report);
-	client_reply_report(c, &report, r >= 0, "reload applied: ");
-	buf_free(&report);
+	uint64_t ticket = ctl->reload(ctl->reload_ctx);
+	if (!ticket)
+		return client_err(c, "tend is shutting down");
+	c->wait = (struct client_wait){ .reload = ticket, .active = true };
+}
+
+void control_reload_done(struct control *ctl, uint64_t done, bool ok, const struct buf *report)
+{
+	for (struct client *c = ctl->clients; c; c = c->next) {
+		if (!c->wait.active || !c->wait.reload || c->wait.reload > done)
+			continue;
+		struct buf copy = { 0 }; /* client_reply_report cuts it up */
+		buf_puts(&copy, report->data ? report->data : "");
+		c->wait = (struct client_wait){ 0 };
+		if (copy.oom)
+			client_err(c, "out of memory");
+		else
+			client_reply_report(c, &copy, ok, "reload applied: ");
+		buf_free(&copy);
+		client_flush(c);
+	}
 }
 
 /* reboot, poweroff, halt: as PID 1 only; elsewhere tend is not the one

@@ -29,10 +29,12 @@ struct bus_event;
 #define WATCH_QUEUE_MAX (1u << 20)     /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
 
-/* A reply deferred until a group or process settles (start/stop/restart wait). */
+/* A reply deferred until a group or process settles (start/stop/restart
+ * wait), or until a reload is over. */
 struct client_wait {
 	struct group *group;
 	struct process *proc; /* NULL: the group */
+	uint64_t reload;      /* `reload`: the number of the reload whose report it waits for */
 	bool want_up;	      /* start/restart: wait for up; stop: for down */
 	bool until_gone;      /* `run --wait`: until the group has ended and is removed */
 	bool active;
@@ -76,8 +78,10 @@ struct control {
 	unsigned nclients;
 	char *path;
 	int spare_fd; /* kept free for refusing connections when out of fds */
-	/* `reload`: reading conf.d is the daemon's, which sets this. */
-	int (*reload)(void *ctx, struct buf *report);
+	/* `reload`: reading conf.d is the daemon's, which sets this. It
+	 * returns the number of the reload that will answer (0: none will),
+	 * and calls control_reload_done when that one is over. */
+	uint64_t (*reload)(void *ctx);
 	void *reload_ctx;
 	struct directory *services; /* the services directory; NULL: none */
 	struct cluster *cluster;    /* peers and negotiable groups; NULL: none */
@@ -97,6 +101,10 @@ void control_socket_mode(struct control *ctl);
 void control_after_events(void *ctx);
 /* A loop hook, the last (ctx: the control): sends what later hooks queued. */
 void control_flush_pending(void *ctx);
+
+/* Reload number `done` is over (ok: applied): clients waiting for it or an
+ * earlier one get report (lines of changes or errors, then a summary). */
+void control_reload_done(struct control *ctl, uint64_t done, bool ok, const struct buf *report);
 
 /* Bus subscribers (ctx: the control), wired by the daemon. */
 void event_stream_on_event(void *ctx, const struct bus_event *ev); /* event_stream.c */

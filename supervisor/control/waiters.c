@@ -90,6 +90,8 @@ static bool run_settled(struct client *c, struct group *g)
 bool wait_settled(struct client *c)
 {
 	struct client_wait *w = &c->wait;
+	if (w->reload)
+		return false; /* a reload's report: control_reload_done */
 	bool done = w->until_gone ? run_settled(c, w->group)
 		    : w->proc	  ? process_settled(c, w->proc, w->want_up)
 				  : group_settled(c, w->group, w->want_up);

@@ -195,8 +195,12 @@ struct group *registry_add_run(struct tend *t, struct group_decl *decl, const ch
 
 bool registry_transient_clash(struct tend *t, const struct config *cfg, struct buf *report)
 {
-	bool clash = false;
-	for (size_t i = 0; i < cfg->ngroups; i++) {
+	bool clash = false, any = false;
+	/* Usually none was added: then a lookup per declaration (a scan each)
+	 * is not needed. */
+	for (size_t i = 0; i < t->ngroups && !any; i++)
+		any = t->groups[i]->transient;
+	for (size_t i = 0; any && i < cfg->ngroups; i++) {
 		struct group *g = tend_find_group(t, cfg->groups[i].name);
 		if (g && g->transient) {
 			buf_printf(report,

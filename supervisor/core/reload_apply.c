@@ -20,6 +20,8 @@
 #include "core/reload_apply.h"
 #include "core/context.h"
 
+#include "base/str.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +75,10 @@ struct reload_plan {
 	struct group **groups; /* the new t->groups, in declaration order */
 	size_t ngroups;
 	bool *matched; /* per current group: a new declaration has its name */
+	/* The current groups by name: 1 + an index into t->groups, 0: empty.
+	 * A scan per declaration made a reload of 40 000 groups take 16 s. */
+	size_t *by_name;
+	size_t by_name_cap; /* a power of two, more than twice t->ngroups */
 	struct leaving *leaving;
 	size_t nleaving;
 	size_t started, restarted, updated, stopped, unchanged;
@@ -81,15 +87,43 @@ struct reload_plan {
 /* Decides what becomes of one new declaration: the group that will hold
  * it (NULL: a new one that could not be made). A replaced group is added
  * to the leaving ones. */
+static int index_by_name(struct tend *t, struct reload_plan *pl)
+{
+	size_t cap = 64;
+	while (cap <= 2 * t->ngroups)
+		cap *= 2;
+	pl->by_name = calloc(cap, sizeof(*pl->by_name));
+	if (!pl->by_name)
+		return -1;
+	pl->by_name_cap = cap;
+	for (size_t i = 0; i < t->ngroups; i++) {
+		size_t s = str_hash(t->groups[i]->decl.name) & (cap - 1);
+		while (pl->by_name[s])
+			s = (s + 1) & (cap - 1);
+		pl->by_name[s] = i + 1;
+	}
+	return 0;
+}
+
+/* The index in t->groups of the group named name, or -1. */
+static long current_group(struct tend *t, const struct reload_plan *pl, const char *name)
+{
+	size_t mask = pl->by_name_cap - 1;
+	for (size_t s = str_hash(name) & mask; pl->by_name[s]; s = (s + 1) & mask)
+		if (strcmp(t->groups[pl->by_name[s] - 1]->decl.name, name) == 0)
+			return (long)pl->by_name[s] - 1;
+	return -1;
+}
+
 static struct group *plan_group(struct tend *t, struct group_decl *decl, struct reload_plan *pl,
 				struct buf *report)
 {
 	struct group *old = NULL;
-	for (size_t i = 0; i < t->ngroups && !old; i++)
-		if (strcmp(t->groups[i]->decl.name, decl->name) == 0) {
-			old = t->groups[i];
-			pl->matched[i] = true;
-		}
+	long i = current_group(t, pl, decl->name);
+	if (i >= 0) {
+		old = t->groups[i];
+		pl->matched[i] = true;
+	}
 	if (old && group_decl_equal(&old->decl, decl)) {
 		pl->unchanged++;
 		return old;
@@ -141,6 +175,7 @@ static void plan_free(struct reload_plan *pl)
 	free(pl->groups);
 	free(pl->matched);
 	free(pl->leaving);
+	free(pl->by_name);
 }
 
 int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
@@ -151,7 +186,8 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	pl.groups = calloc(cfg->ngroups + t->ngroups + 1, sizeof(*pl.groups));
 	pl.matched = calloc(t->ngroups + 1, sizeof(*pl.matched));
 	pl.leaving = calloc(t->ngroups + 1, sizeof(*pl.leaving));
-	if (!pl.groups || !pl.matched || !pl.leaving || reserve_retiring(t) < 0) {
+	if (!pl.groups || !pl.matched || !pl.leaving || index_by_name(t, &pl) < 0 ||
+	    reserve_retiring(t) < 0) {
 		plan_free(&pl);
 		return -1;
 	}

@@ -74,13 +74,11 @@ static bool wait_for_quiet(struct daemon *d, uint64_t now)
 static void settle_timer_fired(struct timer *tm)
 {
 	struct daemon *d = container_of(tm, struct daemon, confwatch.settle);
-	struct buf report = { 0 };
 	if (wait_for_quiet(d, loop_now_ms(&d->tend.loop)))
 		return;
 	d->confwatch.waiting_for_empty = false;
 	tend_log(&d->tend.log, LOG_INFO, "conf.d changed; reloading");
-	daemon_reload(d, &report);
-	buf_free(&report);
+	daemon_reload(d);
 }
 
 static void on_inotify(struct watcher *w, uint32_t events)

@@ -27,6 +27,23 @@ struct confwatch {
 	bool waiting_for_empty; /* said that an empty file is waited for */
 };
 
+/* Reloads (reload.c): one at a time, its reader waited for from the loop;
+ * triggers while one is under way make one more after it. */
+#define RELOAD_REAP_WAIT_MS 1000 /* for the reader to end once its answer is over */
+struct reload {
+	struct config_read rd;
+	struct watcher answer;	 /* rd.fd while the answer comes; fd -1: not watched */
+	struct watcher ended;	 /* rd.pidfd once the answer is over */
+	struct timer deadline;	 /* for the answer, then for the reader to end */
+	struct timer kick;	 /* starts the next reload, from the loop */
+	uint64_t ending_since;	 /* when the answer was over; 0: still coming */
+	bool reading;		 /* a reader is under way */
+	bool again;		 /* asked for meanwhile: one more reload after this one */
+	uint64_t started;	 /* reloads started so far; the current one's number */
+	struct watcher leftover; /* a reader that did not end in time (pidfd), reaped later */
+	pid_t leftover_pid;
+};
+
 struct daemon {
 	struct tend tend; /* the core */
 	struct control control;
@@ -37,6 +54,7 @@ struct daemon {
 	int lock_fd; /* RUNDIR/tend.pid, locked: one tend per run directory */
 	struct watcher signals;
 	struct confwatch confwatch;
+	struct reload reload;
 };
 
 /* setup.c. Before daemon_setup: d->tend made with tend_init, its mode,
@@ -50,11 +68,18 @@ void daemon_teardown(struct daemon *d);
 int signals_open(struct daemon *d);
 void signals_close(struct daemon *d);
 
-/* reload.c: parses conf.d; if valid, applies the difference. Returns 0 when
- * applied, -1 when rejected (invalid declarations: nothing changed; or
- * shutting down). report receives one line per change or error, then a
- * summary. */
-int daemon_reload(struct daemon *d, struct buf *report);
+/* reload.c: asks for a reload of conf.d: read in a child while the loop
+ * runs, then, if valid, the difference applied. Returns the number of the
+ * reload that will cover this request (one started later, never one under
+ * way, which may have read conf.d before a change), whose report goes to
+ * the control's waiting clients (control_reload_done); 0 when shutting
+ * down. */
+uint64_t daemon_reload(struct daemon *d);
+void reload_init(struct daemon *d);
+/* A loop hook: a reload under way when tend begins to stop is abandoned. */
+void reload_after_events(void *ctx);
+/* Ends a reader still there (kill, reap). */
+void reload_close(struct daemon *d);
 
 /* confwatch.c */
 void confwatch_open(struct daemon *d);

@@ -154,6 +154,7 @@ static void mark_closed(struct daemon *d)
 	d->lock_fd = d->signals.fd = d->confwatch.w.fd = -1;
 	d->control.w.fd = d->control.spare_fd = -1;
 	timer_init(&d->confwatch.settle, NULL);
+	reload_init(d);
 }
 
 /* A cluster that cannot be joined leaves tend running: its negotiable
@@ -243,6 +244,7 @@ void daemon_teardown(struct daemon *d)
 	directory_free(&d->services);
 	notify_close(t);
 	confwatch_close(d);
+	reload_close(d);
 	registry_free(t);
 	account_close(&d->account);
 	tenants_free(&t->tenants);

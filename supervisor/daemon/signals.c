@@ -61,13 +61,10 @@ static void on_signal(struct watcher *w, uint32_t events)
 		case SIGUSR2:
 			on_shutdown_signal(t, (int)si.ssi_signo);
 			break;
-		case SIGHUP: {
-			struct buf report = { 0 };
+		case SIGHUP:
 			tend_log(&t->log, LOG_INFO, "received SIGHUP; reloading");
-			daemon_reload(d, &report);
-			buf_free(&report);
+			daemon_reload(d);
 			break;
-		}
 		}
 	}
 	if (child)

@@ -27,10 +27,11 @@
 	(BUS_KIND(BUS_PROCESS_STATE) | BUS_KIND(BUS_GROUP_STATE) | BUS_KIND(BUS_GROUP_UPDATED) |   \
 	 BUS_KIND(BUS_GROUP_GONE))
 
-/* `tendctl reload` reads conf.d, which is the daemon's to do. */
-static int reload_for_control(void *ctx, struct buf *report)
+/* `tendctl reload` reads conf.d, which is the daemon's to do; the report
+ * comes back through control_reload_done. */
+static uint64_t reload_for_control(void *ctx)
 {
-	return daemon_reload(ctx, report);
+	return daemon_reload(ctx);
 }
 
 /* What a reload left to finish, the starts and stops that requires and
@@ -83,6 +84,7 @@ int daemon_wire(struct daemon *d)
 	    loop_add_hook(&t->loop, groups_hook, t) < 0 ||
 	    loop_add_hook(&t->loop, cluster_after_events, &d->cluster) < 0 ||
 	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0 ||
+	    loop_add_hook(&t->loop, reload_after_events, d) < 0 ||
 	    loop_add_hook(&t->loop, control_flush_pending, ctl) < 0)
 		return -1;
 	return 0;

@@ -15,7 +15,7 @@
 #   BENCH_CRASH_SECONDS=10  crash-loop window
 #   BENCH_STORM_N=10000     orphans of the reap storm; BENCH_STORM_RUNS=3
 #   BENCH_ONLY="tend floor" only these supervisors
-#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile seccomp cluster"
+#   BENCH_SCENARIOS="floor start restart idle crash storm tend chain services profile seccomp cluster reload"
 #   BENCH_LOOKUPS=20000     lookups per run of the services scenario
 #   cluster (issue 14; needs root: network namespaces) is tests/bench/cluster.sh:
 #   BENCH_CLUSTER_RUNS=30 failovers of each kind, BENCH_CLUSTER_BW_SECONDS=20,
@@ -25,6 +25,9 @@
 #   seccomp (issue 15): the per-start cost of a tenant's seccomp profile,
 #   tend's own spawn with and without one (bench_seccomp); BENCH_ONLY=seccomp
 #   alone means BENCH_SCENARIOS=seccomp; BENCH_SECCOMP_N=3000 starts per kind
+#   reload (issue 16) is tests/bench/reload.sh: tend --check of 5000 to 40000
+#   groups (BENCH_RELOAD_SIZES, BENCH_RELOAD_RUNS) and ping latency during a
+#   reload; BENCH_ONLY=reload alone means BENCH_SCENARIOS=reload
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -39,7 +42,7 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile seccomp cluster}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile seccomp cluster reload}
 SECCOMP_N=${BENCH_SECCOMP_N:-$(q 500 3000)}
 LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
@@ -50,6 +53,11 @@ if [ "${BENCH_ONLY:-}" = cluster ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
 fi
 if [ "${BENCH_ONLY:-}" = seccomp ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
 	SCENARIOS=seccomp
+	SUPS=tend
+fi
+# BENCH_ONLY=reload: the reload scenario alone
+if [ "${BENCH_ONLY:-}" = reload ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
+	SCENARIOS=reload
 	SUPS=tend
 fi
 
@@ -485,6 +493,11 @@ fi
 if want cluster; then
 	echo "== 10. cluster: failover of a negotiable group (3 tends in network namespaces), heartbeat bandwidth (16 tends), keepalived's VRRP beside it"
 	tests/bench/cluster.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the cluster scenario failed" >&2; }
+fi
+
+if want reload; then
+	echo "== 11. reload: reading a large conf.d (tend --check), and tend answering while a reload reads one"
+	tests/bench/reload.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the reload scenario failed" >&2; }
 fi
 
 # The summary: medians per scenario, metric and supervisor (p99 as well for the

@@ -1130,6 +1130,24 @@ static void test_duplicates_in_file(void **state)
 		   "3: found duplicate title 'a'\n");
 	file_fails(f, "process a { command = x }\n# c\nprocess a { command = y }\n",
 		   "3: found duplicate title 'a'\n");
+	/* Earlier sections are no longer libconfuse's (titles.h): found all
+	 * the same, and nothing after the duplicate is read. */
+	file_fails(f,
+		   "group web { process a { command = x } }\n"
+		   "process a { command = x }\n"
+		   "group db { process a { command = x } }\n"
+		   "process b { command = x }\n"
+		   "group web { process a { bogus = 1 } }\n"
+		   "group x { }\n"
+		   "process a { command = x }\n",
+		   "5: found duplicate title 'web'\n");
+	file_fails(f,
+		   "process a { command = x }\n"
+		   "process b { command = x }\n"
+		   "group a { process a { command = x } }\n"
+		   "process c { command = x }\n"
+		   "process a {\n command = x\n = }\n",
+		   "5: found duplicate title 'a'\n");
 }
 
 static void test_duplicates_across_files(void **state)

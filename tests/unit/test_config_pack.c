@@ -9,10 +9,13 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -654,6 +657,86 @@ static void a_slow_reader_is_ended(void **state)
 	assert_int_equal(strncmp(f->err, f->dir, strlen(f->dir)), 0);
 }
 
+/* The read a loop waits for: the answer taken as it comes, then the reader
+ * reaped; the same declarations as the blocking read. The reader sends no
+ * SIGCHLD and a reaper's waitpid(-1) does not take it. */
+static void a_read_waited_for_from_a_loop_says_the_same(void **state)
+{
+	struct fixture *f = *state;
+	struct config here = { 0 }, there = { 0 };
+	struct config_read rd;
+	int status;
+
+	assert_int_equal(config_load_dir(f->dir, &here, f->err, sizeof(f->err)), 0);
+	assert_int_equal(config_read_start(&rd, f->dir), 0);
+	assert_true(rd.fd >= 0);
+	while (!config_read_input(&rd)) {
+		struct pollfd pfd = { .fd = rd.fd, .events = POLLIN };
+		assert_true(poll(&pfd, 1, 10000) > 0);
+	}
+	while (!config_read_reap(&rd)) {
+		assert_int_equal(waitpid(-1, &status, WNOHANG), -1);
+		assert_int_equal(errno, ECHILD);
+		usleep(1000);
+	}
+	assert_true(WIFEXITED(rd.status) && WEXITSTATUS(rd.status) == 0);
+	assert_int_equal(config_read_result(&rd, f->dir, &there, f->err, sizeof(f->err)), 0);
+	config_read_close(&rd);
+	assert_int_equal(there.ngroups, here.ngroups);
+	for (size_t i = 0; i < here.ngroups; i++)
+		assert_true(group_decl_equal(&here.groups[i], &there.groups[i]));
+	config_free(&here);
+	config_free(&there);
+}
+
+/* Killed before its answer is whole: unusable, and said why. */
+static void a_read_given_up_on_says_why(void **state)
+{
+	struct fixture *f = *state;
+	struct config c = { 0 };
+	struct config_read rd;
+
+	assert_int_equal(config_read_start(&rd, f->dir), 0);
+	config_read_kill(&rd, "it took too long");
+	while (!config_read_reap(&rd))
+		usleep(1000);
+	assert_int_equal(config_read_result(&rd, f->dir, &c, f->err, sizeof(f->err)),
+			 CONFIG_UNREADABLE);
+	config_read_close(&rd);
+	assert_null(c.groups);
+	assert_non_null(strstr(f->err, "reading the declarations failed: it took too long"));
+}
+
+/* What tend would refuse as malformed is refused by the reader, which
+ * names the limit. (Not a real file: libconfuse grows a string 32 bytes at
+ * a time, and under ASan every realloc copies.) */
+static void a_group_too_large_names_the_limit(void **state)
+{
+	struct config c = { 0 }, big = { 0 };
+	char block[64] = "";
+	struct group_decl g = { .name = "huge",
+				.file = "/etc/tend/30-huge.conf",
+				.line = 3,
+				.pack = block,
+				.pack_len = (size_t)17 << 20 };
+	char err[256];
+	const char *why;
+	int fds[2];
+
+	(void)state;
+	big.groups = &g;
+	big.ngroups = 1;
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(config_send(fds[1], 0, "", &big), 0);
+	close(fds[1]);
+	assert_int_equal(config_receive(fds[0], 1000, &c, err, sizeof(err), &why), -1);
+	close(fds[0]);
+	assert_null(why);
+	assert_string_equal(err, "/etc/tend/30-huge.conf:3: group \"huge\" takes 17 MiB once "
+				 "read; a group may take at most 16 MiB\n");
+	assert_null(c.groups);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -669,6 +752,9 @@ int main(void)
 		T(the_child_reads_what_tend_would),
 		T(the_child_reports_errors_as_tend_would),
 		T(a_slow_reader_is_ended),
+		T(a_read_waited_for_from_a_loop_says_the_same),
+		T(a_read_given_up_on_says_why),
+		T(a_group_too_large_names_the_limit),
 		cmocka_unit_test(an_empty_conf_d_is_no_groups),
 	};
 
