@@ -264,6 +264,26 @@ EOF
 	grep -q "control: stop m1 (uid $(id -u "$LIMITS_USER"))" "$T/tend.out"
 }
 
+@test "a tenant's user may run a command in its own tenant only, as that user" {
+	need_user
+	users_conf
+	run as_user "$TENDCTL" -r "$RUN" run --tenant theirs -- sleep 1004
+	assert_failure 1
+	assert_output --partial "permission denied: uid $(id -u "$LIMITS_USER") may not launch for tenant theirs"
+	run as_user "$TENDCTL" -r "$RUN" run -- sleep 1004
+	assert_failure 1
+	assert_output --partial "may not launch for tenant default"
+	run as_user "$TENDCTL" -r "$RUN" run --tenant mine --group mine-run -- sleep 1005
+	assert_success
+	wait_until state_is running mine-run
+	pid=$(pid_of mine-run sleep)
+	# It runs with the tenant's credentials, and its user may stop it.
+	[ "$(stat -c %u "/proc/$pid")" = "$(id -u "$LIMITS_USER")" ]
+	run as_user "$TENDCTL" -r "$RUN" stop mine-run
+	assert_success
+	state_is running o1
+}
+
 @test "a tenant's user is refused before its request is parsed; a stranger is refused everything" {
 	need_user
 	users_conf
