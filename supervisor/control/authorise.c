@@ -19,7 +19,7 @@ enum caller_kind caller_kind(const struct tend *t, uid_t uid)
 bool tenant_request_allowed(const char *line)
 {
 	static const char *const allowed[] = { "ping",	"status", "tenants", "logs", "events",
-					       "start", "stop",	  "restart", "run",  "account" };
+					       "start", "stop",	  "restart", "run" };
 	size_t n = strcspn(line, " \t");
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (strlen(allowed[i]) == n && strncmp(line, allowed[i], n) == 0)

@@ -17,7 +17,7 @@ struct tend;
 struct client;
 struct group;
 
-#define TENANT_REQUESTS "ping, status, tenants, logs, events, start, stop, restart, run, account"
+#define TENANT_REQUESTS "ping, status, tenants, logs, events, start, stop, restart, run"
 
 enum caller_kind { CALLER_REFUSED, CALLER_FULL, CALLER_TENANT };
 
