@@ -24,6 +24,10 @@ hostile() { # hostile OUT ARGS...: a client in the background, output in $T/OUT
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$TEND_PID/status"; }
 
 @test "pipelined status requests never read: bounded memory, others answered" {
+	# 300 groups: each answer is tens of kB, 9000 of them would be gigabytes
+	for i in $(seq 300); do
+		echo "group \"idle$i\" { autostart = false  process \"p\" { command = \"sleep 1\" } }"
+	done >"$CONF/30-many.conf"
 	start_tend
 	wait_until state_is running g
 	before=$(rss_kb)
@@ -32,6 +36,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$TEND_PID/status"; }
 	run tctl status
 	assert_success
 	assert_output --partial "g"
+	echo "status --json: $(status_json | wc -c) bytes" >&3
 	after=$(rss_kb)
 	echo "RSS before ${before} kB, after ${after} kB" >&3
 	[ $((after - before)) -lt 102400 ]
