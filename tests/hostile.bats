@@ -21,6 +21,7 @@ hostile() { # hostile OUT ARGS...: a client in the background, output in $T/OUT
 	track_pid $!
 }
 
+sanitized() { case $TEND in */san/*) return 0 ;; esac; return 1; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$TEND_PID/status"; }
 
 @test "pipelined status requests never read: bounded memory, others answered" {
@@ -53,7 +54,10 @@ CONF
 	wait_until_quiet 60 grep -q "unsent bytes (limit 67108864).*dropped" "$T/tend.out"
 	run tctl status
 	assert_success
-	[ "$(rss_kb)" -lt 400000 ]
+	rss=$(rss_kb)
+	echo "RSS with the subscribers dropped: ${rss} kB" >&3
+	# Under ASan freed memory stays in its quarantine (256 MB): no bound to check.
+	sanitized || [ "$rss" -lt 200000 ]
 }
 
 @test "300 idle connections: root still answered, idle ones closed after the timeout" {
