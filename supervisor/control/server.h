@@ -28,10 +28,9 @@ struct bus_event;
 #define CLIENT_OUTPUT_PAUSE (1u << 20) /* more unsent than this: the next request waits */
 #define WATCH_QUEUE_MAX (1u << 20)     /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
-/* Limits against hostile clients (README, "control socket"): */
-#define CONTROL_OUTPUT_TOTAL_MAX (64u << 20) /* unsent bytes of all clients: the worst is dropped  \
-					      */
-#define CLIENTS_PER_UID 64		     /* connections of one uid other than root and tend's */
+/* Limits against hostile clients (README, "Limits on clients"). */
+#define CONTROL_OUTPUT_TOTAL_MAX (64u << 20) /* all clients' unsent bytes: the worst dropped */
+#define CLIENTS_PER_UID 64		     /* connections of a tenant's user */
 #define CLIENTS_RESERVED 32		     /* slots only root and tend's uid may take */
 #define CLIENT_IDLE_MS 10000		     /* no complete request for this long: closed */
 
