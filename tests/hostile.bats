@@ -62,13 +62,22 @@ CONF
 
 @test "300 idle connections: root still answered, idle ones closed after the timeout" {
 	start_tend
+	# a subscriber sent its request: it is not idle however long it listens
+	tctl events >"$T/events.out" 2>&1 &
+	subscriber=$!
+	track_pid $subscriber
 	hostile idle.out idle 300 half
 	wait_until grep -q ready "$T/idle.out"
 	run tctl status
 	assert_success
 	assert_output --partial "g"
+	grep -q "too many connections: an idle one closed by tend" "$T/idle.out.err" ||
+		grep -q "^closed [1-9]" "$T/idle.out" # the oldest gave root its slot
 	wait_until_quiet 30 grep -q "^closed 300$" "$T/idle.out"
 	grep -q "sent no request for 10 s; closed" "$T/tend.out"
+	alive "$subscriber"
+	tctl restart --no-wait g
+	wait_until grep -q "process g/p " "$T/events.out"
 }
 
 @test "a tenant's user: at most 64 connections, the rest told at once" {

@@ -415,7 +415,8 @@ static void on_idle_timeout(struct timer *tm)
 }
 
 /* A slot for a privileged caller when all are taken: the oldest idle
- * connection gives it up (the list is newest first). */
+ * connection gives it up (the list is newest first). Connections already
+ * closing are not counted, since they will be gone after this batch. */
 static bool evict_oldest_idle(struct control *ctl)
 {
 	struct client *oldest = NULL;
@@ -424,10 +425,21 @@ static bool evict_oldest_idle(struct control *ctl)
 			oldest = c;
 	if (!oldest)
 		return false;
+	/* Freed after the batch (control_after_events), as a later event of
+	 * this batch may be its own; until then the count is over by it. */
 	client_err(oldest, "too many connections: an idle one closed by tend");
+	oldest->closing = true;
 	client_flush(oldest);
-	client_free(oldest);
+	shutdown(oldest->w.fd, SHUT_RD);
 	return true;
+}
+
+static unsigned clients_open(const struct control *ctl)
+{
+	unsigned n = 0;
+	for (const struct client *c = ctl->clients; c; c = c->next)
+		n += !c->closing;
+	return n;
 }
 
 static unsigned clients_of_uid(const struct control *ctl, uid_t uid)
@@ -447,7 +459,7 @@ static const char *admission(struct control *ctl, enum caller_kind kind, uid_t u
 	if (kind == CALLER_REFUSED)
 		return "permission denied: this uid may not use tend's control socket";
 	if (kind == CALLER_FULL) {
-		if (ctl->nclients >= MAX_CLIENTS && !evict_oldest_idle(ctl))
+		if (clients_open(ctl) >= MAX_CLIENTS && !evict_oldest_idle(ctl))
 			return "too many connections";
 		return NULL;
 	}
