@@ -115,6 +115,27 @@ void client_reply_report(struct client *c, struct buf *report, bool ok, const ch
 
 /* ---- connections ---- */
 
+/* Nothing more will be sent to c. */
+static void client_discard_output(struct client *c)
+{
+	buf_reset(&c->out);
+	c->out_sent = 0;
+}
+
+/* Sent bytes are dropped from the front only when they are at least half
+ * of the buffer: each byte is moved at most once on average, where moving
+ * the rest after every partial send made a slow reader's reply quadratic. */
+static void compact_output(struct client *c)
+{
+	if (c->out_sent == c->out.len) {
+		buf_reset(&c->out);
+		c->out_sent = 0;
+	} else if (c->out_sent >= c->out.len / 2) {
+		buf_consume(&c->out, c->out_sent);
+		c->out_sent = 0;
+	}
+}
+
 static void client_free(struct client *c)
 {
 	struct control *ctl = c->ctl;
@@ -124,6 +145,7 @@ static void client_free(struct client *c)
 	if (*pp)
 		*pp = c->next;
 	watcher_close(&ctl->t->loop, &c->w);
+	loop_timer_cancel(&ctl->t->loop, &c->idle);
 	if (c->out.cap > CLIENT_OUTPUT_KEPT)
 		ctl->trim = true;
 	buf_free(&c->in);
@@ -132,14 +154,23 @@ static void client_free(struct client *c)
 	ctl->nclients--;
 }
 
+/* Closes c now: nothing more is read from it or sent to it. */
+static void client_drop(struct client *c)
+{
+	c->closing = true;
+	client_discard_output(c);
+	shutdown(c->w.fd, SHUT_RDWR);
+}
+
 /* Writes what it can; watches for writability when something is left. */
 void client_flush(struct client *c)
 {
 	struct tend *t = c->ctl->t;
-	while (c->out.len) {
-		ssize_t n = send(c->w.fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+	while (client_unsent(c)) {
+		ssize_t n =
+		    send(c->w.fd, c->out.data + c->out_sent, client_unsent(c), MSG_NOSIGNAL);
 		if (n > 0) {
-			buf_consume(&c->out, (size_t)n);
+			c->out_sent += (size_t)n;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -147,9 +178,10 @@ void client_flush(struct client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		c->closing = true; /* the peer is gone; its EPOLLHUP/ERR frees it */
-		buf_reset(&c->out);
+		client_discard_output(c);
 		return;
 	}
+	compact_output(c);
 	/* A long reply (a status, a watch's snapshot) is not kept for the
 	 * life of the connection: a hundred idle watchers would hold it each. */
 	if (!c->out.len && c->out.cap > CLIENT_OUTPUT_KEPT) {
@@ -158,19 +190,17 @@ void client_flush(struct client *c)
 	}
 	/* A watcher may hold its snapshot on top (watch.c bounds the rest). */
 	size_t max = CLIENT_OUTPUT_MAX + (c->watch.active ? c->watch.backlog : 0);
-	if (c->out.len > max || c->out.oom) {
+	if (client_unsent(c) > max || c->out.oom) {
 		tend_log(&t->log, LOG_WARN,
 			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
-		c->closing = true;
-		buf_reset(&c->out);
-		shutdown(c->w.fd, SHUT_RDWR);
+		client_drop(c);
 	}
 	/* Stop listening for input we would not read now (a request waits, one
 	 * full request is buffered, or the peer half-closed): level-triggered
 	 * epoll would otherwise report it again and again. */
 	bool want_input = !c->closing && !c->eof && c->in.len < TEND_REQUEST_MAX &&
-			  c->out.len < CLIENT_OUTPUT_PAUSE;
-	uint32_t ev = (c->out.len ? EPOLLOUT : 0) | (want_input ? EPOLLIN | EPOLLRDHUP : 0);
+			  client_unsent(c) < CLIENT_OUTPUT_PAUSE;
+	uint32_t ev = (client_unsent(c) ? EPOLLOUT : 0) | (want_input ? EPOLLIN | EPOLLRDHUP : 0);
 	if (ev != c->events && loop_modify(&t->loop, &c->w, ev) == 0)
 		c->events = ev;
 }
@@ -187,8 +217,6 @@ static bool client_finished(const struct client *c)
 static void handle_line(struct client *c, char *line)
 {
 	const char *why = NULL;
-	if (c->refused)
-		return client_err(c, "permission denied");
 	if (c->tenant_user && !tenant_request_allowed(line))
 		return client_err(c, "permission denied: uid %d may only make these requests: %s",
 				  (int)c->uid, TENANT_REQUESTS);
@@ -208,7 +236,7 @@ static void handle_line(struct client *c, char *line)
  * `service list` must not make tend build a copy of the directory each. */
 static void handle_input(struct client *c)
 {
-	while (!c->wait.active && !c->closing && c->out.len < CLIENT_OUTPUT_PAUSE) {
+	while (!c->wait.active && !c->closing && client_unsent(c) < CLIENT_OUTPUT_PAUSE) {
 		char *nl = c->in.data ? memchr(c->in.data, '\n', c->in.len) : NULL;
 		if (!nl) {
 			if (c->in.len >= TEND_REQUEST_MAX) {
@@ -230,6 +258,8 @@ static void handle_input(struct client *c)
 		struct buf line = { 0 };
 		buf_puts(&line, c->in.data);
 		buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
+		/* A complete request: the connection is not idle. */
+		loop_timer_in(&c->ctl->t->loop, &c->idle, CLIENT_IDLE_MS);
 		if (!line.oom)
 			handle_line(c, line.data ? line.data : (char *)"");
 		buf_free(&line);
@@ -278,12 +308,37 @@ static void on_client(struct watcher *w, uint32_t events)
 		read_requests(c);
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		c->closing = true; /* nobody is left to read a reply */
-		buf_reset(&c->out);
+		client_discard_output(c);
 	}
 	handle_input(c);
 	if (client_finished(c))
 		c->closing = true;
 	client_flush(c);
+}
+
+/* The output bound is per client; this one is for all of them: 200
+ * subscribers that never read would otherwise hold 16 MiB each. While the
+ * total is over, the client holding the most is dropped. */
+static void enforce_output_total(struct control *ctl)
+{
+	for (;;) {
+		size_t total = 0;
+		struct client *worst = NULL;
+		for (struct client *c = ctl->clients; c; c = c->next) {
+			total += client_unsent(c);
+			if (!worst || client_unsent(c) > client_unsent(worst))
+				worst = c;
+		}
+		if (total <= CONTROL_OUTPUT_TOTAL_MAX || !worst)
+			return;
+		ctl->over_total++;
+		tend_log(&ctl->t->log, LOG_WARN,
+			 "control: clients hold %zu unsent bytes (limit %u); pid %d, with %zu, "
+			 "dropped (%lu so far)",
+			 total, CONTROL_OUTPUT_TOTAL_MAX, (int)worst->pid, client_unsent(worst),
+			 ctl->over_total);
+		client_drop(worst);
+	}
 }
 
 /* Between batches of events (and after timers): runs requests that waited
@@ -302,14 +357,16 @@ void control_after_events(void *ctx)
 	}
 	for (; c; c = next) {
 		next = c->next;
-		if (!c->wait.active && c->in.len && !c->closing && c->out.len < CLIENT_OUTPUT_PAUSE)
+		if (!c->wait.active && c->in.len && !c->closing &&
+		    client_unsent(c) < CLIENT_OUTPUT_PAUSE)
 			handle_input(c);
 		if (client_finished(c))
 			c->closing = true;
 		client_flush(c);
-		if (c->closing && !c->out.len)
+		if (c->closing && !client_unsent(c))
 			client_free(c);
 	}
+	enforce_output_total(ctl);
 }
 
 /* The last hook of a batch: what the hooks after control_after_events
@@ -319,21 +376,140 @@ void control_flush_pending(void *ctx)
 {
 	struct control *ctl = ctx;
 	for (struct client *c = ctl->clients; c; c = c->next)
-		if (c->out.len && !(c->events & EPOLLOUT) && !c->closing)
+		if (client_unsent(c) && !(c->events & EPOLLOUT) && !c->closing)
 			client_flush(c);
+	enforce_output_total(ctl);
 }
 
-static bool caller_allowed(struct client *c)
+/* A connection that will not be served is told why in one line, then
+ * closed; the socket is new, so the line fits in its buffer. */
+static void refuse_connection(int fd, const char *why)
 {
+	char line[160];
+	int n = snprintf(line, sizeof(line), "ERR %s\n", why);
+	if (n > 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0; /* the peer is gone: nothing to tell */
+	close(fd);
+}
+
+/* Idle: no deferred reply, no stream read, no complete request since the
+ * timer was armed. Such a connection only holds a slot. */
+static bool client_idle(const struct client *c)
+{
+	return !c->wait.active && !c->subscribed && !c->follow_group && !c->watch.active &&
+	       !client_unsent(c) && !c->closing;
+}
+
+static void on_idle_timeout(struct timer *tm)
+{
+	struct client *c = container_of(tm, struct client, idle);
+	if (!client_idle(c))
+		return; /* a stream or a wait: not idle; a request re-arms it */
+	c->ctl->idle_closed++;
+	tend_log(&c->ctl->t->log, LOG_INFO,
+		 "control: pid %d sent no request for %d s; closed (%lu so far)", (int)c->pid,
+		 CLIENT_IDLE_MS / 1000, c->ctl->idle_closed);
+	client_err(c, "idle for %d s: connection closed by tend", CLIENT_IDLE_MS / 1000);
+	c->closing = true;
+	client_flush(c);
+}
+
+/* A slot for a privileged caller when all are taken: the oldest idle
+ * connection gives it up (the list is newest first). Connections already
+ * closing are not counted, since they will be gone after this batch. */
+static bool evict_oldest_idle(struct control *ctl)
+{
+	struct client *oldest = NULL;
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (client_idle(c))
+			oldest = c;
+	if (!oldest)
+		return false;
+	/* Freed after the batch (control_after_events), as a later event of
+	 * this batch may be its own; until then the count is over by it. */
+	client_err(oldest, "too many connections: an idle one closed by tend");
+	oldest->closing = true;
+	client_flush(oldest);
+	shutdown(oldest->w.fd, SHUT_RD);
+	return true;
+}
+
+static unsigned clients_open(const struct control *ctl)
+{
+	unsigned n = 0;
+	for (const struct client *c = ctl->clients; c; c = c->next)
+		n += !c->closing;
+	return n;
+}
+
+static unsigned clients_of_uid(const struct control *ctl, uid_t uid)
+{
+	unsigned n = 0;
+	for (const struct client *c = ctl->clients; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Decides before any slot is taken: refused uids are closed at once, other
+ * users are held to CLIENTS_PER_UID and to the slots outside the reserve;
+ * root and tend's own uid are always served, at the cost of the oldest idle
+ * connection if need be. NULL: fd was answered and closed. */
+static const char *admission(struct control *ctl, enum caller_kind kind, uid_t uid)
+{
+	if (kind == CALLER_REFUSED)
+		return "permission denied: this uid may not use tend's control socket";
+	if (kind == CALLER_FULL) {
+		if (clients_open(ctl) >= MAX_CLIENTS && !evict_oldest_idle(ctl))
+			return "too many connections";
+		return NULL;
+	}
+	if (ctl->nclients >= MAX_CLIENTS - CLIENTS_RESERVED)
+		return "too many connections";
+	if (clients_of_uid(ctl, uid) >= CLIENTS_PER_UID)
+		return "too many connections from this uid";
+	return NULL;
+}
+
+static void accept_client(struct control *ctl, int fd)
+{
+	struct tend *t = ctl->t;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	if (getsockopt(c->w.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
+	enum caller_kind kind = caller_kind(t, cred.uid);
+	const char *why = admission(ctl, kind, cred.uid);
+	struct client *c = why ? NULL : calloc(1, sizeof(*c));
+	if (!c) {
+		unsigned long *count =
+		    kind == CALLER_REFUSED ? &ctl->refused_uid : &ctl->refused_full;
+		++*count;
+		/* counted, and logged at powers of two: a flood does not fill the log */
+		if (!(*count & (*count - 1)))
+			tend_log(&t->log, LOG_WARN,
+				 "control: uid %d (pid %d): %s; refused (%lu so far)",
+				 (int)cred.uid, (int)cred.pid, why ? why : "out of memory", *count);
+		refuse_connection(fd, why ? why : "out of memory");
+		return;
+	}
+	c->w.fd = fd;
+	c->w.on_ready = on_client;
+	c->ctl = ctl;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
-	enum caller_kind kind = caller_kind(c->ctl->t, cred.uid);
 	c->tenant_user = kind == CALLER_TENANT;
-	return kind != CALLER_REFUSED;
+	timer_init(&c->idle, on_idle_timeout);
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->nclients++;
+	c->events = EPOLLIN | EPOLLRDHUP;
+	if (loop_add(&t->loop, &c->w, c->events) < 0) {
+		client_free(c);
+		return;
+	}
+	loop_timer_in(&t->loop, &c->idle, CLIENT_IDLE_MS);
 }
 
 /* Out of file descriptors, a pending connection would stay pending and the
@@ -366,31 +542,7 @@ static void on_accept(struct watcher *w, uint32_t events)
 				refuse_when_out_of_fds(ctl, w->fd);
 			break;
 		}
-		struct client *c = calloc(1, sizeof(*c));
-		if (!c || ctl->nclients >= MAX_CLIENTS) {
-			tend_log(&t->log, LOG_WARN,
-				 "control: too many clients; connection refused");
-			free(c);
-			close(fd);
-			continue;
-		}
-		c->w.fd = fd;
-		c->w.on_ready = on_client;
-		c->ctl = ctl;
-		c->next = ctl->clients;
-		ctl->clients = c;
-		ctl->nclients++;
-		c->events = EPOLLIN | EPOLLRDHUP;
-		if (loop_add(&t->loop, &c->w, c->events) < 0) {
-			client_free(c);
-			continue;
-		}
-		/* A refused caller still gets an answer to each request rather than
-		 * a connection closed under its feet. */
-		c->refused = !caller_allowed(c);
-		if (c->refused)
-			tend_log(&t->log, LOG_WARN, "control: refused uid %d (pid %d)", (int)c->uid,
-				 (int)c->pid);
+		accept_client(ctl, fd);
 	}
 }
 

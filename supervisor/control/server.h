@@ -28,6 +28,11 @@ struct bus_event;
 #define CLIENT_OUTPUT_PAUSE (1u << 20) /* more unsent than this: the next request waits */
 #define WATCH_QUEUE_MAX (1u << 20)     /* a watcher's unread lines: then resync, dropped */
 #define MAX_CLIENTS 256
+/* Limits against hostile clients (README, "Limits on clients"). */
+#define CONTROL_OUTPUT_TOTAL_MAX (64u << 20) /* all clients' unsent bytes: the worst dropped */
+#define CLIENTS_PER_UID 64		     /* connections of a tenant's user */
+#define CLIENTS_RESERVED 32		     /* slots only root and tend's uid may take */
+#define CLIENT_IDLE_MS 10000		     /* no complete request for this long: closed */
 
 /* A reply deferred until a group or process settles (start/stop/restart
  * wait), or until a reload is over. */
@@ -46,6 +51,8 @@ struct client {
 	struct client *next;
 	struct buf in;
 	struct buf out;
+	size_t out_sent;   /* out's first bytes already sent (compacted now and then) */
+	struct timer idle; /* armed until the next complete request */
 	uid_t uid;
 	pid_t pid;
 	bool closing;	 /* close once out is flushed */
@@ -56,7 +63,6 @@ struct client {
 	struct group *follow_group;  /* `logs -f`: streams new lines of this group */
 	struct process *follow_proc; /* ... or of this one process, if set */
 	bool follow_all;	     /* following the whole group */
-	bool refused;		     /* not tend's uid nor root: every request is denied */
 	bool tenant_user;	     /* a tenant's user: only its tenants (authorise.h) */
 	uint32_t events;	     /* what epoll watches for now */
 	struct client_wait wait;
@@ -77,7 +83,11 @@ struct control {
 	struct client *clients;
 	unsigned nclients;
 	char *path;
-	int spare_fd; /* kept free for refusing connections when out of fds */
+	unsigned long refused_uid;  /* connections refused: not an allowed uid */
+	unsigned long refused_full; /* ... no slot left, or over the per-uid limit */
+	unsigned long idle_closed;  /* closed: no complete request in CLIENT_IDLE_MS */
+	unsigned long over_total;   /* dropped: the most unsent when all were over the total */
+	int spare_fd;		    /* kept free for refusing connections when out of fds */
 	/* `reload`: reading conf.d is the daemon's, which sets this. It
 	 * returns the number of the reload that will answer (0: none will),
 	 * and calls control_reload_done when that one is over. */
@@ -113,6 +123,12 @@ void followers_on_event(void *ctx, const struct bus_event *ev);	   /* logs.c */
 /* Listeners of the services directory's journal (ctx: the control). */
 void watchers_on_change(void *ctx, const struct change *c);	/* watch.c */
 void event_stream_on_change(void *ctx, const struct change *c); /* event_stream.c */
+
+/* Bytes of out not yet sent. */
+static inline size_t client_unsent(const struct client *c)
+{
+	return c->out.len - c->out_sent;
+}
 
 /* Replies, used by the request handlers. */
 void client_data(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -102,12 +102,14 @@ static void drop_watcher(struct client *c)
 		 (int)c->pid, WATCH_QUEUE_MAX);
 	/* The first line may be half sent: its rest goes, then resync on a
 	 * line of its own; the queue's memory is given back. */
-	char *nl = c->out.data ? memchr(c->out.data, '\n', c->out.len) : NULL;
+	char *head = c->out.data ? c->out.data + c->out_sent : NULL;
+	char *nl = head ? memchr(head, '\n', client_unsent(c)) : NULL;
 	struct buf tail = { 0 };
 	if (nl && !c->out.oom)
-		buf_append(&tail, c->out.data, (size_t)(nl + 1 - c->out.data));
+		buf_append(&tail, head, (size_t)(nl + 1 - head));
 	buf_free(&c->out);
 	c->out = tail;
+	c->out_sent = 0;
 	c->ctl->trim = true;
 	c->watch.dropped = true;
 	c->closing = true;
@@ -122,11 +124,11 @@ static void send_line(struct client *c, const char *line)
 	if (!line)
 		return; /* out of memory formatting it */
 	client_data_raw(c, line);
-	if (c->out.len <= WATCH_QUEUE_MAX)
+	if (client_unsent(c) <= WATCH_QUEUE_MAX)
 		c->watch.backlog = 0;
 	if (c->watch.snapshotting)
 		return;
-	if (c->out.len > WATCH_QUEUE_MAX + c->watch.backlog || c->out.oom)
+	if (client_unsent(c) > WATCH_QUEUE_MAX + c->watch.backlog || c->out.oom)
 		drop_watcher(c);
 }
 
@@ -308,5 +310,5 @@ void cmd_watch(struct tend *t, struct client *c, char **argv)
 	}
 	send_sync(c, d->journal.index);
 	c->watch.snapshotting = false;
-	c->watch.backlog = c->out.len;
+	c->watch.backlog = client_unsent(c);
 }

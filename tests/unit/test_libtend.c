@@ -572,9 +572,9 @@ static void test_request_split_writes(void **state)
 static void test_request_eof(void **state)
 {
 	(void)state;
-	expect(CANNED, "", -1, L(NULL), "connection closed by tend");
-	expect(CANNED, "> a\n", -1, L("a"), "connection closed by tend");
-	expect(CANNED, "> a\n> unfinish", -1, L("a"), "connection closed by tend");
+	expect(CANNED, "", -1, L(NULL), "connection closed by tend before it answered");
+	expect(CANNED, "> a\n", -1, L("a"), "connection closed by tend before it answered");
+	expect(CANNED, "> a\n> unfinish", -1, L("a"), "connection closed by tend before it answered");
 }
 
 static void test_request_bad_line(void **state)

@@ -195,7 +195,8 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 			break;
 		}
 		if (n == 0) {
-			libtend_set_msg(err, errlen, "connection closed by tend");
+			libtend_set_msg(err, errlen,
+					"connection closed by tend before it answered");
 			errno = ECONNRESET;
 			ret = -1;
 			break;
@@ -204,6 +205,23 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 	}
 	free(buf);
 	return ret;
+}
+
+/* tend closed the connection before the request was sent: it says why in
+ * an ERR line first (too many connections, a refused uid), which is a
+ * clearer message than the write's "Broken pipe". */
+static bool refusal_line(int fd, char *err, size_t errlen)
+{
+	char line[256];
+	ssize_t n = recv(fd, line, sizeof(line) - 1, MSG_DONTWAIT);
+	if (n < 5)
+		return false;
+	line[n] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	if (strncmp(line, "ERR ", 4) != 0)
+		return false;
+	libtend_set_msg(err, errlen, "tend closed the connection: %s", line + 4);
+	return true;
 }
 
 int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen)
@@ -218,7 +236,8 @@ int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen)
 		return -1;
 	if (write_all(fd, line, (size_t)n) < 0) {
 		n = errno;
-		libtend_set_msg(err, errlen, "cannot write to tend: %s", strerror(n));
+		if (!refusal_line(fd, err, errlen))
+			libtend_set_msg(err, errlen, "cannot write to tend: %s", strerror(n));
 		errno = n;
 		return -1;
 	}

@@ -66,7 +66,9 @@ int tend_quote(const char *word, char *buf, size_t len);
  *	(the location is there until this process ends: keep it running)
  *
  * The calls below that take an fd send one request on a connection from
- * tend_connect and read its reply; the connection may serve more requests.
+ * tend_connect and read its reply; the connection may serve more requests,
+ * but tend closes one on which no request came for 10 s (README, "Limits on
+ * clients"): connect again after a pause.
  * They return -1 with errno EPROTO when tend answered with an error (msg
  * then holds tend's message, e.g. "bad port: 1 to 65535"), EINVAL for an
  * argument they refuse before asking, EBADMSG for a reply they cannot
