@@ -116,6 +116,14 @@ sock() { echo "$RUN/tend.sock"; }
 	assert_success
 }
 
+@test "a request with a NUL byte is refused as such; the connection goes on" {
+	start_tend
+	run socat -t 5 - "UNIX-CONNECT:$(sock)" < <(printf 'sta\000tus\n\000\nping\n')
+	assert_line --index 0 "ERR bad request: a NUL byte in it (a request is one line of text)"
+	assert_line --index 1 "ERR bad request: a NUL byte in it (a request is one line of text)"
+	assert_line --index 2 --partial "OK tend"
+}
+
 @test "a 1 MB request line is refused without hurting tend" {
 	start_tend
 	run socat -t 5 - "UNIX-CONNECT:$(sock)" < <(head -c 1048576 /dev/zero | tr '\0' 'a'; echo; echo ping)

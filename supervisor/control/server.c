@@ -252,6 +252,13 @@ static void handle_input(struct client *c)
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 			continue;
 		}
+		/* A NUL would cut the line short unseen ("sta" for "sta\0tus"):
+		 * a request is a line of text, and says so. */
+		if (memchr(c->in.data, '\0', (size_t)(nl - c->in.data))) {
+			client_err(c, "bad request: a NUL byte in it (a request is one line of text)");
+			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
+			continue;
+		}
 		*nl = '\0';
 		if (nl > c->in.data && nl[-1] == '\r')
 			nl[-1] = '\0';
