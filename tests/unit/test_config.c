@@ -16,40 +16,7 @@
 
 #include "config/config.h"
 #include "init/emergency.h"
-#include "files.h"
-
-#define ERR_SIZE 8192
-
-struct fixture {
-	char dir[64];
-	char err[ERR_SIZE];
-	struct config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/tend-test-config-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	config_free(&f->cfg);
-	remove_test_tree(f->dir);
-	free(f);
-	return 0;
-}
+#include "conf_fixture.h"
 
 static void put_file(struct fixture *f, const char *name, const char *text)
 {

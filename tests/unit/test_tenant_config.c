@@ -18,43 +18,9 @@
 #include "config/config.h"
 #include "config/syscall_sets.h"
 #include "config/users.h"
-#include "files.h"
+#include "conf_fixture.h"
 
 #include <seccomp.h>
-
-#define ERR_SIZE 8192
-
-struct fixture {
-	char dir[64];
-	char err[ERR_SIZE];
-	char want[ERR_SIZE];
-	struct config cfg;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/tend-test-tenant-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	config_free(&f->cfg);
-	remove_test_tree(f->dir);
-	free(f);
-	return 0;
-}
 
 static void load_ok(struct fixture *f, const char *text)
 {
