@@ -1,9 +1,10 @@
 /* What the cgroup tracking knows for the records (accounting): how much a
  * group's cgroup used, and whose a cgroup path is. The files are read at
- * the group's directory <root>/<group>: cpu.stat is there without any
+ * the group's directory <root>/<tenant>/<group>: cpu.stat is there without any
  * controller enabled; memory.peak and io.stat only where those controllers
  * are (not on the build machines' hybrid hierarchy). */
 #include "sys/tracker.h"
+#include "sys/small_file.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,13 +18,7 @@ static ssize_t read_group_file(struct tracker *tr, const char *tenant, const cha
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s/%s", tenant, group, file);
-	int fd = openat(tr->root_fd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
+	return read_small_file(tr->root_fd, path, buf, len);
 }
 
 /* The value of "key N" in a flat keyed file (cpu.stat), or -1. */

@@ -1,4 +1,5 @@
 #include "sys/procstat.h"
+#include "sys/small_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,18 +35,10 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	ssize_t n = read_small_file(AT_FDCWD, path, buf, sizeof(buf));
+	if (n < 0)
 		return errno == ENOENT || errno == ESRCH ? -1 : PROC_STAT_UNREADABLE;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	int err = errno;
-	close(fd);
-	if (n < 0) {
-		errno = err;
-		return err == ESRCH ? -1 : PROC_STAT_UNREADABLE;
-	}
 	if (n == 0)
 		return -1;
-	buf[n] = '\0';
 	return proc_stat_parse(buf, out);
 }

@@ -1,6 +1,7 @@
 /* Reading an ended, unreaped child's /proc entries (zombie.h). */
 #include "sys/zombie.h"
 #include "sys/procstat.h"
+#include "sys/small_file.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,13 +13,7 @@ static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
+	return read_small_file(AT_FDCWD, path, buf, len);
 }
 
 static uint64_t clock_ms(clockid_t id)
