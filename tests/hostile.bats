@@ -36,7 +36,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$TEND_PID/status"; }
 	wait_until grep -q ready "$T/pipe.out"
 	run tctl status
 	assert_success
-	assert_output --partial "g"
+	assert_line --regexp '^g running'
 	echo "status --json: $(status_json | wc -c) bytes" >&3
 	after=$(rss_kb)
 	echo "RSS before ${before} kB, after ${after} kB" >&3
@@ -70,7 +70,7 @@ CONF
 	wait_until grep -q ready "$T/idle.out"
 	run tctl status
 	assert_success
-	assert_output --partial "g"
+	assert_line --regexp '^g running'
 	grep -q "too many connections: an idle one closed by tend" "$T/idle.out.err" ||
 		grep -q "^closed [1-9]" "$T/idle.out" # the oldest gave root its slot
 	wait_until_quiet 30 grep -q "^closed 300$" "$T/idle.out"
@@ -120,7 +120,8 @@ CONF
 			/usr/bin/python3 "$TOP/tests/hostile_client.py" "$SOCK" refused >/dev/null 2>&1 &
 		track_pid $!
 	done
+	wait_until grep -q "refused (256 so far)" "$T/tend.out"
 	run tctl status
 	assert_success
-	wait_until grep -q "refused (256 so far)" "$T/tend.out"
+	assert_line --regexp '^g running'
 }

@@ -172,7 +172,8 @@ EOF
 	start_tend --tracking=cgroup
 	wait_until state_is running plain
 	root=$(cgroup_root)
-	wait_until test "$(tenant_field acme .processes)" = 3
+	acme_has_3() { [ "$(tenant_field acme .processes)" = 3 ]; }
+	wait_until acme_has_3
 	run tctl tenants --json
 	assert_success
 	printf '%s\n' "$output" | jq -e '[.tenants[].name] == ["acme", "lab", "default"]'
@@ -319,7 +320,8 @@ EOF
 	: >"$T/events.mark"
 	n=$(grep -c ' m1/p started\| m1/p restarted' "$T/events")
 	tctl restart m1
-	wait_until test "$(grep -c ' m1/p started\| m1/p restarted' "$T/events")" -gt "$n"
+	m1_again() { [ "$(grep -c ' m1/p started\| m1/p restarted' "$T/events")" -gt "$n" ]; }
+	wait_until m1_again
 	run ! grep -q 'o1\|d1' "$T/events"
 }
 

@@ -129,7 +129,8 @@ stage_big_conf() {
 	s=0
 	wait "$TEND_PID" || s=$?
 	assert_equal "$s" 0
-	! alive "$reader"
+	run alive "$reader"
+	assert_failure
 	run grep -c 'reload: abandoned, tend is' "$T/tend.out"
 	assert_output 1
 }

@@ -62,7 +62,7 @@ CONF
 		grep -q '"group":"g"' "$T/events.json"
 	}
 	wait_until stream_open
-	run tctl restart h
+	tctl restart --no-wait h
 	wait_until grep -q '"event":"exited","group":"h"' "$T/events.json"
 	run jq -r -s 'map(select(.event=="exited" and .group=="h")) | .[0].signal' "$T/events.json"
 	assert_output 31

@@ -287,7 +287,7 @@ CONF
 	wait_for_exit "$TEND_PID"
 	[ "$status" -eq 0 ]
 	for f in "$T"/started/*; do
-		! kill -0 "$(cat "$f")" 2>/dev/null
+		wait_until gone "$(cat "$f")"
 	done
 	! grep -q 'giving up' "$T/tend.out"
 }
