@@ -93,19 +93,6 @@ const struct group_decl *config_find_group(const struct config *cfg, const char 
 	return NULL;
 }
 
-/* A NULL vector and an empty one mean the same: no words. */
-static bool argv_equal(char *const *a, char *const *b)
-{
-	size_t i, n = argv_count(a);
-
-	if (n != argv_count(b))
-		return false;
-	for (i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
 static bool same_credentials(const struct process_decl *a, const struct process_decl *b)
 {
 	return a->uid == b->uid && a->gid == b->gid && a->ngroups == b->ngroups &&

@@ -94,25 +94,13 @@ void seccomp_decl_free(struct seccomp_decl *s)
 	*s = (struct seccomp_decl){ 0 };
 }
 
-static bool list_equal(char *const *a, char *const *b)
-{
-	size_t n = argv_count(a);
-
-	if (n != argv_count(b))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
 bool seccomp_decl_equal(const struct seccomp_decl *a, const struct seccomp_decl *b)
 {
 	if (!str_equal(a->name, b->name) || a->default_action != b->default_action ||
 	    a->errno_value != b->errno_value)
 		return false;
 	for (int i = 0; i < SECCOMP_NLISTS; i++)
-		if (!list_equal(a->lists[i], b->lists[i]))
+		if (!argv_equal(a->lists[i], b->lists[i]))
 			return false;
 	return true;
 }

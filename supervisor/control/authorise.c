@@ -32,7 +32,7 @@ bool client_may_use_tenant(const struct tend *t, const struct client *c, const c
 	if (!c->tenant_user)
 		return true;
 	const struct tenant_decl *d = tenants_find(&t->tenants, tenant);
-	return d && tenant_user(d) != NO_ID && tenant_user(d) == c->uid;
+	return d && tenant_has_user(d, c->uid);
 }
 
 bool client_may_act(const struct tend *t, const struct client *c, const struct group *g)

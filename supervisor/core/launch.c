@@ -107,7 +107,7 @@ static int confine(struct tend *t, struct process *p, struct spawn_request *req,
 	const char *tenant = p->group->decl.tenant;
 	const struct tenant_decl *td = tenants_find(&t->tenants, tenant);
 
-	req->seccomp = tenants_program(&t->tenants, tenant);
+	req->seccomp = tenant_program(&t->tenants, td);
 	if (td && td->seccomp && !req->seccomp)
 		return EINVAL; /* cannot happen (checked at load); never run it unconfined */
 	if (td && td->cred_set) {

@@ -81,10 +81,15 @@ uid_t tenant_user(const struct tenant_decl *d)
 	return d->cred_set & CRED_USER ? d->uid : NO_ID;
 }
 
+bool tenant_has_user(const struct tenant_decl *d, uid_t uid)
+{
+	return (d->cred_set & CRED_USER) && d->uid == uid;
+}
+
 bool tenants_have_user(const struct tenants *t, uid_t uid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (tenant_user(&t->decls[i]) != NO_ID && tenant_user(&t->decls[i]) == uid)
+		if (tenant_has_user(&t->decls[i], uid))
 			return true;
 	return false;
 }
@@ -100,12 +105,15 @@ int tenants_declare_limits(const struct tenants *t, struct tracker *tr)
 	return rc;
 }
 
-const struct sock_fprog *tenants_program(const struct tenants *t, const char *name)
+const struct sock_fprog *tenant_program(const struct tenants *t, const struct tenant_decl *d)
 {
-	const struct tenant_decl *d = tenants_find(t, name);
-
 	for (size_t i = 0; d && d->seccomp && i < t->nprofiles; i++)
 		if (strcmp(t->profiles[i].name, d->seccomp) == 0)
 			return &t->programs[i];
 	return NULL;
+}
+
+const struct sock_fprog *tenants_program(const struct tenants *t, const char *name)
+{
+	return tenant_program(t, tenants_find(t, name));
 }

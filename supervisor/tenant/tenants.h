@@ -35,8 +35,12 @@ void tenants_free(struct tenants *t);
 const struct tenant_decl *tenants_find(const struct tenants *t, const char *name);
 /* The program a process of tenant name runs under; NULL: none. */
 const struct sock_fprog *tenants_program(const struct tenants *t, const char *name);
+/* The same for a tenant found already. */
+const struct sock_fprog *tenant_program(const struct tenants *t, const struct tenant_decl *d);
 /* The tenant's user (root's tend), NO_ID when it names none. */
 uid_t tenant_user(const struct tenant_decl *d);
+/* Whether uid is the tenant's user. */
+bool tenant_has_user(const struct tenant_decl *d, uid_t uid);
 /* Whether some tenant names uid as its user. */
 bool tenants_have_user(const struct tenants *t, uid_t uid);
 /* Hands every tenant's limits to the tracker, which writes them to the

@@ -372,6 +372,18 @@ size_t argv_count(char *const *argv)
 	return n;
 }
 
+bool argv_equal(char *const *a, char *const *b)
+{
+	size_t n = argv_count(a);
+
+	if (n != argv_count(b))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
 char **argv_dup(char *const *argv)
 {
 	size_t i, n = argv_count(argv);

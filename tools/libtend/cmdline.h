@@ -6,6 +6,7 @@
 #ifndef TEND_CMDLINE_H
 #define TEND_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Returns a NULL-terminated malloc'ed vector (free with argv_free), or NULL
@@ -20,6 +21,8 @@ char **cmdline_split(const char *line, const char **error);
 int cmdline_quote(const char *word, char *buf, size_t len);
 
 size_t argv_count(char *const *argv); /* NULL counts as empty */
+/* The same words in the same order; a NULL vector and an empty one are equal. */
+bool argv_equal(char *const *a, char *const *b);
 char **argv_dup(char *const *argv);   /* NULL for NULL or out of memory */
 void argv_free(char **argv);
 
