@@ -255,7 +255,8 @@ static void handle_input(struct client *c)
 		/* A NUL would cut the line short unseen ("sta" for "sta\0tus"):
 		 * a request is a line of text, and says so. */
 		if (memchr(c->in.data, '\0', (size_t)(nl - c->in.data))) {
-			client_err(c, "bad request: a NUL byte in it (a request is one line of text)");
+			client_err(c,
+				   "bad request: a NUL byte in it (a request is one line of text)");
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 			continue;
 		}
@@ -410,8 +411,12 @@ static bool client_idle(const struct client *c)
 static void on_idle_timeout(struct timer *tm)
 {
 	struct client *c = container_of(tm, struct client, idle);
-	if (!client_idle(c))
-		return; /* a stream or a wait: not idle; a request re-arms it */
+	if (!client_idle(c)) {
+		/* A stream or a wait: not idle now; looked at again later,
+		 * since a wait or a stream that ends leaves it idle. */
+		loop_timer_in(&c->ctl->t->loop, &c->idle, CLIENT_IDLE_MS);
+		return;
+	}
 	c->ctl->idle_closed++;
 	tend_log(&c->ctl->t->log, LOG_INFO,
 		 "control: pid %d sent no request for %d s; closed (%lu so far)", (int)c->pid,
