@@ -61,6 +61,15 @@ static const char *failure_reason(int err)
 	return err == EFTYPE_NOT_REGULAR ? "not a regular file" : strerror(err);
 }
 
+/* A shared file is the reader group's to read (0640); where that cannot
+ * be done (tend is not root), the file stays tend's own. */
+static void give_to_reader(struct logfile *lf)
+{
+	if (lf->fd >= 0 && lf->shared &&
+	    (fchown(lf->fd, (uid_t)-1, lf->reader) < 0 || fchmod(lf->fd, 0640) < 0))
+		lf->shared = false;
+}
+
 static int logfile_open(struct logfile *lf)
 {
 	struct stat st;
@@ -82,8 +91,7 @@ static int logfile_open(struct logfile *lf)
 	if (lf->fd < 0)
 		return -1;
 	lf->size = fstat(lf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	if (lf->shared && (fchown(lf->fd, (uid_t)-1, lf->reader) < 0 || fchmod(lf->fd, 0640) < 0))
-		lf->shared = false; /* tend is not root: the file stays its own */
+	give_to_reader(lf);
 	return 0;
 }
 
@@ -91,9 +99,7 @@ void logfile_share(struct logfile *lf, gid_t gid)
 {
 	lf->shared = gid != (gid_t)-1;
 	lf->reader = gid;
-	if (lf->fd >= 0 && lf->shared &&
-	    (fchown(lf->fd, (uid_t)-1, gid) < 0 || fchmod(lf->fd, 0640) < 0))
-		lf->shared = false;
+	give_to_reader(lf);
 }
 
 /* NAME.log.(keep-1) -> NAME.log.keep, ..., NAME.log -> NAME.log.1. */
@@ -169,7 +175,7 @@ void logfile_close(struct logfile *lf)
 /* At most this much of a log file is read for a tail: what one reply may
  * hold anyway (control's output cap). */
 #define TAIL_READ_MAX ((off_t)16 << 20)
-#define TAIL_CHUNK ((off_t)64 << 10)
+#define TAIL_CHUNK ((off_t)8 << 10) /* on the stack: PID 1's too */
 
 /* Where the last `want` lines of fd (size bytes) begin: walks back from
  * the end a chunk at a time counting newlines, and stops at the start of

@@ -245,7 +245,7 @@ static void assert_tail(char **got, size_t lines, size_t want)
 	assert_int_equal(n, want);
 }
 
-/* The tail is found from the end of the file, across 64 KiB chunks, with
+/* The tail is found from the end of the file, across the chunks it reads (8 KiB), with
  * or without a final newline, and never more than the whole file. */
 static void log_tail_reads_from_the_end(void **state)
 {
