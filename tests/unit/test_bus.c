@@ -138,6 +138,16 @@ static void an_exit_record_says_how_long_and_how_it_ended(void **state)
 	teardown_fixture(fx);
 }
 
+static void burn_60ms_then_exit_7(void)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	do
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 60);
+	_exit(7);
+}
+
 /* With a real child, the reaper's record carries its rusage from wait4: the
  * CPU it burned is there. */
 static pid_t real_spawn(struct sys *s, const struct spawn_request *req, int *err)
@@ -146,14 +156,8 @@ static pid_t real_spawn(struct sys *s, const struct spawn_request *req, int *err
 	(void)req;
 	(void)err;
 	pid_t pid = fork();
-	if (pid == 0) {
-		struct timespec t0, t;
-		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
-		do /* burn 60 ms of CPU */
-			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-		while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 60);
-		_exit(7);
-	}
+	if (pid == 0)
+		burn_60ms_then_exit_7();
 	return pid;
 }
 
@@ -184,6 +188,21 @@ static void the_reaper_records_the_rusage_of_a_real_child(void **state)
 	teardown_fixture(fx);
 }
 
+/* A fork that burns CPU in a session of its own, as a main process does
+ * in ancestry mode. The test's own session cannot stand in for one: where
+ * its leader is in another PID namespace (a container), getsid() and
+ * /proc say 0. */
+static pid_t session_spawn(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (setsid() < 0)
+			_exit(99);
+		burn_60ms_then_exit_7();
+	}
+	return pid;
+}
+
 /* A child of tend that is no main process (an orphan re-parented to it) is
  * reaped and published with its rusage, what /proc said of it before, and
  * the process whose tree it was in: here (ancestry tracking) the one whose
@@ -202,8 +221,8 @@ static void the_reaper_publishes_a_descendant_and_whose_it_was(void **state)
 	fclose(f);
 	own_comm[strcspn(own_comm, "\n")] = '\0';
 	for (int owned = 1; owned >= 0; owned--) {
-		p->session = owned ? getsid(0) : 0;
-		pid_t pid = real_spawn(NULL, NULL, NULL);
+		pid_t pid = session_spawn();
+		p->session = owned ? pid : pid + 1;
 		siginfo_t info;
 		assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
 		reap_children(&fx->t);
