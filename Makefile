@@ -40,6 +40,7 @@ UNIT_LAYERS_test_libtend         :=
 UNIT_LAYERS_test_watchdog        :=
 UNIT_LAYERS_test_duration        := base
 UNIT_LAYERS_test_core_structures := base
+UNIT_LAYERS_test_run_state       := base
 UNIT_LAYERS_test_config          := config base
 UNIT_LAYERS_test_config_pack     := config base
 UNIT_LAYERS_test_tenant_config   := config base

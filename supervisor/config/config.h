@@ -113,10 +113,15 @@ struct group_decl {
 };
 
 /* The machine-wide settings of the one `system { }` section. */
+/* What a tend that starts does with the processes a dead tend of the same
+ * run directory left running (core/leftovers.c). */
+enum on_restart { ON_RESTART_STOP, ON_RESTART_ADOPT };
+
 struct system_decl {
-	char *hostname;	       /* NULL: leave the hostname alone */
-	unsigned services_max; /* locations the directory holds at most; 0: the default */
-	char *file;	       /* where the section was declared; NULL: nowhere */
+	char *hostname;		    /* NULL: leave the hostname alone */
+	enum on_restart on_restart; /* ON_RESTART_STOP unless given */
+	unsigned services_max;	    /* locations the directory holds at most; 0: the default */
+	char *file;		    /* where the section was declared; NULL: nowhere */
 	int line;
 };
 
@@ -444,6 +449,9 @@ int ready_parse(const char *text, enum ready_kind *kind, int *fd);
 /* The inverses of the above: 0, or -1 when `name` is none of them. */
 int restart_policy_parse(const char *name, enum restart_policy *p);
 int kill_mode_parse(const char *name, enum kill_mode *m);
+/* "adopt" or "stop". 0, or -1: neither. */
+int on_restart_parse(const char *name, enum on_restart *r);
+const char *on_restart_name(enum on_restart r);
 const char *kill_mode_name(enum kill_mode m);
 int process_type_parse(const char *name, enum process_type *t);
 

@@ -54,6 +54,7 @@ struct wire_head {
 	uint64_t sysfile_len;  /* then the system section's file with its NUL; 0: none */
 	int64_t sysline;
 	uint64_t services_max; /* the system section's; 0: not given */
+	uint64_t on_restart;   /* the system section's enum on_restart */
 	/* The cluster section: its numbers, then its strings with their NULs
 	 * (lengths 0: none) in the order of cluster_texts(). */
 	uint64_t cluster_port, heartbeat_ms, dead_after_ms;
@@ -143,6 +144,7 @@ static int send_answer(int fd, int rc, const char *err, const struct config *cfg
 		h.sysfile_len = text_len(cfg->system.file);
 		h.sysline = cfg->system.line;
 		h.services_max = cfg->system.services_max;
+		h.on_restart = cfg->system.on_restart;
 		size_t len;
 		if (tenancy_pack(cfg, &tenancy, &len) < 0)
 			return -1;
@@ -310,11 +312,13 @@ static void took_head(struct config_answer *a)
 
 	if (h->magic != WIRE_MAGIC || h->ngroups > MAX_GROUPS ||
 	    (h->rc != 0 && (h->ngroups || h->tenancy_len)) || h->tenancy_len > MAX_PACK ||
-	    h->services_max > MAX_SERVICES_MAX || h->err_len > MAX_TEXT ||
-	    h->cluster_port > 65535 || h->cluster_line < 0 || h->cluster_line > INT32_MAX)
+	    h->services_max > MAX_SERVICES_MAX || h->on_restart > ON_RESTART_ADOPT ||
+	    h->err_len > MAX_TEXT || h->cluster_port > 65535 || h->cluster_line < 0 ||
+	    h->cluster_line > INT32_MAX)
 		return refuse(a, "a malformed answer");
 	a->cfg.system.line = (int)h->sysline;
 	a->cfg.system.services_max = (unsigned)h->services_max;
+	a->cfg.system.on_restart = (enum on_restart)h->on_restart;
 	a->cfg.cluster.port = (unsigned)h->cluster_port;
 	a->cfg.cluster.heartbeat_ms = h->heartbeat_ms;
 	a->cfg.cluster.dead_after_ms = h->dead_after_ms;

@@ -349,3 +349,19 @@ int ready_parse(const char *text, enum ready_kind *kind, int *fd)
 	*fd = (int)n;
 	return 0;
 }
+
+const char *on_restart_name(enum on_restart r)
+{
+	return r == ON_RESTART_ADOPT ? "adopt" : "stop";
+}
+
+int on_restart_parse(const char *name, enum on_restart *r)
+{
+	if (name && strcmp(name, "stop") == 0)
+		*r = ON_RESTART_STOP;
+	else if (name && strcmp(name, "adopt") == 0)
+		*r = ON_RESTART_ADOPT;
+	else
+		return -1;
+	return 0;
+}

@@ -295,6 +295,13 @@ static bool kill_mode_ok(const char *s)
 	return kill_mode_parse(s, &m) == 0;
 }
 
+static bool on_restart_ok(const char *s)
+{
+	enum on_restart r;
+
+	return on_restart_parse(s, &r) == 0;
+}
+
 static bool size_ok(const char *s)
 {
 	uint64_t bytes;
@@ -394,6 +401,7 @@ static const struct {
 	{ "type", type_ok, "longrun or oneshot" },
 	{ "restart", restart_ok, "always, on-failure or never" },
 	{ "kill-mode", kill_mode_ok, "tree, main or mixed" },
+	{ "on-restart", on_restart_ok, "adopt or stop" },
 	{ "restart-window", duration_ok, DURATION_RULE },
 	{ "restart-delay", duration_ok, DURATION_RULE },
 	{ "stop-timeout", duration_ok, DURATION_RULE },
@@ -1118,6 +1126,8 @@ static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	/* 0 (the default) also when the value was bad: that was reported */
 	s->services_max =
 	    cfg_size(sec, "services-max") ? (unsigned)cfg_getint(sec, "services-max") : 0;
+	/* stop (the default) also when the value was bad: that was reported */
+	on_restart_parse(opt_str(sec, "on-restart"), &s->on_restart);
 	return !s->file || (hostname && !s->hostname) ? -1 : 0;
 }
 
@@ -1410,6 +1420,7 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		start_opt,
 		CFG_STR_CB("hostname", NULL, CFGF_NODEFAULT, check_str),
 		CFG_INT_CB("services-max", 0, CFGF_NODEFAULT, check_services_max),
+		CFG_STR_CB("on-restart", NULL, CFGF_NODEFAULT, check_str),
 		CFG_END(),
 	};
 	cfg_opt_t cluster_opts[] = {

@@ -46,7 +46,7 @@ static void format_text(const struct event *ev, const char *when, struct buf *ou
 	buf_puts(out, ev->what);
 	if (ev->pid)
 		buf_printf(out, " pid %d", (int)ev->pid);
-	if (ev->wait_status >= 0) {
+	if (ev->wait_status >= 0 || ev->wait_status == EXIT_STATUS_UNKNOWN) {
 		char how[64];
 		describe_wait_status(ev->wait_status, how, sizeof(how));
 		buf_printf(out, " (%s)", how);
@@ -75,6 +75,8 @@ static void format_json(const struct event *ev, const char *when, struct buf *ou
 		buf_printf(out, ",\"exit_status\":%d", WEXITSTATUS(ev->wait_status));
 	else if (ev->wait_status >= 0 && WIFSIGNALED(ev->wait_status))
 		buf_printf(out, ",\"signal\":%d", WTERMSIG(ev->wait_status));
+	else if (ev->wait_status == EXIT_STATUS_UNKNOWN) /* not tend's child */
+		buf_puts(out, ",\"exit_status_unknown\":true");
 	if (ev->kind == EVENT_PROCESS)
 		buf_printf(out, ",\"restarts\":%u", ev->restarts);
 	if (ev->message) {

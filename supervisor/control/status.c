@@ -49,11 +49,13 @@ static void process_text(struct tend *t, struct process *p, struct buf *out)
 	if (p->pid) {
 		format_uptime(loop_now_ms(&t->loop) - p->started_ms, up, sizeof(up));
 		buf_printf(out, " pid %-7d up %-8s", (int)p->pid, up);
+		if (p->adopted)
+			buf_puts(out, " adopted");
 		if (tv.main_zombie)
 			buf_puts(out, " (exited, being reaped)");
 	} else if (p->last_spawn_errno) {
 		buf_printf(out, " cannot start: %s", strerror(p->last_spawn_errno));
-	} else if (p->last_status >= 0) {
+	} else if (p->last_status >= 0 || p->last_status == EXIT_STATUS_UNKNOWN) {
 		describe_wait_status(p->last_status, how, sizeof(how));
 		buf_printf(out, " last %s", how);
 	}
@@ -218,6 +220,10 @@ static void process_json(struct tend *t, struct process *p, struct buf *out)
 		buf_printf(out, ",\"last_exit_status\":%d", WEXITSTATUS(p->last_status));
 	else if (p->last_status >= 0 && WIFSIGNALED(p->last_status))
 		buf_printf(out, ",\"last_signal\":%d", WTERMSIG(p->last_status));
+	else if (p->last_status == EXIT_STATUS_UNKNOWN)
+		buf_puts(out, ",\"last_exit_unknown\":true");
+	/* its main process was left running by a dead tend and adopted */
+	buf_printf(out, ",\"adopted\":%s", p->pid && p->adopted ? "true" : "false");
 	if (p->last_spawn_errno) {
 		buf_puts(out, ",\"start_error\":");
 		json_str(out, strerror(p->last_spawn_errno));
@@ -315,7 +321,8 @@ void status_json(struct tend *t, struct cluster *cl, const struct status_filter 
 		   (unsigned long long)t->notify_dropped);
 	if (cl && cl->on)
 		buf_printf(out, "\"cluster_id\":\"%s\",\"peer_dropped\":%llu,",
-			   cl->id_known ? cl->id_text : "", (unsigned long long)cluster_dropped_total(cl));
+			   cl->id_known ? cl->id_text : "",
+			   (unsigned long long)cluster_dropped_total(cl));
 	buf_puts(out, "\"groups\":[");
 	bool first = true;
 	for (size_t i = 0; i < t->ngroups; i++) {

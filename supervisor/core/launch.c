@@ -11,6 +11,7 @@
 #include "sys/environment.h"
 #include "sys/exec.h"
 #include "sys/machine.h"
+#include "sys/procstat.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,4 +166,10 @@ pid_t launch_process(struct tend *t, struct process *p, int *err)
 	free(own.env);
 	free(own.notify);
 	return pid;
+}
+
+unsigned long long launch_start_ticks(pid_t pid)
+{
+	struct proc_stat st;
+	return proc_stat_read(pid, &st) == 0 ? st.start_ticks : 0;
 }

@@ -66,6 +66,7 @@ static enum proc_state cant_happen(struct tend *t, struct process *p)
 	return p->state;
 }
 
+/* An unknown status (an adopted process's) counts as a failure. */
 static bool exit_was_failure(int status)
 {
 	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -229,6 +230,8 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	p->last_spawn_errno = 0;
 	p->pid = pid;
 	p->session = pid;
+	p->adopted = false;
+	p->session_ticks = launch_start_ticks(pid);
 	p->started_ms = loop_now_ms(&t->loop);
 	if (pidmap_put(&t->pids, pid, p) < 0)
 		tend_log(&t->log, LOG_ERR, "%s: out of memory tracking pid %d", label, (int)pid);

@@ -59,6 +59,10 @@ struct process {
 	int last_spawn_errno; /* why the last start failed, 0: it did not */
 	unsigned restarts;    /* exits that were followed by a restart */
 	uint64_t started_ms;  /* when the current main process was started */
+	/* Field 22 of /proc/PID/stat of the session leader (the main process
+	 * tend started): with the pid, it tells that process from a later
+	 * one of the same pid (RUNDIR/tend.state). 0: unknown. */
+	unsigned long long session_ticks;
 	struct restart_window window;
 	struct timer timer;	   /* restart-delay while in backoff, stop-timeout while stopping */
 	struct proclog log;	   /* its stdout and stderr */
@@ -75,7 +79,12 @@ struct process {
 	bool in_cgroup;		/* cgroup mode: this object has started a process in its cgroup */
 	bool ready;		/* up since its last start: at exec, or when it said so */
 	bool said_stopping;	/* STOPPING=1 was logged for this run */
+	bool adopted;		/* its main process was left running by a dead tend */
 };
+
+/* The wait status of a main process that was not tend's child (adopted, or
+ * named by MAINPID=) and was reaped by another: how it ended is unknown. */
+#define EXIT_STATUS_UNKNOWN (-2)
 
 void process_init(struct process *p, struct group *g, const struct process_decl *decl);
 void process_free(struct tend *t, struct process *p);
@@ -86,6 +95,14 @@ void process_step(struct tend *t, struct process *p, enum proc_event ev);
 /* Called by the reaper with the wait status of p's main process and its
  * resource usage (NULL: unknown, it was not tend's child to reap). */
 void process_exited(struct tend *t, struct process *p, int wait_status, const struct rusage *usage);
+
+/* Takes pid, left running by a dead tend (core/leftovers.c), as the running
+ * main process of p, which must be stopped: no duplicate is started. Its
+ * end is seen through a pidfd (it is not tend's child), with its status
+ * unknown. session and session_ticks as the dead tend recorded them.
+ * 0, or -1 when it cannot be watched (gone already). */
+int process_adopt(struct tend *t, struct process *p, pid_t pid, pid_t session,
+		  unsigned long long session_ticks);
 
 /* Down for good (stopped, failed or done) with nothing of its tree left
  * running that tend must end (kill-mode = main: its main process gone). */

@@ -35,7 +35,9 @@ const char *process_tag(const struct process *p, char *buf, size_t len)
 
 void describe_wait_status(int status, char *buf, size_t len)
 {
-	if (status < 0)
+	if (status == EXIT_STATUS_UNKNOWN)
+		snprintf(buf, len, "ended, status unknown (not tend's child)");
+	else if (status < 0)
 		snprintf(buf, len, "not started");
 	else if (WIFEXITED(status))
 		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
@@ -53,7 +55,8 @@ struct tree process_tree(const struct process *p)
 			      .process = p->decl->name,
 			      .main = p->pid,
 			      .session = p->session,
-			      .in_cgroup = p->in_cgroup };
+			      .in_cgroup = p->in_cgroup,
+			      .adopted = p->adopted };
 }
 
 /* How its main process ended, for whoever keeps records. */

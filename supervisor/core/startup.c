@@ -3,11 +3,22 @@
 
 #include <malloc.h>
 
+/* A group whose process a dead tend left running and this one adopted was
+ * running: it starts (what is not adopted joins it) even if not autostart. */
+static bool has_adopted(const struct group *g)
+{
+	for (size_t i = 0; i < g->nprocs; i++)
+		if (g->procs[i].adopted)
+			return true;
+	return false;
+}
+
 void tend_start(struct tend *t)
 {
 	t->started_ms = loop_now_ms(&t->loop);
 	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i]->decl.autostart && !group_placed(t, t->groups[i]))
+		if ((t->groups[i]->decl.autostart || has_adopted(t->groups[i])) &&
+		    !group_placed(t, t->groups[i]))
 			group_step(t, t->groups[i], GE_START);
 	t->startup_requested = true;
 	startup_report_if_finished(t);

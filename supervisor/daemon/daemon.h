@@ -12,6 +12,7 @@
 #include "cluster/cluster.h"
 #include "control/server.h"
 #include "core/context.h"
+#include "core/state_file.h"
 #include "services/directory.h"
 #include "sys/loop.h"
 
@@ -55,6 +56,7 @@ struct daemon {
 	struct watcher signals;
 	struct confwatch confwatch;
 	struct reload reload;
+	struct state_file state; /* RUNDIR/tend.state */
 };
 
 /* setup.c. Before daemon_setup: d->tend made with tend_init, its mode,

@@ -5,6 +5,7 @@
  * tracking, the accounting records, NOTIFY_SOCKET, conf.d's watch, the
  * subscriptions and hooks between them (wiring.c), the groups. */
 #include "daemon/daemon.h"
+#include "core/leftovers.h"
 #include "core/notify.h"
 #include "core/startup.h"
 #include "sys/log.h"
@@ -155,6 +156,7 @@ static void mark_closed(struct daemon *d)
 	d->control.w.fd = d->control.spare_fd = -1;
 	timer_init(&d->confwatch.settle, NULL);
 	reload_init(d);
+	d->state = (struct state_file){ 0 };
 }
 
 /* A cluster that cannot be joined leaves tend running: its negotiable
@@ -197,6 +199,10 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	if (lock_rundir(d) < 0 || control_open(&d->control, t) < 0 ||
 	    tracker_init(&t->tracker, tracking) < 0)
 		return -1;
+	if (state_file_open(&d->state, t) < 0) {
+		tend_log(&t->log, LOG_ERR, "out of memory");
+		return -1;
+	}
 	account_open(&d->account, t, NULL, NULL);
 	notify_open(t);
 	confwatch_open(d);
@@ -219,10 +225,15 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	/* Before the groups start: their tenants' cgroups get the limits, and
 	 * their records a copy their users may read. */
 	account_tenants_changed(&d->account);
+	enum on_restart on_restart = cfg->system.on_restart;
 	if (tenants_declare_limits(&t->tenants, &t->tracker) < 0 || registry_adopt(t, cfg) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
 		return -1;
 	}
+	/* Before the groups start: what a dead tend left is adopted (no
+	 * duplicate starts) or ended (none runs beside a new copy). */
+	leftovers_settle(t, on_restart);
+	d->state.settled = true;
 	control_socket_mode(&d->control);
 	return 0;
 }
@@ -233,6 +244,7 @@ int daemon_run(struct daemon *d)
 	tend_log(&t->log, LOG_INFO, "running in %s mode, %zu groups, conf.d %s, run dir %s",
 		 tend_mode_name(t->mode), t->ngroups, d->confdir, t->rundir);
 	tend_start(t);
+	state_file_after_events(&d->state); /* at once: the dead tend's is out of date */
 	return loop_run(&t->loop);
 }
 
@@ -246,6 +258,7 @@ void daemon_teardown(struct daemon *d)
 	confwatch_close(d);
 	reload_close(d);
 	registry_free(t);
+	state_file_close(&d->state);
 	account_close(&d->account);
 	tenants_free(&t->tenants);
 	tracker_cleanup(&t->tracker);

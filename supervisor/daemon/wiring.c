@@ -62,7 +62,8 @@ int daemon_wire(struct daemon *d)
 	/* Accounting first: a record is in its file before anybody hears of
 	 * the exit it records (a client that sees the event and kills tend
 	 * finds the record). */
-	if (bus_subscribe(&t->bus, ACCOUNT_EVENTS, account_on_event, &d->account) < 0)
+	if (bus_subscribe(&t->bus, ACCOUNT_EVENTS, account_on_event, &d->account) < 0 ||
+	    bus_subscribe(&t->bus, STATE_FILE_EVENTS, state_file_on_event, &d->state) < 0)
 		return -1;
 	/* A removed group's `logs -f` readers are told before a stop that
 	 * waited for it is answered. */
@@ -85,7 +86,8 @@ int daemon_wire(struct daemon *d)
 	    loop_add_hook(&t->loop, cluster_after_events, &d->cluster) < 0 ||
 	    loop_add_hook(&t->loop, directory_after_events, &d->services) < 0 ||
 	    loop_add_hook(&t->loop, reload_after_events, d) < 0 ||
-	    loop_add_hook(&t->loop, control_flush_pending, ctl) < 0)
+	    loop_add_hook(&t->loop, control_flush_pending, ctl) < 0 ||
+	    loop_add_hook(&t->loop, state_file_after_events, &d->state) < 0)
 		return -1;
 	return 0;
 }

@@ -350,7 +350,9 @@ int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_lis
 	struct proc_table own = { 0 };
 	struct proc_table *tab = tr->batch;
 	pid_t self = getpid();
-	if (!tab && walk_members(tr, tree, out) == 0)
+	/* An adopted tree's orphans went to whatever reaps for the dead tend:
+	 * only a look at every process finds them. */
+	if (!tab && !tree->adopted && walk_members(tr, tree, out) == 0)
 		return 0;
 	if (!tab) {
 		out->len = 0; /* what a failed walk found is taken again */
@@ -364,7 +366,9 @@ int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_lis
 	}
 	for (size_t i = 0; i < tab->len; i++) {
 		struct proc_entry *e = &tab->v[i];
-		if (e->pid == tree->main || (e->ppid == self && orphan_belongs_to(tr, e, tree)))
+		if (e->pid == tree->main || (e->ppid == self && orphan_belongs_to(tr, e, tree)) ||
+		    (tree->adopted && tree->session && e->session == tree->session &&
+		     e->pid != self))
 			pid_list_add(out, e->pid);
 	}
 	/* Add children of members until nothing new turns up. */
@@ -380,5 +384,36 @@ int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_lis
 		}
 	}
 	free(own.v);
+	return 0;
+}
+
+bool proc_alive_since(pid_t pid, unsigned long long ticks)
+{
+	struct proc_stat st;
+	if (pid <= 0 || proc_stat_read(pid, &st) != 0 || st.state == 'Z' || st.state == 'X')
+		return false;
+	return !ticks || st.start_ticks == ticks;
+}
+
+int session_members(pid_t session, unsigned long long ticks, struct pid_list *out)
+{
+	struct proc_stat st;
+	if (session <= 0)
+		return 0;
+	/* A session's number is not given to another process while any
+	 * member lives: a leader alive with another start time is another's. */
+	if (proc_stat_read(session, &st) == 0 && ticks && st.start_ticks != ticks)
+		return 0;
+	struct proc_table tab = { 0 };
+	scan_proc(&tab);
+	if (tab.unreadable) {
+		free(tab.v);
+		errno = tab.err;
+		return -1;
+	}
+	for (size_t i = 0; i < tab.len; i++)
+		if (tab.v[i].session == session && tab.v[i].pid != getpid())
+			pid_list_add(out, tab.v[i].pid);
+	free(tab.v);
 	return 0;
 }

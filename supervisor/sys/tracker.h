@@ -32,6 +32,10 @@ struct tree {
 	pid_t main;	     /* the main process; 0: none (not started, or reaped) */
 	pid_t session;	     /* the session it was started in; 0: forgotten */
 	bool in_cgroup;	     /* cgroup mode: it has started a process in its cgroup */
+	/* ancestry mode: its main process was left by a dead tend, so its
+	 * orphans are not tend's children: every process of its session is
+	 * a member, wherever it was re-parented. */
+	bool adopted;
 };
 
 /* The limits of tenant sections (cgroup_limits.c), one bit each. */
@@ -198,6 +202,32 @@ int cgroup_controllers_file(int dirfd, const char *path, unsigned *out);
 /* Enables each of want in the cgroup.subtree_control at dirfd/dir, one at
  * a time; returns those enabled there after. */
 unsigned cgroup_enable(int dirfd, const char *dir, unsigned want);
+
+/* What a dead tend left (cgroup_leftovers.c, ancestry.c): its cgroup
+ * directory (an absolute path) and what lives there, or its sessions. */
+/* Every pid in dir and the cgroups below it. -1 (errno) when unreadable;
+ * a dir that is not there has none. */
+int cgroup_dir_procs(const char *dir, struct pid_list *out);
+/* cgroup.kill of dir: SIGKILL to everything in and below it. false: not
+ * available (then signal each of cgroup_dir_procs). */
+bool cgroup_dir_kill(const char *dir);
+/* Removes dir and the cgroups below it, deepest first. 0 once it is gone. */
+int cgroup_dir_remove(const char *dir);
+/* cgroup mode: moves main and every process of cgroup `from` (and below)
+ * into tree's cgroup here, made if need be. 0, or -1 with errno. */
+int tracker_take_cgroup(struct tracker *tr, const struct tree *tree, const char *from, pid_t main);
+/* cgroup mode: removes the tend-PID cgroups beside this instance's whose
+ * tend is gone and that hold no process. One held by a live tend (pid PID
+ * alive in tend's own cgroup) is never touched; one that still holds
+ * processes is left for a tend started on its run directory (said once). */
+void tracker_sweep_dead(struct tracker *tr);
+/* A live (not zombie) process with pid and, when ticks is not 0, that
+ * start time (field 22 of /proc/PID/stat). */
+bool proc_alive_since(pid_t pid, unsigned long long ticks);
+/* Every live process of session, unless its leader lives with another
+ * start time than ticks (then the number is another session's). -1 when
+ * /proc cannot be read. */
+int session_members(pid_t session, unsigned long long ticks, struct pid_list *out);
 
 /* ancestry.c */
 int ancestry_members(struct tracker *tr, const struct tree *tree, struct pid_list *out);

@@ -706,7 +706,8 @@ static void test_service_errors(void **state)
 		   "  service q { process = nginx  port = -1 }\n"
 		   "  service r { process = nginx  host = \"[::1]\" }\n"
 		   "}\n",
-		   "4: invalid service name \"a b\" ([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n"
+		   "4: invalid service name \"a b\" ([A-Za-z0-9_.-]+, not starting with -, at most "
+		   "64 characters)\n"
 		   "5: service \"http\": no process \"apache\" in group \"web\"\n"
 		   "6: service \"db\": process \"migrate\" is a oneshot (a oneshot cannot offer a "
 		   "service)\n"
@@ -731,7 +732,8 @@ static void test_service_errors(void **state)
 		   "3: invalid service name "
 		   "\"a2345678901234567890123456789012345678901234567890123456789012345\" "
 		   "([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n"
-		   "4: invalid service name \"\" ([A-Za-z0-9_.-]+, not starting with -, at most 64 characters)\n");
+		   "4: invalid service name \"\" ([A-Za-z0-9_.-]+, not starting with -, at most 64 "
+		   "characters)\n");
 }
 
 static void test_service_address_errors(void **state)
@@ -861,6 +863,25 @@ static void test_services_max(void **state)
 		   "4: services-max: invalid value \"many\" (a whole number from 1 to 1048576)\n");
 	file_fails(f, "group g {\n  process p { command = x }\n  services-max = 5\n}\n",
 		   "3: no such option 'services-max'\n");
+}
+
+static void test_on_restart(void **state)
+{
+	struct fixture *f = *state;
+
+	put_file(f, "10-t.conf", "system { hostname = x }\n");
+	load_ok(f);
+	assert_int_equal(f->cfg.system.on_restart, ON_RESTART_STOP);
+	put_file(f, "10-t.conf", "system { on-restart = adopt }\n");
+	load_ok(f);
+	assert_int_equal(f->cfg.system.on_restart, ON_RESTART_ADOPT);
+	put_file(f, "10-t.conf", "system { on-restart = stop }\n");
+	load_ok(f);
+	assert_int_equal(f->cfg.system.on_restart, ON_RESTART_STOP);
+	file_fails(f, "system {\n  on-restart = keep\n}\n",
+		   "2: on-restart: invalid value \"keep\" (adopt or stop)\n");
+	file_fails(f, "group g {\n  process p { command = x }\n  on-restart = adopt\n}\n",
+		   "3: no such option 'on-restart'\n");
 }
 
 /* ---- errors ---- */
@@ -1625,6 +1646,7 @@ int main(void)
 		T(test_service_context_errors),
 		T(test_service_duplicates),
 		T(test_services_max),
+		T(test_on_restart),
 		T(test_missing_dir),
 		T(test_unknown_options),
 		T(test_option_paths),
