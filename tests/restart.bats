@@ -207,3 +207,79 @@ check_adopt() {
 	kill -TERM "$live"
 	wait "$live" || true
 }
+
+# start_user_tend: this test's tend as user nobody (user mode), conf.d and
+# run directory its own.
+start_user_tend() {
+	if [ "$CONF" != "$T/u/conf.d" ]; then
+		chmod 0755 "$T"
+		mkdir -p "$T/u"
+		cp -r "$CONF" "$T/u/conf.d"
+		chown -R nobody "$T/u"
+		CONF=$T/u/conf.d
+		RUN=$T/u/run
+	fi
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+		"$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	TEND_PID=$!
+	echo "$TEND_PID" >>"$T/tends"
+	wait_until tctl ping
+}
+
+@test "user mode: a tend run by an ordinary user adopts what its dead predecessor left" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run tend as user nobody"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	declare_group adopt
+	start_user_tend
+	wait_until state_is running g p
+	wait_until marked_count 2
+	main=$(pid_of g p)
+	old=$(marked)
+	kill_tend
+	mv "$T/tend.out" "$T/tend.out.1"
+	start_user_tend
+	wait_until state_is running g p
+	grep -q "running in user mode" "$T/tend.out"
+	assert_equal "$(pid_of g p)" "$main"
+	assert_equal "$(process_field g p adopted)" true
+	assert_equal "$(marked)" "$old"
+	kill -TERM "$main"
+	wait_until restarted_once
+	marked >>"$T/pids"
+	wait_until marked_count 2
+}
+
+@test "a process that asked for PR_SET_PDEATHSIG ends with tend; adopt then starts a new copy" {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	setpriv --pdeathsig TERM true 2>/dev/null || skip "this setpriv has no --pdeathsig"
+	conf a.conf <<-END2
+		system { on-restart = adopt }
+		group "g" { process "p" { command = "setpriv --pdeathsig KILL sleep $MARK" } }
+	END2
+	start_tend --tracking=ancestry
+	wait_until state_is running g p
+	main=$(pid_of g p)
+	kill_tend
+	wait_until gone "$main" # the kernel ended it when its parent, tend, died
+	restart_tend --tracking=ancestry
+	run pid_of g p
+	refute_output "$main"
+	assert_equal "$(process_field g p adopted)" false
+	grep -q "group g: ending what dead tend .* left running (its main process is gone)" \
+		"$T/tend.out"
+}
+
+@test "user mode: on-restart = stop ends what a dead tend of an ordinary user left" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to run tend as user nobody"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	declare_group stop
+	start_user_tend
+	wait_until marked_count 2
+	old=$(marked)
+	kill_tend
+	mv "$T/tend.out" "$T/tend.out.1"
+	start_user_tend
+	for pid in $old; do wait_until gone "$pid"; done
+	wait_until marked_count 2
+	marked >>"$T/pids"
+}

@@ -111,8 +111,7 @@ static void collect(const struct leftovers *lo, struct pid_list *out)
 		cgroup_dir_procs(lo->cgroup, out);
 		return;
 	}
-	if (!lo->ancestry)
-		return; /* its cgroup is gone: nothing of it is left */
+	/* By ancestry, or a cgroup that is gone: its sessions. */
 	for (size_t i = 0; i < lo->s.len; i++) {
 		const struct run_entry *e = &lo->s.v[i];
 		size_t before = out->len;

@@ -82,8 +82,8 @@ struct process {
 	bool adopted;		/* its main process was left running by a dead tend */
 };
 
-/* The wait status of a main process that was not tend's child (adopted, or
- * named by MAINPID=) and was reaped by another: how it ended is unknown. */
+/* The wait status of an adopted main process (core/process_adopt.c): it
+ * was not tend's child, so how it ended is unknown. */
 #define EXIT_STATUS_UNKNOWN (-2)
 
 void process_init(struct process *p, struct group *g, const struct process_decl *decl);
