@@ -1,4 +1,5 @@
 #include "core/state_file.h"
+#include "base/container_of.h"
 #include "core/context.h"
 #include "core/launch.h"
 #include "sys/log.h"
@@ -30,9 +31,17 @@ static char *rundir_path(const struct tend *t, const char *name)
 	return p;
 }
 
+static void write_now(struct state_file *sf);
+
+static void write_later(struct timer *tm)
+{
+	write_now(container_of(tm, struct state_file, later));
+}
+
 int state_file_open(struct state_file *sf, struct tend *t)
 {
 	*sf = (struct state_file){ .t = t, .dirty = true };
+	timer_init(&sf->later, write_later);
 	sf->path = rundir_path(t, STATE_FILE_NAME);
 	sf->tmp = rundir_path(t, STATE_FILE_NAME ".new");
 	if (!sf->path || !sf->tmp) {
@@ -125,14 +134,14 @@ static void report(struct state_file *sf, bool ok)
 	sf->failing = !ok;
 }
 
-void state_file_after_events(void *ctx)
+static void write_now(struct state_file *sf)
 {
-	struct state_file *sf = ctx;
 	struct run_state s = { 0 };
 	struct buf text = { 0 };
-	if (!sf->path || !sf->dirty || !sf->settled)
+	if (!sf->dirty)
 		return;
 	sf->dirty = false;
+	sf->written_ms = loop_now_ms(&sf->t->loop);
 	bool ok = collect(sf, &s) == 0;
 	if (!ok)
 		errno = ENOMEM;
@@ -149,8 +158,22 @@ void state_file_after_events(void *ctx)
 	buf_free(&text);
 }
 
+void state_file_after_events(void *ctx)
+{
+	struct state_file *sf = ctx;
+	if (!sf->path || !sf->dirty || !sf->settled || timer_armed(&sf->later))
+		return;
+	uint64_t now = loop_now_ms(&sf->t->loop);
+	if (sf->written_ms && now - sf->written_ms < STATE_FILE_GAP_MS)
+		loop_timer_in(&sf->t->loop, &sf->later, sf->written_ms + STATE_FILE_GAP_MS - now);
+	else
+		write_now(sf);
+}
+
 void state_file_close(struct state_file *sf)
 {
+	if (sf->t)
+		loop_timer_cancel(&sf->t->loop, &sf->later);
 	if (sf->path && sf->settled)
 		unlink(sf->path);
 	free(sf->path);

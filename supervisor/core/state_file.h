@@ -1,9 +1,11 @@
 /* RUNDIR/tend.state (format: base/run_state.h): which main processes and
  * sessions this tend runs, and its cgroup, kept current as they start and
  * end, so that a tend started after this one died finds them
- * (core/leftovers.c). Rewritten whole and renamed into place after each
+ * (core/leftovers.c). Rewritten whole and renamed into place after a
  * batch of events that started or ended a process: never seen half
- * written, one write per batch however many processes changed. */
+ * written, one write per batch however many processes changed, and at
+ * most one per STATE_FILE_GAP_MS while processes churn (a rename over a
+ * file costs a journal flush on ext4: milliseconds). */
 #ifndef TEND_STATE_FILE_H
 #define TEND_STATE_FILE_H
 
@@ -11,6 +13,7 @@
 #include <stddef.h>
 
 #include "base/run_state.h"
+#include "base/timer.h"
 
 struct tend;
 struct bus_event;
@@ -20,12 +23,15 @@ struct state_file {
 	char *path; /* NULL: not opened */
 	char *tmp;
 	char boot_id[RUN_STATE_BOOT_ID_MAX + 1];
+	struct timer later;  /* the next write, when the last was too recent */
+	uint64_t written_ms; /* when it was last written (loop clock) */
 	bool dirty;
 	bool settled; /* what the last tend's file named was dealt with: it may go */
 	bool failing; /* the last write failed: said once, until one works */
 };
 
 #define STATE_FILE_NAME "tend.state"
+#define STATE_FILE_GAP_MS 20
 /* The kinds that make it dirty. */
 #define STATE_FILE_EVENTS                                                                          \
 	(BUS_KIND(BUS_PROCESS_SPAWNED) | BUS_KIND(BUS_PROCESS_EXITED) |                            \
