@@ -22,14 +22,14 @@ need_cgroup() {
 		skip "no writable cgroup2 hierarchy on this machine"
 }
 
-# declare_group ON_RESTART: one group "g" whose process forks a child and
-# waits.
+# declare_group ON_RESTART [PREFIX]: one group "g" whose process forks a
+# child (run as PREFIX sleep ...: "setsid " leaves the session) and waits.
 declare_group() {
 	conf a.conf <<-END
 		system { on-restart = $1 }
 		group "g" {
 		    process "p" {
-		        command = "sh -c 'sleep $MARK & exec sleep $((MARK + 1))'"
+		        command = "sh -c '${2:-}sleep $MARK & exec sleep $((MARK + 1))'"
 		        restart-delay = 10ms
 		    }
 		}
@@ -61,8 +61,10 @@ the_cgroup_dir() { # the_cgroup_dir TEND_PID: its tend-PID directory
 	echo "$mnt$(sed -n 's/^0:://p' /proc/self/cgroup | sed 's|/$||')/tend-$1"
 }
 
+# The child leaves the session: found by its parent (ancestry tracking),
+# or in the dead tend's cgroup.
 check_stop() {
-	declare_group stop
+	declare_group stop "setsid "
 	start_tend "$@"
 	wait_until state_is running g p
 	wait_until marked_count 2

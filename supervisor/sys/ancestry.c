@@ -411,9 +411,25 @@ int session_members(pid_t session, unsigned long long ticks, struct pid_list *ou
 		errno = tab.err;
 		return -1;
 	}
+	size_t from = out->len;
 	for (size_t i = 0; i < tab.len; i++)
 		if (tab.v[i].session == session && tab.v[i].pid != getpid())
 			pid_list_add(out, tab.v[i].pid);
+	/* and their descendants that left the session (setsid), by parent */
+	for (bool grew = from < out->len; grew;) {
+		grew = false;
+		for (size_t i = 0; i < tab.len; i++) {
+			const struct proc_entry *e = &tab.v[i];
+			if (e->pid == getpid() || pid_list_has(out, e->pid))
+				continue;
+			for (size_t k = from; k < out->len; k++)
+				if (out->pids[k] == e->ppid) {
+					pid_list_add(out, e->pid);
+					grew = true;
+					break;
+				}
+		}
+	}
 	free(tab.v);
 	return 0;
 }

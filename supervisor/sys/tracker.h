@@ -224,9 +224,9 @@ void tracker_sweep_dead(struct tracker *tr);
 /* A live (not zombie) process with pid and, when ticks is not 0, that
  * start time (field 22 of /proc/PID/stat). */
 bool proc_alive_since(pid_t pid, unsigned long long ticks);
-/* Every live process of session, unless its leader lives with another
- * start time than ticks (then the number is another session's). -1 when
- * /proc cannot be read. */
+/* Every live process of session and what descends from them, unless its
+ * leader lives with another start time than ticks (then the number is
+ * another session's). -1 when /proc cannot be read. */
 int session_members(pid_t session, unsigned long long ticks, struct pid_list *out);
 
 /* ancestry.c */
