@@ -139,9 +139,12 @@ int cgroup_setup(struct tracker *tr)
 		return -1;
 	}
 	tr->root = strdup(root);
-	char rel[sizeof(own) + 32];
-	snprintf(rel, sizeof(rel), "%s/tend-%d", own, (int)getpid());
-	tr->root_rel = strdup(rel);
+	/* /proc/PID/cgroup names a cgroup below the mount, not by its directory. */
+	char below_mount[4096], rel[sizeof(below_mount) + 32];
+	if (own_cgroup_path(below_mount, sizeof(below_mount)) == 0) {
+		snprintf(rel, sizeof(rel), "%s/tend-%d", below_mount, (int)getpid());
+		tr->root_rel = strdup(rel);
+	}
 	tr->has_kill = faccessat(tr->root_fd, "cgroup.kill", W_OK, 0) == 0;
 	/* tend-PID holds no process: it may enable what tend's cgroup hands down. */
 	tr->controllers = cgroup_enable(tr->root_fd, ".", own_controllers(own, true));
