@@ -55,6 +55,7 @@ UNIT_LAYERS_test_account         := account sys base
 UNIT_LAYERS_test_wire            := cluster config base
 UNIT_LAYERS_test_negotiation     := cluster services core tenant sys config base
 UNIT_LAYERS_test_faults          := control cluster services core tenant sys config base
+UNIT_LAYERS_test_fault_recovery  := account core tenant sys config base
 UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format
