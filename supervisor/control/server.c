@@ -51,9 +51,30 @@ void client_data(struct client *c, const char *fmt, ...)
 	buf_free(&line);
 }
 
+/* The reply could not be held whole (out of memory): its complete lines
+ * stay, and the status line says why. If even that cannot be held, the
+ * connection ends (client_flush), so the client is not left waiting. */
+static void reply_out_of_memory(struct client *c)
+{
+	size_t keep = c->out.len;
+	while (keep > c->out_sent && c->out.data[keep - 1] != '\n')
+		keep--;
+	c->out.len = keep;
+	if (c->out.data)
+		c->out.data[keep] = '\0';
+	c->out.oom = false;
+	buf_puts(&c->out, "ERR out of memory\n");
+	tend_log(&c->ctl->t->log, LOG_WARN, "control: out of memory answering pid %d", (int)c->pid);
+}
+
 static void client_status(struct client *c, const char *word, const char *fmt, va_list ap)
 {
 	struct buf msg = { 0 };
+	if (c->out.oom) {
+		reply_out_of_memory(c);
+		return;
+	}
+	/* (A message that cannot be held is left out: the word still tells.) */
 	buf_vprintf(&msg, fmt, ap);
 	buf_puts(&c->out, word);
 	if (msg.len) {
@@ -66,6 +87,8 @@ static void client_status(struct client *c, const char *word, const char *fmt, v
 	}
 	buf_puts(&c->out, "\n");
 	buf_free(&msg);
+	if (c->out.oom)
+		reply_out_of_memory(c);
 }
 
 void client_ok(struct client *c, const char *fmt, ...)
