@@ -56,6 +56,10 @@ UNIT_LAYERS_test_account         := account sys base
 UNIT_LAYERS_test_wire            := cluster config base
 UNIT_LAYERS_test_negotiation     := cluster services core tenant sys config base
 UNIT_LAYERS_test_faults          := control cluster services core tenant sys config base
+UNIT_LAYERS_test_fault_recovery  := account core tenant sys config base
+UNIT_LAYERS_test_alloc_faults    := control cluster services core tenant sys config base
+# Every allocation of tend's own code through the test's wrappers.
+UNIT_LDFLAGS_test_alloc_faults   := $(foreach f,malloc calloc realloc strdup strndup asprintf vasprintf,-Wl,--wrap=$(f))
 UNIT_OBJS_test_config            := init/emergency.o
 
 .PHONY: all deps deps-check run check unit clean install format
@@ -152,10 +156,10 @@ unit_deps = $(2)/tests/unit/$(1).o $(addprefix $(2)/,$(UNIT_OBJS_$(1))) \
 define unit_rules
 $(B)/unit/$(1): $(call unit_deps,$(1),$(B))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
+	$$(CC) $$(OPT) $$(UNIT_LDFLAGS_$(1)) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
 $(B)/san/unit/$(1): $(call unit_deps,$(1),$(B)/san)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(OPT) $$(SAN) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
+	$$(CC) $$(OPT) $$(SAN) $$(UNIT_LDFLAGS_$(1)) -o $$@ $$^ -Wl,--as-needed $$(PKG_LIBS) -lcmocka
 endef
 $(foreach t,$(UNIT_SRC:tests/unit/%.c=%),$(eval $(call unit_rules,$(t))))
 

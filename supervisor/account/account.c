@@ -230,6 +230,7 @@ void account_open(struct account *a, struct tend *t, const struct account_io *io
 	a->open = dir && account_writer_open(&a->writer, &t->loop, &t->log, dir, (gid_t)-1, io,
 					     io_ctx) == 0;
 	free(dir);
+	a->writer.faults = &t->sys.faults;
 	if (!a->open)
 		tend_log(&t->log, LOG_ERR, "accounting: no records will be written");
 }

@@ -1,6 +1,7 @@
 /* The durable writer (writer.h). */
 #include "account/writer.h"
 #include "base/container_of.h"
+#include "base/fault.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 
@@ -62,6 +63,7 @@ static void report_recovery(struct account_writer *w)
 	if (!w->failing)
 		return;
 	w->failing = false;
+	w->retry_ms = 0;
 	path_of(w, w->month, path, sizeof(path));
 	tend_log(w->log, LOG_WARN, "accounting: %s is written again; %llu records were dropped",
 		 path, (unsigned long long)w->dropped_failing);
@@ -142,7 +144,9 @@ static bool write_record(struct account_writer *w, const char *line, size_t len,
 	if (*done == 0 && month_file(w, when_ms) < 0)
 		return false;
 	while (*done < len) {
-		ssize_t n = w->io->write(w->io_ctx, w->fd, line + *done, len - *done);
+		ssize_t n = fault_check(w->faults, FAULT_ACCOUNT)
+				? -1
+				: w->io->write(w->io_ctx, w->fd, line + *done, len - *done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -209,8 +213,14 @@ static void on_sync(struct timer *tm)
 	struct account_writer *w = container_of(tm, struct account_writer, sync);
 	write_kept(w);
 	sync_now(w);
-	if (w->head)
-		schedule_sync(w);
+	if (!w->head)
+		return;
+	/* Still failing: try again later, twice as long each time (a new
+	 * record tries at once anyway). */
+	w->retry_ms = w->retry_ms ? w->retry_ms * 2 : 2 * ACCOUNT_SYNC_MS;
+	if (w->retry_ms > ACCOUNT_RETRY_MAX_MS)
+		w->retry_ms = ACCOUNT_RETRY_MAX_MS;
+	loop_timer_in(w->loop, &w->sync, w->retry_ms);
 }
 
 int account_writer_open(struct account_writer *w, struct loop *loop, struct logger *log,

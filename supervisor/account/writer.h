@@ -10,8 +10,9 @@
  * full disk: ENOSPC, EDQUOT; EIO) is reported once; the records are kept in
  * memory in order, at most queue_max of them (the newest beyond that are
  * dropped and counted), and written as soon as a write succeeds again (the
- * next record, or the timer every second). A short write is finished by
- * the next write() of the same record, so lines stay whole.
+ * next record, or the timer: after 1 s, then twice as long each time up to
+ * ACCOUNT_RETRY_MAX_MS). A short write is finished by the next write() of
+ * the same record, so lines stay whole.
  *
  * write() and fdatasync() go through a seam (struct account_io) so that
  * unit tests inject short writes and ENOSPC. */
@@ -25,11 +26,13 @@
 
 #include "base/timer.h"
 
+struct fault_plan;
 struct loop;
 struct logger;
 
 #define ACCOUNT_QUEUE_MAX 4096 /* records kept while they cannot be written */
 #define ACCOUNT_SYNC_MS 1000
+#define ACCOUNT_RETRY_MAX_MS 8000 /* the longest wait between tries to write kept records */
 
 struct account_io {
 	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
@@ -58,11 +61,13 @@ struct account_writer {
 	struct pending_record *head, *tail;
 	size_t queued;
 	size_t queue_max;
-	uint64_t dropped;	  /* since tend started */
-	uint64_t dropped_failing; /* since writes began to fail */
-	uint64_t written;	  /* records written */
-	bool failing;		  /* reported; said again once a write succeeds */
-	bool dirty;		  /* written since the last fdatasync */
+	uint64_t dropped;	   /* since tend started */
+	uint64_t dropped_failing;  /* since writes began to fail */
+	uint64_t written;	   /* records written */
+	uint64_t retry_ms;	   /* the last wait between tries while failing, 0: none */
+	struct fault_plan *faults; /* the seam's (FAULT_ACCOUNT), or NULL */
+	bool failing;		   /* reported; said again once a write succeeds */
+	bool dirty;		   /* written since the last fdatasync */
 	struct timer sync;
 };
 

@@ -23,6 +23,11 @@ static bool buf_reserve(struct buf *b, size_t extra)
 	return true;
 }
 
+bool buf_room(struct buf *b, size_t extra)
+{
+	return buf_reserve(b, extra);
+}
+
 void buf_append(struct buf *b, const void *data, size_t len)
 {
 	if (!buf_reserve(b, len))

@@ -13,6 +13,9 @@ struct buf {
 	bool oom; /* an append failed: the content is incomplete */
 };
 
+/* Makes room for extra more bytes now, so that appending them later
+ * cannot fail. false (and oom set) when out of memory. */
+bool buf_room(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *data, size_t len);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

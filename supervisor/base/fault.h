@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 enum fault_point {
-	FAULT_FORK,   /* starting a process: the fork fails */
-	FAULT_WRITE,  /* writing a line to a log file: the write fails */
-	FAULT_ACCEPT, /* taking a control connection: accept fails */
+	FAULT_FORK,    /* starting a process: the fork fails */
+	FAULT_WRITE,   /* writing a line to a log file: the write fails */
+	FAULT_ACCEPT,  /* taking a control connection: accept fails */
+	FAULT_ACCOUNT, /* writing an accounting record: the write fails */
 	FAULT__COUNT
 };
 

@@ -15,9 +15,9 @@ struct logfile {
 	char *path;
 	int fd; /* -1 until the first line */
 	uint64_t size;
-	uint64_t lost;	 /* lines not written since the last one that was */
+	uint64_t lost;	 /* lines not written, not yet reported (the caller resets it) */
 	const char *why; /* why the last line was not written: a static string */
-	bool shared; /* readable by the group `reader` too (0640), not only tend (0600) */
+	bool shared;	 /* readable by the group `reader` too (0640), not only tend (0600) */
 	gid_t reader;
 };
 

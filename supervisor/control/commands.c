@@ -256,8 +256,17 @@ static const struct command {
 	{ "tenants", cmd_tenants },
 };
 
+/* Room for a status line, taken before a request acts: a request that
+ * changed something is never answered "out of memory" because its answer
+ * could not be held. */
+#define STATUS_ROOM 256
+
 void command_dispatch(struct tend *t, struct client *c, char **argv)
 {
+	if (!buf_room(&c->out, STATUS_ROOM)) {
+		c->out.oom = false; /* nothing was cut: nothing was written */
+		return client_err(c, "out of memory");
+	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].handler(t, c, argv);

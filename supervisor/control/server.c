@@ -5,6 +5,7 @@
 #include "sys/log.h"
 #include "control/authorise.h"
 #include "control/commands.h"
+#include "control/fd_shortage.h"
 #include "control/server.h"
 #include "core/context.h"
 
@@ -50,9 +51,30 @@ void client_data(struct client *c, const char *fmt, ...)
 	buf_free(&line);
 }
 
+/* The reply could not be held whole (out of memory): its complete lines
+ * stay, and the status line says why. If even that cannot be held, the
+ * connection ends (client_flush), so the client is not left waiting. */
+static void reply_out_of_memory(struct client *c)
+{
+	size_t keep = c->out.len;
+	while (keep > c->out_sent && c->out.data[keep - 1] != '\n')
+		keep--;
+	c->out.len = keep;
+	if (c->out.data)
+		c->out.data[keep] = '\0';
+	c->out.oom = false;
+	buf_puts(&c->out, "ERR out of memory\n");
+	tend_log(&c->ctl->t->log, LOG_WARN, "control: out of memory answering pid %d", (int)c->pid);
+}
+
 static void client_status(struct client *c, const char *word, const char *fmt, va_list ap)
 {
 	struct buf msg = { 0 };
+	if (c->out.oom) {
+		reply_out_of_memory(c);
+		return;
+	}
+	/* (A message that cannot be held is left out: the word still tells.) */
 	buf_vprintf(&msg, fmt, ap);
 	buf_puts(&c->out, word);
 	if (msg.len) {
@@ -65,6 +87,8 @@ static void client_status(struct client *c, const char *word, const char *fmt, v
 	}
 	buf_puts(&c->out, "\n");
 	buf_free(&msg);
+	if (c->out.oom)
+		reply_out_of_memory(c);
 }
 
 void client_ok(struct client *c, const char *fmt, ...)
@@ -527,18 +551,6 @@ static void accept_client(struct control *ctl, int fd)
 /* Out of file descriptors, a pending connection would stay pending and the
  * level-triggered listener would wake tend again at once, forever. A spare
  * fd kept for this moment lets tend accept the connection and close it. */
-static void refuse_when_out_of_fds(struct control *ctl, int listen_fd)
-{
-	if (ctl->spare_fd < 0)
-		return;
-	close(ctl->spare_fd);
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
-	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	tend_log(&ctl->t->log, LOG_WARN, "control: out of file descriptors; connection refused");
-}
-
 static void on_accept(struct watcher *w, uint32_t events)
 {
 	(void)events;
@@ -551,9 +563,10 @@ static void on_accept(struct watcher *w, uint32_t events)
 			 : accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
-				refuse_when_out_of_fds(ctl, w->fd);
+				fd_shortage_refuse(ctl, errno);
 			break;
 		}
+		fd_shortage_over(ctl);
 		accept_client(ctl, fd);
 	}
 }
@@ -569,7 +582,7 @@ int control_open(struct control *ctl, struct tend *t)
 		return -1;
 	}
 	ctl->path = strdup(sa.sun_path);
-	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fd_shortage_init(ctl);
 	unlink(sa.sun_path); /* a stale socket: the lock says nobody serves it */
 	ctl->w.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	ctl->w.on_ready = on_accept;
@@ -611,8 +624,5 @@ void control_close(struct control *ctl)
 		free(ctl->path);
 		ctl->path = NULL;
 	}
-	if (ctl->spare_fd >= 0) {
-		close(ctl->spare_fd);
-		ctl->spare_fd = -1;
-	}
+	fd_shortage_close(ctl);
 }

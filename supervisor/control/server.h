@@ -88,6 +88,9 @@ struct control {
 	unsigned long idle_closed;  /* closed: no complete request in CLIENT_IDLE_MS */
 	unsigned long over_total;   /* dropped: the most unsent when all were over the total */
 	int spare_fd;		    /* kept free for refusing connections when out of fds */
+	unsigned long refused_fds;  /* ... refused so, since the shortage began */
+	uint64_t accept_pause_ms;   /* out of fds without a spare: the last pause */
+	struct timer accept_pause;  /* ... and its end (fd_shortage.h) */
 	/* `reload`: reading conf.d is the daemon's, which sets this. It
 	 * returns the number of the reload that will answer (0: none will),
 	 * and calls control_reload_done when that one is over. */

@@ -6,6 +6,7 @@
 #include "sys/log.h"
 #include "core/notify.h"
 #include "core/readiness.h"
+#include "core/start_retry.h"
 #include "core/context.h"
 
 #include <errno.h>
@@ -213,6 +214,29 @@ static enum proc_state settle_after_exit(struct tend *t, struct process *p, bool
 
 static enum proc_state begin_stop(struct tend *t, struct process *p);
 
+/* The machine is short of processes, memory or descriptors (start_retry.h):
+ * try again later, longer each time; said once per episode. */
+static enum proc_state retry_start_later(struct tend *t, struct process *p, const char *label,
+					 int err)
+{
+	char first[32], most[32];
+	uint64_t delay = start_retry_delay_ms(p->decl->restart_delay_ms, ++p->start_failures);
+	if (p->start_failures == 1) {
+		duration_format(delay, first, sizeof(first));
+		duration_format(start_retry_delay_ms(p->decl->restart_delay_ms, UINT16_MAX), most,
+				sizeof(most));
+		tend_log(&t->log, LOG_ERR,
+			 "%s: cannot start %s: %s; trying again in %s, then less often (at "
+			 "most %s apart) until it starts",
+			 label, p->decl->argv[0], strerror(err), first, most);
+	} else {
+		tend_log(&t->log, LOG_DEBUG, "%s: start attempt %u failed: %s", label,
+			 p->start_failures, strerror(err));
+	}
+	loop_timer_in(&t->loop, &p->timer, delay);
+	return PS_BACKOFF;
+}
+
 static enum proc_state spawn_now(struct tend *t, struct process *p)
 {
 	char label[2 * NAME_MAX_LEN + 2];
@@ -223,10 +247,17 @@ static enum proc_state spawn_now(struct tend *t, struct process *p)
 	process_label(p, label, sizeof(label));
 	if (pid < 0) {
 		p->last_spawn_errno = err;
+		if (start_fault_is_transient(err))
+			return retry_start_later(t, p, label, err);
+		p->start_failures = 0;
 		tend_log(&t->log, LOG_ERR, "%s: cannot start %s: %s", label, p->decl->argv[0],
 			 strerror(err));
 		return settle_after_exit(t, p, true);
 	}
+	if (p->start_failures)
+		tend_log(&t->log, LOG_WARN, "%s: started after %u failed attempt(s)", label,
+			 p->start_failures);
+	p->start_failures = 0;
 	p->last_spawn_errno = 0;
 	p->pid = pid;
 	p->session = pid;
@@ -267,6 +298,8 @@ static enum proc_state restart_after_delay(struct tend *t, struct process *p)
 {
 	if (!group_allows_restart(p->group))
 		return begin_stop(t, p);
+	if (p->start_failures)
+		return start_fresh(t, p); /* a start to retry, not an exit */
 	if (p->decl->dependent) {
 		/* Not restarted alone: the whole group restarts, in order. */
 		p->group_restart_due = true;

@@ -53,12 +53,13 @@ struct process {
 	struct group *group;
 	const struct process_decl *decl; /* owned by the group's declaration */
 	enum proc_state state;
-	pid_t pid;	      /* main process, 0 when there is none */
-	pid_t session;	      /* session id it was started with (its own pid) */
-	int last_status;      /* wait status of the last exit, -1: never exited */
-	int last_spawn_errno; /* why the last start failed, 0: it did not */
-	unsigned restarts;    /* exits that were followed by a restart */
-	uint64_t started_ms;  /* when the current main process was started */
+	pid_t pid;		 /* main process, 0 when there is none */
+	pid_t session;		 /* session id it was started with (its own pid) */
+	int last_status;	 /* wait status of the last exit, -1: never exited */
+	int last_spawn_errno;	 /* why the last start failed, 0: it did not */
+	unsigned restarts;	 /* exits that were followed by a restart */
+	unsigned start_failures; /* starts in a row that failed for want of a resource */
+	uint64_t started_ms;	 /* when the current main process was started */
 	/* Field 22 of /proc/PID/stat of the session leader (the main process
 	 * tend started): with the pid, it tells that process from a later
 	 * one of the same pid (RUNDIR/tend.state). 0: unknown. */

@@ -49,26 +49,38 @@ static struct process *process_of(struct proclog *pl)
 	return container_of(pl, struct process, log);
 }
 
+/* Lines lost to a failing write: said when the failure begins, and when
+ * the log is written again with how many were lost; a log that flaps
+ * between the two is said again at most every PROCLOG_FAULT_QUIET_MS (the
+ * count keeps growing meanwhile). */
+static void say_log_fault(struct tend *t, struct process *p, bool wrote)
+{
+	struct proclog *pl = &p->log;
+	uint64_t now = loop_now_ms(&t->loop);
+	bool quiet_over = !pl->fault_said_ms || now - pl->fault_said_ms >= PROCLOG_FAULT_QUIET_MS;
+	if (!wrote && !pl->fault_said && quiet_over) {
+		tend_log(&t->log, LOG_WARN,
+			 "%s/%s: cannot write its log %s (%s): its output is lost until it can",
+			 p->group->decl.name, p->decl->name, pl->file.path, pl->file.why);
+		pl->fault_said = true;
+		pl->fault_said_ms = now;
+	} else if (wrote && pl->file.lost && (pl->fault_said || quiet_over)) {
+		tend_log(&t->log, LOG_WARN, "%s/%s: writing its log again; %llu line(s) were lost",
+			 p->group->decl.name, p->decl->name, (unsigned long long)pl->file.lost);
+		pl->file.lost = 0;
+		pl->fault_said = false;
+	}
+}
+
 static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
 {
 	name_log(t, p);
 	struct logfile *lf = &p->log.file;
-	uint64_t lost_before = lf->lost;
-	if (logfile_write(lf, line, len, p->decl->log_size, p->decl->log_keep, &t->sys.faults) <
-	    0) {
-		if (!lf->path)
-			return;
-		/* Said once when lines start being lost, and once when they stop. */
-		if (lost_before == 0)
-			tend_log(
-			    &t->log, LOG_WARN,
-			    "%s/%s: cannot write its log %s (%s): its output is lost until it can",
-			    p->group->decl.name, p->decl->name, lf->path, lf->why);
-	} else if (lost_before) {
-		tend_log(&t->log, LOG_WARN, "%s/%s: writing its log again; %llu line(s) were lost",
-			 p->group->decl.name, p->decl->name, (unsigned long long)lost_before);
-		lf->lost = 0;
-	}
+	int r = logfile_write(lf, line, len, p->decl->log_size, p->decl->log_keep, &t->sys.faults);
+	if (r < 0 && !lf->path)
+		return;
+	if (r < 0 || lf->lost)
+		say_log_fault(t, p, r == 0);
 	struct bus_event ev = { .kind = BUS_PROCESS_LOG_LINE, .proc = p, .text = line, .len = len };
 	bus_publish(&t->bus, &ev);
 }

@@ -21,8 +21,15 @@ struct proclog {
 	struct watcher w; /* the pipe's read end; -1: no pipe (none yet, or every writer gone) */
 	struct buf partial;
 	struct logfile file;
-	bool cut; /* the last line written was a full LOG_LINE_MAX piece */
+	uint64_t fault_said_ms; /* when a failing write was last said; 0: never */
+	bool fault_said;	/* ... and the log has not been written since */
+	bool cut;		/* the last line written was a full LOG_LINE_MAX piece */
 };
+
+/* A log on a disk that is nearly full fails and works by turns (a short
+ * line still fits in the last page where a long one does not): after the
+ * first failure is said, the next is said no sooner than this. */
+#define PROCLOG_FAULT_QUIET_MS 60000
 
 void proclog_init(struct proclog *pl);
 /* A write end of p's log pipe for a child to get as stdout and stderr; the

@@ -73,6 +73,7 @@ struct leaving {
 
 struct reload_plan {
 	struct group **groups; /* the new t->groups, in declaration order */
+	struct group **made;   /* per new declaration: the group made for it, or NULL */
 	size_t ngroups;
 	bool *matched; /* per current group: a new declaration has its name */
 	/* The current groups by name: 1 + an index into t->groups, 0: empty.
@@ -84,9 +85,6 @@ struct reload_plan {
 	size_t started, restarted, updated, stopped, unchanged;
 };
 
-/* Decides what becomes of one new declaration: the group that will hold
- * it (NULL: a new one that could not be made). A replaced group is added
- * to the leaving ones. */
 static int index_by_name(struct tend *t, struct reload_plan *pl)
 {
 	size_t cap = 64;
@@ -115,37 +113,73 @@ static long current_group(struct tend *t, const struct reload_plan *pl, const ch
 	return -1;
 }
 
-static struct group *plan_group(struct tend *t, struct group_decl *decl, struct reload_plan *pl,
-				struct buf *report)
+/* The group now running under decl's name, if any (and marks it matched). */
+static struct group *old_group(struct tend *t, struct reload_plan *pl, const char *name)
 {
-	struct group *old = NULL;
-	long i = current_group(t, pl, decl->name);
-	if (i >= 0) {
-		old = t->groups[i];
-		pl->matched[i] = true;
+	long i = current_group(t, pl, name);
+	if (i < 0)
+		return NULL;
+	pl->matched[i] = true;
+	return t->groups[i];
+}
+
+/* Whether decl needs a group of its own: it is new, or what runs changed. */
+static bool needs_new_group(const struct group *old, const struct group_decl *decl)
+{
+	return !old || !group_decl_runs_same(&old->decl, decl);
+}
+
+/* The groups the new declarations need, made before anything changes: if
+ * one cannot be made (out of memory), the others are undone, their
+ * declarations given back, and the running configuration is untouched.
+ * (Nothing has seen them yet: made by group_new, never stepped.) */
+static int make_new_groups(struct tend *t, struct config *cfg, struct reload_plan *pl)
+{
+	for (size_t i = 0; i < cfg->ngroups; i++) {
+		long at = current_group(t, pl, cfg->groups[i].name);
+		if (!needs_new_group(at < 0 ? NULL : t->groups[at], &cfg->groups[i]))
+			continue;
+		if ((pl->made[i] = group_new(t, &cfg->groups[i])))
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (!pl->made[j])
+				continue;
+			cfg->groups[j] = pl->made[j]->decl;
+			free(pl->made[j]);
+			pl->made[j] = NULL;
+		}
+		return -1;
 	}
-	if (old && group_decl_equal(&old->decl, decl)) {
+	return 0;
+}
+
+/* Decides what becomes of the new declaration i: the group that will hold
+ * it. A replaced group is added to the leaving ones. Cannot fail. */
+static struct group *plan_group(struct tend *t, struct config *cfg, size_t i,
+				struct reload_plan *pl, struct buf *report)
+{
+	struct group_decl *decl = &cfg->groups[i]; /* emptied if a group was made for it */
+	struct group *old = old_group(t, pl, pl->made[i] ? pl->made[i]->decl.name : decl->name);
+	if (old && !pl->made[i] && group_decl_equal(&old->decl, decl)) {
 		pl->unchanged++;
 		return old;
 	}
-	if (old && group_decl_runs_same(&old->decl, decl)) {
+	if (!pl->made[i]) {
 		buf_printf(report, "updated %s in place\n", decl->name);
 		update_in_place(t, old, decl);
 		pl->updated++;
 		return old;
 	}
-	bool start = decl->autostart && !(t->placement && decl->negotiable);
+	struct group *g = pl->made[i];
+	bool start = g->decl.autostart && !(t->placement && g->decl.negotiable);
 	if (old) {
 		start = group_coming_up(old);
-		buf_printf(report, "restarting %s with its new declaration\n", decl->name);
+		buf_printf(report, "restarting %s with its new declaration\n", g->decl.name);
 		pl->restarted++;
 	} else {
-		buf_printf(report, "added %s%s\n", decl->name, start ? "; starting it" : "");
+		buf_printf(report, "added %s%s\n", g->decl.name, start ? "; starting it" : "");
 		pl->started++;
 	}
-	struct group *g = group_new(t, decl);
-	if (!g)
-		return old; /* out of memory: the old declaration stays */
 	g->start_pending = start;
 	/* the cluster's word carries over; a group that just became
 	 * negotiable waits for it (group_step refuses its start) */
@@ -172,6 +206,7 @@ static void retire(struct tend *t, const struct leaving *l)
 
 static void plan_free(struct reload_plan *pl)
 {
+	free(pl->made);
 	free(pl->groups);
 	free(pl->matched);
 	free(pl->leaving);
@@ -186,17 +221,16 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	pl.groups = calloc(cfg->ngroups + t->ngroups + 1, sizeof(*pl.groups));
 	pl.matched = calloc(t->ngroups + 1, sizeof(*pl.matched));
 	pl.leaving = calloc(t->ngroups + 1, sizeof(*pl.leaving));
-	if (!pl.groups || !pl.matched || !pl.leaving || index_by_name(t, &pl) < 0 ||
-	    reserve_retiring(t) < 0) {
+	pl.made = calloc(cfg->ngroups + 1, sizeof(*pl.made));
+	if (!pl.groups || !pl.matched || !pl.leaving || !pl.made || index_by_name(t, &pl) < 0 ||
+	    reserve_retiring(t) < 0 || make_new_groups(t, cfg, &pl) < 0) {
+		t->reload_count--;
 		plan_free(&pl);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->ngroups; i++) {
-		struct group *g = plan_group(t, &cfg->groups[i], &pl, report);
-		if (g)
-			pl.groups[pl.ngroups++] = g;
-	}
-	size_t declared = pl.ngroups;
+	/* From here on nothing can fail. */
+	for (size_t i = 0; i < cfg->ngroups; i++)
+		pl.groups[pl.ngroups++] = plan_group(t, cfg, i, &pl, report);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		if (t->groups[i]->transient && !pl.matched[i])
 			pl.groups[pl.ngroups++] = t->groups[i];
@@ -223,7 +257,7 @@ int reload_apply(struct tend *t, struct config *cfg, struct buf *report)
 	buf_printf(report,
 		   "%zu added, %zu restarted, %zu updated in place, %zu removed, %zu unchanged",
 		   pl.started, pl.restarted, pl.updated, pl.stopped, pl.unchanged);
-	return declared == cfg->ngroups ? 0 : -1;
+	return 0;
 }
 
 bool reload_finish(struct tend *t)

@@ -11,7 +11,10 @@ struct config;
 
 /* Applies a valid new configuration (whose declarations it takes). report
  * receives one line per change, then a summary. Returns -1 only when out of
- * memory (then what was applied so far stays applied). */
+ * memory: then nothing changed (everything that can fail is allocated
+ * before the first change), except when only the requires/after links
+ * could not be made after the change (then none hold until the next
+ * reload, and -1 says so). */
 int reload_apply(struct tend *t, struct config *cfg, struct buf *report);
 
 /* `tendctl remove`: g (a declared group, transient) leaves as a group a

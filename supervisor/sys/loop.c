@@ -84,9 +84,23 @@ void watcher_close(struct loop *l, struct watcher *w)
 	w->fd = -1; /* an event for it still in this batch finds nothing to read */
 }
 
+/* The seam's clock, made never to go back: a clock that jumped back (a
+ * fault a test injects; CLOCK_MONOTONIC itself never does) would hold every
+ * armed timer back by the jump. Time stands still instead until the clock
+ * has caught up, so timers fire in order and no later than they should. A
+ * jump forward needs nothing: what is due fires once, in order. */
 uint64_t loop_now_ms(struct loop *l)
 {
-	return l->sys->ops->now_ms(l->sys);
+	uint64_t now = l->sys->ops->now_ms(l->sys) + l->clock_behind;
+	if (now < l->clock_last) {
+		l->clock_behind += l->clock_last - now;
+		tend_log(l->log, LOG_WARN,
+			 "the clock went back by %llu ms; timers keep their place",
+			 (unsigned long long)(l->clock_last - now));
+		now = l->clock_last;
+	}
+	l->clock_last = now;
+	return now;
 }
 
 void loop_timer_at(struct loop *l, struct timer *tm, uint64_t due_ms)

@@ -34,7 +34,9 @@ struct loop {
 	struct watcher timerfd;
 	uint64_t timerfd_due; /* what timerfd is armed for, 0: disarmed */
 	struct timer_heap timers;
-	struct sys *sys; /* its clock */
+	struct sys *sys;       /* its clock */
+	uint64_t clock_last;   /* the latest time loop_now_ms gave */
+	uint64_t clock_behind; /* added to the seam's clock: how far it went back */
 	struct logger *log;
 	struct loop_hook {
 		loop_hook_fn *fn;

@@ -63,8 +63,9 @@ static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err
 	struct fake *f = fake_of(s);
 	if (f->inspect)
 		f->inspect(f, req);
-	if (f->spawn_errno) {
-		*err = f->spawn_errno;
+	int fault = fault_check(&s->faults, FAULT_FORK); /* as sys_linux's spawn */
+	if (f->spawn_errno || fault) {
+		*err = fault ? fault : f->spawn_errno;
 		note(s, "spawn-failed %s", req->process);
 		return -1;
 	}

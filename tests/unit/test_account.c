@@ -329,8 +329,10 @@ static void full_disk_keeps_records_then_writes_them(void **state)
 	assert_int_equal(b->w.dropped, 0);
 	assert_string_equal(slurp(b, "account/2026-12.jsonl"), "{\"record\":1}\n");
 	assert_int_equal(count(slurp(b, "tend.log"), "No space left on device"), 1);
-	b->io.fail_errno = 0; /* space again: the next second writes them, in order */
-	advance(b, 1000);
+	b->io.fail_errno = 0; /* space again: the next try writes them, in order */
+	advance(b, 1999);     /* it comes twice as late as the one before */
+	assert_int_equal(b->w.queued, 3);
+	advance(b, 1);
 	assert_int_equal(b->w.queued, 0);
 	assert_string_equal(slurp(b, "account/2026-12.jsonl"),
 			    "{\"record\":1}\n{\"record\":2}\n{\"record\":3}\n{\"record\":4}\n");

@@ -31,6 +31,7 @@
 #include "sys/sys.h"
 
 #include "files.h"
+#include "said.h"
 
 static void a_plan_fails_what_it_says_and_nothing_else(void **state)
 {
@@ -246,6 +247,48 @@ static void accept_fails_with_emfile_and_the_connection_is_refused(void **state)
 	remove_test_tree(dir);
 }
 
+/* Out of descriptors system-wide (ENFILE) while five clients connect:
+ * each is refused at once (end of file, no spinning loop), tend says so
+ * once, and once more with the count when connections are taken again. */
+static void accept_fails_with_enfile_said_once_per_episode(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tend-fault-XXXXXX", reply[256];
+	struct tend t = { .log.verbosity = LOG_WARN };
+	struct control ctl = { .spare_fd = -1 };
+	struct said s;
+	int fds[5];
+	assert_non_null(mkdtemp(dir));
+	tend_init(&t, &sys_linux);
+	t.rundir = dir;
+	assert_int_equal(loop_init(&t.loop), 0);
+	assert_int_equal(loop_add_hook(&t.loop, control_after_events, &ctl), 0);
+	assert_int_equal(control_open(&ctl, &t), 0);
+	said_begin(&s);
+
+	fault_arm(&t.sys.faults, FAULT_ACCEPT, ENFILE, 0, 5);
+	for (int i = 0; i < 5; i++)
+		fds[i] = connect_to(ctl.path);
+	run_for(&t, 100);
+	assert_int_equal(t.sys.faults.failed[FAULT_ACCEPT], 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(read(fds[i], reply, sizeof(reply)), 0);
+		close(fds[i]);
+	}
+	assert_int_equal(
+	    said(&s, "control: cannot take connections: Too many open files in system"), 1);
+	int fd = connect_to(ctl.path);
+	assert_int_equal(write(fd, "ping\n", 5), 5);
+	run_for(&t, 100);
+	assert_true(read(fd, reply, sizeof(reply)) > 0);
+	close(fd);
+	assert_int_equal(said(&s, "taking connections again; 5 were refused"), 1);
+	said_end(&s);
+	control_close(&ctl);
+	loop_close(&t.loop);
+	remove_test_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +298,8 @@ int main(void)
 		cmocka_unit_test(both_clocks_jump_by_the_plan),
 		cmocka_unit_test(timers_follow_a_clock_that_jumped),
 		cmocka_unit_test(accept_fails_with_emfile_and_the_connection_is_refused),
+		cmocka_unit_test_teardown(accept_fails_with_enfile_said_once_per_episode,
+					  said_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

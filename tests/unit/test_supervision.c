@@ -629,8 +629,11 @@ static void fork_failure_backs_off_and_retries(void **state)
 	advance(fx, 100);
 	assert_int_equal(p->state, PS_BACKOFF);
 	fx->f.spawn_errno = 0;
-	advance(fx, 100);
+	advance(fx, 199); /* the second wait is twice the first */
+	assert_int_equal(p->state, PS_BACKOFF);
+	advance(fx, 1);
 	assert_int_equal(p->state, PS_RUNNING);
+	assert_int_equal(p->restarts, 0); /* a start that failed is not an exit */
 	assert_int_equal(g->state, GS_RUNNING);
 	assert_log(fx, (const char *[]){ "spawn-failed p", "spawn-failed p", "spawn p", NULL });
 	teardown_fixture(fx);
