@@ -211,6 +211,18 @@ static void run_for(struct tend *t, unsigned ms)
 	assert_int_equal(loop_run(&t->loop), 0);
 }
 
+/* One ERR line saying why, then end of file. */
+static void assert_refused_for_want_of_fds(int fd)
+{
+	char reply[256];
+	ssize_t n = read(fd, reply, sizeof(reply) - 1);
+	assert_true(n > 0);
+	reply[n] = '\0';
+	assert_non_null(strstr(reply, "ERR tend is out of file descriptors"));
+	assert_int_equal(reply[n - 1], '\n');
+	assert_int_equal(read(fd, reply, sizeof(reply)), 0);
+}
+
 static void accept_fails_with_emfile_and_the_connection_is_refused(void **state)
 {
 	(void)state;
@@ -228,8 +240,8 @@ static void accept_fails_with_emfile_and_the_connection_is_refused(void **state)
 	int refused = connect_to(ctl.path);
 	run_for(&t, 100);
 	assert_int_equal(t.sys.faults.failed[FAULT_ACCEPT], 1);
-	/* tend took it with its spare descriptor and closed it: end of file */
-	assert_int_equal(read(refused, reply, sizeof(reply)), 0);
+	/* tend took it with its spare descriptor, said why and closed it */
+	assert_refused_for_want_of_fds(refused);
 	close(refused);
 	assert_int_equal(ctl.nclients, 0);
 
@@ -248,7 +260,7 @@ static void accept_fails_with_emfile_and_the_connection_is_refused(void **state)
 }
 
 /* Out of descriptors system-wide (ENFILE) while five clients connect:
- * each is refused at once (end of file, no spinning loop), tend says so
+ * each is refused at once (told why, no spinning loop), tend says so
  * once, and once more with the count when connections are taken again. */
 static void accept_fails_with_enfile_said_once_per_episode(void **state)
 {
@@ -272,7 +284,7 @@ static void accept_fails_with_enfile_said_once_per_episode(void **state)
 	run_for(&t, 100);
 	assert_int_equal(t.sys.faults.failed[FAULT_ACCEPT], 5);
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(read(fds[i], reply, sizeof(reply)), 0);
+		assert_refused_for_want_of_fds(fds[i]);
 		close(fds[i]);
 	}
 	assert_int_equal(
