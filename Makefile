@@ -47,6 +47,7 @@ UNIT_LAYERS_test_profile         := tenant sys config base
 UNIT_LAYERS_test_exec            := sys config base
 UNIT_LAYERS_test_views           := sys config base
 UNIT_LAYERS_test_limits          := sys config base
+UNIT_LAYERS_test_hwdog           := sys base
 UNIT_LAYERS_test_supervision     := core tenant sys config base
 UNIT_LAYERS_test_bus             := core tenant sys config base
 UNIT_LAYERS_test_dependencies    := core tenant sys config base
@@ -91,6 +92,20 @@ tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
 	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$(B)/tend.ld.txt; rc=$$?; \
 		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
 		rm -f $(B)/tend.ld.txt; exit $$rc
+
+# tend with the test-only control requests (-DTEND_TEST_HOOKS: `watchdog
+# device hold` stops the hardware watchdog's pings, as in a hung tend), for
+# tests/qemu/hwdog.bats; never installed. Only the files that look at the
+# flag are compiled again: their objects come before the archives, so the
+# linker takes them and never the archives' copies.
+HOOKS_SRC := supervisor/control/watchdog_device.c
+$(B)/hooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DTEND_TEST_HOOKS -c -o $@ $<
+$(B)/hooks/tend: $(HOOKS_SRC:%.c=$(B)/hooks/%.o) $(INIT_SRC:%.c=$(B)/%.o) \
+		$(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
+	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$@.ld.txt; rc=$$?; \
+		awk -f tools/ld-nss-notes.awk $@.ld.txt >&2; rm -f $@.ld.txt; exit $$rc
 
 # `tendctl account` reads the records itself, with the account layer's
 # reader (and the base layer below it); nothing else of the daemon.

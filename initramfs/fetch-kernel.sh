@@ -13,7 +13,7 @@ out=$1
 
 # The metapackage names the current ABI (linux-image-6.1.0-NN-cloud-amd64); ask apt
 # rather than hard-code it. Refresh the package lists only if apt does not know it.
-meta=linux-image-cloud-amd64
+meta=${TEND_KERNEL_META:-linux-image-cloud-amd64}
 refresh() { # only root may refresh the package lists
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "tend: apt's package lists are missing or stale: run sudo apt-get update" >&2
