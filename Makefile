@@ -183,9 +183,11 @@ $(B)/san/tend: $(INIT_SRC:%.c=$(B)/san/%.o) $(call layer_libs,$(LAYERS),$(B)/san
 # bats integration tests against tend and against tend built with ASan+UBSan.
 # The last line is "N passed, N failed, N skipped".
 check: deps-check
-	@$(MAKE) --no-print-directory all unit initramfs
+	@$(MAKE) --no-print-directory all unit initramfs $(B)/hooks/tend
 	@$(MAKE) --no-print-directory kernel || \
 		echo "tend: could not fetch the kernel (above): the QEMU tests will be skipped"
+	@$(MAKE) --no-print-directory kernel-generic || \
+		echo "tend: could not fetch the generic kernel (above): tests/qemu/hwdog.bats will be skipped"
 	@tests/run-all.sh
 
 # The demo: tend on the shipped conf.d (user mode as a user, system mode as
@@ -230,10 +232,15 @@ fuzz:
 
 # A bootable initramfs with tend as /init, the Debian cloud kernel, and QEMU to boot
 # them (initramfs/). `make boot` gives the guest's console on this terminal.
-.PHONY: kernel initramfs boot
+.PHONY: kernel kernel-generic initramfs boot
 kernel:
 	@tools/ensure-deps.sh boot
 	@initramfs/fetch-kernel.sh $(B)/kernel
+# The generic kernel, for the hardware watchdog's QEMU test: its i6300esb
+# driver (a module) is not in the cloud kernel.
+kernel-generic:
+	@tools/ensure-deps.sh boot
+	@TEND_KERNEL_META=linux-image-amd64 initramfs/fetch-kernel.sh $(B)/kernel-generic
 
 initramfs: all
 	@tools/ensure-deps.sh boot

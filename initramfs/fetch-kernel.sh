@@ -6,6 +6,9 @@
 # initramfs/overlay.sh packs them for the cluster's QEMU tests, from OUTDIR/root,
 # whose modules.dep this script makes with depmod (kmod) when it is installed.
 # usage: initramfs/fetch-kernel.sh OUTDIR   -> OUTDIR/vmlinuz, OUTDIR/version, OUTDIR/root/
+# Env TEND_KERNEL_META names another metapackage: linux-image-amd64 (the generic kernel,
+# make kernel-generic) has the i6300esb watchdog driver as a module, which the cloud
+# kernel lacks (tests/qemu/hwdog.bats).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1

@@ -211,14 +211,20 @@ void hwdog_shutdown(struct hwdog *w)
 	if (w->fd < 0)
 		return;
 	int err = set_timeout(w, w->shutdown_s);
-	if (err)
+	if (err && w->timeout_s)
 		problem(w, "setting the shutdown timeout to %us: %s; it stays %us", w->shutdown_s,
 			strerror(err), w->timeout_s);
+	else if (err)
+		problem(w, "setting the shutdown timeout to %us: %s; its timeout is unknown",
+			w->shutdown_s, strerror(err));
 	w->state = HWDOG_SHUTDOWN;
 	ping_now(w);
-	tend_log(w->log, LOG_INFO,
-		 "hardware watchdog %s: %us for the rest of the shutdown, no more pings", w->path,
-		 w->timeout_s);
+	if (w->timeout_s)
+		tend_log(w->log, LOG_INFO,
+			 "hardware watchdog %s: %us for the rest of the shutdown, no more pings",
+			 w->path, w->timeout_s);
+	else
+		tend_log(w->log, LOG_INFO, "hardware watchdog %s: no more pings", w->path);
 }
 
 void hwdog_close(struct hwdog *w)
