@@ -79,15 +79,14 @@ CONF
 	device_json | jq -e --arg d "$dev" '.device == $d and
 		(.error | startswith("cannot open it: No such file or directory; tend runs on without it"))'
 	[ "$(state local a)" = running ]
-	# A regular file stands for a driver that knows no ioctl: tend finds it
-	# at its next try, cannot set its timeout, and pings it with write(2)
+	# /dev/null stands for a driver that knows no ioctl: tend finds it at
+	# its next try, cannot set its timeout, and pings it with write(2)
 	# every second, the interval for a timeout it cannot know.
-	: >"$dev"
+	ln -s /dev/null "$dev"
 	wait_until device_is pinging
 	wait_until pings_at_least 2
 	device_json | jq -e '.timeout_s == null and .ping_interval_ms == 1000 and .identity == null and
 		(.error | contains("its timeout is unknown: pinging every 1000ms"))'
-	[ "$(stat -c %s "$dev")" -ge 2 ]
 	[ "$(grep -c 'cannot open it' "$T/tend.out")" -eq 1 ]
 	run tctl watchdog device
 	assert_line "state pinging"
@@ -95,8 +94,8 @@ CONF
 
 @test "a reload applies the hardware watchdog: another device, then none" {
 	[ "$(id -u)" -eq 0 ] || skip "tend uses the hardware watchdog only as root (user mode ignores it)"
-	: >"$T/one"
-	: >"$T/two"
+	ln -s /dev/null "$T/one"
+	ln -s /dev/null "$T/two"
 	conf 00-system.conf <<CONF
 system { watchdog-device = "$T/one"  watchdog-timeout = 2s }
 CONF
@@ -121,7 +120,7 @@ CONF
 	[ "$(id -u)" -eq 0 ] || skip "needs root for PID namespaces"
 	command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
 	local dev=$T/watchdog
-	: >"$dev"
+	ln -s /dev/null "$dev"
 	conf 00-system.conf <<CONF
 system { watchdog-device = "$dev"  watchdog-timeout = 2s  watchdog-shutdown-timeout = 4s }
 CONF
@@ -138,7 +137,7 @@ CONF
 	wait_until gone "$UNSHARE_PID"
 	UNSHARE_PID=
 	# In order: the groups stopped (pinged meanwhile), then the shutdown
-	# timeout (a regular file takes none) and no more pings, then the
+	# timeout (/dev/null takes none) and no more pings, then the
 	# last steps; never a close.
 	run grep -n -e 'all groups stopped' -e "hardware watchdog $dev: no more pings" \
 		-e 'sending SIGTERM to every process left' "$T/tend.out"
@@ -150,4 +149,24 @@ CONF
 	grep -q "setting the shutdown timeout to 4s: Inappropriate ioctl for device; its timeout is unknown" "$T/tend.out"
 	run grep -c "hardware watchdog $dev closed" "$T/tend.out"
 	assert_output 0
+}
+
+@test "a FIFO or a regular file at the device's path is refused without blocking tend" {
+	[ "$(id -u)" -eq 0 ] || skip "tend uses the hardware watchdog only as root (user mode ignores it)"
+	mkfifo "$T/fifo"
+	: >"$T/file"
+	conf 00-system.conf <<CONF
+system { watchdog-device = "$T/fifo"  watchdog-timeout = 2s }
+CONF
+	start_tend
+	wait_until device_is failed
+	device_json | jq -e '.error | startswith("cannot open it: not a watchdog (not a character device, or no driver)")'
+	conf 00-system.conf <<CONF
+system { watchdog-device = "$T/file"  watchdog-timeout = 2s }
+CONF
+	run tctl reload
+	assert_success
+	device_json | jq -e --arg d "$T/file" '.device == $d and .state == "failed" and
+		(.error | startswith("cannot open it: not a watchdog"))'
+	[ "$(stat -c %s "$T/file")" -eq 0 ]
 }

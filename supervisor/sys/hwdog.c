@@ -134,7 +134,9 @@ static void open_device(struct hwdog *w)
 	if (err) {
 		w->state = HWDOG_FAILED;
 		problem(w, "cannot open it: %s; tend runs on without it, trying again every %ums",
-			strerror(err), hwdog_retry_ms(w));
+			err == ENODEV ? "not a watchdog (not a character device, or no driver)"
+				      : strerror(err),
+			hwdog_retry_ms(w));
 		loop_timer_in(w->loop, &w->ping, hwdog_retry_ms(w));
 		return;
 	}

@@ -30,7 +30,8 @@ struct hwdog_identity {
 
 /* Each returns 0, or the errno of the failure. */
 struct hwdog_ops {
-	int (*open)(struct hwdog *w, const char *path); /* sets w->fd */
+	/* Sets w->fd; ENODEV: not a character device, or no driver. */
+	int (*open)(struct hwdog *w, const char *path);
 	int (*identify)(struct hwdog *w, struct hwdog_identity *id);
 	int (*set_timeout)(struct hwdog *w, unsigned *seconds); /* in: asked; out: taken */
 	int (*get_timeout)(struct hwdog *w, unsigned *seconds);

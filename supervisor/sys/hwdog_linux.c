@@ -6,14 +6,26 @@
 #include <linux/watchdog.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+/* Only a character device: O_NONBLOCK so that a FIFO put at the path
+ * cannot block PID 1 in open (watchdog drivers ignore the flag), and a
+ * FIFO, socket or regular file is refused as no device (ENODEV). */
 static int wd_open(struct hwdog *w, const char *path)
 {
+	struct stat st;
+
 	/* O_CLOEXEC: a child that kept it would keep the watchdog armed
 	 * (and could ping it for a hung tend). */
-	w->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	return w->fd < 0 ? errno : 0;
+	w->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (w->fd < 0)
+		return errno == ENXIO ? ENODEV : errno; /* ENXIO: a FIFO without reader */
+	if (fstat(w->fd, &st) == 0 && S_ISCHR(st.st_mode))
+		return 0;
+	close(w->fd);
+	w->fd = -1;
+	return ENODEV;
 }
 
 static int wd_ioctl(struct hwdog *w, unsigned long req, void *arg)
