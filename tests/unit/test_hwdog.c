@@ -40,8 +40,8 @@ struct fixture {
 	struct loop loop;
 	struct hwdog w;
 	struct fake_dev dev;
-	int saved_stderr;
-	char errfile[64];
+	char dir[64];
+	char logpath[96];
 };
 
 static struct fake_dev *dev_of(struct hwdog *w)
@@ -136,25 +136,23 @@ static uint64_t fake_now(struct sys *s)
 
 static const struct sys_ops clock_ops = { .now_ms = fake_now };
 
-/* tend's messages go to a file, so that a test counts them. */
+/* tend's messages also go to a log file, so that a test counts them. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
+	strcpy(f->dir, "/tmp/tend-test-hwdog-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->logpath, sizeof(f->logpath), "%s/tend.log", f->dir);
 	f->sys = (struct sys){ .ops = &clock_ops, .fake = f };
-	f->log = (struct logger){ .verbosity = LOG_INFO, .file.fd = -1 };
+	f->log = (struct logger){ .verbosity = LOG_INFO };
+	logfile_init(&f->log.file, f->logpath);
 	loop_wire(&f->loop, &f->sys, &f->log);
 	hwdog_init(&f->w, &fake_dev_ops, &f->loop, &f->log);
 	f->w.fake = &f->dev;
 	f->dev.now = 1000;
 	f->dev.options = WDIOF_SETTIMEOUT | WDIOF_MAGICCLOSE | WDIOF_KEEPALIVEPING;
-	strcpy(f->errfile, "/tmp/tend-test-hwdog-XXXXXX");
-	int fd = mkstemp(f->errfile);
-	assert_true(fd >= 0);
-	f->saved_stderr = dup(STDERR_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
 	*state = f;
 	return 0;
 }
@@ -165,9 +163,9 @@ static int teardown(void **state)
 
 	hwdog_close(&f->w);
 	timer_heap_free(&f->loop.timers);
-	dup2(f->saved_stderr, STDERR_FILENO);
-	close(f->saved_stderr);
-	unlink(f->errfile);
+	logfile_close(&f->log.file);
+	unlink(f->logpath);
+	rmdir(f->dir);
 	free(f);
 	return 0;
 }
@@ -177,7 +175,7 @@ static int messages(struct fixture *f, const char *text)
 {
 	char line[512];
 	int n = 0;
-	FILE *in = fopen(f->errfile, "r");
+	FILE *in = fopen(f->logpath, "r");
 
 	assert_non_null(in);
 	while (fgets(line, sizeof(line), in))
