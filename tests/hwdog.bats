@@ -170,3 +170,26 @@ CONF
 		(.error | startswith("cannot open it: not a watchdog"))'
 	[ "$(stat -c %s "$T/file")" -eq 0 ]
 }
+
+@test "in user mode watchdog-device is ignored, saying so once" {
+	[ "$(id -u)" -eq 0 ] || skip "runs tend as another user (nobody) to be in user mode"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+	conf 00-system.conf <<'CONF'
+system { watchdog-device = "/dev/watchdog" }
+CONF
+	conf 10-a.conf <<<'process "a" { command = "/bin/sleep 1000" }'
+	chmod 0755 "$T" "$CONF"
+	mkdir -m 0700 "$RUN" && chown 65534:65534 "$RUN"
+	setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent \
+		"$TEND" -c "$CONF" -r "$RUN" >"$T/tend.out" 2>&1 &
+	TEND_PID=$!
+	echo "$TEND_PID" >>"$T/tends"
+	wait_until tctl ping
+	run tctl ping
+	assert_output --partial "mode user"
+	device_json | jq -e '.device == null and .state == "off" and
+		.error == "ignored: only tend as root (PID 1 or system mode) uses it"'
+	run tctl reload
+	assert_success
+	[ "$(grep -c 'watchdog-device /dev/watchdog ignored: only tend as root' "$T/tend.out")" -eq 1 ]
+}

@@ -144,8 +144,9 @@ device_wait() {
 	echo "# hardware watchdog (timeout ${TIMEOUT}s): QEMU powered off ${took}ms after the last ping" >&3
 	run bash -c "tr -d '\r' <'$VM_DIR/console' | grep -c -e 'Kernel panic' -e 'tend: power off'"
 	assert_output 0
-	# Not before the timeout, and within it (plus the guest's and the
-	# console's delays on a loaded machine).
-	[ "$took" -ge $(((TIMEOUT - 1) * 1000)) ]
+	# Within the timeout, plus a margin for a loaded machine; and not much
+	# before it (the console's delay makes the last ping's estimate late,
+	# so the figure errs short).
+	[ "$took" -ge $(((TIMEOUT - 3) * 1000)) ]
 	[ "$took" -le $(((TIMEOUT + 5) * 1000)) ]
 }
