@@ -6,6 +6,9 @@
 # initramfs/overlay.sh packs them for the cluster's QEMU tests, from OUTDIR/root,
 # whose modules.dep this script makes with depmod (kmod) when it is installed.
 # usage: initramfs/fetch-kernel.sh OUTDIR   -> OUTDIR/vmlinuz, OUTDIR/version, OUTDIR/root/
+# Env TEND_KERNEL_META names another metapackage: linux-image-amd64 (the generic kernel,
+# make kernel-generic) has the i6300esb watchdog driver as a module, which the cloud
+# kernel lacks (tests/qemu/hwdog.bats).
 set -eu
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 out=$1
@@ -13,7 +16,7 @@ out=$1
 
 # The metapackage names the current ABI (linux-image-6.1.0-NN-cloud-amd64); ask apt
 # rather than hard-code it. Refresh the package lists only if apt does not know it.
-meta=linux-image-cloud-amd64
+meta=${TEND_KERNEL_META:-linux-image-cloud-amd64}
 refresh() { # only root may refresh the package lists
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "tend: apt's package lists are missing or stale: run sudo apt-get update" >&2

@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -eq 1 ] || [ $# -eq 2 ] || usage
+case $kdir in /*) ;; *) kdir=$PWD/$kdir ;; esac # modprobe prints absolute paths
 case $1 in /*) out=$1 ;; *) out=$PWD/$1 ;; esac
 tree=${2:-}
 [ -z "$tree" ] || [ -d "$tree" ] || { echo "tend: $tree is not a directory" >&2; exit 1; }

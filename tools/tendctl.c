@@ -30,6 +30,7 @@ static const char usage_text[] =
     "  logs GROUP[/PROCESS] [-n N] [-f]          last N log lines; -f follows\n"
     "  reboot|poweroff|halt                      as PID 1: end the machine\n"
     "  watchdog suspend|resume GROUP/PROCESS     stop or resume acting on missed heartbeats\n"
+    "  watchdog device [--json]                  the hardware watchdog: device, timeout, pings\n"
     "  service list [--json]                     every service and its locations\n"
     "  service lookup NAME [--json]              the locations of one service\n"
     "  service register NAME [--host H] [--port P] [--proto tcp|udp|unix] [--path PATH]\n"

@@ -123,7 +123,20 @@ struct system_decl {
 	unsigned services_max;	    /* locations the directory holds at most; 0: the default */
 	char *file;		    /* where the section was declared; NULL: nowhere */
 	int line;
+	/* The hardware watchdog (sys/hwdog.h): an absolute path; NULL: none.
+	 * The timeouts in whole seconds, the defaults filled in when a device
+	 * is given. */
+	char *watchdog_device;
+	unsigned watchdog_timeout_s;
+	unsigned watchdog_shutdown_timeout_s;
 };
+
+/* The hardware watchdog's timeouts: the defaults, and the range a value
+ * must be in (whole seconds: the drivers count seconds). */
+#define DEFAULT_WATCHDOG_TIMEOUT_S 30
+#define DEFAULT_WATCHDOG_SHUTDOWN_TIMEOUT_S 600
+#define MIN_WATCHDOG_TIMEOUT_S 2
+#define MAX_WATCHDOG_TIMEOUT_S 3600
 
 /* The one `cluster { }` section: tend joins peers on a broadcast segment
  * (supervisor/cluster/PROTOCOL.md). */

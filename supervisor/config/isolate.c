@@ -55,6 +55,8 @@ struct wire_head {
 	int64_t sysline;
 	uint64_t services_max; /* the system section's; 0: not given */
 	uint64_t on_restart;   /* the system section's enum on_restart */
+	uint64_t watchdog_len; /* then its watchdog-device with its NUL; 0: none */
+	uint64_t watchdog_timeout_s, watchdog_shutdown_timeout_s;
 	/* The cluster section: its numbers, then its strings with their NULs
 	 * (lengths 0: none) in the order of cluster_texts(). */
 	uint64_t cluster_port, heartbeat_ms, dead_after_ms;
@@ -145,6 +147,9 @@ static int send_answer(int fd, int rc, const char *err, const struct config *cfg
 		h.sysline = cfg->system.line;
 		h.services_max = cfg->system.services_max;
 		h.on_restart = cfg->system.on_restart;
+		h.watchdog_len = text_len(cfg->system.watchdog_device);
+		h.watchdog_timeout_s = cfg->system.watchdog_timeout_s;
+		h.watchdog_shutdown_timeout_s = cfg->system.watchdog_shutdown_timeout_s;
 		size_t len;
 		if (tenancy_pack(cfg, &tenancy, &len) < 0)
 			return -1;
@@ -152,7 +157,8 @@ static int send_answer(int fd, int rc, const char *err, const struct config *cfg
 	}
 	if (write_all(fd, &h, sizeof(h)) < 0 || write_all(fd, err, h.err_len) < 0 ||
 	    write_all(fd, cfg->system.hostname, h.hostname_len) < 0 ||
-	    write_all(fd, cfg->system.file, h.sysfile_len) < 0)
+	    write_all(fd, cfg->system.file, h.sysfile_len) < 0 ||
+	    write_all(fd, cfg->system.watchdog_device, h.watchdog_len) < 0)
 		goto out;
 	for (int i = 0; i < CLUSTER_TEXTS; i++)
 		if (write_all(fd, *texts[i], h.cluster_len[i]) < 0)
@@ -217,7 +223,9 @@ static _Noreturn void child(int fd, const char *path, bool is_file, size_t errle
 /* The answer is read straight into what tend keeps: the header, the error
  * text, the strings, then each group's declaration and block, in turn. */
 enum stage { ST_HEAD, ST_ERRORS, ST_TEXT, ST_TENANCY, ST_DECL, ST_BLOCK, ST_WHOLE };
-#define TEXTS (2 + CLUSTER_TEXTS) /* hostname, the system section's file, cluster's */
+/* hostname, the system section's file, its watchdog-device, cluster's */
+#define SYSTEM_TEXTS 3
+#define TEXTS (SYSTEM_TEXTS + CLUSTER_TEXTS)
 
 struct config_answer {
 	struct wire_head h;
@@ -251,14 +259,19 @@ static void text_slot(struct config_answer *a, int i, char ***slot, uint64_t *le
 {
 	char **texts[CLUSTER_TEXTS];
 
-	if (i < 2) {
-		*slot = i == 0 ? &a->cfg.system.hostname : &a->cfg.system.file;
-		*len = i == 0 ? a->h.hostname_len : a->h.sysfile_len;
+	char **system[SYSTEM_TEXTS] = { &a->cfg.system.hostname, &a->cfg.system.file,
+					&a->cfg.system.watchdog_device };
+	uint64_t system_len[SYSTEM_TEXTS] = { a->h.hostname_len, a->h.sysfile_len,
+					      a->h.watchdog_len };
+
+	if (i < SYSTEM_TEXTS) {
+		*slot = system[i];
+		*len = system_len[i];
 		return;
 	}
 	cluster_texts(&a->cfg.cluster, texts);
-	*slot = texts[i - 2];
-	*len = a->h.cluster_len[i - 2];
+	*slot = texts[i - SYSTEM_TEXTS];
+	*len = a->h.cluster_len[i - SYSTEM_TEXTS];
 }
 
 static void next_group(struct config_answer *a)
@@ -314,11 +327,14 @@ static void took_head(struct config_answer *a)
 	    (h->rc != 0 && (h->ngroups || h->tenancy_len)) || h->tenancy_len > MAX_PACK ||
 	    h->services_max > MAX_SERVICES_MAX || h->on_restart > ON_RESTART_ADOPT ||
 	    h->err_len > MAX_TEXT || h->cluster_port > 65535 || h->cluster_line < 0 ||
-	    h->cluster_line > INT32_MAX)
+	    h->cluster_line > INT32_MAX || h->watchdog_timeout_s > MAX_WATCHDOG_TIMEOUT_S ||
+	    h->watchdog_shutdown_timeout_s > MAX_WATCHDOG_TIMEOUT_S)
 		return refuse(a, "a malformed answer");
 	a->cfg.system.line = (int)h->sysline;
 	a->cfg.system.services_max = (unsigned)h->services_max;
 	a->cfg.system.on_restart = (enum on_restart)h->on_restart;
+	a->cfg.system.watchdog_timeout_s = (unsigned)h->watchdog_timeout_s;
+	a->cfg.system.watchdog_shutdown_timeout_s = (unsigned)h->watchdog_shutdown_timeout_s;
 	a->cfg.cluster.port = (unsigned)h->cluster_port;
 	a->cfg.cluster.heartbeat_ms = h->heartbeat_ms;
 	a->cfg.cluster.dead_after_ms = h->dead_after_ms;

@@ -66,6 +66,7 @@ void config_free(struct config *cfg)
 	free(cfg->groups);
 	free(cfg->system.hostname);
 	free(cfg->system.file);
+	free(cfg->system.watchdog_device);
 	cluster_decl_free(&cfg->cluster);
 	for (i = 0; i < cfg->ntenants; i++)
 		tenant_decl_free(&cfg->tenants[i]);

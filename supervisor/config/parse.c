@@ -274,6 +274,16 @@ static bool duration_ok(const char *s)
 	return duration_parse(s, &ms) == 0;
 }
 
+/* A hardware watchdog's timeout: whole seconds, as its driver counts. */
+#define WATCHDOG_SECONDS_RULE "whole seconds from 2s to 1h, as 30s or 2m"
+static bool watchdog_seconds_ok(const char *s)
+{
+	uint64_t ms;
+
+	return duration_parse(s, &ms) == 0 && ms % 1000 == 0 &&
+	       ms >= MIN_WATCHDOG_TIMEOUT_S * 1000 && ms <= MAX_WATCHDOG_TIMEOUT_S * 1000;
+}
+
 static bool type_ok(const char *s)
 {
 	enum process_type t;
@@ -418,6 +428,9 @@ static const struct {
 	{ "heartbeat", duration_ok, DURATION_RULE },
 	{ "dead-after", duration_ok, DURATION_RULE },
 	{ "key-file", absolute_path, "an absolute path" },
+	{ "watchdog-device", absolute_path, "an absolute path, as /dev/watchdog" },
+	{ "watchdog-timeout", watchdog_seconds_ok, WATCHDOG_SECONDS_RULE },
+	{ "watchdog-shutdown-timeout", watchdog_seconds_ok, WATCHDOG_SECONDS_RULE },
 	{ "id", id_ok, "an IPv4 address, or $NAME of a variable set to one" },
 	{ "address", address_ok,
 	  "an IPv4 address with its prefix length, as 10.0.0.2/24, or $NAME of a variable set to "
@@ -1108,6 +1121,48 @@ fail:
 	return -1;
 }
 
+/* A watchdog timeout in seconds; left alone when unset or bad. Returns
+ * false when bad (it was reported while parsing). */
+static bool get_watchdog_seconds(cfg_t *sec, const char *name, unsigned *s)
+{
+	const char *text = opt_str(sec, name);
+	uint64_t ms;
+
+	if (!text)
+		return true;
+	if (!watchdog_seconds_ok(text) || duration_parse(text, &ms) < 0)
+		return false;
+	*s = (unsigned)(ms / 1000);
+	return true;
+}
+
+/* The hardware watchdog's options of the system section. Returns -1 only
+ * when out of memory. */
+static int add_system_watchdog(struct file_ctx *ctx, cfg_t *sec, struct system_decl *s, int line)
+{
+	const char *device = opt_str(sec, "watchdog-device");
+
+	if (!device) {
+		if (opt_str(sec, "watchdog-timeout") || opt_str(sec, "watchdog-shutdown-timeout"))
+			file_report(ctx, line,
+				    "watchdog-timeout and watchdog-shutdown-timeout need "
+				    "watchdog-device");
+		return 0;
+	}
+	s->watchdog_timeout_s = DEFAULT_WATCHDOG_TIMEOUT_S;
+	s->watchdog_shutdown_timeout_s = DEFAULT_WATCHDOG_SHUTDOWN_TIMEOUT_S;
+	bool valid = get_watchdog_seconds(sec, "watchdog-timeout", &s->watchdog_timeout_s);
+	valid &=
+	    get_watchdog_seconds(sec, "watchdog-shutdown-timeout", &s->watchdog_shutdown_timeout_s);
+	if (valid && s->watchdog_shutdown_timeout_s < s->watchdog_timeout_s)
+		file_report(ctx, line,
+			    "watchdog-shutdown-timeout (%us) must be at least watchdog-timeout "
+			    "(%us): the shutdown is not pinged",
+			    s->watchdog_shutdown_timeout_s, s->watchdog_timeout_s);
+	s->watchdog_device = strdup(device);
+	return s->watchdog_device ? 0 : -1;
+}
+
 /* The one system section of all of conf.d. Returns -1 only when out of memory. */
 static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 {
@@ -1128,7 +1183,9 @@ static int add_system(struct load *ld, struct file_ctx *ctx, cfg_t *sec)
 	    cfg_size(sec, "services-max") ? (unsigned)cfg_getint(sec, "services-max") : 0;
 	/* stop (the default) also when the value was bad: that was reported */
 	on_restart_parse(opt_str(sec, "on-restart"), &s->on_restart);
-	return !s->file || (hostname && !s->hostname) ? -1 : 0;
+	if (!s->file || (hostname && !s->hostname))
+		return -1;
+	return add_system_watchdog(ctx, sec, s, line);
 }
 
 static int dup_opt(cfg_t *sec, const char *name, char **out)
@@ -1421,6 +1478,9 @@ static void parse_clean(struct load *ld, struct file_ctx *ctx, const char *text)
 		CFG_STR_CB("hostname", NULL, CFGF_NODEFAULT, check_str),
 		CFG_INT_CB("services-max", 0, CFGF_NODEFAULT, check_services_max),
 		CFG_STR_CB("on-restart", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("watchdog-device", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("watchdog-timeout", NULL, CFGF_NODEFAULT, check_str),
+		CFG_STR_CB("watchdog-shutdown-timeout", NULL, CFGF_NODEFAULT, check_str),
 		CFG_END(),
 	};
 	cfg_opt_t cluster_opts[] = {

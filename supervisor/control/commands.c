@@ -223,13 +223,17 @@ static void cmd_shutdown(struct tend *t, struct client *c, char **argv)
 }
 
 /* watchdog suspend|resume GROUP/PROCESS: for debugging a watched process
- * (a debugger stops it; tend must not take that for a hang). */
+ * (a debugger stops it; tend must not take that for a hang). watchdog
+ * device: the hardware watchdog (watchdog_device.c). */
 static void cmd_watchdog(struct tend *t, struct client *c, char **argv)
 {
+	if (argv[1] && strcmp(argv[1], "device") == 0)
+		return cmd_watchdog_device(t, c, argv);
 	bool suspend = argv[1] && strcmp(argv[1], "suspend") == 0;
 	if (!argv[1] || !argv[2] || argv[3] || (!suspend && strcmp(argv[1], "resume") != 0) ||
 	    !strchr(argv[2], '/'))
-		return client_err(c, "usage: watchdog suspend|resume GROUP/PROCESS");
+		return client_err(c, "usage: watchdog suspend|resume GROUP/PROCESS, or watchdog "
+				     "device [--json]");
 	struct group *g;
 	struct process *p;
 	if (!find_target(t, c, argv[2], &g, &p))

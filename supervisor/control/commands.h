@@ -37,6 +37,8 @@ void cmd_remove(struct tend *t, struct client *c, char **argv);
  * --wait` once the group has ended (how its command ended). */
 void cmd_run(struct tend *t, struct client *c, char **argv);
 void run_answer(struct client *c, struct group *g);
+/* watchdog_device.c: `watchdog device [--json]` (argv[1] is "device"). */
+void cmd_watchdog_device(struct tend *t, struct client *c, char **argv);
 /* tenants.c: `tenants [--json]`. */
 void cmd_tenants(struct tend *t, struct client *c, char **argv);
 /* peers.c: `peers [--json]`, `release GROUP`, and start, stop and restart

@@ -13,6 +13,7 @@ void tend_init(struct tend *t, const struct sys_ops *ops)
 	loop_wire(&t->loop, &t->sys, &t->log);
 	tracker_wire(&t->tracker, &t->log, &t->pids);
 	t->notify.fd = -1;
+	hwdog_init(&t->hwdog, &hwdog_linux, &t->loop, &t->log);
 }
 
 const char *tend_mode_name(enum tend_mode m)

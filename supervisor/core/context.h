@@ -15,6 +15,7 @@
 #include "core/group.h"
 #include "core/registry.h"
 #include "core/shutdown.h"
+#include "sys/hwdog.h"
 #include "sys/log.h"
 #include "sys/loop.h"
 #include "sys/sys.h"
@@ -74,6 +75,7 @@ struct tend {
 	struct group **start_order; /* what the shutdown walks back; NULL: t->groups */
 	bool shutdown_advancing;
 
+	struct hwdog hwdog; /* the hardware watchdog (sys/hwdog.h); daemon/system.c sets it */
 
 	unsigned long bugs; /* things that cannot happen that happened (tend_bug) */
 };

@@ -92,6 +92,10 @@ void confwatch_close(struct daemon *d);
 void system_apply(struct tend *t, const struct system_decl *sys);
 /* The directory's limits from the `system` section; at start and on reload. */
 void system_apply_services(struct directory *dir, const struct system_decl *sys);
+/* The hardware watchdog of the `system` section, as PID 1 and in system
+ * mode (user mode ignores it, saying so once); at start and on every
+ * reload. Returns -1 only when out of memory. */
+int system_apply_watchdog(struct tend *t, const struct system_decl *sys);
 
 /* wiring.c: every bus subscription and loop hook, in one place. */
 int daemon_wire(struct daemon *d);

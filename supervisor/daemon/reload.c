@@ -92,6 +92,8 @@ static int conclude(struct daemon *d, int loaded, struct config *cfg, char *erro
 		buf_printf(report, "%s\n", why);
 	system_apply(t, &cfg->system);
 	system_apply_services(&d->services, &cfg->system);
+	if (system_apply_watchdog(t, &cfg->system) < 0)
+		tend_log(&t->log, LOG_ERR, "hardware watchdog: out of memory; left as it was");
 	/* Before the plan: the groups it starts run under the new profiles,
 	 * changed limits are written to the live tenant cgroups now, and a
 	 * tenant that gained a user has its records copied from now on. */

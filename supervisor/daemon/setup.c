@@ -208,6 +208,10 @@ int daemon_setup(struct daemon *d, struct config *cfg, const char *tracking)
 	confwatch_open(d);
 	directory_init(&d->services, &t->loop, &t->log);
 	system_apply_services(&d->services, &cfg->system);
+	if (system_apply_watchdog(t, &cfg->system) < 0) {
+		tend_log(&t->log, LOG_ERR, "out of memory");
+		return -1;
+	}
 	cluster_init(&d->cluster, t, &d->services);
 	if (daemon_wire(d) < 0) {
 		tend_log(&t->log, LOG_ERR, "out of memory");
@@ -266,6 +270,13 @@ void daemon_teardown(struct daemon *d)
 	free(t->base_env); /* the strings are environ's */
 	t->base_env = NULL;
 	signals_close(d);
+	/* The machine's end (PID 1) keeps the hardware watchdog armed, with its
+	 * longer timeout, through pid1_finish: a shutdown that hangs there
+	 * still resets the machine. Any other end disarms it. */
+	if (t->mode == MODE_PID1 && t->shutting_down)
+		hwdog_shutdown(&t->hwdog);
+	else
+		hwdog_close(&t->hwdog);
 	loop_close(&t->loop);
 	if (t->devnull >= 0)
 		close(t->devnull);

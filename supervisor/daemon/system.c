@@ -6,6 +6,7 @@
 #include "sys/machine.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,30 @@ void system_apply_services(struct directory *dir, const struct system_decl *sys)
 {
 	/* Lowered below what it holds: those stay, new ones are refused. */
 	dir->max_locations = sys->services_max ? sys->services_max : DEFAULT_SERVICES_MAX;
+}
+
+/* User mode ignores the hardware watchdog: said once while it is configured. */
+static void ignore_watchdog(struct tend *t, const char *device)
+{
+	if (!device) {
+		t->hwdog.error[0] = '\0';
+		return;
+	}
+	if (t->hwdog.error[0])
+		return;
+	snprintf(t->hwdog.error, sizeof(t->hwdog.error),
+		 "ignored: only tend as root (PID 1 or system mode) uses it");
+	tend_log(&t->log, LOG_WARN, "watchdog-device %s %s", device, t->hwdog.error);
+}
+
+int system_apply_watchdog(struct tend *t, const struct system_decl *sys)
+{
+	if (t->mode == MODE_USER) {
+		ignore_watchdog(t, sys->watchdog_device);
+		return 0;
+	}
+	return hwdog_configure(&t->hwdog, sys->watchdog_device, sys->watchdog_timeout_s,
+			       sys->watchdog_shutdown_timeout_s);
 }
 
 void system_apply(struct tend *t, const struct system_decl *sys)

@@ -437,6 +437,62 @@ static void test_system_errors(void **state)
 		   "1: console: invalid value \"maybe\" (true or false)\n");
 }
 
+/* The hardware watchdog's options: the defaults once a device is given,
+ * whole seconds, and nothing without a device. */
+static void test_system_watchdog(void **state)
+{
+	struct fixture *f = *state;
+
+	put_file(f, "00-system.conf", "system { watchdog-device = \"/dev/watchdog\" }\n");
+	load_ok(f);
+	assert_string_equal(f->cfg.system.watchdog_device, "/dev/watchdog");
+	assert_int_equal(f->cfg.system.watchdog_timeout_s, DEFAULT_WATCHDOG_TIMEOUT_S);
+	assert_int_equal(f->cfg.system.watchdog_shutdown_timeout_s,
+			 DEFAULT_WATCHDOG_SHUTDOWN_TIMEOUT_S);
+	config_free(&f->cfg);
+	put_file(f, "00-system.conf",
+		 "system {\n  watchdog-device = \"/dev/watchdog1\"\n  watchdog-timeout = 1m\n"
+		 "  watchdog-shutdown-timeout = 1h\n}\n");
+	load_ok(f);
+	assert_string_equal(f->cfg.system.watchdog_device, "/dev/watchdog1");
+	assert_int_equal(f->cfg.system.watchdog_timeout_s, 60);
+	assert_int_equal(f->cfg.system.watchdog_shutdown_timeout_s, 3600);
+	config_free(&f->cfg);
+	put_file(f, "00-system.conf", "system { hostname = a }\n");
+	load_ok(f);
+	assert_null(f->cfg.system.watchdog_device);
+	assert_int_equal(f->cfg.system.watchdog_timeout_s, 0);
+}
+
+static void test_system_watchdog_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	file_fails(f, "system {\n  watchdog-device = \"watchdog\"\n}\n",
+		   "2: watchdog-device: invalid value \"watchdog\" (an absolute path, as "
+		   "/dev/watchdog)\n");
+	file_fails(f,
+		   "system {\n  watchdog-device = /dev/watchdog\n  watchdog-timeout = 1500ms\n}\n",
+		   "3: watchdog-timeout: invalid value \"1500ms\" (whole seconds from 2s to 1h, "
+		   "as 30s or 2m)\n");
+	file_fails(f, "system { watchdog-device = /dev/watchdog  watchdog-timeout = 1s }\n",
+		   "1: watchdog-timeout: invalid value \"1s\" (whole seconds from 2s to 1h, as "
+		   "30s or 2m)\n");
+	file_fails(f, "system { watchdog-device = /dev/watchdog  watchdog-timeout = 2h }\n",
+		   "1: watchdog-timeout: invalid value \"2h\" (whole seconds from 2s to 1h, as "
+		   "30s or 2m)\n");
+	file_fails(f, "system { watchdog-device = /dev/watchdog  watchdog-timeout = 30 }\n",
+		   "1: watchdog-timeout: invalid value \"30\" (whole seconds from 2s to 1h, as "
+		   "30s or 2m)\n");
+	file_fails(f,
+		   "\nsystem { watchdog-device = /dev/watchdog  watchdog-timeout = 1m\n"
+		   "  watchdog-shutdown-timeout = 30s }\n",
+		   "2: watchdog-shutdown-timeout (30s) must be at least watchdog-timeout (60s): "
+		   "the shutdown is not pinged\n");
+	file_fails(f, "system { watchdog-timeout = 10s }\n",
+		   "1: watchdog-timeout and watchdog-shutdown-timeout need watchdog-device\n");
+}
+
 static void test_system_across_files(void **state)
 {
 	struct fixture *f = *state;
@@ -1630,6 +1686,8 @@ int main(void)
 		T(test_console_and_system),
 		T(test_system_without_hostname),
 		T(test_system_errors),
+		T(test_system_watchdog),
+		T(test_system_watchdog_errors),
 		T(test_system_across_files),
 		T(test_empty_dir),
 		T(test_empty_and_comment_only_files),

@@ -24,7 +24,8 @@
 #define ERR_SIZE 8192
 
 static const char two_files_a[] =
-    "system { hostname = \"box-1\"  services-max = 100 }\n"
+    "system { hostname = \"box-1\"  services-max = 100  watchdog-device = \"/dev/watchdog0\"  "
+    "watchdog-timeout = 12s }\n"
     "group web {\n"
     "  tenant = shop\n"
     "  process db { command = \"/usr/bin/db --fg\"  critical = true  directory = /srv/db }\n"
@@ -518,6 +519,10 @@ static void an_answer_arrives_moved_and_says_the_same(void **state)
 	}
 	assert_string_equal(got.system.hostname, "box-1");
 	assert_int_equal(got.system.services_max, 100);
+	assert_string_equal(got.system.watchdog_device, "/dev/watchdog0");
+	assert_int_equal(got.system.watchdog_timeout_s, 12);
+	assert_int_equal(got.system.watchdog_shutdown_timeout_s,
+			 DEFAULT_WATCHDOG_SHUTDOWN_TIMEOUT_S);
 	config_free(&sent);
 	config_free(&got);
 }
@@ -596,6 +601,8 @@ static void the_child_reads_what_tend_would(void **state)
 	}
 	assert_string_equal(there.system.hostname, "box-1");
 	assert_int_equal(there.system.services_max, 100);
+	assert_string_equal(there.system.watchdog_device, "/dev/watchdog0");
+	assert_int_equal(there.system.watchdog_timeout_s, 12);
 	assert_string_equal(there.system.file, here.system.file);
 	assert_int_equal(there.system.line, here.system.line);
 	config_free(&here);
