@@ -92,7 +92,8 @@ endif
 # that it needs glibc's shared NSS modules at run time. libconfuse ("~user" in
 # file names) and libnl (address helpers) refer to them; tend calls none of
 # those paths, so tools/ld-nss-notes.awk drops exactly those notes.
-tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
+# ($(B)/tend: the same, for `make clang`, which builds into build/clang/.)
+tend $(B)/tend: $(INIT_SRC:%.c=$(B)/%.o) $(call layer_libs,$(LAYERS),$(B)) $(B)/libtend.a
 	@echo "$(CC) $(OPT) $(TEND_LINK) -o $@ ... $(TEND_LIBS)"
 	@$(CC) $(OPT) $(TEND_LINK) -o $@ $^ $(TEND_LIBS) 2>$(B)/tend.ld.txt; rc=$$?; \
 		awk -f tools/ld-nss-notes.awk $(B)/tend.ld.txt >&2; \
@@ -114,7 +115,7 @@ $(B)/hooks/tend: $(HOOKS_SRC:%.c=$(B)/hooks/%.o) $(INIT_SRC:%.c=$(B)/%.o) \
 
 # `tendctl account` reads the records itself, with the account layer's
 # reader (and the base layer below it); nothing else of the daemon.
-tendctl: $(B)/tools/tendctl.o $(B)/tools/tendctl_account.o $(B)/lib/account.a $(B)/lib/base.a \
+tendctl $(B)/tendctl: $(B)/tools/tendctl.o $(B)/tools/tendctl_account.o $(B)/lib/account.a $(B)/lib/base.a \
 		$(B)/libtend.a
 	$(CC) $(OPT) -o $@ $^
 
@@ -194,6 +195,50 @@ check: deps-check
 	@$(MAKE) --no-print-directory kernel-generic || \
 		echo "tend: could not fetch the generic kernel (above): tests/qemu/hwdog.bats will be skipped"
 	@tests/run-all.sh
+
+# Static analysis (README "Static analysis"): cppcheck and clang-tidy over
+# tend's sources, with the checks chosen in .clang-tidy (tools/libtend/ adds
+# one) and tools/lint/cppcheck-suppressions.txt. Results are kept in
+# build/lint/: a file is checked again only when its object (so the file or
+# a header it includes) or a configuration changed. make check runs both.
+LINT_SRC    := $(ALL_SRC) $(LIBTEND_SRC) tools/tendctl.c tools/tendctl_account.c \
+	       $(EXAMPLES:%=tools/examples/%.c)
+LINT_FLAGS   = -std=c11 $(CPPFLAGS) -Itools/libtend $(PKG_CFLAGS)
+TIDY_CONFIG := .clang-tidy tools/libtend/.clang-tidy
+.PHONY: lint lint-cppcheck lint-tidy clang
+lint:
+	@tools/ensure-deps.sh check
+	@$(MAKE) --no-print-directory lint-cppcheck lint-tidy
+lint-cppcheck: $(B)/lint/cppcheck.ok
+lint-tidy: $(LINT_SRC:%.c=$(B)/lint/tidy/%.ok)
+
+# One file: its findings in .txt, and .ok only if there were none.
+$(B)/lint/tidy/%.ok: %.c $(B)/%.o $(TIDY_CONFIG)
+	@mkdir -p $(dir $@)
+	@echo "clang-tidy $<"
+	@rm -f $@; if clang-tidy --quiet $< -- $(LINT_FLAGS) >$(@:.ok=.txt) 2>&1; then touch $@; \
+		else grep -v ' warnings\? generated\.$$' $(@:.ok=.txt); exit 1; fi
+
+# cppcheck keeps what it found per file in build/lint/cppcheck/ and reads
+# again only what changed. -j1: its whole-program checks (ctu*) see every
+# file only when one process reads them all.
+CPPCHECK_FLAGS = -q --std=c11 --enable=warning,style,performance,portability --library=posix \
+	--inline-suppr --suppressions-list=tools/lint/cppcheck-suppressions.txt --error-exitcode=1 \
+	--template='{file}:{line}: {severity}: {message} [{id}]' \
+	-D_GNU_SOURCE -DTEND_VERSION='"$(VERSION)"' -I supervisor -I tools -I tools/libtend -I .
+$(B)/lint/cppcheck.ok: $(LINT_SRC) $(wildcard supervisor/*/*.h init/*.h tools/*.h tools/libtend/*.h) \
+		tools/lint/cppcheck-suppressions.txt Makefile
+	@mkdir -p $(B)/lint/cppcheck
+	@echo "cppcheck ($(words $(LINT_SRC)) files)"
+	@rm -f $@; cppcheck $(CPPCHECK_FLAGS) --cppcheck-build-dir=$(B)/lint/cppcheck $(LINT_SRC) && touch $@
+
+# tend, tendctl, libtend and the unit tests built again with clang, -Wall
+# -Wextra -Werror as with gcc, into build/clang/.
+CLANG_B    := $(B)/clang
+CLANG_BINS := tend tendctl libtend.so $(UNIT_SRC:tests/unit/%.c=unit/%)
+clang:
+	@tools/ensure-deps.sh check
+	@$(MAKE) --no-print-directory CC=clang B=$(CLANG_B) $(addprefix $(CLANG_B)/,$(CLANG_BINS))
 
 # The demo: tend on the shipped conf.d (user mode as a user, system mode as
 # root), run in its run directory, then its status.

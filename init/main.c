@@ -89,8 +89,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc)
 		return -1;
-	if (strcmp(o->tracking, "auto") && strcmp(o->tracking, "cgroup") &&
-	    strcmp(o->tracking, "ancestry"))
+	if (strcmp(o->tracking, "auto") != 0 && strcmp(o->tracking, "cgroup") != 0 &&
+	    strcmp(o->tracking, "ancestry") != 0)
 		return -1;
 	return 0;
 }
@@ -252,8 +252,8 @@ int main(int argc, char **argv)
 		 * ("single", "splash"): PID 1 goes on with what it understood. */
 		tend_log(&t->log, LOG_WARN,
 			 "ignoring arguments it does not understand (see tend -h)");
-		if (strcmp(o.tracking, "auto") && strcmp(o.tracking, "cgroup") &&
-		    strcmp(o.tracking, "ancestry"))
+		if (strcmp(o.tracking, "auto") != 0 && strcmp(o.tracking, "cgroup") != 0 &&
+		    strcmp(o.tracking, "ancestry") != 0)
 			o.tracking = "auto";
 	}
 	if (t->mode == MODE_PID1 && o.check) {

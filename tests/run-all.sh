@@ -11,6 +11,8 @@
 #   model     tests/model/run.sh quick   the SPIN models of the peer protocol (the small
 #                                        configurations; `make model` runs the large ones)
 #   qemu      tests/qemu/*.bats          bats --tap (boots QEMU guests; slow)
+#   lint      make lint-cppcheck, make lint-tidy, make clang: one test per tool (each
+#                                        passes with no finding; README "Static analysis")
 # Choose suites with TEND_TESTS (default: all), e.g. TEND_TESTS="unit bats" tests/run-all.sh.
 # TEND_TEST_TIMEOUT bounds each unit binary in seconds (default 600).
 # A program that exits non-zero without reporting a "not ok" (a crash, a sanitizer report
@@ -21,7 +23,7 @@ shopt -s nullglob lastpipe
 exec </dev/null
 cd "$(dirname "$0")/.." || exit 1
 
-suites=${TEND_TESTS:-layers unit san valgrind model bats bats-san qemu}
+suites=${TEND_TESTS:-layers unit san valgrind model lint bats bats-san qemu}
 limit=${TEND_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0
 failures=() skips=()
@@ -154,13 +156,34 @@ suite_bats-san() {
 suite_qemu() { run_bats qemu tests/qemu/*.bats; }
 suite_model() { run_tap model model tests/model/run.sh quick; }
 
+# One make target as one test: ok when it exits 0. What it prints (the findings, less
+# the commands and the names of the files checked) is shown indented, and its time.
+make_test() { # SUITE NAME TARGET
+	local line rc start=$SECONDS
+	make --no-print-directory -s -j2 "$3" 2>&1 | grep -v -e '^clang-tidy [^ ]*$' -e '^cppcheck ([0-9]* files)$' | sed 's/^/    /'
+	rc=${PIPESTATUS[0]}
+	if ((rc == 0)); then
+		line="ok - $2 ($((SECONDS - start)) s)"
+	else
+		line="not ok - $2 (make $3: exit status $rc)"
+	fi
+	echo "$line"
+	tap_line "$1" "$line"
+}
+
+suite_lint() {
+	make_test lint "cppcheck: no finding" lint-cppcheck
+	make_test lint "clang-tidy: no finding" lint-tidy
+	make_test lint "clang -Wall -Wextra -Werror builds tend, tendctl, libtend, unit tests" clang
+}
+
 for s in $suites; do
 	case $s in
-	layers | unit | san | valgrind | model | bats | bats-san | qemu)
+	layers | unit | san | valgrind | model | lint | bats | bats-san | qemu)
 		header "$s"
 		"suite_$s"
 		;;
-	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind model bats bats-san qemu)" ;;
+	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind model lint bats bats-san qemu)" ;;
 	esac
 done
 

@@ -124,7 +124,7 @@ static void record_exit(struct account *a, const struct bus_event *ev)
 		set_name(r.tenant, g->decl.tenant);
 		set_name(r.group, g->decl.name);
 	}
-	if (ev->kind == BUS_PROCESS_EXITED)
+	if (ev->kind == BUS_PROCESS_EXITED && ev->proc)
 		set_name(r.process, ev->proc->decl->name);
 	r.orphan = ev->kind == BUS_DESCENDANT_REAPED;
 	from_exit(&r, ev->exit);

@@ -88,17 +88,17 @@ static void read_file(struct reading *rd, const char *path)
 int account_read(const char *dir, int64_t since_ms, int64_t until_ms, record_fn *fn, void *ctx,
 		 FILE *warnings, struct account_read_stats *stats)
 {
+	*stats = (struct account_read_stats){ 0 };
 	struct reading rd = { since_ms, until_ms, fn, ctx, warnings, stats };
 	struct dirent **names;
-	*stats = (struct account_read_stats){ 0 };
 	int n = scandir(dir, &names, is_month_file, alphasort);
 	if (n < 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		int64_t from, to;
 		char path[4096];
-		month_span(names[i]->d_name, &from, &to);
-		if ((until_ms == ACCOUNT_TIME_NONE || from < until_ms) &&
+		if (month_span(names[i]->d_name, &from, &to) &&
+		    (until_ms == ACCOUNT_TIME_NONE || from < until_ms) &&
 		    (since_ms == ACCOUNT_TIME_NONE || to > since_ms)) {
 			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 			read_file(&rd, path);

@@ -349,6 +349,7 @@ static void promise(struct cluster *c, struct negotiation *n, uint64_t t, uint32
 
 static void on_bid(struct cluster *c, struct negotiation *n, const struct neg_input *in)
 {
+	/* cppcheck-suppress ctunullpointer ; input is NULL only with NE_TIMER */
 	uint64_t t = in->grp->term;
 	uint32_t b = in->msg->sender;
 

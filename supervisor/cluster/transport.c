@@ -81,6 +81,7 @@ void transport_send(struct cluster *c, const uint8_t *buf, size_t len, uint32_t 
 		to = c->link.now.broadcast && c->link.now.broadcast != c->link.now.address
 			 ? c->link.now.broadcast
 			 : INADDR_BROADCAST;
+	/* cppcheck-suppress unreadVariable ; sendmsg reads it, through mh.msg_name */
 	dst.sin_addr.s_addr = htonl(to);
 	if (pi.ipi_ifindex) { /* out of the cluster interface, whatever the routes say */
 		mh.msg_control = ctl.buf;

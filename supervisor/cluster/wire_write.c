@@ -12,6 +12,7 @@
 void wire_begin(struct wire_writer *w, enum wire_type type, uint32_t sender, uint32_t incarnation,
 		uint32_t seq)
 {
+	/* cppcheck-suppress ctuuninitvar ; w->buf is written here, not read */
 	put16(w->buf + WH_MAGIC, WIRE_MAGIC);
 	w->buf[WH_VERSION] = WIRE_VERSION;
 	w->buf[WH_TYPE] = (uint8_t)type;

@@ -57,6 +57,8 @@ static size_t nth_edge(const struct config *cfg, const struct name_index *t, siz
 	const struct group_decl *g = &cfg->groups[i];
 	size_t nreq = argv_count(g->requires), nall = nreq + argv_count(g->after);
 	for (; *k < nall; (*k)++) {
+		/* The analyzer cannot see that argv_count(NULL) is 0. */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		const char *name = *k < nreq ? g->requires[*k] : g->after[*k - nreq];
 		size_t j = name_index_find(t, cfg, name);
 		if (j != NO_GROUP && j != i) {
@@ -111,7 +113,7 @@ static int check_cycles(const struct config *cfg, const struct name_index *t,
 					break;
 			} else if (mark[j] == ON_PATH) {
 				size_t from = top;
-				while (path[from] != j)
+				while (from > 0 && path[from] != j)
 					from--;
 				report_cycle(cfg, path, from, top, eb);
 			} else if (mark[j] == NEW) {

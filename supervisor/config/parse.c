@@ -35,7 +35,7 @@
 #define SERVICE_NAME_RULE "[A-Za-z0-9_.-]+, not starting with -, at most 64 characters"
 #define SECTION(title, opts)                                                                       \
 	{                                                                                          \
-		.name = title, .type = CFGT_SEC, .subopts = opts,                                  \
+		.name = (title), .type = CFGT_SEC, .subopts = (opts),                              \
 		.flags = CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES, .validcb = check_section   \
 	}
 
@@ -1051,6 +1051,9 @@ static int append_group(struct load *ld, const struct group_decl *g)
 		cfg->groups = groups;
 		ld->groups_cap = cap;
 	}
+	/* ngroups < groups_cap: groups was allocated (the analyzer does not
+	 * know that both start at 0). */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 	cfg->groups[cfg->ngroups++] = *g;
 	if (name_index_add(&ld->names, cfg, cfg->ngroups - 1) < 0) {
 		cfg->ngroups--;

@@ -204,7 +204,7 @@ static void unpack_tenant(struct cursor *c, struct config *cfg)
 	}
 	t->nmember = r.nmember;
 	t->nextra = r.nextra;
-	n = (size_t)(r.nmember + r.nextra);
+	n = (size_t)r.nmember + (size_t)r.nextra;
 	if (n && !(t->gids = malloc(n * sizeof(gid_t))))
 		c->bad = true;
 	if (n && t->gids)

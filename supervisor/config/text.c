@@ -327,7 +327,7 @@ void conf_msgs_vadd(struct conf_msgs *m, int line, const char *fmt, va_list ap)
 void conf_errbuf_init(struct conf_errbuf *eb, char *buf, size_t len)
 {
 	*eb = (struct conf_errbuf){ .buf = buf, .len = buf ? len : 0 };
-	if (eb->len)
+	if (buf && len)
 		buf[0] = '\0';
 }
 

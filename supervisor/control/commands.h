@@ -48,7 +48,7 @@ void cmd_release(struct tend *t, struct client *c, char **argv);
 enum place_verb { PLACE_START, PLACE_STOP, PLACE_RESTART };
 /* true when the request was answered (taken by the cluster, or refused);
  * false: act on the group here as on any other. */
-bool placed_request(struct tend *t, struct client *c, struct group *g, struct process *p,
+bool placed_request(struct tend *t, struct client *c, struct group *g, const struct process *p,
 		    enum place_verb v);
 /* waiters.c: answers c's deferred reply if what it waits for has happened;
  * true if it was answered. */

@@ -67,7 +67,8 @@ static void send_log_tail(struct tend *t, struct client *c, const char *group,
 				buf_printf(&b, "%s: %s", name, lines[j] + WALL_TIME_LEN);
 			}
 			more[count++] =
-			    (struct log_line){ .text = b.data ? b.data : strdup(""), .seq = seq++ };
+			    (struct log_line){ .text = b.data ? b.data : strdup(""), .seq = seq };
+			seq++;
 		}
 		all = more ? more : all;
 		argv_free(lines);
@@ -223,7 +224,7 @@ static void log_line(struct control *ctl, struct process *p, const char *line, s
 }
 
 /* A reload replaced `from` by `to`: readers follow the new one. */
-static void move_followers(struct control *ctl, struct group *from, struct group *to)
+static void move_followers(struct control *ctl, const struct group *from, struct group *to)
 {
 	for (struct client *c = ctl->clients; c; c = c->next) {
 		if (c->follow_group != from)

@@ -59,7 +59,7 @@ void cmd_release(struct tend *t, struct client *c, char **argv)
 	client_ok(c, "group %s: stopping here; a peer takes it over", argv[1]);
 }
 
-bool placed_request(struct tend *t, struct client *c, struct group *g, struct process *p,
+bool placed_request(struct tend *t, struct client *c, struct group *g, const struct process *p,
 		    enum place_verb v)
 {
 	struct cluster *cl = c->ctl->cluster;

@@ -77,8 +77,11 @@ void run_answer(struct client *c, struct group *g)
 static const char *loggable(const char *word, char *buf, size_t len)
 {
 	size_t i = 0;
-	for (; word[i] && i + 1 < len; i++)
-		buf[i] = (unsigned char)word[i] < 0x20 || word[i] == 0x7f ? '?' : word[i];
+	for (; word[i] && i + 1 < len; i++) {
+		buf[i] = word[i];
+		if ((unsigned char)word[i] < 0x20 || word[i] == 0x7f)
+			buf[i] = '?';
+	}
 	buf[i] = '\0';
 	return buf;
 }

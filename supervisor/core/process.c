@@ -675,6 +675,7 @@ static void publish(struct tend *t, enum bus_kind kind, struct process *p)
 
 /* Reports a step that must not be: during an event's delivery (core/bus.h),
  * or a pair of the table that cannot happen. */
+/* cppcheck-suppress constParameter ; act points to a function, which has no const */
 static void check_step(struct tend *t, struct process *p, enum proc_event ev, action_fn *act)
 {
 	char label[2 * NAME_MAX_LEN + 2];

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define REAP_POLL_MS 10 /* without a pidfd, how often to look for the reader's end */
@@ -307,7 +308,7 @@ void reload_close(struct daemon *d)
 		tend_log(&d->tend.log, LOG_INFO, "reload: abandoned, tend is stopping");
 		config_read_kill(&rl->rd, "tend is stopping");
 		for (int i = 0; i < RELOAD_REAP_WAIT_MS && !config_read_reap(&rl->rd); i++)
-			usleep(1000);
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL); /* 1 ms */
 		config_read_close(&rl->rd);
 		rl->reading = false;
 	}

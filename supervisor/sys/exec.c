@@ -111,6 +111,8 @@ static void exec_search(char *const *argv, char *const *envp)
 		const char *end = strchr(dir, ':');
 		size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
 		if (dlen + flen + 2 <= sizeof(buf)) {
+			/* the NUL comes with file, copied below */
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result) */
 			memcpy(buf, dir, dlen);
 			size_t n = dlen;
 			if (n)

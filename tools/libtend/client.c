@@ -116,6 +116,9 @@ too_long:
  * Returns 2 to keep reading, else what libtend_request returns. */
 static int handle_line(char *line, tend_line_fn on_line, void *arg, char *err, size_t errlen)
 {
+	/* The analyzer assumes that memchr over 0 bytes of read_reply's new
+	 * buffer found a newline, so that line is garbage: it cannot. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	if (line[0] == '>' && (line[1] == ' ' || line[1] == '\0')) {
 		const char *payload = line[1] ? line + 2 : line + 1;
 
@@ -189,7 +192,8 @@ static int read_reply(int fd, tend_line_fn on_line, void *arg, char *err, size_t
 		if (n < 0) {
 			int saved = errno;
 
-			libtend_set_msg(err, errlen, "cannot read from tend: %s", strerror(saved));
+			libtend_set_msg(err, errlen, "cannot read from tend: %s",
+					libtend_strerror(saved));
 			errno = saved;
 			ret = -1;
 			break;
@@ -237,7 +241,8 @@ int libtend_send_request(int fd, char *const argv[], char *err, size_t errlen)
 	if (write_all(fd, line, (size_t)n) < 0) {
 		n = errno;
 		if (!refusal_line(fd, err, errlen))
-			libtend_set_msg(err, errlen, "cannot write to tend: %s", strerror(n));
+			libtend_set_msg(err, errlen, "cannot write to tend: %s",
+					libtend_strerror(n));
 		errno = n;
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #define LIBTEND_CLIENT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "tend.h"
 
@@ -24,5 +25,11 @@ int libtend_request(int fd, char *const argv[], tend_line_fn on_line, void *arg,
  * messages. */
 void libtend_set_msg(char *msg, size_t msglen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* strerror(err) for a library: glibc's strerror is MT-Unsafe, and libtend
+ * runs in programs that may have threads. GNU strerror_r returns the text,
+ * in the buffer it is given (alive until the end of the caller's block) or
+ * a constant one. */
+#define libtend_strerror(err) strerror_r((err), (char[64]){ 0 }, 64)
 
 #endif

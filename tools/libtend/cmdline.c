@@ -59,6 +59,7 @@ static int words_push(struct words *ws, struct word *w)
 			return -1;
 		ws->v = v;
 		ws->cap = cap;
+		ws->v[ws->n] = NULL; /* argv_free may see it before the push ends */
 	}
 	s = w->s ? w->s : malloc(1); /* "" has no buffer yet */
 	if (!s)

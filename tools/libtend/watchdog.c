@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "tend.h"
 #include "watchdog_page.h"
 
@@ -71,8 +72,9 @@ static void orphan_exit(void *arg)
 
 	n = snprintf(msg, sizeof(msg), "libtend: tend (pid %ld) is gone; ending this process\n",
 		     (long)wd->tend_pid);
-	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
-		n = 0; /* nowhere left to say it: end all the same */
+	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0) {
+		/* nowhere left to say it: end all the same */
+	}
 	_exit(TEND_WATCHDOG_ORPHAN_EXIT);
 }
 
@@ -113,13 +115,15 @@ static void *map_file(const char *path, char *why, size_t whylen)
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		saved = errno;
-		set_why(why, whylen, "cannot open watchdog file %s: %s", path, strerror(saved));
+		set_why(why, whylen, "cannot open watchdog file %s: %s", path,
+			libtend_strerror(saved));
 		errno = saved;
 		return MAP_FAILED;
 	}
 	if (fstat(fd, &st) < 0) {
 		saved = errno;
-		set_why(why, whylen, "cannot stat watchdog file %s: %s", path, strerror(saved));
+		set_why(why, whylen, "cannot stat watchdog file %s: %s", path,
+			libtend_strerror(saved));
 	} else if (!S_ISREG(st.st_mode) || st.st_size < (off_t)TEND_WATCHDOG_FILE_SIZE) {
 		set_why(why, whylen,
 			"watchdog file %s is truncated or not a watchdog file "
@@ -131,7 +135,7 @@ static void *map_file(const char *path, char *why, size_t whylen)
 		saved = errno;
 		if (m == MAP_FAILED)
 			set_why(why, whylen, "cannot map watchdog file %s: %s", path,
-				strerror(saved));
+				libtend_strerror(saved));
 	}
 	close(fd); /* the mapping stays; no descriptor leaks into the program */
 	errno = saved;
