@@ -261,8 +261,8 @@ static void text_slot(struct config_answer *a, int i, char ***slot, uint64_t *le
 
 	char **system[SYSTEM_TEXTS] = { &a->cfg.system.hostname, &a->cfg.system.file,
 					&a->cfg.system.watchdog_device };
-	uint64_t system_len[SYSTEM_TEXTS] = { a->h.hostname_len, a->h.sysfile_len,
-					      a->h.watchdog_len };
+	const uint64_t system_len[SYSTEM_TEXTS] = { a->h.hostname_len, a->h.sysfile_len,
+						    a->h.watchdog_len };
 
 	if (i < SYSTEM_TEXTS) {
 		*slot = system[i];
