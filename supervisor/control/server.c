@@ -2,6 +2,7 @@
  * that cannot be written at once wait in the client's output buffer. */
 #include "libtend/cmdline.h"
 #include "base/container_of.h"
+#include "base/json.h"
 #include "sys/log.h"
 #include "control/authorise.h"
 #include "control/commands.h"
@@ -50,6 +51,24 @@ void client_data(struct client *c, const char *fmt, ...)
 	buf_free(&line);
 }
 
+/* A status line is one line of printable UTF-8, whatever the message
+ * holds: it often quotes the request ("no such group: ..."), and tendctl
+ * prints it on a terminal, where an escape sequence would act. */
+static void status_text_append(struct buf *out, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	while (*s) {
+		size_t n = utf8_sequence_length(s);
+		if (n == 1 && (*s < 0x20 || *s == 0x7f))
+			buf_puts(out, *s == '\n' || *s == '\t' ? " " : "?");
+		else if (n == 0)
+			buf_puts(out, "?");
+		else
+			buf_append(out, (const char *)s, n);
+		s += n ? n : 1;
+	}
+}
+
 static void client_status(struct client *c, const char *word, const char *fmt, va_list ap)
 {
 	struct buf msg = { 0 };
@@ -57,11 +76,7 @@ static void client_status(struct client *c, const char *word, const char *fmt, v
 	buf_puts(&c->out, word);
 	if (msg.len) {
 		buf_puts(&c->out, " ");
-		/* The status line is one line, whatever the message holds. */
-		for (char *s = msg.data; *s; s++)
-			if (*s == '\n')
-				*s = ' ';
-		buf_puts(&c->out, msg.data);
+		status_text_append(&c->out, msg.data);
 	}
 	buf_puts(&c->out, "\n");
 	buf_free(&msg);
@@ -191,8 +206,10 @@ void client_flush(struct client *c)
 	/* A watcher may hold its snapshot on top (watch.c bounds the rest). */
 	size_t max = CLIENT_OUTPUT_MAX + (c->watch.active ? c->watch.backlog : 0);
 	if (client_unsent(c) > max || c->out.oom) {
+		c->ctl->unread++;
 		tend_log(&t->log, LOG_WARN,
-			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
+			 "control: client pid %d does not read its replies; dropped (%lu so far)",
+			 (int)c->pid, c->ctl->unread);
 		client_drop(c);
 	}
 	/* Stop listening for input we would not read now (a request waits, one
@@ -221,12 +238,14 @@ static void handle_line(struct client *c, char *line)
 		return client_err(c, "permission denied: uid %d may only make these requests: %s",
 				  (int)c->uid, TENANT_REQUESTS);
 	char **argv = cmdline_split(line, &why);
-	if (!argv)
+	if (!argv) {
+		c->ctl->bad_requests++;
 		client_err(c, "bad request: %s", why);
-	else if (!argv[0])
+	} else if (!argv[0]) {
 		client_err(c, "usage: empty request");
-	else
+	} else {
 		command_dispatch(c->ctl->t, c, argv);
+	}
 	argv_free(argv);
 }
 
@@ -241,6 +260,7 @@ static void handle_input(struct client *c)
 		if (!nl) {
 			if (c->in.len >= TEND_REQUEST_MAX) {
 				/* Refuse it, and skip the rest of that line as it comes. */
+				c->ctl->too_long++;
 				client_err(c, "request longer than %d bytes", TEND_REQUEST_MAX);
 				buf_reset(&c->in);
 				c->discarding = true;
@@ -248,6 +268,7 @@ static void handle_input(struct client *c)
 			return;
 		}
 		if (nl - c->in.data >= TEND_REQUEST_MAX) {
+			c->ctl->too_long++;
 			client_err(c, "request longer than %d bytes", TEND_REQUEST_MAX);
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 			continue;
@@ -255,6 +276,7 @@ static void handle_input(struct client *c)
 		/* A NUL would cut the line short unseen ("sta" for "sta\0tus"):
 		 * a request is a line of text, and says so. */
 		if (memchr(c->in.data, '\0', (size_t)(nl - c->in.data))) {
+			c->ctl->bad_requests++;
 			client_err(c,
 				   "bad request: a NUL byte in it (a request is one line of text)");
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
@@ -439,6 +461,7 @@ static bool evict_oldest_idle(struct control *ctl)
 		return false;
 	/* Freed after the batch (control_after_events), as a later event of
 	 * this batch may be its own; until then the count is over by it. */
+	ctl->evicted++;
 	client_err(oldest, "too many connections: an idle one closed by tend");
 	oldest->closing = true;
 	client_flush(oldest);

@@ -87,6 +87,10 @@ struct control {
 	unsigned long refused_full; /* ... no slot left, or over the per-uid limit */
 	unsigned long idle_closed;  /* closed: no complete request in CLIENT_IDLE_MS */
 	unsigned long over_total;   /* dropped: the most unsent when all were over the total */
+	unsigned long evicted;	    /* idle, closed to give root or tend's uid a slot */
+	unsigned long unread;	    /* dropped: its own unsent replies over CLIENT_OUTPUT_MAX */
+	unsigned long too_long;	    /* requests refused: longer than TEND_REQUEST_MAX */
+	unsigned long bad_requests; /* requests refused: a NUL byte, or words that do not split */
 	int spare_fd;		    /* kept free for refusing connections when out of fds */
 	/* `reload`: reading conf.d is the daemon's, which sets this. It
 	 * returns the number of the reload that will answer (0: none will),

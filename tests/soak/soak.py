@@ -444,6 +444,13 @@ def main():
         fails.append(str(e))
     finally:
         tend.stop()
+    # a sanitizer build reports leaks at exit, and runtime errors, here
+    with open(os.path.join(a.dir, "tend.out"), errors="replace") as f:
+        reports = [line for line in f if "Sanitizer" in line or "runtime error:" in line]
+    if reports:
+        fails.append("sanitizer reports in tend's output: " + reports[0].strip())
+    if tend.proc.returncode not in (0, None):
+        fails.append("tend exited with status %d" % tend.proc.returncode)
     for f in fails:
         log("FAILED: " + f)
     if not fails:
