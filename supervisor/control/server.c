@@ -222,6 +222,16 @@ void client_flush(struct client *c)
 		c->events = ev;
 }
 
+/* One send per client and batch, not one per line: 20 `logs -f` readers
+ * of a process writing as fast as it can made tend try a send for each
+ * line and reader (30 000 a wake-up) and stall everyone else past 200 ms.
+ * Over the bound, the flush drops it now. */
+void client_queued(struct client *c)
+{
+	if (client_unsent(c) > CLIENT_OUTPUT_MAX || c->out.oom)
+		client_flush(c);
+}
+
 /* The peer sends nothing more and nothing is owed to it: no deferred reply,
  * no stream (events, logs -f) it is reading. */
 static bool client_finished(const struct client *c)
