@@ -299,6 +299,7 @@ static void handle_input(struct client *c)
 		buf_puts(&line, c->in.data);
 		buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 		/* A complete request: the connection is not idle. */
+		c->request_sent = false;
 		loop_timer_in(&c->ctl->t->loop, &c->idle, CLIENT_IDLE_MS);
 		if (!line.oom)
 			handle_line(c, line.data ? line.data : (char *)"");
@@ -437,7 +438,19 @@ static void refuse_connection(int fd, const char *why)
 static bool client_idle(const struct client *c)
 {
 	return !c->wait.active && !c->subscribed && !c->follow_group && !c->watch.active &&
-	       !client_unsent(c) && !c->closing;
+	       !client_unsent(c) && !c->closing && !c->request_sent;
+}
+
+/* Whether a whole request (a line) waits in c's socket, unread: a
+ * connection accepted in the same batch as a flood of connections has
+ * sent its request before tend got to read it. A half request is no
+ * request: such a connection stays idle. */
+static bool request_waiting(struct client *c)
+{
+	char peek[TEND_REQUEST_MAX];
+	ssize_t n = recv(c->w.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	c->request_sent = n > 0 && memchr(peek, '\n', (size_t)n);
+	return c->request_sent;
 }
 
 static void on_idle_timeout(struct timer *tm)
@@ -463,10 +476,13 @@ static void on_idle_timeout(struct timer *tm)
  * closing are not counted, since they will be gone after this batch. */
 static bool evict_oldest_idle(struct control *ctl)
 {
-	struct client *oldest = NULL;
-	for (struct client *c = ctl->clients; c; c = c->next)
-		if (client_idle(c))
-			oldest = c;
+	struct client *oldest;
+	do { /* each connection is looked into at most once: then it is not idle */
+		oldest = NULL;
+		for (struct client *c = ctl->clients; c; c = c->next)
+			if (client_idle(c))
+				oldest = c;
+	} while (oldest && request_waiting(oldest));
 	if (!oldest)
 		return false;
 	/* Freed after the batch (control_after_events), as a later event of

@@ -55,10 +55,11 @@ struct client {
 	struct timer idle; /* armed until the next complete request */
 	uid_t uid;
 	pid_t pid;
-	bool closing;	 /* close once out is flushed */
-	bool eof;	 /* the peer will send nothing more */
-	bool discarding; /* skipping the rest of an over-long request line */
-	bool subscribed; /* `events`: gets every event until it goes away */
+	bool closing;	   /* close once out is flushed */
+	bool eof;	   /* the peer will send nothing more */
+	bool discarding;   /* skipping the rest of an over-long request line */
+	bool request_sent; /* a whole request waits in the socket, not read yet */
+	bool subscribed;   /* `events`: gets every event until it goes away */
 	bool subscribed_json;
 	struct group *follow_group;  /* `logs -f`: streams new lines of this group */
 	struct process *follow_proc; /* ... or of this one process, if set */
