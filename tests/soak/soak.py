@@ -27,7 +27,8 @@ open fds and RSS are read with nothing running: the end must be within
 --fd-bound fds (default 4) and --rss-bound KiB (default 4096; negative:
 not checked) of the warm-up. With nothing running, no child of tend may be left (a zombie
 included); every pid started must have exactly one `exited` event, and
-one process record in RUNDIR/account.
+one process record in RUNDIR/account; no client may have been refused or
+dropped (status --json's "control" counters).
 
 Prints what it measured; with --curve a table, one row per sample (every
 --every seconds: default 1, or one twentieth of --minutes): time,
@@ -436,6 +437,15 @@ def main():
                          (len(extra), extra[:10]))
         log("%d exits of %d pids seen in the events; %d accounting records" %
             (sum(sub.exits.values()), len(sub.exits), sum(records.values())))
+        # well-behaved clients: none of them refused or dropped by tend
+        data, _ = tend.request("status --json")
+        control = json.loads("\n".join(data)).get("control", {})
+        log("control socket: %s" % json.dumps(control, separators=(",", ":")))
+        for k in ("refused_uid", "refused_full", "evicted", "dropped_unread", "dropped_total",
+                  "too_long", "bad_requests"):
+            if control.get(k):
+                fails.append("control.%s is %d: a well-behaved client was refused or dropped" %
+                             (k, control[k]))
         for e in clients.errors[:5] + reloader.errors[:5]:
             fails.append("a client got: " + e)
         if sub.ended:
