@@ -203,6 +203,7 @@ class Clients(threading.Thread):
         self.stopping = threading.Event()
         self.made = 0
         self.errors = []
+        self.ping_ms = []  # how long each `ping` took, connection included
 
     def stream_briefly(self, line, seconds):
         with self.tend.connect() as s:
@@ -218,12 +219,14 @@ class Clients(threading.Thread):
     def one(self, rng):
         g = "s%d" % rng.randrange(self.groups)
         kind = rng.randrange(6)
+        start = time.monotonic()
         if kind == 0:
             _, st = self.tend.request("status --json")
         elif kind == 1:
             _, st = self.tend.request("logs %s -n 5" % g)
         elif kind == 2:
             _, st = self.tend.request("ping")
+            self.ping_ms.append((time.monotonic() - start) * 1000)
         else:
             st = "OK"
             if kind == 3:
@@ -401,6 +404,10 @@ def main():
                   ("seconds", "exits", "exits/s", "fds", "rss_kb", "clients", "reloads"))
             for r in rows:
                 print("%8.1f %8d %8.0f %5d %9d %8d %8d" % r)
+        if clients.ping_ms:
+            ms = sorted(clients.ping_ms)
+            log("ping during the churn: %d, median %.1f ms, max %.1f ms" %
+                (len(ms), ms[len(ms) // 2], ms[-1]))
         log("%d exits in %.1f s after warm-up (%.0f/s), %d clients, %d reloads" %
             (rows[-1][1] - n0, elapsed, (rows[-1][1] - n0) / elapsed, clients.made,
              reloader.reloads))
