@@ -330,6 +330,14 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@tests/bench/run.sh
 
+# The soak (README "Soak"): 100 groups restarting every few milliseconds,
+# reloads and clients, for SOAK_MINUTES (and at least 10 000 exits), then the
+# checks of tests/soak.bats; prints the curve (fds, RSS, exits/s over time).
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak: all
+	@tests/soak/run.sh $(CURDIR)/tend --minutes $(SOAK_MINUTES) --restarts 10000 --curve
+
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include

@@ -125,3 +125,104 @@ CONF
 	assert_success
 	assert_line --regexp '^g running'
 }
+
+# measure SECONDS: a client doing `status` again and again meanwhile;
+# measured then waits for its figures, prints them, and fails on an error.
+measure() { hostile lat.out latency "$1" "$T/lat.ms"; }
+measured() {
+	wait_until_quiet 60 grep -q "^latency" "$T/lat.out"
+	echo "status during the attack: $(cat "$T/lat.out") (ms)" >&3
+	grep -q "errors 0$" "$T/lat.out"
+}
+control_counter() { status_json | jq ".control.$1"; }
+counter_at_least() { [ "$(control_counter "$1")" -ge "$2" ]; } # NAME N
+
+@test "a 10 MB line, NUL bytes, invalid UTF-8, thousands of words: refused, counted, others served" {
+	start_tend
+	measure 3
+	run python3 "$TOP/tests/hostile_client.py" "$SOCK" longline 10
+	assert_success
+	assert_line "long: ERR request longer than 4096 bytes"
+	assert_line --regexp "^then: OK tend "
+	run python3 "$TOP/tests/hostile_client.py" "$SOCK" garbage
+	assert_success
+	assert_line "b'sta\\x00tus': ERR bad request: a NUL byte in it (a request is one line of text)"
+	# invalid UTF-8 and control characters are not echoed back as they came
+	assert_line "b'status \\xff\\xfe\\xc3(': ERR no such group: ???("
+	assert_line "b'\\x1b[2J\\x07\\x08 status': ERR usage: unknown command ?[2J?? (tendctl -h lists them)"
+	assert_line --regexp "^then: OK tend "
+	run python3 "$TOP/tests/hostile_client.py" "$SOCK" words 2000
+	assert_success
+	assert_line "2000 words: ERR usage: status [--json] [--tenant T] [GROUP]"
+	assert_line "4096 words: ERR request longer than 4096 bytes"
+	assert_line --regexp "^then: OK tend "
+	[ "$(control_counter too_long)" -eq 2 ]
+	[ "$(control_counter bad_requests)" -eq 4 ]
+	run tctl status
+	assert_success
+	assert_line --regexp '^control: .* 6 bad requests'
+	measured
+}
+
+@test "1000 connections at once that never send: root answered, the oldest closed, counted" {
+	start_tend
+	hostile idle.out idle 1000
+	measure 3
+	wait_until grep -q ready "$T/idle.out"
+	# each connection past the 256 took the slot of the oldest idle one
+	wait_until counter_at_least evicted 744
+	run tctl status
+	assert_success
+	assert_line --regexp '^g running'
+	measured
+	[ "$(control_counter clients)" -le 256 ]
+}
+
+@test "events subscribers that never read: dropped, counted, memory given back" {
+	start_tend
+	hostile subs.out subscribe 5 events
+	wait_until grep -q ready "$T/subs.out"
+	measure 3
+	# each service line is about 1 kB, to each subscriber
+	run python3 "$TOP/tests/hostile_client.py" "$SOCK" services 8000
+	assert_success
+	wait_until counter_at_least dropped_total 1
+	wait_until counter_at_least dropped_unread 1
+	grep -q "unsent bytes (limit 67108864).*dropped" "$T/tend.out"
+	measured
+	rss=$(rss_kb)
+	echo "RSS with the subscribers dropped: ${rss} kB" >&3
+	sanitized || [ "$rss" -lt 50000 ]
+}
+
+@test "notify datagrams in a flood from a stranger: dropped, counted, others served" {
+	start_tend
+	measure 3
+	run python3 "$TOP/tests/hostile_client.py" "$RUN/notify" notify 2
+	assert_success
+	echo "$output" >&3
+	dropped() { [ "$(status_json | jq .notify_dropped)" -ge 1000 ]; }
+	wait_until dropped
+	measured
+	run tctl status
+	assert_line --regexp '^notify: [0-9]+ datagrams dropped'
+}
+
+@test "peer datagrams in a flood: dropped by reason, counted, others served" {
+	port=$((20000 + $$ % 20000))
+	conf 00-cluster.conf <<CONF
+cluster { interface = "lo"  port = $port  heartbeat = 200ms  dead-after = 1s }
+CONF
+	start_tend
+	measure 3
+	run python3 "$TOP/tests/hostile_client.py" "127.0.0.1:$port" peer 2
+	assert_success
+	echo "$output" >&3
+	peer_dropped() { [ "$(status_json | jq .peer_dropped)" -ge 1000 ]; }
+	wait_until peer_dropped
+	measured
+	run tctl peers --json
+	assert_success
+	echo "$output" | jq -e '.dropped.magic > 0 and .dropped.version > 0'
+	echo "$output" | jq -c .dropped >&3
+}

@@ -5,7 +5,7 @@
  * none. What processes say about themselves (STATUS=, log lines) is any
  * bytes, and one invalid byte makes the whole document unreadable to a
  * strict JSON parser. */
-static size_t utf8_sequence_length(const unsigned char *s)
+size_t utf8_sequence_length(const unsigned char *s)
 {
 	unsigned char c = s[0];
 	if (c < 0x80)

@@ -61,6 +61,8 @@ static void cmd_status(struct tend *t, struct client *c, char **argv)
 		return;
 	f.group = name ? tend_find_group(t, name) : NULL;
 	f.caller = c->tenant_user ? c : NULL;
+	/* who else uses the socket is not a tenant's business */
+	f.control = c->tenant_user || name ? NULL : c->ctl;
 	if (name && !f.group)
 		return client_err(c, "no such group: %s", name);
 	if (f.group && !status_shows(t, &f, f.group))

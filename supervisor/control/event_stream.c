@@ -111,7 +111,7 @@ static void emit(struct control *ctl, line_fn *format, const void *what, const c
 		if (!line->data)
 			continue; /* out of memory formatting it */
 		client_data_raw(c, line->data);
-		client_flush(c);
+		client_queued(c);
 	}
 	buf_free(&text);
 	buf_free(&json);

@@ -219,7 +219,7 @@ static void log_line(struct control *ctl, struct process *p, const char *line, s
 		buf_append(&msg, line, len);
 		client_data_raw(c, msg.data);
 		buf_free(&msg);
-		client_flush(c);
+		client_queued(c);
 	}
 }
 
@@ -250,7 +250,9 @@ static void forget_followers(struct control *ctl, struct group *g)
 		if (c->follow_group == g) {
 			c->follow_group = NULL;
 			c->follow_proc = NULL;
-			client_ok(c, g->ephemeral ? "group %s has ended" : "group %s was removed by a reload",
+			client_ok(c,
+				  g->ephemeral ? "group %s has ended"
+					       : "group %s was removed by a reload",
 				  g->decl.name);
 			c->closing = true;
 			client_flush(c);

@@ -2,6 +2,7 @@
  * that cannot be written at once wait in the client's output buffer. */
 #include "libtend/cmdline.h"
 #include "base/container_of.h"
+#include "base/json.h"
 #include "sys/log.h"
 #include "control/authorise.h"
 #include "control/commands.h"
@@ -67,6 +68,24 @@ static void reply_out_of_memory(struct client *c)
 	tend_log(&c->ctl->t->log, LOG_WARN, "control: out of memory answering pid %d", (int)c->pid);
 }
 
+/* A status line is one line of printable UTF-8, whatever the message
+ * holds: it often quotes the request ("no such group: ..."), and tendctl
+ * prints it on a terminal, where an escape sequence would act. */
+static void status_text_append(struct buf *out, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	while (*s) {
+		size_t n = utf8_sequence_length(s);
+		if (n == 1 && (*s < 0x20 || *s == 0x7f))
+			buf_puts(out, *s == '\n' || *s == '\t' ? " " : "?");
+		else if (n == 0)
+			buf_puts(out, "?");
+		else
+			buf_append(out, (const char *)s, n);
+		s += n ? n : 1;
+	}
+}
+
 static void client_status(struct client *c, const char *word, const char *fmt, va_list ap)
 {
 	struct buf msg = { 0 };
@@ -79,11 +98,7 @@ static void client_status(struct client *c, const char *word, const char *fmt, v
 	buf_puts(&c->out, word);
 	if (msg.len) {
 		buf_puts(&c->out, " ");
-		/* The status line is one line, whatever the message holds. */
-		for (char *s = msg.data; *s; s++)
-			if (*s == '\n')
-				*s = ' ';
-		buf_puts(&c->out, msg.data);
+		status_text_append(&c->out, msg.data);
 	}
 	buf_puts(&c->out, "\n");
 	buf_free(&msg);
@@ -215,8 +230,10 @@ void client_flush(struct client *c)
 	/* A watcher may hold its snapshot on top (watch.c bounds the rest). */
 	size_t max = CLIENT_OUTPUT_MAX + (c->watch.active ? c->watch.backlog : 0);
 	if (client_unsent(c) > max || c->out.oom) {
+		c->ctl->unread++;
 		tend_log(&t->log, LOG_WARN,
-			 "control: client pid %d does not read its replies; dropped", (int)c->pid);
+			 "control: client pid %d does not read its replies; dropped (%lu so far)",
+			 (int)c->pid, c->ctl->unread);
 		client_drop(c);
 	}
 	/* Stop listening for input we would not read now (a request waits, one
@@ -227,6 +244,16 @@ void client_flush(struct client *c)
 	uint32_t ev = (client_unsent(c) ? EPOLLOUT : 0) | (want_input ? EPOLLIN | EPOLLRDHUP : 0);
 	if (ev != c->events && loop_modify(&t->loop, &c->w, ev) == 0)
 		c->events = ev;
+}
+
+/* One send per client and batch, not one per line: 20 `logs -f` readers
+ * of a process writing as fast as it can made tend try a send for each
+ * line and reader (30 000 a wake-up) and stall everyone else past 200 ms.
+ * Over the bound, the flush drops it now. */
+void client_queued(struct client *c)
+{
+	if (client_unsent(c) > CLIENT_OUTPUT_MAX || c->out.oom)
+		client_flush(c);
 }
 
 /* The peer sends nothing more and nothing is owed to it: no deferred reply,
@@ -245,12 +272,14 @@ static void handle_line(struct client *c, char *line)
 		return client_err(c, "permission denied: uid %d may only make these requests: %s",
 				  (int)c->uid, TENANT_REQUESTS);
 	char **argv = cmdline_split(line, &why);
-	if (!argv)
+	if (!argv) {
+		c->ctl->bad_requests++;
 		client_err(c, "bad request: %s", why);
-	else if (!argv[0])
+	} else if (!argv[0]) {
 		client_err(c, "usage: empty request");
-	else
+	} else {
 		command_dispatch(c->ctl->t, c, argv);
+	}
 	argv_free(argv);
 }
 
@@ -265,6 +294,7 @@ static void handle_input(struct client *c)
 		if (!nl) {
 			if (c->in.len >= TEND_REQUEST_MAX) {
 				/* Refuse it, and skip the rest of that line as it comes. */
+				c->ctl->too_long++;
 				client_err(c, "request longer than %d bytes", TEND_REQUEST_MAX);
 				buf_reset(&c->in);
 				c->discarding = true;
@@ -272,6 +302,7 @@ static void handle_input(struct client *c)
 			return;
 		}
 		if (nl - c->in.data >= TEND_REQUEST_MAX) {
+			c->ctl->too_long++;
 			client_err(c, "request longer than %d bytes", TEND_REQUEST_MAX);
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 			continue;
@@ -279,6 +310,7 @@ static void handle_input(struct client *c)
 		/* A NUL would cut the line short unseen ("sta" for "sta\0tus"):
 		 * a request is a line of text, and says so. */
 		if (memchr(c->in.data, '\0', (size_t)(nl - c->in.data))) {
+			c->ctl->bad_requests++;
 			client_err(c,
 				   "bad request: a NUL byte in it (a request is one line of text)");
 			buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
@@ -291,6 +323,7 @@ static void handle_input(struct client *c)
 		buf_puts(&line, c->in.data);
 		buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
 		/* A complete request: the connection is not idle. */
+		c->request_sent = false;
 		loop_timer_in(&c->ctl->t->loop, &c->idle, CLIENT_IDLE_MS);
 		if (!line.oom)
 			handle_line(c, line.data ? line.data : (char *)"");
@@ -429,7 +462,19 @@ static void refuse_connection(int fd, const char *why)
 static bool client_idle(const struct client *c)
 {
 	return !c->wait.active && !c->subscribed && !c->follow_group && !c->watch.active &&
-	       !client_unsent(c) && !c->closing;
+	       !client_unsent(c) && !c->closing && !c->request_sent;
+}
+
+/* Whether a whole request (a line) waits in c's socket, unread: a
+ * connection accepted in the same batch as a flood of connections has
+ * sent its request before tend got to read it. A half request is no
+ * request: such a connection stays idle. */
+static bool request_waiting(struct client *c)
+{
+	char peek[TEND_REQUEST_MAX];
+	ssize_t n = recv(c->w.fd, peek, sizeof(peek), MSG_PEEK | MSG_DONTWAIT);
+	c->request_sent = n > 0 && memchr(peek, '\n', (size_t)n);
+	return c->request_sent;
 }
 
 static void on_idle_timeout(struct timer *tm)
@@ -455,14 +500,18 @@ static void on_idle_timeout(struct timer *tm)
  * closing are not counted, since they will be gone after this batch. */
 static bool evict_oldest_idle(struct control *ctl)
 {
-	struct client *oldest = NULL;
-	for (struct client *c = ctl->clients; c; c = c->next)
-		if (client_idle(c))
-			oldest = c;
+	struct client *oldest;
+	do { /* each connection is looked into at most once: then it is not idle */
+		oldest = NULL;
+		for (struct client *c = ctl->clients; c; c = c->next)
+			if (client_idle(c))
+				oldest = c;
+	} while (oldest && request_waiting(oldest));
 	if (!oldest)
 		return false;
 	/* Freed after the batch (control_after_events), as a later event of
 	 * this batch may be its own; until then the count is over by it. */
+	ctl->evicted++;
 	client_err(oldest, "too many connections: an idle one closed by tend");
 	oldest->closing = true;
 	client_flush(oldest);

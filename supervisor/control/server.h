@@ -55,10 +55,11 @@ struct client {
 	struct timer idle; /* armed until the next complete request */
 	uid_t uid;
 	pid_t pid;
-	bool closing;	 /* close once out is flushed */
-	bool eof;	 /* the peer will send nothing more */
-	bool discarding; /* skipping the rest of an over-long request line */
-	bool subscribed; /* `events`: gets every event until it goes away */
+	bool closing;	   /* close once out is flushed */
+	bool eof;	   /* the peer will send nothing more */
+	bool discarding;   /* skipping the rest of an over-long request line */
+	bool request_sent; /* a whole request waits in the socket, not read yet */
+	bool subscribed;   /* `events`: gets every event until it goes away */
 	bool subscribed_json;
 	struct group *follow_group;  /* `logs -f`: streams new lines of this group */
 	struct process *follow_proc; /* ... or of this one process, if set */
@@ -87,6 +88,10 @@ struct control {
 	unsigned long refused_full; /* ... no slot left, or over the per-uid limit */
 	unsigned long idle_closed;  /* closed: no complete request in CLIENT_IDLE_MS */
 	unsigned long over_total;   /* dropped: the most unsent when all were over the total */
+	unsigned long evicted;	    /* idle, closed to give root or tend's uid a slot */
+	unsigned long unread;	    /* dropped: its own unsent replies over CLIENT_OUTPUT_MAX */
+	unsigned long too_long;	    /* requests refused: longer than TEND_REQUEST_MAX */
+	unsigned long bad_requests; /* requests refused: a NUL byte, or words that do not split */
 	int spare_fd;		    /* kept free for refusing connections when out of fds */
 	unsigned long refused_fds;  /* ... refused so, since the shortage began */
 	uint64_t accept_pause_ms;   /* out of fds without a spare: the last pause */
@@ -146,5 +151,8 @@ void client_reply_buf(struct client *c, struct buf *out);
 void client_reply_report(struct client *c, struct buf *report, bool ok, const char *ok_prefix);
 /* Writes what it can; watches for writability when something is left. */
 void client_flush(struct client *c);
+/* A stream's line (events, logs -f) was queued for c: sent with the rest
+ * after the batch (control_flush_pending), or now if c is over its bound. */
+void client_queued(struct client *c);
 
 #endif

@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "cluster/cluster.h"
 #include "control/authorise.h"
+#include "control/server.h"
 #include "core/context.h"
 
 #include <stdio.h>
@@ -38,6 +39,31 @@ static void said_status(const struct process *p, char *buf, size_t len)
 		snprintf(buf, len, "%s", p->status_text);
 	else
 		watchdog_state_text(p, buf, len);
+}
+
+/* What the control socket refused or dropped, and why (README "Limits on
+ * clients"): a hostile client is seen in these counters. */
+static void control_json(const struct control *ctl, struct buf *out)
+{
+	buf_printf(out,
+		   ",\"control\":{\"clients\":%u,\"refused_uid\":%lu,\"refused_full\":%lu,"
+		   "\"evicted\":%lu,\"idle_closed\":%lu,\"dropped_unread\":%lu,"
+		   "\"dropped_total\":%lu,\"too_long\":%lu,\"bad_requests\":%lu}",
+		   ctl->nclients, ctl->refused_uid, ctl->refused_full, ctl->evicted,
+		   ctl->idle_closed, ctl->unread, ctl->over_total, ctl->too_long,
+		   ctl->bad_requests);
+}
+
+static void control_text(const struct control *ctl, struct buf *out)
+{
+	unsigned long refused = ctl->refused_uid + ctl->refused_full;
+	unsigned long dropped = ctl->evicted + ctl->idle_closed + ctl->unread + ctl->over_total;
+	unsigned long bad = ctl->too_long + ctl->bad_requests;
+	if (refused || dropped || bad)
+		buf_printf(out,
+			   "control: %u clients; %lu connections refused, %lu closed by tend, "
+			   "%lu bad requests (status --json: \"control\")\n",
+			   ctl->nclients, refused, dropped, bad);
 }
 
 static void process_text(struct tend *t, struct process *p, struct buf *out)
@@ -198,6 +224,8 @@ void status_text(struct tend *t, struct cluster *cl, const struct status_filter 
 			   "notify: %llu datagrams dropped (not from a supervised tree, or "
 			   "malformed)\n",
 			   (unsigned long long)t->notify_dropped);
+	if (f->control)
+		control_text(f->control, out);
 }
 
 static void process_json(struct tend *t, struct process *p, struct buf *out)
@@ -343,5 +371,7 @@ void status_json(struct tend *t, struct cluster *cl, const struct status_filter 
 	}
 	buf_puts(out, "]");
 	tenants_json(t, f, out);
+	if (f->control)
+		control_json(f->control, out);
 	buf_puts(out, "}");
 }

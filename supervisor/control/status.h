@@ -10,15 +10,17 @@ struct tend;
 struct group;
 struct cluster;
 struct client;
+struct control;
 
 #include <stdbool.h>
 
 /* What a status shows. Who may see which tenant's groups is decided by
  * whoever fills this in (the control request: commands.c). */
 struct status_filter {
-	struct group *group;	     /* NULL: every group */
-	const char *tenant;	     /* NULL: every tenant's */
-	const struct client *caller; /* NULL: anyone; else what it may see (authorise.h) */
+	struct group *group;	       /* NULL: every group */
+	const char *tenant;	       /* NULL: every tenant's */
+	const struct client *caller;   /* NULL: anyone; else what it may see (authorise.h) */
+	const struct control *control; /* its clients' counters shown; NULL: not shown */
 };
 
 bool status_shows(const struct tend *t, const struct status_filter *f, const struct group *g);

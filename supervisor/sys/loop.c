@@ -127,6 +127,23 @@ void timers_run_due(struct loop *l)
 		tm->fire(tm);
 }
 
+/* Due timers run at most this many per turn of the loop, then it looks at
+ * its fds again (the timerfd stays due, so epoll_wait does not wait): a
+ * restart's timer starts a process, and vfork holds tend until the child
+ * runs, which on a busy machine takes milliseconds. In the soak (100
+ * groups, ~680 restarts/s, load 12 on 2 cores) a `ping` took 136 ms in the
+ * median and 203 ms at most with every due timer run at once, 37/76 ms
+ * with 16 a turn, 8/43 ms with 4, at the same restart rate. */
+#define TIMERS_PER_TURN 4
+
+static void timers_run_some(struct loop *l, unsigned max)
+{
+	struct timer *tm;
+	uint64_t now = loop_now_ms(l);
+	for (unsigned i = 0; i < max && (tm = timer_pop_due(&l->timers, now)); i++)
+		tm->fire(tm);
+}
+
 /* Arms the timerfd for the earliest timer; no timer, no wake-up. Relative
  * to the loop's clock, not at an absolute time of CLOCK_MONOTONIC: the
  * seam's clock may differ from it (a test's clock jump). */
@@ -165,7 +182,7 @@ int loop_run(struct loop *l)
 {
 	struct epoll_event events[64];
 	while (!l->quit) {
-		timers_run_due(l);
+		timers_run_some(l, TIMERS_PER_TURN);
 		after_events(l); /* a timer may have completed a reply */
 		if (l->quit)
 			break;

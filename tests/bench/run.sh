@@ -28,6 +28,9 @@
 #   reload (issue 16) is tests/bench/reload.sh: tend --check of 5000 to 40000
 #   groups (BENCH_RELOAD_SIZES, BENCH_RELOAD_RUNS) and ping latency during a
 #   reload; BENCH_ONLY=reload alone means BENCH_SCENARIOS=reload
+#   hostile (issue 16.5) is tests/bench/hostile.sh: status latency while each
+#   hostile client attacks (BENCH_HOSTILE_SECONDS=5 each); printed, not in
+#   results.json; BENCH_ONLY=hostile alone means BENCH_SCENARIOS=hostile
 #   BENCH_KEEP=1            keep the work directory (also kept after a failure)
 set -eu
 cd "$(dirname "$0")/../.."
@@ -42,7 +45,7 @@ IDLE_RUNS=${BENCH_IDLE_RUNS:-$(q 1 2)}
 CRASH_S=${BENCH_CRASH_SECONDS:-$(q 3 10)}
 STORM_N=${BENCH_STORM_N:-$(q 2000 10000)}
 STORM_RUNS=${BENCH_STORM_RUNS:-$(q 1 3)}
-SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile seccomp cluster reload}
+SCENARIOS=${BENCH_SCENARIOS:-floor start restart idle crash storm tend chain services profile seccomp cluster reload hostile}
 SECCOMP_N=${BENCH_SECCOMP_N:-$(q 500 3000)}
 LOOKUPS=${BENCH_LOOKUPS:-$(q 2000 20000)}
 SUPS=${BENCH_ONLY:-tend tend_ancestry floor runit s6 daemontools supervisord tini}
@@ -58,6 +61,11 @@ fi
 # BENCH_ONLY=reload: the reload scenario alone
 if [ "${BENCH_ONLY:-}" = reload ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
 	SCENARIOS=reload
+	SUPS=tend
+fi
+# BENCH_ONLY=hostile: the hostile clients alone
+if [ "${BENCH_ONLY:-}" = hostile ] && [ -z "${BENCH_SCENARIOS:-}" ]; then
+	SCENARIOS=hostile
 	SUPS=tend
 fi
 
@@ -498,6 +506,11 @@ fi
 if want reload; then
 	echo "== 11. reload: reading a large conf.d (tend --check), and tend answering while a reload reads one"
 	tests/bench/reload.sh "$SAMPLES" "$NOTES" || { KEEP=1; echo "  the reload scenario failed" >&2; }
+fi
+
+if want hostile; then
+	echo "== 12. hostile clients: status latency during each attack (tests/bench/hostile.sh)"
+	tests/bench/hostile.sh || { KEEP=1; echo "  the hostile scenario failed" >&2; }
 fi
 
 # The summary: medians per scenario, metric and supervisor (p99 as well for the
