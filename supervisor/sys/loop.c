@@ -86,9 +86,10 @@ void watcher_close(struct loop *l, struct watcher *w)
 
 /* The seam's clock, made never to go back: a clock that jumped back (a
  * fault a test injects; CLOCK_MONOTONIC itself never does) would hold every
- * armed timer back by the jump. Time stands still instead until the clock
- * has caught up, so timers fire in order and no later than they should. A
- * jump forward needs nothing: what is due fires once, in order. */
+ * armed timer back by the jump. The loop's time goes on from where it was
+ * instead (the jump is remembered and added), so timers fire in order and
+ * no later than they should. A jump forward needs nothing: what is due
+ * fires once, in order. */
 uint64_t loop_now_ms(struct loop *l)
 {
 	uint64_t now = l->sys->ops->now_ms(l->sys) + l->clock_behind;
