@@ -298,7 +298,7 @@ static void receive(struct client *c, int peer, struct buf *got)
 {
 	char chunk[4096];
 	ssize_t n;
-	for (int round = 0; round < 1000 && (c->out.len || round == 0); round++) {
+	for (int round = 0; round < 1000 && (client_unsent(c) || round == 0); round++) {
 		client_flush(c);
 		while ((n = read(peer, chunk, sizeof(chunk))) > 0)
 			buf_append(got, chunk, (size_t)n);
