@@ -54,7 +54,8 @@ static bool plain_name(const char *s, size_t len)
 	if (len == 0 || len > 32 || (len <= 2 && strspn(s, ".") >= len))
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_",
+		if (!s[i] || /* strchr finds the terminator */
+		    !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_",
 			    s[i]))
 			return false;
 	return true;
