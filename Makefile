@@ -164,11 +164,12 @@ unit: $(UNIT_BINS) $(SAN_BINS) $(B)/san/tend
 $(B)/san/tend: $(INIT_SRC:%.c=$(B)/san/%.o) $(call layer_libs,$(LAYERS),$(B)/san) $(B)/san/libtend.a
 	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-# Every test: unit tests plain, under ASan+UBSan and under valgrind, then the
-# bats integration tests against tend and against tend built with ASan+UBSan.
+# Every test: unit tests plain, under ASan+UBSan and under valgrind, each fuzz
+# target for 20 s, then the bats integration tests against tend and against
+# tend built with ASan+UBSan.
 # The last line is "N passed, N failed, N skipped".
 check: deps-check
-	@$(MAKE) --no-print-directory all unit initramfs
+	@$(MAKE) --no-print-directory all unit fuzz-build initramfs
 	@$(MAKE) --no-print-directory kernel || \
 		echo "tend: could not fetch the kernel (above): the QEMU tests will be skipped"
 	@tests/run-all.sh

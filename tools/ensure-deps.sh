@@ -4,7 +4,7 @@
 # usage: tools/ensure-deps.sh build|check|fuzz|boot|bench
 set -u
 build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libsodium-dev"
-check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio kmod systemd redis-server spin nftables python3 strace"
+check="$build clang libclang-rt-14-dev libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio kmod systemd redis-server spin nftables python3 strace"
 fuzz="$build clang libclang-rt-14-dev"
 # make initramfs / kernel / boot: build tend, pack busybox into a cpio, run QEMU (kmod:
 # depmod and modprobe, for the modules the cluster's QEMU tests pack).
