@@ -189,7 +189,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention): a
 # crash in a child tend forks (the conf.d reader) aborts the fuzz run.
-FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined \
+# -fno-sanitize-recover: undefined behaviour aborts the run, so it is a
+# finding, not a line in the log.
+FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
