@@ -33,54 +33,9 @@
 #include "libtend/tend.h"
 #include "services/declared.h"
 #include "services/directory.h"
-#include "sys/exec.h"
+#include "fake_world.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct world {
-	struct tend t;
-	uint64_t now;
-	pid_t next_pid;
-};
-
-static struct world *world_of(struct sys *s)
-{
-	return s->fake;
-}
-
-static uint64_t fake_now(struct sys *s)
-{
-	return world_of(s)->now;
-}
-
-static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err)
-{
-	(void)req;
-	(void)err;
-	return world_of(s)->next_pid++; /* beyond any real pid: never signalled */
-}
-
-static void fake_signal(struct sys *s, const struct tree *tree, int sig)
-{
-	(void)s;
-	(void)tree;
-	(void)sig;
-}
-
-static bool fake_tree_empty(struct sys *s, const struct tree *tree)
-{
-	(void)s;
-	return !tree->main;
-}
-
-static const struct sys_ops fake_ops = {
-	.now_ms = fake_now,
-	.wall_ms = fake_now,
-	.spawn = fake_spawn,
-	.signal_main = fake_signal,
-	.signal_tree = fake_signal,
-	.tree_empty = fake_tree_empty,
-};
 
 static const char world_conf[] =
     "group \"web\" {\n"
@@ -170,7 +125,7 @@ static void check_replies(int fd, struct buf *got)
 
 /* What the loop does for one wake-up: the client's watcher (if the client
  * is still there), the control's hooks. */
-static void serve(struct world *w, struct control *ctl, uint32_t events)
+static void serve(struct fake_world *w, struct control *ctl, uint32_t events)
 {
 	if (ctl->clients)
 		ctl->clients->w.on_ready(&ctl->clients->w, events);
@@ -181,24 +136,15 @@ static void serve(struct world *w, struct control *ctl, uint32_t events)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct world w;
+	static struct fake_world w;
 	static struct directory dir;
 	struct control ctl = { .w.fd = -1, .spare_fd = -1, .services = &dir };
 	struct buf got = { 0 };
-	struct config cfg = { 0 };
-	char err[512];
 	if (!rundir[0])
 		setup_once();
 	memset(&w, 0, sizeof(w));
-	w.t.log.verbosity = -1;
-	w.now = 1000;
-	w.next_pid = 1 << 22;
-	tend_init(&w.t, &fake_ops);
-	w.t.sys.fake = &w;
-	w.t.rundir = rundir;
-	if (loop_init(&w.t.loop) < 0 ||
-	    config_parse_text("fuzz.conf", world_conf, &cfg, err, sizeof(err)) < 0 ||
-	    registry_adopt(&w.t, &cfg) < 0 || control_open(&ctl, &w.t) < 0)
+	fake_world_init(&w, world_conf, rundir);
+	if (control_open(&ctl, &w.t) < 0)
 		abort();
 	directory_init(&dir, NULL, &w.t.log);
 	bus_subscribe(&w.t.bus, ~0u, event_stream_on_event, &ctl);
@@ -238,9 +184,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_free(&got);
 	control_close(&ctl);
 	directory_free(&dir);
-	registry_free(&w.t);
-	pidmap_free(&w.t.pids);
-	free(w.t.base_env);
-	loop_close(&w.t.loop);
+	fake_world_free(&w);
 	return 0;
 }

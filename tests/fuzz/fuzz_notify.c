@@ -41,58 +41,17 @@
 #include "core/context.h"
 #include "core/dependencies.h"
 #include "core/notify.h"
-#include "sys/exec.h"
+#include "fake_world.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define DATAGRAM_PAD 4200 /* more than tend takes (NOTIFY_DATAGRAM_MAX) */
 
 struct world {
-	struct tend t;
-	uint64_t now;
-	pid_t next_pid;
+	struct fake_world base; /* first: the seam's fake points at it */
 	struct process *sender; /* whose main pid is the fuzzer's now */
 	struct process *procs[6];
 	size_t nprocs;
-};
-
-static struct world *world_of(struct sys *s)
-{
-	return s->fake;
-}
-
-static uint64_t fake_now(struct sys *s)
-{
-	return world_of(s)->now;
-}
-
-static pid_t fake_spawn(struct sys *s, const struct spawn_request *req, int *err)
-{
-	(void)req;
-	(void)err;
-	return world_of(s)->next_pid++; /* beyond any real pid: never signalled */
-}
-
-static void fake_signal(struct sys *s, const struct tree *tree, int sig)
-{
-	(void)s;
-	(void)tree;
-	(void)sig;
-}
-
-static bool fake_tree_empty(struct sys *s, const struct tree *tree)
-{
-	(void)s;
-	return !tree->main;
-}
-
-static const struct sys_ops fake_ops = {
-	.now_ms = fake_now,
-	.wall_ms = fake_now,
-	.spawn = fake_spawn,
-	.signal_main = fake_signal,
-	.signal_tree = fake_signal,
-	.tree_empty = fake_tree_empty,
 };
 
 static const char world_conf[] =
@@ -139,21 +98,20 @@ static void setup_once(void)
 	snprintf(helper_pid, sizeof(helper_pid), "%d", (int)pid);
 }
 
+/* The world of world_conf with its NOTIFY_SOCKET, every group asked to
+ * start. */
 static void build_world(struct world *w)
 {
-	struct config cfg = { 0 };
-	char err[512];
-	if (config_parse_text("fuzz.conf", world_conf, &cfg, err, sizeof(err)) < 0 ||
-	    registry_adopt(&w->t, &cfg) < 0) {
-		fputs(err, stderr);
+	struct tend *t = &w->base.t;
+	fake_world_init(&w->base, world_conf, rundir);
+	if (notify_open(t) < 0)
 		abort();
-	}
-	for (size_t i = 0; i < w->t.ngroups; i++)
-		for (size_t j = 0; j < w->t.groups[i]->nprocs && w->nprocs < 6; j++)
-			w->procs[w->nprocs++] = &w->t.groups[i]->procs[j];
-	for (size_t i = 0; i < w->t.ngroups; i++)
-		group_step(&w->t, w->t.groups[i], GE_START);
-	deps_run(&w->t);
+	for (size_t i = 0; i < t->ngroups; i++)
+		for (size_t j = 0; j < t->groups[i]->nprocs && w->nprocs < 6; j++)
+			w->procs[w->nprocs++] = &t->groups[i]->procs[j];
+	for (size_t i = 0; i < t->ngroups; i++)
+		group_step(t, t->groups[i], GE_START);
+	deps_run(t);
 }
 
 /* p's main pid becomes the fuzzer's own, so that its datagrams are p's;
@@ -165,18 +123,18 @@ static void become_sender(struct world *w, struct process *p)
 	if (old == p)
 		return;
 	if (old && old->pid == self) {
-		pidmap_del(&w->t.pids, self);
-		old->pid = w->next_pid++;
-		if (pidmap_put(&w->t.pids, old->pid, old) < 0)
+		pidmap_del(&w->base.t.pids, self);
+		old->pid = w->base.next_pid++;
+		if (pidmap_put(&w->base.t.pids, old->pid, old) < 0)
 			abort();
 	}
 	w->sender = NULL;
 	if (!p || !p->pid)
 		return;
-	pidmap_del(&w->t.pids, p->pid);
+	pidmap_del(&w->base.t.pids, p->pid);
 	p->pid = self;
 	p->session = getsid(0);
-	if (pidmap_put(&w->t.pids, self, p) < 0)
+	if (pidmap_put(&w->base.t.pids, self, p) < 0)
 		abort();
 	w->sender = p;
 }
@@ -247,7 +205,7 @@ static void send_datagram(struct world *w, int fd, unsigned flags, const char *t
 		char buf[CMSG_SPACE(sizeof(fds))];
 	} control;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", w->t.notify_path);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", w->base.t.notify_path);
 	for (size_t i = 0; i < nfds; i++)
 		if ((fds[i] = make_fd(kind, &others[i])) < 0)
 			abort();
@@ -268,7 +226,7 @@ static void send_datagram(struct world *w, int fd, unsigned flags, const char *t
 		sendmsg(fd, &msg, MSG_DONTWAIT);
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
-	w->t.notify.on_ready(&w->t.notify, EPOLLIN);
+	w->base.t.notify.on_ready(&w->base.t.notify, EPOLLIN);
 	for (size_t i = 0; i < nfds; i++) {
 		if (kind <= 1 && !peer_closed(others[i]))
 			abort(); /* a descriptor that came with a datagram is left open */
@@ -297,16 +255,16 @@ static void event(struct world *w, unsigned arg)
 			return;
 		if (p == w->sender)
 			become_sender(w, NULL); /* its pid is simulated again first */
-		process_exited(&w->t, p,
+		process_exited(&w->base.t, p,
 			       arg / 6 % 5 == 2 ? W_EXITCODE(0, SIGKILL)
 						: W_EXITCODE((int)(arg / 6 % 5), 0),
 			       NULL);
 		break;
 	case 3:
-		group_step(&w->t, p->group, GE_START);
+		group_step(&w->base.t, p->group, GE_START);
 		break;
 	default:
-		group_step(&w->t, p->group, GE_STOP);
+		group_step(&w->base.t, p->group, GE_STOP);
 	}
 }
 
@@ -317,15 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rundir[0])
 		setup_once();
 	memset(&w, 0, sizeof(w));
-	w.t.log.verbosity = -1;
-	w.now = 1000;
-	w.next_pid = 1 << 22; /* above pid_max's default: no real process */
-	tend_init(&w.t, &fake_ops);
-	w.t.sys.fake = &w;
-	w.t.rundir = rundir;
 	int at_start = open_fds();
-	if (loop_init(&w.t.loop) < 0 || notify_open(&w.t) < 0)
-		abort();
 	build_world(&w);
 	int out = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (out < 0)
@@ -349,24 +299,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      sender && sender - 1 < w.nprocs ? w.procs[sender - 1] : NULL);
 			send_datagram(&w, out, flags, text, n, 1 + op / 4 % 4);
 		} else if (op % 4 == 2 && at < size) {
-			w.now += 7u * data[at++];
-			timers_run_due(&w.t.loop);
+			w.base.now += 7u * data[at++];
+			timers_run_due(&w.base.t.loop);
 		} else if (op % 4 == 3 && at < size) {
 			event(&w, data[at++]);
 		} else {
 			break;
 		}
-		deps_run(&w.t);
-		if (w.t.bugs)
+		deps_run(&w.base.t);
+		if (w.base.t.bugs)
 			abort(); /* something that cannot happen happened */
 	}
 	become_sender(&w, NULL);
 	close(out);
-	notify_close(&w.t);
-	registry_free(&w.t);
-	pidmap_free(&w.t.pids);
-	free(w.t.base_env);
-	loop_close(&w.t.loop);
+	notify_close(&w.base.t);
+	fake_world_free(&w.base);
 	if (open_fds() != at_start)
 		abort(); /* tend's own descriptors outlive it */
 	return 0;
