@@ -185,11 +185,12 @@ unit: $(UNIT_BINS) $(SAN_BINS) $(B)/san/tend
 $(B)/san/tend: $(INIT_SRC:%.c=$(B)/san/%.o) $(call layer_libs,$(LAYERS),$(B)/san) $(B)/san/libtend.a
 	$(CC) $(OPT) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-# Every test: unit tests plain, under ASan+UBSan and under valgrind, then the
-# bats integration tests against tend and against tend built with ASan+UBSan.
+# Every test: unit tests plain, under ASan+UBSan and under valgrind, each fuzz
+# target for 20 s, then the bats integration tests against tend and against
+# tend built with ASan+UBSan.
 # The last line is "N passed, N failed, N skipped".
 check: deps-check
-	@$(MAKE) --no-print-directory all unit initramfs $(B)/hooks/tend
+	@$(MAKE) --no-print-directory all unit fuzz-build initramfs $(B)/hooks/tend
 	@$(MAKE) --no-print-directory kernel || \
 		echo "tend: could not fetch the kernel (above): the QEMU tests will be skipped"
 	@$(MAKE) --no-print-directory kernel-generic || \
@@ -247,21 +248,40 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh "$(RUN_DIR)"
 
-# libFuzzer targets (clang): the config parser and the control protocol.
-# Each runs FUZZ_SECONDS (default 60) from its corpus in build/fuzz/ and the
-# seeds in tests/fuzz/corpus/NAME/, with tests/fuzz/NAME.dict if there is one.
+# libFuzzer targets (clang, ASan+UBSan), one per input tend reads from someone
+# else (README "Fuzzing"). Each runs FUZZ_SECONDS (default 60) from its corpus
+# in build/fuzz/ and the seeds in tests/fuzz/corpus/NAME/, with
+# tests/fuzz/NAME.dict if there is one; tests/fuzz/run.sh runs them.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention): a
 # crash in a child tend forks (the conf.d reader) aborts the fuzz run.
-FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=fuzzer,address,undefined \
+# -fno-sanitize-recover: undefined behaviour aborts the run, so it is a
+# finding, not a line in the log.
+FUZZ_FLAGS    = -std=c11 -g -O1 $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
+# The daemon's and libtend's sources are compiled once (instrumented for
+# coverage, not linked with libFuzzer's main) into one archive that every
+# target links: a target is then one small compile and a link.
 FUZZ_SRC      := $(filter-out init/main.c,$(ALL_SRC)) $(LIBTEND_SRC)
-$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
+FUZZ_OBJS     := $(FUZZ_SRC:%.c=$(B)/fuzz/obj/%.o)
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC) $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+$(B)/fuzz/tend-fuzz.a: $(FUZZ_OBJS)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/tend-fuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -MMD -MP -MF $@.d -o $@ $< $(B)/fuzz/tend-fuzz.a $(PKG_LIBS)
+
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	@tools/ensure-deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The SPIN models of the peer protocol: every configuration, the large ones too
 # (tests/model/run.sh; make check runs the small ones).
@@ -269,16 +289,6 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC)
 model:
 	@tools/ensure-deps.sh check
 	@tests/model/run.sh full
-
-.PHONY: fuzz
-fuzz:
-	@tools/ensure-deps.sh fuzz
-	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
-	@for f in $(FUZZ_TARGETS); do n=$${f##*/}; mkdir -p $$f.corpus; \
-		seeds=$$(test -d tests/fuzz/corpus/$$n && echo tests/fuzz/corpus/$$n); \
-		dict=$$(test -f tests/fuzz/$$n.dict && echo -dict=tests/fuzz/$$n.dict); \
-		echo "== $$f ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $$dict $$f.corpus $$seeds || exit 1; done
 
 # A bootable initramfs with tend as /init, the Debian cloud kernel, and QEMU to boot
 # them (initramfs/). `make boot` gives the guest's console on this terminal.

@@ -10,6 +10,9 @@
 #                                        sanitizer report, leaks at exit included, fails the test
 #   model     tests/model/run.sh quick   the SPIN models of the peer protocol (the small
 #                                        configurations; `make model` runs the large ones)
+#   fuzz      tests/fuzz/run.sh 20       each libFuzzer target (build/fuzz/fuzz_*) for
+#                                        TEND_FUZZ_SECONDS (default 20) from its corpus; a
+#                                        finding fails and names its reproducer
 #   qemu      tests/qemu/*.bats          bats --tap (boots QEMU guests; slow)
 #   lint      make lint-cppcheck, make lint-tidy, make clang: one test per tool (each
 #                                        passes with no finding; README "Static analysis")
@@ -23,7 +26,7 @@ shopt -s nullglob lastpipe
 exec </dev/null
 cd "$(dirname "$0")/.." || exit 1
 
-suites=${TEND_TESTS:-layers unit san valgrind model lint bats bats-san qemu}
+suites=${TEND_TESTS:-layers unit san valgrind model lint fuzz bats bats-san qemu}
 limit=${TEND_TEST_TIMEOUT:-600}
 passed=0 failed=0 skipped=0
 failures=() skips=()
@@ -155,6 +158,17 @@ suite_bats-san() {
 }
 suite_qemu() { run_bats qemu tests/qemu/*.bats; }
 suite_model() { run_tap model model tests/model/run.sh quick; }
+suite_fuzz() {
+	local f built=0
+	for f in build/fuzz/fuzz_*; do
+		[[ -f $f && -x $f ]] && built=1
+	done
+	if ((!built)); then
+		fail "fuzz: no fuzz target is built (make fuzz-build)"
+		return
+	fi
+	run_tap fuzz run.sh tests/fuzz/run.sh --fresh "${TEND_FUZZ_SECONDS:-20}"
+}
 
 # One make target as one test: ok when it exits 0. What it prints (the findings, less
 # the commands and the names of the files checked) is shown indented, and its time.
@@ -179,11 +193,11 @@ suite_lint() {
 
 for s in $suites; do
 	case $s in
-	layers | unit | san | valgrind | model | lint | bats | bats-san | qemu)
+	layers | unit | san | valgrind | model | lint | fuzz | bats | bats-san | qemu)
 		header "$s"
 		"suite_$s"
 		;;
-	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind model lint bats bats-san qemu)" ;;
+	*) fail "unknown suite '$s' in TEND_TESTS (layers unit san valgrind model lint fuzz bats bats-san qemu)" ;;
 	esac
 done
 

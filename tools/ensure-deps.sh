@@ -4,8 +4,9 @@
 # usage: tools/ensure-deps.sh build|check|fuzz|boot|bench
 set -u
 build="gcc make pkg-config libconfuse-dev libnl-3-dev libnl-route-3-dev libseccomp-dev libsodium-dev"
-check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio kmod systemd redis-server spin nftables python3 strace cppcheck clang-tidy clang"
-# (check: cppcheck, clang-tidy and clang for make lint and make clang, which make check runs.)
+check="$build libcmocka-dev bats bats-support bats-assert bats-file valgrind iproute2 procps jq socat util-linux qemu-system-x86 busybox-static cpio kmod systemd redis-server spin nftables python3 strace cppcheck clang-tidy clang libclang-rt-14-dev"
+# (check: cppcheck, clang-tidy and clang for make lint and make clang, clang and its
+# runtime for the fuzz targets; make check runs all three.)
 fuzz="$build clang libclang-rt-14-dev"
 # make initramfs / kernel / boot: build tend, pack busybox into a cpio, run QEMU (kmod:
 # depmod and modprobe, for the modules the cluster's QEMU tests pack).

@@ -162,9 +162,7 @@ static bool decode_round(struct wire_msg *m, const uint8_t *v, size_t len)
 	m->round = get32(v);
 	m->part = v[4];
 	m->parts = v[5];
-	return m->parts >= 1 &&
-	       m->parts <= (m->type == WIRE_SERVICES ? WIRE_SERVICE_PARTS_MAX : WIRE_PARTS_MAX) &&
-	       m->part < m->parts;
+	return m->parts >= 1 && m->parts <= wire_parts_max(m->type) && m->part < m->parts;
 }
 
 static bool decode_answer(struct wire_msg *m, const uint8_t *v, size_t len)

@@ -59,6 +59,14 @@ enum wire_type {
 	WIRE_LEAVE, /* the sender stops: forget it now, do not wait for it */
 };
 
+/* The most parts a round of this type may have: a SERVICES answer carries
+ * a whole directory, a heartbeat round only the groups. The decoder and
+ * the writer both hold to it. */
+static inline unsigned wire_parts_max(enum wire_type type)
+{
+	return type == WIRE_SERVICES ? WIRE_SERVICE_PARTS_MAX : WIRE_PARTS_MAX;
+}
+
 /* The body's field types. */
 enum wire_field {
 	WF_GROUP = 1,
@@ -115,7 +123,7 @@ struct wire_msg {
 	uint32_t incarnation;
 	uint32_t seq;
 	uint8_t key_number; /* 0: unsigned */
-	/* ROUND (HEARTBEAT, SERVICES): part < parts <= WIRE_PARTS_MAX */
+	/* ROUND (HEARTBEAT, SERVICES): part < parts <= wire_parts_max(type) */
 	uint32_t round;
 	uint8_t part;
 	uint8_t parts;

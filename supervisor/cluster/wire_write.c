@@ -60,7 +60,7 @@ int wire_put_round(struct wire_writer *w, uint32_t round, uint8_t part, uint8_t 
 {
 	uint8_t *v;
 
-	if (parts < 1 || parts > WIRE_PARTS_MAX || part >= parts)
+	if (parts < 1 || parts > wire_parts_max((enum wire_type)w->buf[WH_TYPE]) || part >= parts)
 		return WIRE_PUT_INVALID;
 	v = wire_field_room(w, WF_ROUND, 6);
 	if (!v)

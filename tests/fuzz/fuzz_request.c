@@ -13,6 +13,8 @@
  *   !gone PID                     a process that registered services ends
  *   !conf 0|1|2                   what the next `reload` reads: the world's
  *                                 declarations, changed ones, invalid ones
+ *   !file                         the lines up to "!end" are the text of the
+ *                                 file `add /ANY/PATH` reads
  * so that every pair of the transition tables that can happen is reached. Built and run
  * by `make fuzz`.
  *
@@ -25,8 +27,8 @@
  * the declared services of "web"), without pidfds: `!gone` stands in for
  * an owner's end. `reload` reads one of three conf.d directories through
  * the isolated reader (a fork per reload; a crash in it aborts: see
- * FUZZ_FLAGS) and applies the plan. `add` is not fuzzed: it would read
- * whatever file the input names. `run` groups are launched on the
+ * FUZZ_FLAGS) and applies the plan; `add` reads the input's "!file" text
+ * through the same reader, whatever path it names. `run` groups are launched on the
  * simulated kernel, and removed once they have ended as the loop's hook
  * would (ephemeral_collect). */
 #include <signal.h>
@@ -57,7 +59,9 @@ struct world {
 	uint64_t now;
 	pid_t next_pid;
 	int spawn_errno;
-	unsigned conf; /* which of conf_dirs the next reload reads */
+	unsigned conf;	   /* which of conf_dirs the next reload reads */
+	uint64_t reloads;  /* tickets given */
+	bool reload_asked; /* a `reload` waits to be read and applied */
 	const struct process *left[8];
 	size_t nleft;
 };
@@ -175,10 +179,13 @@ static const char changed_conf[] =
 static const char invalid_conf[] = "group \"web\" { process \"db\" { command = } }\n";
 
 static char conf_dirs[3][32];
+static char added_dir[32], added[64]; /* the file `add` reads */
 
 static void remove_conf_dirs(void)
 {
 	char file[64];
+	unlink(added);
+	rmdir(added_dir);
 	for (int i = 0; i < 3; i++) {
 		snprintf(file, sizeof(file), "%s/a.conf", conf_dirs[i]);
 		unlink(file);
@@ -202,21 +209,72 @@ static void make_conf_dirs(void)
 		if (!f || fputs(texts[i], f) < 0 || fclose(f) != 0)
 			abort();
 	}
+	snprintf(added_dir, sizeof(added_dir), "/tmp/fuzz_request-XXXXXX");
+	if (!mkdtemp(added_dir))
+		abort();
+	snprintf(added, sizeof(added), "%s/added.conf", added_dir);
 }
 
-/* `reload` as the daemon does it, less the cluster and system sections. */
-static int fuzz_reload(void *ctx, struct buf *report)
+/* `reload` as the daemon does it, less the cluster and system sections:
+ * the request takes a ticket, and the reload is read and applied once the
+ * request has been dispatched (the daemon does it from its loop). */
+static uint64_t fuzz_reload(void *ctx)
 {
 	struct world *w = ctx;
+	w->reload_asked = true;
+	return ++w->reloads;
+}
+
+static void reload_now(struct world *w, struct control *ctl)
+{
 	struct config cfg = { 0 };
+	struct buf report = { 0 };
 	char errors[2048];
+	bool ok;
+	if (!w->reload_asked)
+		return;
+	w->reload_asked = false;
 	if (config_load_dir_isolated(conf_dirs[w->conf], &cfg, errors, sizeof(errors)) < 0) {
-		buf_puts(report, errors);
-		return -1;
+		buf_puts(&report, errors);
+		ok = false;
+	} else {
+		ok = reload_apply(&w->t, &cfg, &report) == 0;
+		config_free(&cfg);
 	}
-	int r = reload_apply(&w->t, &cfg, report);
-	config_free(&cfg);
-	return r;
+	control_reload_done(ctl, w->reloads, ok, &report);
+	buf_free(&report);
+}
+
+/* `add FILE` reads the text of the last "!file" block, whatever FILE. */
+static void write_added(const char *text, size_t len)
+{
+	FILE *f = fopen(added, "w");
+	if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0)
+		abort();
+}
+
+static void add_reads_added(char **argv)
+{
+	if (strcmp(argv[0], "add") != 0 || !argv[1] || argv[1][0] != '/')
+		return;
+	char *path = strdup(added);
+	if (!path)
+		abort();
+	free(argv[1]);
+	argv[1] = path;
+}
+
+/* A "!file" line: the lines up to "!end" (or the end) are the file `add`
+ * reads. Returns where the input goes on. */
+static char *file_block(char *from)
+{
+	char *end = strncmp(from, "!end", 4) == 0 ? from : strstr(from, "\n!end");
+	size_t len = end ? (size_t)(end - from) + (end != from) : strlen(from);
+	write_added(from, len);
+	if (!end)
+		return NULL;
+	char *nl = strchr(end + 1, '\n');
+	return nl ? nl + 1 : NULL;
 }
 
 static void build_world(struct world *w)
@@ -240,16 +298,22 @@ static void receive(struct client *c, int peer, struct buf *got)
 {
 	char chunk[4096];
 	ssize_t n;
-	for (int round = 0; round < 1000 && (c->out.len || round == 0); round++) {
+	for (int round = 0; round < 1000 && (client_unsent(c) || round == 0); round++) {
 		client_flush(c);
 		while ((n = read(peer, chunk, sizeof(chunk))) > 0)
 			buf_append(got, chunk, (size_t)n);
 	}
 }
 
-/* Counts status lines; aborts on a line that is neither data nor status. */
+/* Counts status lines; aborts on a line that is neither data nor status.
+ * FUZZ_TRACE=1 in the environment prints the replies (to read a finding). */
 static size_t status_lines(struct buf *got)
 {
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("FUZZ_TRACE") != NULL;
+	if (trace && got->data)
+		fputs(got->data, stderr);
 	size_t n = 0;
 	for (const char *line = got->data; line && *line;) {
 		const char *nl = strchr(line, '\n');
@@ -339,16 +403,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	journal_listen(&dir.journal, event_stream_on_change, &ctl);
 	ctl.clients = &c;
 
+	write_added("", 0);
 	char *text = strndup((const char *)data, size);
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = text, *next; line && *line; line = next) {
+		char *nl = strchr(line, '\n');
+		next = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		if (strcmp(line, "!file") == 0) {
+			next = next ? file_block(next) : NULL;
+			continue;
+		}
 		const char *why;
 		char **argv = cmdline_split(line, &why);
 		bool waiting = c.wait.active;
-		if (argv && argv[0] && strcmp(argv[0], "add") == 0) {
-			argv_free(argv);
-			continue;
-		}
 		if (argv && argv[0] && argv[0][0] == '!') {
 			if (!simulate_pid(&dir, argv))
 				simulate(&w, argv);
@@ -359,7 +427,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		} else if (argv && argv[0]) {
 			c.wait.active = false; /* tend would hold the request back */
+			add_reads_added(argv);
 			command_dispatch(&w.t, &c, argv);
+			reload_now(&w, &ctl);
 			ephemeral_collect(&w.t);
 			receive(&c, pair[1], &got);
 			size_t n = status_lines(&got);

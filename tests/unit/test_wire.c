@@ -604,6 +604,27 @@ static void a_bad_group_is_malformed(void **state)
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 }
 
+/* Found by fuzz_wire: the writer refused parts beyond 8 in a SERVICES
+ * answer, which the decoder takes up to 255 of, so a host whose services
+ * needed more than 8 datagrams sent answers without a ROUND that every
+ * peer dropped. */
+static void the_writer_takes_every_round_the_decoder_takes(void **state)
+{
+	(void)state;
+	struct wire_writer w;
+
+	wire_begin(&w, WIRE_SERVICES, ID_A, INC, 3);
+	assert_int_equal(wire_put_round(&w, 4, 254, 255), WIRE_PUT_OK);
+	assert_int_equal(wire_put_digest(&w, 1, 1), WIRE_PUT_OK);
+	round_trip(&w, NULL);
+	assert_int_equal(msg.part, 254);
+	assert_int_equal(msg.parts, 255);
+	wire_begin(&w, WIRE_SERVICES, ID_A, INC, 3);
+	assert_int_equal(wire_put_round(&w, 4, 9, 9), WIRE_PUT_INVALID);
+	wire_begin(&w, WIRE_HEARTBEAT, ID_A, INC, 3);
+	assert_int_equal(wire_put_round(&w, 4, 8, 9), WIRE_PUT_INVALID);
+}
+
 /* A valid field of each known type. */
 static void raw_valid(struct raw *r, unsigned field)
 {
@@ -716,7 +737,6 @@ static void round_parts_are_checked(void **state)
 	raw_finish(&r, NULL);
 	assert_int_equal(raw_decode(&r, NULL), WD_MALFORMED);
 }
-
 
 static void unknown_fields_are_skipped(void **state)
 {
@@ -1319,8 +1339,12 @@ static void a_service_carries_its_group_and_process(void **state)
 	struct wire_writer w;
 	struct wire_service s;
 	size_t cursor = 0;
-	struct wire_service_in in = { .name = "web", .port = 80, .proto = PROTO_TCP,
-				      .group = "front", .process = "nginx", .mobile = true };
+	struct wire_service_in in = { .name = "web",
+				      .port = 80,
+				      .proto = PROTO_TCP,
+				      .group = "front",
+				      .process = "nginx",
+				      .mobile = true };
 
 	wire_begin(&w, WIRE_SERVICES, ID_A, INC, 9);
 	assert_int_equal(wire_put_round(&w, 1, 0, 1), 0);
@@ -1373,6 +1397,7 @@ int main(void)
 		cmocka_unit_test(a_bad_group_is_malformed),
 		cmocka_unit_test(fields_with_wrong_lengths_are_malformed),
 		cmocka_unit_test(round_parts_are_checked),
+		cmocka_unit_test(the_writer_takes_every_round_the_decoder_takes),
 		cmocka_unit_test(a_leave_round_trips),
 		cmocka_unit_test(a_service_carries_its_group_and_process),
 		cmocka_unit_test(unknown_fields_are_skipped),
