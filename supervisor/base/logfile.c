@@ -128,22 +128,23 @@ static int line_lost(struct logfile *lf, int err)
 	return -1;
 }
 
-int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
-		  unsigned keep, struct fault_plan *faults)
+/* Appends iov (total bytes, whole lines) to the file, rotating first if
+ * it would grow past max_size. 0, or -1 with errno and the file as it was
+ * before (a short write is cut off again: lines are written whole or not
+ * at all); *short_write tells a disk that took part of it (nearly full)
+ * from one that took nothing. */
+static int append(struct logfile *lf, const struct iovec *iov, int niov, size_t total,
+		  uint64_t max_size, unsigned keep, struct fault_plan *faults, bool *short_write)
 {
-	char when[WALL_TIME_LEN + 1];
-	wall_time(when, sizeof(when));
-	when[WALL_TIME_LEN - 1] = ' ';
-	struct iovec iov[3] = { { when, WALL_TIME_LEN }, { (void *)line, len }, { "\n", 1 } };
-	size_t total = WALL_TIME_LEN + len + 1;
+	*short_write = false;
 	if (lf->fd < 0 && logfile_open(lf) < 0)
-		return line_lost(lf, errno);
+		return -1;
 	if (lf->size && lf->size + total > max_size) {
 		rotate(lf, keep);
 		if (logfile_open(lf) < 0)
-			return line_lost(lf, errno);
+			return -1;
 	}
-	ssize_t n = fault_check(faults, FAULT_WRITE) ? -1 : writev(lf->fd, iov, 3);
+	ssize_t n = fault_check(faults, FAULT_WRITE) ? -1 : writev(lf->fd, iov, niov);
 	if (n == (ssize_t)total) {
 		lf->size += (uint64_t)n;
 		return 0;
@@ -151,7 +152,89 @@ int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max
 	int err = n < 0 ? errno : ENOSPC; /* a short write: the disk is full */
 	if (n > 0 && ftruncate(lf->fd, (off_t)lf->size) < 0)
 		lf->size += (uint64_t)n; /* a cut line stays: at least count it */
-	return line_lost(lf, err);
+	*short_write = n > 0;
+	errno = err;
+	return -1;
+}
+
+static void time_stamp(char when[WALL_TIME_LEN + 1])
+{
+	wall_time(when, WALL_TIME_LEN + 1);
+	when[WALL_TIME_LEN - 1] = ' ';
+}
+
+int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
+		  unsigned keep, struct fault_plan *faults)
+{
+	char when[WALL_TIME_LEN + 1];
+	bool short_write;
+	time_stamp(when);
+	struct iovec iov[3] = { { when, WALL_TIME_LEN }, { (void *)line, len }, { "\n", 1 } };
+	if (append(lf, iov, 3, WALL_TIME_LEN + len + 1, max_size, keep, faults, &short_write) < 0)
+		return line_lost(lf, errno);
+	return 0;
+}
+
+/* The disk took part of a batch: as many of its lines as still fit, one
+ * write each, as logfile_write would have. */
+static int write_each_line(struct logfile *lf, const struct log_batch *b, uint64_t max_size,
+			   unsigned keep, struct fault_plan *faults)
+{
+	int r = 0;
+	bool short_write;
+	for (const char *line = b->data, *end = b->data + b->len; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = (size_t)(nl - line) + 1;
+		struct iovec iov = { (void *)line, n };
+		if (append(lf, &iov, 1, n, max_size, keep, faults, &short_write) < 0)
+			r = line_lost(lf, errno);
+		line += n;
+	}
+	return r;
+}
+
+int logfile_batch_flush(struct logfile *lf, struct log_batch *b, uint64_t max_size, unsigned keep,
+			struct fault_plan *faults)
+{
+	int r = 0;
+	bool short_write;
+	struct iovec iov = { b->data, b->len };
+	if (b->lines && append(lf, &iov, 1, b->len, max_size, keep, faults, &short_write) < 0) {
+		if (short_write) {
+			r = write_each_line(lf, b, max_size, keep, faults);
+		} else {
+			int err = errno;
+			lf->lost += b->lines - 1;
+			r = line_lost(lf, err);
+		}
+	}
+	b->len = 0;
+	b->lines = 0;
+	return r;
+}
+
+int logfile_batch_add(struct logfile *lf, struct log_batch *b, const char *line, size_t len,
+		      uint64_t max_size, unsigned keep, struct fault_plan *faults)
+{
+	size_t total = WALL_TIME_LEN + len + 1;
+	int r = 0;
+	/* The lines of a batch go to one file: the file as it is, or a new one
+	 * if the first line would not fit in it (as line by line). */
+	uint64_t file_size = b->lines && b->new_file ? 0 : lf->size;
+	if (b->lines && (b->len + total > sizeof(b->data) || file_size + b->len + total > max_size))
+		r = logfile_batch_flush(lf, b, max_size, keep, faults);
+	if (total > sizeof(b->data))
+		return logfile_write(lf, line, len, max_size, keep, faults) < 0 ? -1 : r;
+	if (!b->lines)
+		b->new_file = lf->size && lf->size + total > max_size;
+	char when[WALL_TIME_LEN + 1];
+	time_stamp(when);
+	memcpy(b->data + b->len, when, WALL_TIME_LEN);
+	memcpy(b->data + b->len + WALL_TIME_LEN, line, len);
+	b->data[b->len + total - 1] = '\n';
+	b->len += total;
+	b->lines++;
+	return r;
 }
 
 void logfile_check_removed(struct logfile *lf)

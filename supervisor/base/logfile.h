@@ -35,6 +35,29 @@ void logfile_init(struct logfile *lf, const char *path);
  * faults: the seam's fault plan (FAULT_WRITE), or NULL. */
 int logfile_write(struct logfile *lf, const char *line, size_t len, uint64_t max_size,
 		  unsigned keep, struct fault_plan *faults);
+/* Lines gathered to be written with one write: a process that prints
+ * short lines without pause cost tend a writev per line (a `yes` took half
+ * a CPU, most of it in writev). The lines are timestamped as they are
+ * added. */
+#define LOG_BATCH_BYTES 16384
+struct log_batch {
+	size_t len;
+	unsigned lines;
+	bool new_file; /* its first line did not fit in the file: it starts the next one */
+	char data[LOG_BATCH_BYTES];
+};
+/* Adds "TIME line\n" to b, writing b first when the line would not fit in
+ * it or would take the file past max_size (the file rotates between lines,
+ * as with logfile_write). A line longer than the batch is written alone.
+ * -1 if a line was lost in a write this made (counted as logfile_write
+ * counts them). The caller writes what is left with logfile_batch_flush. */
+int logfile_batch_add(struct logfile *lf, struct log_batch *b, const char *line, size_t len,
+		      uint64_t max_size, unsigned keep, struct fault_plan *faults);
+/* Writes b's lines with one write, and empties b. Where the disk takes only
+ * part of it, as many lines as fit are written whole, one by one. -1 if a
+ * line was lost. */
+int logfile_batch_flush(struct logfile *lf, struct log_batch *b, uint64_t max_size, unsigned keep,
+			struct fault_plan *faults);
 /* If the file was deleted (or its directory), the next line goes to a new one. */
 void logfile_check_removed(struct logfile *lf);
 /* The file, and every file it is rotated into from now on, becomes

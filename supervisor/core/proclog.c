@@ -72,21 +72,33 @@ static void say_log_fault(struct tend *t, struct process *p, bool wrote)
 	}
 }
 
-static void write_line(struct tend *t, struct process *p, const char *line, size_t len)
+/* A line goes to the batch (written by flush_lines) and to the readers. */
+static void write_line(struct tend *t, struct process *p, struct log_batch *b, const char *line,
+		       size_t len)
 {
 	name_log(t, p);
 	struct logfile *lf = &p->log.file;
-	int r = logfile_write(lf, line, len, p->decl->log_size, p->decl->log_keep, &t->sys.faults);
-	if (r < 0 && !lf->path)
-		return;
-	if (r < 0 || lf->lost)
-		say_log_fault(t, p, r == 0);
+	if (logfile_batch_add(lf, b, line, len, p->decl->log_size, p->decl->log_keep,
+			      &t->sys.faults) < 0 &&
+	    lf->path)
+		say_log_fault(t, p, false);
 	struct bus_event ev = { .kind = BUS_PROCESS_LOG_LINE, .proc = p, .text = line, .len = len };
 	bus_publish(&t->bus, &ev);
 }
 
+static void flush_lines(struct tend *t, struct process *p, struct log_batch *b)
+{
+	struct logfile *lf = &p->log.file;
+	int r = logfile_batch_flush(lf, b, p->decl->log_size, p->decl->log_keep, &t->sys.faults);
+	if (r < 0 && !lf->path)
+		return;
+	if (r < 0 || lf->lost)
+		say_log_fault(t, p, r == 0);
+}
+
 /* Cuts what arrived into lines; keeps an unfinished one for later. */
-static void take_output(struct tend *t, struct process *p, const char *data, size_t len)
+static void take_output(struct tend *t, struct process *p, struct log_batch *b, const char *data,
+			size_t len)
 {
 	struct buf *part = &p->log.partial;
 	while (len) {
@@ -94,64 +106,75 @@ static void take_output(struct tend *t, struct process *p, const char *data, siz
 		size_t n = nl ? (size_t)(nl - data) : len;
 		if (part->len + n >= LOG_LINE_MAX)
 			n = LOG_LINE_MAX - part->len; /* a line too long: written in pieces */
-		buf_append(part, data, n);
-		data += n;
-		len -= n;
-		bool complete = len && *data == '\n';
-		if (complete) {
-			data++;
-			len--;
-		}
+		bool complete = n < len && data[n] == '\n';
 		/* The newline that ends a line already written in pieces ends nothing new. */
-		if (complete && !part->len && p->log.cut) {
+		if (complete && !n && !part->len && p->log.cut) {
 			p->log.cut = false;
-			continue;
-		}
-		if (complete || part->len >= LOG_LINE_MAX) {
+		} else if (complete || part->len + n >= LOG_LINE_MAX) {
 			p->log.cut = !complete;
-			write_line(t, p, part->data ? part->data : "", part->len);
-			buf_reset(part);
+			if (part->len) { /* the rest of a line that came in pieces */
+				buf_append(part, data, n);
+				write_line(t, p, b, part->data ? part->data : "", part->len);
+				buf_reset(part);
+			} else { /* a whole line in this chunk: no copy */
+				write_line(t, p, b, data, n);
+			}
 		} else if (n) {
+			buf_append(part, data, n);
 			p->log.cut = false;
 		}
+		data += n + complete;
+		len -= n + complete;
 	}
 }
 
-static void write_partial(struct tend *t, struct process *p)
+static void write_partial(struct tend *t, struct process *p, struct log_batch *b)
 {
 	if (p->log.partial.len) {
-		write_line(t, p, p->log.partial.data, p->log.partial.len);
+		write_line(t, p, b, p->log.partial.data, p->log.partial.len);
 		buf_reset(&p->log.partial);
 	}
 }
 
+/* What drain does once it has read: nothing more; write an unfinished
+ * last line (the process is gone: its last words need no newline); or
+ * that, and close the pipe too. */
+enum drain_end { DRAIN_ONLY, DRAIN_LAST_WORDS, DRAIN_END_PIPE };
+
 /* Every writer is gone (the process and whatever it left behind): its
- * last words need no newline, and the pipe goes. The next start makes a
- * new one. */
-static void pipe_ended(struct tend *t, struct process *p)
+ * last words are written, and the pipe goes. The next start makes a new
+ * one. */
+static void pipe_ended(struct tend *t, struct process *p, struct log_batch *b)
 {
-	write_partial(t, p);
+	write_partial(t, p, b);
 	watcher_close(&t->loop, &p->log.w);
 }
 
-static void drain(struct tend *t, struct process *p, size_t budget)
+static void drain(struct tend *t, struct process *p, size_t budget, enum drain_end end)
 {
 	char chunk[8192];
+	struct log_batch b; /* 16 KiB, not cleared: only len and lines count */
 	ssize_t n = -1;
 	size_t got = 0;
+	b.len = 0;
+	b.lines = 0;
+	b.new_file = false;
 	while (got < budget && (n = read(p->log.w.fd, chunk, sizeof(chunk))) > 0) {
-		take_output(t, p, chunk, (size_t)n);
+		take_output(t, p, &b, chunk, (size_t)n);
 		got += (size_t)n;
 	}
-	if (n == 0)
-		pipe_ended(t, p);
+	if (n == 0 || (end == DRAIN_END_PIPE && p->log.w.fd >= 0))
+		pipe_ended(t, p, &b);
+	else if (end == DRAIN_LAST_WORDS)
+		write_partial(t, p, &b);
+	flush_lines(t, p, &b);
 }
 
 static void on_output(struct watcher *w, uint32_t events)
 {
 	(void)events;
 	struct process *p = process_of(container_of(w, struct proclog, w));
-	drain(p->group->tend, p, READ_BUDGET);
+	drain(p->group->tend, p, READ_BUDGET, DRAIN_ONLY);
 }
 
 /* tend keeps only the read end of a log pipe: every fd it holds is copied
@@ -174,9 +197,7 @@ int proclog_output_fd(struct tend *t, struct process *p)
 		if (errno != ENOENT && errno != EACCES)
 			return -1; /* out of descriptors, say: the pipe stays as it is */
 		/* No /proc: take all that is there, and start a pipe of its own. */
-		drain(t, p, SIZE_MAX);
-		if (pl->w.fd >= 0)
-			pipe_ended(t, p);
+		drain(t, p, SIZE_MAX, DRAIN_END_PIPE);
 	}
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
@@ -201,8 +222,7 @@ void proclog_main_exited(struct tend *t, struct process *p)
 		return;
 	/* What it wrote before it died is in the pipe now; its last words need
 	 * no newline to be written down. */
-	drain(t, p, READ_BUDGET);
-	write_partial(t, p);
+	drain(t, p, READ_BUDGET, DRAIN_LAST_WORDS);
 }
 
 void proclog_close(struct tend *t, struct process *p)
@@ -210,9 +230,7 @@ void proclog_close(struct tend *t, struct process *p)
 	struct proclog *pl = &p->log;
 	if (pl->w.fd >= 0) {
 		/* Descendants may still hold the pipe: take what is there, no more. */
-		drain(t, p, READ_BUDGET);
-		write_partial(t, p);
-		watcher_close(&t->loop, &pl->w);
+		drain(t, p, READ_BUDGET, DRAIN_END_PIPE);
 	}
 	buf_free(&pl->partial);
 	logfile_close(&pl->file);

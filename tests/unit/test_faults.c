@@ -127,6 +127,46 @@ static void a_log_write_fails_with_enospc(void **state)
 	remove_test_tree(dir);
 }
 
+/* Lines added to a batch go in one write, the file rotating between lines
+ * as it does line by line; a batch that cannot be written counts each of
+ * its lines lost, after one failed write. */
+static void a_batch_is_one_write_and_rotates_between_lines(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/tend-fault-XXXXXX", path[64], line[8];
+	struct fault_plan plan = { 0 };
+	struct logfile lf;
+	struct log_batch b = { 0 };
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.log", dir);
+	logfile_init(&lf, path);
+	/* Each line is WALL_TIME_LEN + 5 + 1 = 31 bytes: three fit in 100. */
+	for (int i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line), "line%d", i);
+		assert_int_equal(logfile_batch_add(&lf, &b, line, 5, 100, 3, &plan), 0);
+	}
+	assert_int_equal(b.lines, 2); /* the first three were written to fill the file */
+	assert_int_equal(lf.size, 3 * (WALL_TIME_LEN + 6));
+	fault_arm(&plan, FAULT_WRITE, EIO, 0, 1);
+	assert_int_equal(logfile_batch_flush(&lf, &b, 100, 3, &plan), -1);
+	assert_int_equal(plan.failed[FAULT_WRITE], 1); /* one write for both lines */
+	assert_int_equal(lf.lost, 2);
+	assert_int_equal(b.lines, 0);
+	assert_int_equal(logfile_batch_add(&lf, &b, "line5", 5, 100, 3, &plan), 0);
+	assert_int_equal(logfile_batch_flush(&lf, &b, 100, 3, &plan), 0);
+	logfile_close(&lf);
+	char **lines = logfile_tail(path, 10); /* p.log after p.log.1 */
+	assert_non_null(lines);
+	const char *want[] = { "line0", "line1", "line2", "line5" };
+	for (int i = 0; i < 4; i++) {
+		assert_non_null(lines[i]);
+		assert_string_equal(lines[i] + WALL_TIME_LEN, want[i]);
+	}
+	assert_null(lines[4]);
+	argv_free(lines);
+	remove_test_tree(dir);
+}
+
 /* ---- the clock, and a real loop that follows it ---- */
 
 static uint64_t real_ms(clockid_t clock)
@@ -307,6 +347,7 @@ int main(void)
 		cmocka_unit_test(a_plan_fails_what_it_says_and_nothing_else),
 		cmocka_unit_test(fork_fails_with_eagain_then_enomem_then_starts),
 		cmocka_unit_test(a_log_write_fails_with_enospc),
+		cmocka_unit_test(a_batch_is_one_write_and_rotates_between_lines),
 		cmocka_unit_test(both_clocks_jump_by_the_plan),
 		cmocka_unit_test(timers_follow_a_clock_that_jumped),
 		cmocka_unit_test(accept_fails_with_emfile_and_the_connection_is_refused),
