@@ -46,8 +46,9 @@ tend_teardown() {
 
 # tend removes its cgroups (cgroup tracking) when it exits, but not one that
 # still held processes kill-mode = main left running, nor when the test
-# killed it with SIGKILL: the test killed those processes above; remove the
-# directories of every tend it started ($T/tends) once they are empty.
+# killed it with SIGKILL or it crashed: what is left in the cgroup of a tend
+# this test started ($T/tends) and that is gone was started by the test, and
+# is killed with cgroup.kill; then the directories go once they are empty.
 remove_tend_cgroups() {
 	local mnt own dir pid
 	mnt=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
@@ -56,6 +57,9 @@ remove_tend_cgroups() {
 	while read -r pid; do
 		dir="$mnt${own%/}/tend-$pid"
 		[ -d "$dir" ] || continue
+		if ! kill -0 "$pid" 2>/dev/null && [ -w "$dir/cgroup.kill" ]; then
+			echo 1 >"$dir/cgroup.kill" 2>/dev/null || true
+		fi
 		wait_until_quiet 5 remove_empty_dirs "$dir" || echo "could not remove $dir" >&2
 	done <"$T/tends"
 }
