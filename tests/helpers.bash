@@ -44,6 +44,19 @@ tend_teardown() {
 	return $report
 }
 
+# For tests that run tend as PID 1 of a namespace (unshare, $UNSHARE_PID):
+# tend first (by pid: PID 1 of the namespace, which ends everything in it),
+# then unshare, which would otherwise leave the namespace running.
+namespace_teardown() {
+	local rc=0
+	tend_teardown || rc=$?
+	if [ -n "${UNSHARE_PID:-}" ]; then
+		kill -KILL "$UNSHARE_PID" 2>/dev/null
+		wait "$UNSHARE_PID" 2>/dev/null
+	fi
+	return $rc
+}
+
 # tend removes its cgroups (cgroup tracking) when it exits, but not one that
 # still held processes kill-mode = main left running, nor when the test
 # killed it with SIGKILL or it crashed: what is left in the cgroup of a tend

@@ -9,15 +9,7 @@ load helpers
 setup() {
 	tend_setup
 }
-teardown() {
-	local rc=0
-	tend_teardown || rc=$?
-	if [ -n "${UNSHARE_PID:-}" ]; then
-		kill -KILL "$UNSHARE_PID" 2>/dev/null
-		wait "$UNSHARE_PID" 2>/dev/null
-	fi
-	return $rc
-}
+teardown() { namespace_teardown; }
 
 device_json() { tctl watchdog device --json; }
 device_is() { [ "$(device_json | jq -r .state)" = "$1" ]; }

@@ -23,17 +23,7 @@ group "first" { process "x" { command = "$T/stopper.sh first $T/stops" } }
 group "second" { process "y" { command = "$T/stopper.sh second $T/stops" } }
 CONF
 }
-teardown() {
-	# tend first (by pid: PID 1 of the namespace, which ends everything in
-	# it), then unshare, which would otherwise leave the namespace running.
-	local rc=0
-	tend_teardown || rc=$?
-	if [ -n "${UNSHARE_PID:-}" ]; then
-		kill -KILL "$UNSHARE_PID" 2>/dev/null
-		wait "$UNSHARE_PID" 2>/dev/null
-	fi
-	return $rc
-}
+teardown() { namespace_teardown; }
 
 NAMESPACES=(--pid --fork --mount --mount-proc --uts --net)
 
