@@ -244,6 +244,33 @@ CONF
 	grep -q "local/forking: killed by SIGKILL" "$T/tend.out"
 }
 
+@test "MAINPID=: a main process that another reaped ends with its status unknown, and restarts" {
+	# The shell names its child, then kills and reaps it itself: tend sees
+	# the pid go but cannot learn how it ended.
+	conf 10-a.conf <<CONF
+process "forking" {
+    command = "sh -c 'sleep 1000 & c=\$!; echo \$c > $T/child; systemd-notify --pid=\$\$ MAINPID=\$c READY=1; while [ ! -e $T/go ]; do sleep 0.05; done; kill \$c; wait \$c; exec sleep 1000'"
+    ready   = notify
+    restart = on-failure
+}
+CONF
+	start_tend
+	wait_until test -s "$T/child"
+	child=$(cat "$T/child")
+	track_pid "$child"
+	main_is_child() { [ "$(pid_of local forking)" = "$child" ]; }
+	wait_until main_is_child
+	touch "$T/go"
+	wait_until grep -q "local/forking: main process $child ended and was reaped by another; its status is unknown" "$T/tend.out"
+	run process_field local forking last_exit_unknown
+	assert_output true
+	run process_field local forking last_exit_status
+	assert_output null
+	# An unknown end counts as a failure: on-failure restarts it.
+	restarted_once() { [ "$(restarts_of local forking)" -ge 1 ]; }
+	wait_until restarted_once
+}
+
 @test "MAINPID= naming a process outside the tree is refused" {
 	sleep 1000 &
 	outsider=$!

@@ -100,7 +100,8 @@ static uint64_t usec_to_ms(const char *text, bool *ok)
 
 /* The main process a MAINPID= named is gone. If it was tend's child, tend
  * reaps it here; if another process of the tree reaped it, its status is
- * lost and the exit counts as a failure. */
+ * lost: recorded as unknown (as an adopted process's), it counts as a
+ * failure. */
 static void on_main_pidfd(struct watcher *w, uint32_t events)
 {
 	(void)events;
@@ -111,22 +112,19 @@ static void on_main_pidfd(struct watcher *w, uint32_t events)
 	char label[2 * NAME_MAX_LEN + 2];
 	if (w->fd < 0 || !p->pid)
 		return;
-	int status = W_EXITCODE(255, 0);
 	/* The system call itself: glibc's waitid() does not give the rusage. */
 	if (syscall(SYS_waitid, P_PIDFD, w->fd, &info, WEXITED | WNOHANG, &usage) == 0) {
 		if (info.si_pid == 0)
 			return; /* not ended after all */
-		status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
-						    : W_EXITCODE(0, info.si_status);
+		int status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0)
+							: W_EXITCODE(0, info.si_status);
 		process_exited(t, p, status, &usage);
 		return;
-	} else {
-		tend_log(&t->log, LOG_WARN,
-			 "%s: main process %d ended and was reaped by another; its "
-			 "status is unknown",
-			 process_label(p, label, sizeof(label)), (int)p->pid);
 	}
-	process_exited(t, p, status, NULL);
+	tend_log(&t->log, LOG_WARN,
+		 "%s: main process %d ended and was reaped by another; its status is unknown",
+		 process_label(p, label, sizeof(label)), (int)p->pid);
+	process_exited(t, p, EXIT_STATUS_UNKNOWN, NULL);
 }
 
 void notify_forget_main(struct tend *t, struct process *p)
