@@ -6,6 +6,7 @@
  * (Linux 5.14) ends a tree atomically; without it every member is
  * signalled. */
 #include "sys/log.h"
+#include "sys/procstat.h"
 #include "sys/tracker.h"
 
 #include <errno.h>
@@ -35,24 +36,15 @@ static int find_cgroup2_mount(char *buf, size_t len)
 	return found;
 }
 
-/* Our own cgroup v2 path, from the "0::/path" line of /proc/self/cgroup. */
+/* Our own cgroup v2 path below the mount; "" for the root, so that
+ * "%s/tend-N" makes no "//". */
 static int own_cgroup_path(char *buf, size_t len)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	if (!f)
+	if (proc_cgroup_path(0, buf, len) < 0)
 		return -1;
-	char line[4096];
-	int found = -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%s", strcmp(line + 3, "/") == 0 ? "" : line + 3);
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
+	if (strcmp(buf, "/") == 0)
+		buf[0] = '\0';
+	return 0;
 }
 
 /* tend's own cgroup directory into buf; -1 with why. */

@@ -5,6 +5,7 @@
  * these; and every tend removes the empty tend-PID cgroups of dead tends
  * beside its own, so that they do not pile up on the host. */
 #include "sys/log.h"
+#include "sys/procstat.h"
 #include "sys/tracker.h"
 
 #include <dirent.h>
@@ -115,34 +116,14 @@ int tracker_take_cgroup(struct tracker *tr, const struct tree *tree, const char 
 	return r;
 }
 
-/* The cgroup v2 path of pid ("self" too) as /proc says it, into buf. */
-static bool cgroup_of(const char *pid, char *buf, size_t len)
-{
-	char path[64], line[4096];
-	bool found = false;
-	snprintf(path, sizeof(path), "/proc/%s/cgroup", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "%s", line + 3);
-			found = true;
-		}
-	fclose(f);
-	return found;
-}
-
 /* tend N is gone: no live process N, or one that lives elsewhere than in
  * the cgroup its tend-N was made in, tend's own (the pid was used again). */
 static bool tend_gone(pid_t n, const char *own_rel)
 {
-	char pid[16], its[4096];
-	snprintf(pid, sizeof(pid), "%d", (int)n);
+	char its[4096];
 	if (!proc_alive_since(n, 0))
 		return true;
-	return cgroup_of(pid, its, sizeof(its)) && strcmp(its, own_rel) != 0;
+	return proc_cgroup_path(n, its, sizeof(its)) == 0 && strcmp(its, own_rel) != 0;
 }
 
 static void sweep_one(struct tracker *tr, const char *own, const char *name)
@@ -173,7 +154,7 @@ void tracker_sweep_dead(struct tracker *tr)
 	char own[PATH_MAX], own_rel[4096];
 	snprintf(own, sizeof(own), "%s", tr->root);
 	*strrchr(own, '/') = '\0'; /* tend-PID's parent: tend's own cgroup */
-	DIR *d = cgroup_of("self", own_rel, sizeof(own_rel)) ? opendir(own) : NULL;
+	DIR *d = proc_cgroup_path(0, own_rel, sizeof(own_rel)) == 0 ? opendir(own) : NULL;
 	if (!d)
 		return;
 	for (struct dirent *de; (de = readdir(d));) {

@@ -42,3 +42,26 @@ int proc_stat_read(pid_t pid, struct proc_stat *out)
 		return -1;
 	return proc_stat_parse(buf, out);
 }
+
+int proc_cgroup_path(pid_t pid, char *buf, size_t len)
+{
+	char path[64], text[4096];
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	if (read_small_file(AT_FDCWD, path, text, sizeof(text)) <= 0)
+		return -1;
+	for (char *line = text; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		size_t n = strcspn(line + 3, "\n");
+		if (n >= len)
+			return -1;
+		memcpy(buf, line + 3, n);
+		buf[n] = '\0';
+		return 0;
+	}
+	return -1;
+}

@@ -1,5 +1,5 @@
 /* One process's line in /proc/PID/stat: what the trees and status need of
- * it (its parent, session, state and command name). */
+ * it (its parent, session, state and command name); and its cgroup. */
 #ifndef TEND_PROCSTAT_H
 #define TEND_PROCSTAT_H
 
@@ -25,5 +25,9 @@ int proc_stat_parse(const char *text, struct proc_stat *out);
  * errno says), which proves nothing about the process. */
 #define PROC_STAT_UNREADABLE (-2)
 int proc_stat_read(pid_t pid, struct proc_stat *out);
+/* The cgroup v2 path of pid (0: tend itself) below the cgroup2 mount, as
+ * the "0::" line of /proc/PID/cgroup says it ("/" for the root; a zombie's
+ * too). 0, or -1 when it cannot be read or has no such line. */
+int proc_cgroup_path(pid_t pid, char *buf, size_t len);
 
 #endif

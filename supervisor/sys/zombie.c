@@ -1,20 +1,11 @@
 /* Reading an ended, unreaped child's /proc entries (zombie.h). */
 #include "sys/zombie.h"
 #include "sys/procstat.h"
-#include "sys/small_file.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	return read_small_file(AT_FDCWD, path, buf, len);
-}
 
 static uint64_t clock_ms(clockid_t id)
 {
@@ -48,28 +39,10 @@ static void read_stat(pid_t pid, struct zombie_info *z)
 	z->start_wall_ms = st.start_ticks ? start_wall_ms(st.start_ticks) : 0;
 }
 
-static void read_cgroup(pid_t pid, struct zombie_info *z)
-{
-	char buf[4096];
-	if (read_proc(pid, "cgroup", buf, sizeof(buf)) <= 0)
-		return;
-	for (char *line = buf; line; line = strchr(line, '\n')) {
-		line += *line == '\n';
-		if (strncmp(line, "0::", 3) != 0)
-			continue;
-		size_t n = strcspn(line + 3, "\n");
-		if (n < sizeof(z->cgroup)) {
-			memcpy(z->cgroup, line + 3, n);
-			z->cgroup[n] = '\0';
-		}
-		return;
-	}
-}
-
 void zombie_inspect(pid_t pid, bool want_cgroup, struct zombie_info *z)
 {
 	memset(z, 0, sizeof(*z));
 	read_stat(pid, z);
-	if (want_cgroup)
-		read_cgroup(pid, z);
+	if (want_cgroup && proc_cgroup_path(pid, z->cgroup, sizeof(z->cgroup)) < 0)
+		z->cgroup[0] = '\0';
 }
