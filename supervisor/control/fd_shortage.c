@@ -35,18 +35,6 @@ static void pause_accepting(struct control *ctl)
 	loop_timer_in(&ctl->t->loop, &ctl->accept_pause, ctl->accept_pause_ms);
 }
 
-/* The client is told why in an ERR line (libtend shows it) rather than
- * left with a bare end of file or "Connection reset by peer". */
-static void say_why_and_close(int fd, int err)
-{
-	char line[128];
-	int n = snprintf(line, sizeof(line),
-			 "ERR tend is out of file descriptors (%s); try again later\n",
-			 strerror(err));
-	send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL); /* if it fails, the close says it */
-	close(fd);
-}
-
 void fd_shortage_refuse(struct control *ctl, int err)
 {
 	if (!ctl->refused_fds++)
@@ -60,8 +48,12 @@ void fd_shortage_refuse(struct control *ctl, int err)
 	}
 	close(ctl->spare_fd);
 	int fd = accept4(ctl->w.fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		say_why_and_close(fd, err);
+	if (fd >= 0) { /* told why, rather than a bare "Connection reset by peer" */
+		char why[96];
+		snprintf(why, sizeof(why), "tend is out of file descriptors (%s); try again later",
+			 strerror(err));
+		refuse_connection(fd, why);
+	}
 	ctl->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		pause_accepting(ctl); /* nothing taken: the loop would come back at once */

@@ -1,7 +1,7 @@
 /* The control socket when tend is out of file descriptors (accept fails
  * with EMFILE or ENFILE). A connection left pending would wake the loop
  * again at once, for ever: it is taken with a descriptor kept spare for
- * this and closed, so the client learns at once (end of file). Without a
+ * this and closed after one ERR line saying why. Without a
  * spare (it could not be opened again), the socket is left unwatched for a
  * while, twice as long each time up to FD_SHORTAGE_PAUSE_MAX_MS. Said once
  * when the shortage starts, and once, with the count refused, when a

@@ -431,7 +431,6 @@ void control_after_events(void *ctx)
 		if (c->closing && !client_unsent(c))
 			client_free(c);
 	}
-	enforce_output_total(ctl);
 }
 
 /* The last hook of a batch: what the hooks after control_after_events
@@ -446,14 +445,12 @@ void control_flush_pending(void *ctx)
 	enforce_output_total(ctl);
 }
 
-/* A connection that will not be served is told why in one line, then
- * closed; the socket is new, so the line fits in its buffer. */
-static void refuse_connection(int fd, const char *why)
+void refuse_connection(int fd, const char *why)
 {
 	char line[160];
 	int n = snprintf(line, sizeof(line), "ERR %s\n", why);
-	if (n > 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		(void)0; /* the peer is gone: nothing to tell */
+	if (n > 0) /* if the peer is gone, there is nothing to tell */
+		send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
 
@@ -538,7 +535,8 @@ static unsigned clients_of_uid(const struct control *ctl, uid_t uid)
 /* Decides before any slot is taken: refused uids are closed at once, other
  * users are held to CLIENTS_PER_UID and to the slots outside the reserve;
  * root and tend's own uid are always served, at the cost of the oldest idle
- * connection if need be. NULL: fd was answered and closed. */
+ * connection if need be. Returns why the caller is refused, or NULL:
+ * admitted. */
 static const char *admission(struct control *ctl, enum caller_kind kind, uid_t uid)
 {
 	if (kind == CALLER_REFUSED)
@@ -597,9 +595,7 @@ static void accept_client(struct control *ctl, int fd)
 	loop_timer_in(&t->loop, &c->idle, CLIENT_IDLE_MS);
 }
 
-/* Out of file descriptors, a pending connection would stay pending and the
- * level-triggered listener would wake tend again at once, forever. A spare
- * fd kept for this moment lets tend accept the connection and close it. */
+/* accept failing with EMFILE or ENFILE: fd_shortage.h. */
 static void on_accept(struct watcher *w, uint32_t events)
 {
 	(void)events;

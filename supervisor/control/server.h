@@ -151,6 +151,9 @@ void client_reply_buf(struct client *c, struct buf *out);
 void client_reply_report(struct client *c, struct buf *report, bool ok, const char *ok_prefix);
 /* Writes what it can; watches for writability when something is left. */
 void client_flush(struct client *c);
+/* A connection that will not be served is told why in one line ("ERR
+ * why"), then closed; the socket is new, so the line fits in its buffer. */
+void refuse_connection(int fd, const char *why);
 /* A stream's line (events, logs -f) was queued for c: sent with the rest
  * after the batch (control_flush_pending), or now if c is over its bound. */
 void client_queued(struct client *c);
