@@ -114,16 +114,10 @@ static void collect(const struct leftovers *lo, struct pid_list *out)
 	/* By ancestry, or a cgroup that is gone: its sessions. */
 	for (size_t i = 0; i < lo->s.len; i++) {
 		const struct run_entry *e = &lo->s.v[i];
-		size_t before = out->len;
+		/* pid_list_add keeps each pid once: a session met twice adds nothing */
 		session_members(e->session, e->session_ticks, out);
-		if (e->pid && e->pid != e->session && proc_alive_since(e->pid, e->pid_ticks) &&
-		    !pid_list_has(out, e->pid))
+		if (e->pid && e->pid != e->session && proc_alive_since(e->pid, e->pid_ticks))
 			pid_list_add(out, e->pid);
-		/* one process may be in two entries' lists (a session met twice) */
-		for (size_t k = before; k < out->len; k++)
-			for (size_t j = 0; j < before; j++)
-				if (out->pids[j] == out->pids[k])
-					out->pids[k] = 0;
 	}
 }
 
@@ -131,15 +125,8 @@ static size_t alive(const struct pid_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->len; i++)
-		n += l->pids[i] > 0 && proc_alive_since(l->pids[i], 0);
+		n += proc_alive_since(l->pids[i], 0);
 	return n;
-}
-
-static void signal_all(const struct pid_list *l, int sig)
-{
-	for (size_t i = 0; i < l->len; i++)
-		if (l->pids[i] > 0)
-			kill(l->pids[i], sig);
 }
 
 static bool wait_gone(const struct pid_list *l, uint64_t ms)
@@ -164,8 +151,8 @@ static void end_the_rest(struct leftovers *lo)
 	if (!lo->stop_ms) /* only what no entry names (forked before it was written) */
 		lo->stop_ms = UNDECLARED_STOP_MS;
 	if (alive(&l)) {
-		signal_all(&l, SIGTERM);
-		signal_all(&l, SIGCONT);
+		pid_list_signal(&l, SIGTERM);
+		pid_list_signal(&l, SIGCONT);
 		if (!wait_gone(&l, lo->stop_ms)) {
 			collect(lo, &l); /* and what forked meanwhile */
 			tend_log(&t->log, LOG_WARN,
@@ -173,7 +160,7 @@ static void end_the_rest(struct leftovers *lo)
 				 "SIGKILL",
 				 alive(&l), (int)lo->s.tend_pid);
 			if (!lo->cgroup || !cgroup_dir_kill(lo->cgroup))
-				signal_all(&l, SIGKILL);
+				pid_list_signal(&l, SIGKILL);
 			if (!wait_gone(&l, KILL_WAIT_MS))
 				tend_log(
 				    &t->log, LOG_ERR,

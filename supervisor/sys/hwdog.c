@@ -144,7 +144,6 @@ static void open_device(struct hwdog *w)
 	w->pings = w->last_ping_ms = 0;
 	w->ping_errno = 0;
 	w->timeout_s = 0;
-	w->opened_ms = loop_now_ms(w->loop);
 	if (w->ops->identify(w, &w->id) != 0)
 		w->id = (struct hwdog_identity){ 0 };
 	arm(w);

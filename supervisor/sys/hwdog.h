@@ -65,7 +65,6 @@ struct hwdog {
 	struct hwdog_identity id; /* name "" when the driver did not say */
 	uint64_t pings;		  /* made since it was opened */
 	uint64_t last_ping_ms;	  /* on the loop's clock; 0: none yet */
-	uint64_t opened_ms;	  /* when it was opened */
 	int ping_errno;		  /* of the last ping; 0: it worked */
 	char error[160];	  /* the last problem, as reported; "" none */
 	void *fake;		  /* unit tests hang their fake device here */

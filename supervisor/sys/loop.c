@@ -4,6 +4,7 @@
 #include "sys/sys.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
@@ -120,14 +121,6 @@ void loop_timer_cancel(struct loop *l, struct timer *tm)
 	timer_cancel(&l->timers, tm);
 }
 
-void timers_run_due(struct loop *l)
-{
-	struct timer *tm;
-	uint64_t now = loop_now_ms(l);
-	while ((tm = timer_pop_due(&l->timers, now)))
-		tm->fire(tm);
-}
-
 /* Due timers run at most this many per turn of the loop, then it looks at
  * its fds again (the timerfd stays due, so epoll_wait does not wait): a
  * restart's timer starts a process, and vfork holds tend until the child
@@ -143,6 +136,11 @@ static void timers_run_some(struct loop *l, unsigned max)
 	uint64_t now = loop_now_ms(l);
 	for (unsigned i = 0; i < max && (tm = timer_pop_due(&l->timers, now)); i++)
 		tm->fire(tm);
+}
+
+void timers_run_due(struct loop *l)
+{
+	timers_run_some(l, UINT_MAX);
 }
 
 /* Arms the timerfd for the earliest timer; no timer, no wake-up. Relative
