@@ -3,7 +3,6 @@
 #include "core/context.h"
 #include "core/launch.h"
 #include "sys/log.h"
-#include "sys/procstat.h"
 #include "sys/small_file.h"
 
 #include <errno.h>
@@ -42,6 +41,10 @@ int state_file_open(struct state_file *sf, struct tend *t)
 {
 	*sf = (struct state_file){ .t = t, .dirty = true };
 	timer_init(&sf->later, write_later);
+	/* PID 1 cannot die with the machine still up: nobody would read it,
+	 * and each write would cost PID 1 up to 50 times a second. */
+	if (t->mode == MODE_PID1)
+		return 0;
 	sf->path = rundir_path(t, STATE_FILE_NAME);
 	sf->tmp = rundir_path(t, STATE_FILE_NAME ".new");
 	if (!sf->path || !sf->tmp) {
@@ -61,12 +64,6 @@ void state_file_on_event(void *ctx, const struct bus_event *ev)
 	sf->dirty = true;
 }
 
-static unsigned long long ticks_of(pid_t pid)
-{
-	struct proc_stat st;
-	return proc_stat_read(pid, &st) == 0 ? st.start_ticks : 0;
-}
-
 /* A process with a main process, or a session that may still hold some of
  * its tree. */
 static int add_process(struct run_state *s, const struct process *p)
@@ -77,8 +74,9 @@ static int add_process(struct run_state *s, const struct process *p)
 	if (!p->pid && !p->session)
 		return 0;
 	/* A main named by MAINPID= is not the session leader whose start time
-	 * is known: read (rarely) here. */
-	e.pid_ticks = p->pid && p->pid == p->session ? p->session_ticks : ticks_of(p->pid);
+	 * is known: read at each write. */
+	e.pid_ticks =
+	    p->pid && p->pid == p->session ? p->session_ticks : launch_start_ticks(p->pid);
 	snprintf(e.tenant, sizeof(e.tenant), "%s", p->group->decl.tenant);
 	snprintf(e.group, sizeof(e.group), "%s", p->group->decl.name);
 	snprintf(e.process, sizeof(e.process), "%s", p->decl->name);
