@@ -112,11 +112,11 @@ struct group_decl {
 	size_t pack_len; /* its size in bytes */
 };
 
-/* The machine-wide settings of the one `system { }` section. */
 /* What a tend that starts does with the processes a dead tend of the same
  * run directory left running (core/leftovers.c). */
 enum on_restart { ON_RESTART_STOP, ON_RESTART_ADOPT };
 
+/* The machine-wide settings of the one `system { }` section. */
 struct system_decl {
 	char *hostname;		    /* NULL: leave the hostname alone */
 	enum on_restart on_restart; /* ON_RESTART_STOP unless given */

@@ -708,7 +708,6 @@ static int section_line(struct file_ctx *ctx, cfg_t *sec)
 }
 
 /* Document order across option kinds (groups and top-level processes). */
-/* Document order across option kinds (groups and top-level processes). */
 static long section_index(cfg_t *sec)
 {
 	return cfg_opt_getnint(hidden_opt(sec, START_OPT), 0);
