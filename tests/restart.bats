@@ -15,12 +15,7 @@ setup() {
 teardown() { tend_teardown; }
 
 # cgroup tracking needs a writable cgroup2 hierarchy (root).
-need_cgroup() {
-	local mnt
-	mnt=$(awk '$3=="cgroup2"{print $2; exit}' /proc/self/mounts)
-	[ -n "$mnt" ] && [ -w "$mnt$(sed -n 's/^0:://p' /proc/self/cgroup)" ] ||
-		skip "no writable cgroup2 hierarchy on this machine"
-}
+need_cgroup() { cgroup_v2_writable || skip "no writable cgroup2 hierarchy on this machine"; }
 
 # declare_group ON_RESTART [PREFIX]: one group "g" whose process forks a
 # child (run as PREFIX sleep ...: "setsid " leaves the session) and waits.

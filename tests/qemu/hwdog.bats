@@ -133,8 +133,13 @@ device_wait() {
 	run vm_alive
 	assert_failure
 	# QEMU ended for its watchdog (not a panic, not a poweroff of tend's).
+	# The event file may hold the earlier boot's RESET already: wait for
+	# this one's WATCHDOG event itself (qmp_events.py writes it as it comes).
 	local i
-	for i in $(seq 50); do [ -s "$EVENTS" ] && break; sleep 0.1; done
+	for i in $(seq 50); do
+		jq -e 'select(.event == "WATCHDOG")' "$EVENTS" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
 	run jq -e 'select(.event == "WATCHDOG") | .data.action == "poweroff"' "$EVENTS"
 	assert_success
 	local fired_ms

@@ -10,9 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define _XOPEN_SOURCE_EXTENDED 1
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,22 +23,10 @@
 #include "core/start_retry.h"
 #include "libtend/cmdline.h"
 #include "fake_sys.h"
+#include "files.h"
 #include "said.h"
 
 #define HOUR_MS (3600u * 1000u)
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *dir)
-{
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A fixture that says its warnings (to the said file) and has a run
  * directory of its own. */
@@ -59,7 +45,7 @@ static struct fixture *setup_saying(const char *conf, struct said *s)
 static void teardown_saying(struct fixture *fx, struct said *s)
 {
 	said_end(s);
-	remove_tree(fx->dir);
+	remove_test_tree(fx->dir);
 	teardown_fixture(fx);
 }
 

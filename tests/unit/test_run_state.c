@@ -135,8 +135,11 @@ static void test_corrupt_bytes(void **state)
 		for (int k = 0; k < 1 + round % 4; k++)
 			text[rand() % (int)(sizeof(good) - 1)] = (char)(rand() % 256);
 		struct run_state s;
+		why[0] = '\0';
 		if (run_state_parse(text, sizeof(good) - 1, &s, why, sizeof(why)) == 0)
 			run_state_free(&s);
+		else
+			assert_true(why[0] != '\0'); /* a refusal says why */
 	}
 }
 
